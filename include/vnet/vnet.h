@@ -1,0 +1,419 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* vnet.h - public API of libvnet: the network model, the pipeline stages and errors */
+#ifndef VNET_VNET_H
+#define VNET_VNET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define VNET_IFNAMSIZ 16 /* IFNAMSIZ: 15 characters and the NUL */
+#define VNET_NAMSIZ 64	 /* topology, node and namespace names */
+#define VNET_MSGSIZ 512	 /* error message text */
+
+/*
+ * The tag vnet puts on what it creates: links carry the interface alias
+ * "vnet:<topology>", addresses and routes the protocol number below.
+ */
+#define VNET_TAG_PREFIX "vnet:"
+#define VNET_PROTO 0x76 /* 'v'; free in /etc/iproute2/rt_protos */
+
+/**
+ * struct vnet_error - what went wrong, for one line of output
+ * @file: topology file, or "" when the error is not about a file
+ * @line: 1-based line in @file, 0 when unknown
+ * @col: 1-based column in @file, 0 when unknown
+ * @object: the object concerned ("bridge br0", "node c1"), or ""
+ * @op: the operation that failed ("create", "set master"), or ""
+ * @msg: the reason, including the kernel's extended-ack text when it gave one
+ * @err: the negative errno, or 0 for a topology error
+ */
+struct vnet_error {
+	char file[256];
+	unsigned line, col;
+	char object[96];
+	char op[64];
+	char msg[VNET_MSGSIZ];
+	int err;
+};
+
+/**
+ * vnet_error_format() - the one-line form of an error
+ * @e: the error
+ * @buf: where to write "file:line:col: object: msg" (parts that are empty are left out)
+ * @len: size of @buf
+ */
+void vnet_error_format(const struct vnet_error *e, char *buf, size_t len);
+
+/* vnet_error_set() - fill @e (which may be NULL) with @err and a printf-style message. */
+int vnet_error_set(struct vnet_error *e, int err, const char *object, const char *op,
+		   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* Where a topology object was written, for error messages. */
+struct vnet_pos {
+	unsigned line, col;
+};
+
+enum vnet_link_kind {
+	VNET_KIND_OTHER = 0, /* observed only: a kind vnet does not manage */
+	VNET_KIND_VETH,
+	VNET_KIND_BRIDGE,
+	VNET_KIND_TAP,
+	VNET_KIND_TUN,
+};
+
+/* "has" bits tell an option that is set from one left to the kernel's default. */
+#define VNET_BR_HAS_STP (1U << 0)
+#define VNET_BR_HAS_PRIORITY (1U << 1)
+#define VNET_BR_HAS_FORWARD_DELAY (1U << 2)
+#define VNET_BR_HAS_HELLO_TIME (1U << 3)
+#define VNET_BR_HAS_MAX_AGE (1U << 4)
+#define VNET_BR_HAS_AGEING_TIME (1U << 5)
+
+/* Bridge options; times in centiseconds, as the kernel's netlink API takes them. */
+struct vnet_bridge_opts {
+	unsigned has;
+	bool stp;
+	uint16_t priority;
+	uint32_t forward_delay, hello_time, max_age, ageing_time;
+};
+
+#define VNET_PORT_HAS_COST (1U << 0)
+#define VNET_PORT_HAS_PRIORITY (1U << 1)
+#define VNET_PORT_HAS_HAIRPIN (1U << 2)
+#define VNET_PORT_HAS_LEARNING (1U << 3)
+#define VNET_PORT_HAS_FLOOD (1U << 4)
+#define VNET_PORT_HAS_ISOLATED (1U << 5)
+
+/* Options of a bridge port, meaningful when the link has a master. */
+struct vnet_port_opts {
+	unsigned has;
+	uint32_t cost;
+	uint16_t priority;
+	bool hairpin, learning, flood, isolated;
+};
+
+#define VNET_TT_HAS_OWNER (1U << 0)
+#define VNET_TT_HAS_GROUP (1U << 1)
+#define VNET_TT_HAS_MULTI_QUEUE (1U << 2)
+#define VNET_TT_HAS_VNET_HDR (1U << 3)
+
+/* Options of a tun or tap device; vnet's devices are always persistent. */
+struct vnet_tuntap_opts {
+	unsigned has;
+	uid_t owner;
+	gid_t group;
+	bool multi_queue, vnet_hdr;
+};
+
+#define VNET_LINK_HAS_MTU (1U << 0)
+#define VNET_LINK_HAS_MAC (1U << 1)
+
+/**
+ * struct vnet_link - a network interface, desired or observed
+ * @name: interface name
+ * @ns: namespace name; "" is the namespace vnet runs in
+ * @kind: what it is
+ * @peer: veth only: the other end's name
+ * @peer_ns: veth only: the other end's namespace
+ * @master: bridge this link is a port of (same namespace), "" for none
+ * @has: VNET_LINK_HAS_* bits for @mtu and @mac
+ * @up: administratively up
+ * @br: bridge options (kind bridge)
+ * @port: port options (when @master is set)
+ * @tt: tun/tap options
+ * @pos: where the file declared it
+ * @ifindex: observed: the kernel's index
+ * @peer_ifindex: observed veth: IFLA_LINK, the peer's index in its namespace
+ * @alias: observed: the interface alias
+ * @owned: observed: tagged by this topology and recorded in the state store
+ */
+struct vnet_link {
+	char name[VNET_IFNAMSIZ];
+	char ns[VNET_NAMSIZ];
+	enum vnet_link_kind kind;
+	char peer[VNET_IFNAMSIZ];
+	char peer_ns[VNET_NAMSIZ];
+	char master[VNET_IFNAMSIZ];
+	unsigned has;
+	uint32_t mtu;
+	uint8_t mac[6];
+	bool up;
+	struct vnet_bridge_opts br;
+	struct vnet_port_opts port;
+	struct vnet_tuntap_opts tt;
+	struct vnet_pos pos;
+	int ifindex, peer_ifindex;
+	char alias[VNET_NAMSIZ + 8];
+	bool owned;
+};
+
+/* An IPv4 or IPv6 address on an interface. */
+struct vnet_addr {
+	char ns[VNET_NAMSIZ];
+	char dev[VNET_IFNAMSIZ];
+	int family; /* AF_INET or AF_INET6 */
+	uint8_t addr[16];
+	uint8_t prefixlen;
+	struct vnet_pos pos;
+	bool owned; /* observed: carries VNET_PROTO and is recorded */
+};
+
+/* A route in a namespace's main table: to a prefix via a gateway and/or a device. */
+struct vnet_route {
+	char ns[VNET_NAMSIZ];
+	int family;
+	uint8_t dst[16];
+	uint8_t dst_len; /* 0 with an all-zero dst: the default route */
+	bool has_gw;
+	uint8_t gw[16];
+	char dev[VNET_IFNAMSIZ]; /* "" when the kernel is to pick it from the gateway */
+	uint32_t metric;
+	struct vnet_pos pos;
+	bool owned; /* observed: carries VNET_PROTO and is recorded */
+};
+
+/**
+ * struct vnet_ns - a network namespace: a node of the topology, or the host
+ * @name: namespace name under /run/netns; "" is the namespace vnet runs in
+ * @node: the topology's name for it ("host" for the host part)
+ * @exists: observed: present
+ * @owned: observed: created by this topology
+ */
+struct vnet_ns {
+	char name[VNET_NAMSIZ];
+	char node[VNET_NAMSIZ];
+	struct vnet_pos pos;
+	bool exists, owned;
+};
+
+/* A growable array. */
+#define VNET_ARRAY(type)                                                                          \
+	struct {                                                                                  \
+		type *v;                                                                          \
+		size_t n, cap;                                                                    \
+	}
+
+/**
+ * struct vnet_model - a whole network: what a file asks for, or what the kernel has
+ * @name: topology name
+ * @file: the file it came from ("" for observed models)
+ * @sandbox: the host part lives in namespace "<name>-host" instead of vnet's own
+ * @ns: namespaces; a desired model lists the host first, with name "" unless sandboxed
+ */
+struct vnet_model {
+	char name[VNET_NAMSIZ];
+	char file[256];
+	bool sandbox;
+	VNET_ARRAY(struct vnet_ns) ns;
+	VNET_ARRAY(struct vnet_link) links;
+	VNET_ARRAY(struct vnet_addr) addrs;
+	VNET_ARRAY(struct vnet_route) routes;
+};
+
+struct vnet_model *vnet_model_new(void);
+void vnet_model_free(struct vnet_model *m);
+void vnet_model_freep(struct vnet_model **m);
+struct vnet_ns *vnet_model_add_ns(struct vnet_model *m);
+struct vnet_link *vnet_model_add_link(struct vnet_model *m);
+struct vnet_addr *vnet_model_add_addr(struct vnet_model *m);
+struct vnet_route *vnet_model_add_route(struct vnet_model *m);
+struct vnet_ns *vnet_model_find_ns(const struct vnet_model *m, const char *name);
+struct vnet_ns *vnet_model_find_node(const struct vnet_model *m, const char *node);
+struct vnet_link *vnet_model_find_link(const struct vnet_model *m, const char *ns,
+				       const char *name);
+
+/* Options that change how a file becomes a model. */
+struct vnet_load_opts {
+	const char *name; /* overrides the file's topology name, or NULL */
+	bool sandbox;
+};
+
+/**
+ * vnet_topo_load() - parse and validate a topology file into a desired model
+ * @path: the YAML file
+ * @opts: name override and sandbox mode, or NULL
+ * @ret_model: the model, on success
+ * @reterr: file, line, column, token and reason of the first error, or NULL
+ *
+ * Return: 0, -EINVAL for a bad file, or another -errno when it cannot be read.
+ */
+int vnet_topo_load(const char *path, const struct vnet_load_opts *opts,
+		   struct vnet_model **ret_model, struct vnet_error *reterr);
+
+/* vnet_topo_parse_string() - the same from text in memory; @path is used in messages. */
+int vnet_topo_parse_string(const char *text, size_t len, const char *path,
+			   const struct vnet_load_opts *opts, struct vnet_model **ret_model,
+			   struct vnet_error *reterr);
+
+/**
+ * vnet_topo_validate() - check a parsed model for consistency
+ * @m: the model; positions in it locate errors
+ * @reterr: the first error found, or NULL
+ *
+ * Return: 0, or -EINVAL with @reterr filled.
+ */
+int vnet_topo_validate(const struct vnet_model *m, struct vnet_error *reterr);
+
+/* The namespace a node lives in: "<topology>-<node>", the host's "" or "<topology>-host". */
+void vnet_node_ns_name(const char *topo, const char *node, bool sandbox, char *buf, size_t len);
+
+/* A topology known to the state store. */
+struct vnet_topo_info {
+	char name[VNET_NAMSIZ];
+	char file[256];
+	bool sandbox;
+	long long updated; /* seconds since the epoch of the last change */
+	unsigned objects;  /* namespaces, links, addresses and routes it owns */
+	bool interrupted;  /* an apply was cut short (crash); the next up or down repairs it */
+};
+
+/* ---- the plan ---- */
+
+enum vnet_op_kind {
+	VNET_OP_NS_ADD,
+	VNET_OP_NS_DEL,
+	VNET_OP_LINK_ADD,
+	VNET_OP_LINK_DEL,
+	VNET_OP_LINK_SET,
+	VNET_OP_ADDR_ADD,
+	VNET_OP_ADDR_DEL,
+	VNET_OP_ROUTE_ADD,
+	VNET_OP_ROUTE_DEL,
+};
+
+/* What a VNET_OP_LINK_SET changes. */
+#define VNET_SET_UP (1U << 0)
+#define VNET_SET_MTU (1U << 1)
+#define VNET_SET_MAC (1U << 2)
+#define VNET_SET_MASTER (1U << 3)
+#define VNET_SET_ALIAS (1U << 4)
+#define VNET_SET_BRIDGE (1U << 5)
+#define VNET_SET_PORT (1U << 6)
+
+/**
+ * struct vnet_op - one step of a plan; self-contained, so it can be undone
+ * @kind: what to do
+ * @set: LINK_SET: VNET_SET_* bits
+ * @ns: NS_ADD/NS_DEL: the namespace
+ * @link: LINK_*: the link wanted (ADD, SET) or removed (DEL, a full copy)
+ * @old: LINK_SET: the link as it was, to undo with
+ * @addr: ADDR_*: the address
+ * @route: ROUTE_*: the route
+ */
+struct vnet_op {
+	enum vnet_op_kind kind;
+	unsigned set;
+	struct vnet_ns ns;
+	struct vnet_link link, old;
+	struct vnet_addr addr;
+	struct vnet_route route;
+};
+
+struct vnet_plan {
+	char topo[VNET_NAMSIZ];
+	VNET_ARRAY(struct vnet_op) ops;
+};
+
+void vnet_plan_free(struct vnet_plan *p);
+void vnet_plan_freep(struct vnet_plan **p);
+
+/**
+ * vnet_plan_up() - the steps that turn @observed into @desired
+ * @desired: the validated topology
+ * @observed: the kernel's state for the namespaces concerned, with ownership marks
+ * @ret_plan: the ordered steps; empty when nothing differs
+ * @reterr: the conflict found (an object in the way that vnet does not own), or NULL
+ *
+ * A pure function: it reads its inputs and touches nothing.
+ *
+ * Return: 0, -EEXIST on a conflict with a foreign object, -ENOMEM.
+ */
+int vnet_plan_up(const struct vnet_model *desired, const struct vnet_model *observed,
+		 struct vnet_plan **ret_plan, struct vnet_error *reterr);
+
+/**
+ * vnet_plan_down() - the steps that remove everything @observed marks as owned
+ * @observed: the kernel's state, with ownership marks
+ * @ret_plan: the ordered steps
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int vnet_plan_down(const struct vnet_model *observed, struct vnet_plan **ret_plan);
+
+/* vnet_kind_name() - "veth", "bridge", "tap", "tun" or "link". */
+const char *vnet_kind_name(enum vnet_link_kind kind);
+/* vnet_addr_format() - "ADDR/LEN"; a @prefixlen one past the family's width prints ADDR alone. */
+void vnet_addr_format(int family, const uint8_t *addr, unsigned prefixlen, char *buf, size_t len);
+/* vnet_route_format() - the route in the file's words: "default via 10.0.0.1 dev eth0". */
+void vnet_route_format(const struct vnet_route *r, char *buf, size_t len);
+
+/* vnet_op_describe() - one line for a step: "create veth veth0 (host) <-> eth0 (c1)". */
+void vnet_op_describe(const struct vnet_op *op, char *buf, size_t len);
+
+/* ---- sessions: the state store and the kernel, for the commands ---- */
+
+struct vnet_session;
+
+/**
+ * vnet_session_open() - open the state store (and, to change things, take its lock)
+ * @state_dir: the store's directory
+ * @lock: serialize with every other vnet that changes the kernel
+ * @ret_s: the session
+ * @reterr: why not
+ *
+ * Return: 0 or -errno.
+ */
+int vnet_session_open(const char *state_dir, bool lock, struct vnet_session **ret_s,
+		      struct vnet_error *reterr);
+void vnet_session_close(struct vnet_session *s);
+
+#define VNET_UP_DRY_RUN (1U << 0) /* plan only: diff and --dry-run */
+
+/**
+ * struct vnet_result - what a command did
+ * @plan: the steps planned
+ * @done: how many took effect
+ * @recovered: an interrupted apply of this topology was found and repaired
+ * @observe_us: time spent reading the kernel, in microseconds
+ * @apply_us: time spent changing it
+ */
+struct vnet_result {
+	struct vnet_plan *plan;
+	size_t done;
+	bool recovered;
+	long observe_us, apply_us;
+};
+
+void vnet_result_clear(struct vnet_result *r);
+
+/**
+ * vnet_up() - build or reconcile a topology
+ * @s: the session (locked unless @flags has VNET_UP_DRY_RUN)
+ * @desired: the validated model
+ * @flags: VNET_UP_*
+ * @ret: the plan and what was done; clear it with vnet_result_clear()
+ * @reterr: the first failure; everything done before it has been undone
+ *
+ * Return: 0, -EEXIST for a conflict with an object vnet does not own, or -errno.
+ */
+int vnet_up(struct vnet_session *s, const struct vnet_model *desired, unsigned flags,
+	    struct vnet_result *ret, struct vnet_error *reterr);
+
+/**
+ * vnet_down() - remove exactly what a topology created
+ * @s: the session, locked
+ * @topo: the topology's name
+ * @ret: the plan and what was done
+ * @reterr: the first failure (down goes on past failures; run it again)
+ *
+ * Return: 0, -ENOENT when no such topology is recorded, or -errno.
+ */
+int vnet_down(struct vnet_session *s, const char *topo, struct vnet_result *ret,
+	      struct vnet_error *reterr);
+
+/* vnet_list() - the topologies in the store; free *@ret with free(). */
+int vnet_list(struct vnet_session *s, struct vnet_topo_info **ret, size_t *ret_n);
+
+#endif /* VNET_VNET_H */

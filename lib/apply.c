@@ -1,0 +1,592 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* apply.c - run a plan: one netlink batch per run of steps in a namespace; undo on failure */
+#include <errno.h>
+#include <linux/rtnetlink.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "apply.h"
+
+/* name -> ifindex, per namespace; a namespace is re-read after links were made in it */
+struct ifentry {
+	char ns[VNET_NAMSIZ];
+	char name[VNET_IFNAMSIZ];
+	int ifindex;
+};
+
+struct applier {
+	struct vnet_nlset *nls;
+	const char *topo;
+	struct vnet_batch b;
+	char batch_ns[VNET_NAMSIZ];
+	size_t *msg_op; /* per message of the batch: the op it belongs to */
+	size_t msg_cap;
+	int fds[64]; /* namespace fds that the batch's messages refer to */
+	size_t nfds;
+	VNET_ARRAY(struct ifentry) cache;
+	VNET_ARRAY(char *) dirty; /* namespaces whose links changed since they were read */
+	const struct vnet_op *ops;
+	bool *done;
+	bool tolerant; /* down: go on past failures */
+	long fault_step;
+	struct vnet_error *err;
+	int first_err;
+};
+
+/* ---- the name cache ---- */
+
+static bool is_dirty(struct applier *a, const char *ns)
+{
+	for (size_t i = 0; i < a->dirty.n; i++)
+		if (!strcmp(a->dirty.v[i], ns))
+			return true;
+	return false;
+}
+
+static void mark_dirty(struct applier *a, const char *ns)
+{
+	if (is_dirty(a, ns))
+		return;
+	if (a->dirty.n == a->dirty.cap) {
+		size_t cap = a->dirty.cap ? a->dirty.cap * 2 : 16;
+		char **v = realloc(a->dirty.v, cap * sizeof(*v));
+
+		if (!v)
+			return; /* then the namespace is just read again: correct, slower */
+		a->dirty.v = v;
+		a->dirty.cap = cap;
+	}
+	a->dirty.v[a->dirty.n] = strdup(ns);
+	if (a->dirty.v[a->dirty.n])
+		a->dirty.n++;
+}
+
+static void clear_dirty(struct applier *a, const char *ns)
+{
+	for (size_t i = 0; i < a->dirty.n; i++) {
+		if (strcmp(a->dirty.v[i], ns))
+			continue;
+		free(a->dirty.v[i]);
+		a->dirty.v[i] = a->dirty.v[--a->dirty.n];
+		return;
+	}
+}
+
+static void cache_drop_ns(struct applier *a, const char *ns)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < a->cache.n; i++)
+		if (strcmp(a->cache.v[i].ns, ns))
+			a->cache.v[j++] = a->cache.v[i];
+	a->cache.n = j;
+}
+
+struct dump_ctx {
+	struct applier *a;
+	const char *ns;
+};
+
+static int cache_link_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct dump_ctx *c = data;
+	const struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *attr;
+	struct applier *a = c->a;
+
+	mnl_attr_for_each(attr, nlh, sizeof(*ifm)) {
+		if (mnl_attr_get_type(attr) != IFLA_IFNAME)
+			continue;
+		if (a->cache.n == a->cache.cap) {
+			size_t cap = a->cache.cap ? a->cache.cap * 2 : 256;
+			struct ifentry *v = realloc(a->cache.v, cap * sizeof(*v));
+
+			if (!v)
+				return MNL_CB_ERROR;
+			a->cache.v = v;
+			a->cache.cap = cap;
+		}
+		struct ifentry *e = &a->cache.v[a->cache.n++];
+
+		snprintf(e->ns, sizeof(e->ns), "%s", c->ns);
+		snprintf(e->name, sizeof(e->name), "%s", mnl_attr_get_str(attr));
+		e->ifindex = ifm->ifi_index;
+	}
+	return MNL_CB_OK;
+}
+
+static int flush(struct applier *a);
+
+/* The ifindex of @name in @ns, reading the namespace's links once after they changed. */
+static int resolve(struct applier *a, const char *ns, const char *name)
+{
+	struct dump_ctx c = { a, ns };
+	struct vnet_nl *nl;
+	int r;
+
+	if (!is_dirty(a, ns))
+		for (size_t i = 0; i < a->cache.n; i++)
+			if (!strcmp(a->cache.v[i].ns, ns) && !strcmp(a->cache.v[i].name, name))
+				return a->cache.v[i].ifindex;
+	r = flush(a); /* what is pending may create the link */
+	if (r < 0)
+		return r;
+	r = vnet_nlset_get(a->nls, ns, &nl);
+	if (r < 0)
+		return r;
+	cache_drop_ns(a, ns);
+	r = vnet_nl_dump(nl, RTM_GETLINK, AF_UNSPEC, cache_link_cb, &c);
+	if (r < 0)
+		return r;
+	clear_dirty(a, ns);
+	for (size_t i = 0; i < a->cache.n; i++)
+		if (!strcmp(a->cache.v[i].ns, ns) && !strcmp(a->cache.v[i].name, name))
+			return a->cache.v[i].ifindex;
+	return -ENODEV;
+}
+
+/* ---- errors ---- */
+
+static void op_object(const struct vnet_op *op, char *buf, size_t len)
+{
+	char txt[80];
+
+	switch (op->kind) {
+	case VNET_OP_NS_ADD:
+	case VNET_OP_NS_DEL:
+		snprintf(buf, len, "namespace %s", op->ns.name);
+		break;
+	case VNET_OP_ADDR_ADD:
+	case VNET_OP_ADDR_DEL:
+		vnet_addr_format(op->addr.family, op->addr.addr, op->addr.prefixlen, txt, sizeof(txt));
+		snprintf(buf, len, "address %s on %s", txt, op->addr.dev);
+		break;
+	case VNET_OP_ROUTE_ADD:
+	case VNET_OP_ROUTE_DEL:
+		vnet_route_format(&op->route, txt, sizeof(txt));
+		snprintf(buf, len, "route %s", txt);
+		break;
+	default:
+		snprintf(buf, len, "%s %s", vnet_kind_name(op->link.kind), op->link.name);
+	}
+	if (vnet_op_ns(op)[0] && strlen(buf) + 4 < len)
+		snprintf(buf + strlen(buf), len - strlen(buf), " in %s", vnet_op_ns(op));
+}
+
+static const char *op_verb(const struct vnet_op *op)
+{
+	switch (op->kind) {
+	case VNET_OP_NS_ADD:
+	case VNET_OP_LINK_ADD:
+		return "create";
+	case VNET_OP_ADDR_ADD:
+	case VNET_OP_ROUTE_ADD:
+		return "add";
+	case VNET_OP_LINK_SET:
+		return "set";
+	default:
+		return "delete";
+	}
+}
+
+/* Record the first failure; Return: @r. */
+static int fail(struct applier *a, const struct vnet_op *op, int r, const char *extack)
+{
+	char obj[160];
+
+	if (a->first_err)
+		return r;
+	a->first_err = r;
+	op_object(op, obj, sizeof(obj));
+	if (extack && extack[0])
+		vnet_error_set(a->err, r, obj, op_verb(op), "%s (kernel: %s)", strerror(-r), extack);
+	else if (!a->err || !a->err->msg[0] || a->err->err != r)
+		vnet_error_set(a->err, r, obj, op_verb(op), "%s", strerror(-r));
+	return r;
+}
+
+/* Removing what is already gone is success. */
+static bool gone_is_fine(const struct vnet_op *op, int r)
+{
+	switch (op->kind) {
+	case VNET_OP_LINK_DEL:
+	case VNET_OP_NS_DEL:
+		return r == -ENODEV || r == -ENOENT;
+	case VNET_OP_ADDR_DEL:
+		return r == -EADDRNOTAVAIL || r == -ENODEV;
+	case VNET_OP_ROUTE_DEL:
+		return r == -ESRCH || r == -ENODEV;
+	default:
+		return false;
+	}
+}
+
+/* ---- batches ---- */
+
+static int flush(struct applier *a)
+{
+	struct vnet_nl_result *res;
+	struct vnet_nl *nl;
+	int r = 0;
+
+	if (!a->b.n)
+		goto out;
+	res = calloc(a->b.n, sizeof(*res));
+	if (!res) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = vnet_nlset_get(a->nls, a->batch_ns, &nl);
+	if (r >= 0)
+		r = vnet_nl_send(nl, &a->b, res);
+	for (unsigned i = 0; r >= 0 && i < a->b.n; i++) {
+		const struct vnet_op *op = &a->ops[a->msg_op[i]];
+
+		if (!res[i].err || gone_is_fine(op, res[i].err))
+			a->done[a->msg_op[i]] = true;
+		else
+			fail(a, op, res[i].err, res[i].extack);
+	}
+	if (r < 0)
+		fail(a, &a->ops[a->msg_op[0]], r, NULL);
+	free(res);
+out:
+	for (size_t i = 0; i < a->nfds; i++)
+		close(a->fds[i]);
+	a->nfds = 0;
+	vnet_batch_reset(&a->b);
+	if (r >= 0 && a->first_err && !a->tolerant)
+		r = a->first_err;
+	return r;
+}
+
+/* Make room for a message of op @idx in the batch of @ns; Return: 0 or -errno. */
+static int batch_for(struct applier *a, const char *ns, size_t idx)
+{
+	int r;
+
+	if (a->b.n && strcmp(a->batch_ns, ns)) {
+		r = flush(a);
+		if (r < 0)
+			return r;
+	}
+	if (a->nfds == sizeof(a->fds) / sizeof(a->fds[0])) {
+		r = flush(a);
+		if (r < 0)
+			return r;
+	}
+	snprintf(a->batch_ns, sizeof(a->batch_ns), "%s", ns);
+	if (a->b.n + 1 > a->msg_cap) {
+		size_t cap = a->msg_cap ? a->msg_cap * 2 : 256;
+		size_t *v = realloc(a->msg_op, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		a->msg_op = v;
+		a->msg_cap = cap;
+	}
+	a->msg_op[a->b.n] = idx;
+	return 0;
+}
+
+/* After a vnet_*_msg() builder ran: it added one message, or failed. */
+static int added(struct applier *a, int r)
+{
+	return r < 0 ? r : 0;
+}
+
+/* ---- steps ---- */
+
+static int do_link_add(struct applier *a, const struct vnet_op *op, size_t idx)
+{
+	const struct vnet_link *l = &op->link;
+	int r, fd = -1;
+
+	if (l->kind == VNET_KIND_TAP || l->kind == VNET_KIND_TUN) {
+		r = flush(a);
+		if (r < 0)
+			return r;
+		r = vnet_tuntap_create(l, a->err);
+		if (r < 0)
+			return fail(a, op, r, NULL);
+		a->done[idx] = true;
+		mark_dirty(a, l->ns);
+		return 0;
+	}
+	r = batch_for(a, l->ns, idx);
+	if (r < 0)
+		return r;
+	if (l->kind == VNET_KIND_BRIDGE)
+		return added(a, vnet_bridge_msg_add(&a->b, l)) ?: (mark_dirty(a, l->ns), 0);
+	if (strcmp(l->peer_ns, l->ns)) {
+		fd = vnet_netns_open(l->peer_ns);
+		if (fd < 0)
+			return fail(a, op, fd, NULL);
+		a->fds[a->nfds++] = fd;
+	}
+	mark_dirty(a, l->ns);
+	mark_dirty(a, l->peer_ns);
+	return added(a, vnet_veth_msg_add(&a->b, l, fd));
+}
+
+static int do_link_set(struct applier *a, const struct vnet_op *op, size_t idx)
+{
+	const struct vnet_link *l = &op->link;
+	unsigned basic = op->set & (VNET_SET_UP | VNET_SET_MTU | VNET_SET_MAC | VNET_SET_MASTER |
+				    VNET_SET_ALIAS);
+	int master = 0, r;
+
+	if ((op->set & VNET_SET_MASTER) && l->master[0]) {
+		master = resolve(a, l->ns, l->master);
+		if (master < 0)
+			return fail(a, op, master, NULL);
+	}
+	if (basic) {
+		r = batch_for(a, l->ns, idx);
+		if (r >= 0)
+			r = added(a, vnet_link_msg_set(&a->b, l, basic, master, l->alias));
+		if (r < 0)
+			return r;
+	}
+	if (op->set & VNET_SET_BRIDGE) {
+		r = batch_for(a, l->ns, idx);
+		if (r >= 0)
+			r = added(a, vnet_bridge_msg_set(&a->b, l));
+		if (r < 0)
+			return r;
+	}
+	if (op->set & VNET_SET_PORT) {
+		r = batch_for(a, l->ns, idx);
+		if (r >= 0)
+			r = added(a, vnet_bridge_msg_port(&a->b, l));
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int do_addr(struct applier *a, const struct vnet_op *op, size_t idx)
+{
+	uint16_t type = op->kind == VNET_OP_ADDR_ADD ? RTM_NEWADDR : RTM_DELADDR;
+	int ifindex = resolve(a, op->addr.ns, op->addr.dev), r;
+
+	if (ifindex < 0) {
+		if (gone_is_fine(op, ifindex)) {
+			a->done[idx] = true;
+			return 0;
+		}
+		return fail(a, op, ifindex, NULL);
+	}
+	r = batch_for(a, op->addr.ns, idx);
+	return r < 0 ? r : added(a, vnet_addr_msg(&a->b, type, &op->addr, ifindex));
+}
+
+static int do_route(struct applier *a, const struct vnet_op *op, size_t idx)
+{
+	uint16_t type = op->kind == VNET_OP_ROUTE_ADD ? RTM_NEWROUTE : RTM_DELROUTE;
+	int oif = 0, r;
+
+	if (op->route.dev[0]) {
+		oif = resolve(a, op->route.ns, op->route.dev);
+		if (oif < 0) {
+			if (gone_is_fine(op, oif)) {
+				a->done[idx] = true;
+				return 0;
+			}
+			return fail(a, op, oif, NULL);
+		}
+	}
+	r = batch_for(a, op->route.ns, idx);
+	return r < 0 ? r : added(a, vnet_route_msg(&a->b, type, &op->route, oif));
+}
+
+static int do_ns(struct applier *a, const struct vnet_op *op, size_t idx)
+{
+	int r = flush(a);
+
+	if (r < 0)
+		return r;
+	if (op->kind == VNET_OP_NS_ADD) {
+		r = vnet_netns_add(op->ns.name);
+	} else {
+		vnet_nlset_forget(a->nls, op->ns.name);
+		cache_drop_ns(a, op->ns.name);
+		r = vnet_netns_del(op->ns.name);
+	}
+	if (r < 0 && !gone_is_fine(op, r))
+		return fail(a, op, r, NULL);
+	a->done[idx] = true;
+	return 0;
+}
+
+static int do_op(struct applier *a, size_t idx)
+{
+	const struct vnet_op *op = &a->ops[idx];
+	int r;
+
+	if (a->fault_step == (long)idx + 1) {
+		r = flush(a);
+		if (r < 0)
+			return r;
+		vnet_error_set(a->err, -EIO, "", "", "injected fault at step %zu (VNET_FAULT_STEP)",
+			       idx + 1);
+		a->first_err = -EIO;
+		return -EIO;
+	}
+	switch (op->kind) {
+	case VNET_OP_NS_ADD:
+	case VNET_OP_NS_DEL:
+		return do_ns(a, op, idx);
+	case VNET_OP_LINK_ADD:
+		return do_link_add(a, op, idx);
+	case VNET_OP_LINK_DEL:
+		r = batch_for(a, op->link.ns, idx);
+		mark_dirty(a, op->link.ns);
+		return r < 0 ? r : added(a, vnet_link_msg_del(&a->b, op->link.name));
+	case VNET_OP_LINK_SET:
+		return do_link_set(a, op, idx);
+	case VNET_OP_ADDR_ADD:
+	case VNET_OP_ADDR_DEL:
+		return do_addr(a, op, idx);
+	case VNET_OP_ROUTE_ADD:
+	case VNET_OP_ROUTE_DEL:
+		return do_route(a, op, idx);
+	}
+	return -EINVAL;
+}
+
+/* Run ops[0..n) in order; Return: 0, or the first failure (all ops tried when tolerant). */
+static int run(struct applier *a, const struct vnet_op *ops, size_t n, bool *done)
+{
+	int r = 0;
+
+	a->ops = ops;
+	a->done = done;
+	a->first_err = 0;
+	for (size_t i = 0; i < n; i++) {
+		r = do_op(a, i);
+		if (r < 0 && !a->tolerant)
+			break;
+	}
+	if (r >= 0 || a->tolerant)
+		r = flush(a);
+	else
+		flush(a); /* what is already in the batch must run, to be undone with the rest */
+	if (a->tolerant && a->first_err)
+		r = a->first_err;
+	return r;
+}
+
+/* ---- undo ---- */
+
+/* Undoing a removal: create the link again, then set it (and a veth's peer) as it was. */
+static size_t recreate(const struct vnet_op *op, struct vnet_op *inv)
+{
+	size_t n = 0;
+
+	inv[n++] = (struct vnet_op){ .kind = VNET_OP_LINK_ADD, .link = op->link };
+	inv[n++] = (struct vnet_op){ .kind = VNET_OP_LINK_SET,
+				     .set = vnet_link_settings(&op->link, false),
+				     .link = op->link };
+	if (op->old.name[0])
+		inv[n++] = (struct vnet_op){ .kind = VNET_OP_LINK_SET,
+					     .set = vnet_link_settings(&op->old, true),
+					     .link = op->old };
+	return n;
+}
+
+/* The steps that undo @op; Return: how many were written to @inv (at most 3). */
+static size_t inverse(const struct vnet_op *op, const char *topo, struct vnet_op *inv)
+{
+	memset(inv, 0, 3 * sizeof(*inv));
+	switch (op->kind) {
+	case VNET_OP_NS_ADD:
+		inv[0] = (struct vnet_op){ .kind = VNET_OP_NS_DEL, .ns = op->ns };
+		return 1;
+	case VNET_OP_NS_DEL:
+		inv[0] = (struct vnet_op){ .kind = VNET_OP_NS_ADD, .ns = op->ns };
+		inv[1].kind = VNET_OP_LINK_SET;
+		inv[1].set = VNET_SET_UP | VNET_SET_ALIAS;
+		snprintf(inv[1].link.name, sizeof(inv[1].link.name), "lo");
+		snprintf(inv[1].link.ns, sizeof(inv[1].link.ns), "%s", op->ns.name);
+		snprintf(inv[1].link.alias, sizeof(inv[1].link.alias), VNET_TAG_PREFIX "%s", topo);
+		inv[1].link.up = true;
+		return 2;
+	case VNET_OP_LINK_ADD:
+		inv[0] = (struct vnet_op){ .kind = VNET_OP_LINK_DEL, .link = op->link };
+		return 1;
+	case VNET_OP_LINK_DEL:
+		return recreate(op, inv);
+	case VNET_OP_LINK_SET:
+		inv[0] = (struct vnet_op){ .kind = VNET_OP_LINK_SET, .set = op->set, .link = op->old };
+		return 1;
+	case VNET_OP_ADDR_ADD:
+	case VNET_OP_ADDR_DEL:
+		inv[0] = (struct vnet_op){ .kind = op->kind == VNET_OP_ADDR_ADD ? VNET_OP_ADDR_DEL
+										 : VNET_OP_ADDR_ADD,
+					   .addr = op->addr };
+		return 1;
+	case VNET_OP_ROUTE_ADD:
+	case VNET_OP_ROUTE_DEL:
+		inv[0] = (struct vnet_op){ .kind = op->kind == VNET_OP_ROUTE_ADD ? VNET_OP_ROUTE_DEL
+										  : VNET_OP_ROUTE_ADD,
+					   .route = op->route };
+		return 1;
+	}
+	return 0;
+}
+
+/* Undo every done step, newest first; each undo runs alone and goes on past failures. */
+static void undo(struct applier *a, const struct vnet_plan *plan, const bool *done)
+{
+	struct vnet_error ignored = { 0 };
+	struct vnet_error *saved = a->err;
+
+	a->err = &ignored;
+	a->tolerant = true;
+	a->fault_step = 0;
+	for (size_t i = plan->ops.n; i-- > 0;) {
+		struct vnet_op inv[3];
+		bool inv_done[3] = { false };
+		size_t n;
+
+		if (!done[i])
+			continue;
+		n = inverse(&plan->ops.v[i], plan->topo, inv);
+		run(a, inv, n, inv_done);
+	}
+	a->err = saved;
+}
+
+int vnet_apply(struct vnet_nlset *nls, const struct vnet_plan *plan, unsigned flags,
+	       size_t *ret_done, struct vnet_error *reterr)
+{
+	struct applier a = { .nls = nls, .topo = plan->topo, .err = reterr };
+	bool *done = calloc(plan->ops.n ? plan->ops.n : 1, sizeof(*done));
+	const char *fault = getenv("VNET_FAULT_STEP");
+	size_t ndone = 0;
+	int r;
+
+	if (!done)
+		return -ENOMEM;
+	vnet_batch_init(&a.b);
+	a.tolerant = flags & VNET_APPLY_TOLERANT;
+	a.fault_step = fault ? strtol(fault, NULL, 10) : 0;
+	r = run(&a, plan->ops.v, plan->ops.n, done);
+	for (size_t i = 0; i < plan->ops.n; i++)
+		ndone += done[i];
+	if (r < 0 && (flags & VNET_APPLY_UNDO))
+		undo(&a, plan, done);
+	if (ret_done)
+		*ret_done = ndone;
+	vnet_batch_free(&a.b);
+	free(a.msg_op);
+	free(a.cache.v);
+	for (size_t i = 0; i < a.dirty.n; i++)
+		free(a.dirty.v[i]);
+	free(a.dirty.v);
+	free(done);
+	return r;
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* apply.h - running a plan against the kernel, and helpers shared by plan and apply */
+#ifndef VNET_APPLY_H
+#define VNET_APPLY_H
+
+#include "kernel.h"
+
+#define VNET_APPLY_UNDO (1U << 0)     /* on failure, undo the steps done, newest first */
+#define VNET_APPLY_TOLERANT (1U << 1) /* go on past failures (down) */
+
+/**
+ * vnet_apply() - run the steps of a plan
+ * @nls: sockets per namespace
+ * @plan: the steps, in order
+ * @flags: VNET_APPLY_*
+ * @ret_done: how many steps took effect, or NULL
+ * @reterr: the first failure, with the kernel's extended-ack text
+ *
+ * Consecutive steps in one namespace go to the kernel as one netlink batch.
+ * The environment variable VNET_FAULT_STEP=N (tests only) makes step N fail
+ * before it is sent, after everything before it took effect.
+ *
+ * Return: 0, or the first failure's -errno.
+ */
+int vnet_apply(struct vnet_nlset *nls, const struct vnet_plan *plan, unsigned flags,
+	       size_t *ret_done, struct vnet_error *reterr);
+
+/* vnet_op_ns() - the namespace a step acts in. */
+const char *vnet_op_ns(const struct vnet_op *op);
+
+/* vnet_link_settings() - the VNET_SET_* bits a link needs after creation to be as @l says.
+ * @as_peer: the link was made as the peer of a veth, which creation gives no mtu or mac. */
+unsigned vnet_link_settings(const struct vnet_link *l, bool as_peer);
+
+#endif /* VNET_APPLY_H */

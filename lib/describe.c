@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* describe.c - the words for plan steps and model objects, shared by every printer */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "vnet/vnet.h"
+
+const char *vnet_kind_name(enum vnet_link_kind kind)
+{
+	switch (kind) {
+	case VNET_KIND_VETH:
+		return "veth";
+	case VNET_KIND_BRIDGE:
+		return "bridge";
+	case VNET_KIND_TAP:
+		return "tap";
+	case VNET_KIND_TUN:
+		return "tun";
+	default:
+		return "link";
+	}
+}
+
+void vnet_addr_format(int family, const uint8_t *addr, unsigned prefixlen, char *buf, size_t len)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	inet_ntop(family, addr, ip, sizeof(ip));
+	if (prefixlen == (family == AF_INET ? 32U : 128U) + 1)
+		snprintf(buf, len, "%s", ip);
+	else
+		snprintf(buf, len, "%s/%u", ip, prefixlen);
+}
+
+void vnet_route_format(const struct vnet_route *r, char *buf, size_t len)
+{
+	char dst[64] = "default", gw[64] = "";
+	int n;
+
+	if (r->dst_len || r->family == AF_INET6)
+		vnet_addr_format(r->family, r->dst, r->dst_len, dst, sizeof(dst));
+	if (!r->dst_len && r->family == AF_INET6)
+		snprintf(dst, sizeof(dst), "default6");
+	if (r->has_gw)
+		vnet_addr_format(r->family, r->gw, r->family == AF_INET ? 33 : 129, gw, sizeof(gw));
+	n = snprintf(buf, len, "%s", dst);
+	if (r->has_gw && n >= 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - n, " via %s", gw);
+	if (r->dev[0] && n >= 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - n, " dev %s", r->dev);
+	if (r->metric && n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - n, " metric %u", r->metric);
+}
+
+static const char *where(const char *ns, char *buf, size_t len)
+{
+	if (ns[0])
+		snprintf(buf, len, " in %s", ns);
+	else
+		buf[0] = '\0';
+	return buf;
+}
+
+static void describe_settings(const struct vnet_op *op, char *buf, size_t len)
+{
+	static const struct {
+		unsigned bit;
+		const char *word;
+	} words[] = {
+		{ VNET_SET_UP, "up" },	   { VNET_SET_MTU, "mtu" },	  { VNET_SET_MAC, "mac" },
+		{ VNET_SET_MASTER, "master" }, { VNET_SET_ALIAS, "tag" },	  { VNET_SET_BRIDGE, "bridge options" },
+		{ VNET_SET_PORT, "port options" },
+	};
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		if (!(op->set & words[i].bit) || off >= len)
+			continue;
+		const char *w = words[i].word;
+
+		if (words[i].bit == VNET_SET_UP && !op->link.up)
+			w = "down";
+		if (words[i].bit == VNET_SET_MASTER && !op->link.master[0])
+			w = "no master";
+		off += snprintf(buf + off, len - off, "%s%s", off ? ", " : "", w);
+		if (words[i].bit == VNET_SET_MASTER && op->link.master[0] && off < len)
+			off += snprintf(buf + off, len - off, " %s", op->link.master);
+	}
+}
+
+void vnet_op_describe(const struct vnet_op *op, char *buf, size_t len)
+{
+	char in[VNET_NAMSIZ + 4], in2[VNET_NAMSIZ + 4], what[160], a[80];
+	const struct vnet_link *l = &op->link;
+
+	switch (op->kind) {
+	case VNET_OP_NS_ADD:
+	case VNET_OP_NS_DEL:
+		snprintf(buf, len, "%s namespace %s%s%s%s",
+			 op->kind == VNET_OP_NS_ADD ? "create" : "delete", op->ns.name,
+			 op->ns.node[0] ? " (node " : "", op->ns.node, op->ns.node[0] ? ")" : "");
+		break;
+	case VNET_OP_LINK_ADD:
+		if (l->kind == VNET_KIND_VETH)
+			snprintf(buf, len, "create veth %s%s <-> %s%s", l->name,
+				 where(l->ns, in, sizeof(in)), l->peer, where(l->peer_ns, in2, sizeof(in2)));
+		else
+			snprintf(buf, len, "create %s %s%s", vnet_kind_name(l->kind), l->name,
+				 where(l->ns, in, sizeof(in)));
+		break;
+	case VNET_OP_LINK_DEL:
+		snprintf(buf, len, "delete %s %s%s", vnet_kind_name(l->kind), l->name,
+			 where(l->ns, in, sizeof(in)));
+		break;
+	case VNET_OP_LINK_SET:
+		describe_settings(op, what, sizeof(what));
+		snprintf(buf, len, "set %s%s: %s", l->name, where(l->ns, in, sizeof(in)), what);
+		break;
+	case VNET_OP_ADDR_ADD:
+	case VNET_OP_ADDR_DEL:
+		vnet_addr_format(op->addr.family, op->addr.addr, op->addr.prefixlen, a, sizeof(a));
+		snprintf(buf, len, "%s address %s %s %s%s",
+			 op->kind == VNET_OP_ADDR_ADD ? "add" : "delete", a,
+			 op->kind == VNET_OP_ADDR_ADD ? "to" : "from", op->addr.dev,
+			 where(op->addr.ns, in, sizeof(in)));
+		break;
+	case VNET_OP_ROUTE_ADD:
+	case VNET_OP_ROUTE_DEL:
+		vnet_route_format(&op->route, what, sizeof(what));
+		snprintf(buf, len, "%s route %s%s", op->kind == VNET_OP_ROUTE_ADD ? "add" : "delete",
+			 what, where(op->route.ns, in, sizeof(in)));
+		break;
+	}
+}

@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* kernel.h - libvnet's internal face of the kernel: netlink sockets, batches, object messages */
+#ifndef VNET_KERNEL_H
+#define VNET_KERNEL_H
+
+#include <libmnl/libmnl.h>
+#include <linux/netlink.h>
+
+#include "vnet/vnet.h"
+
+/* ---- nl.c: one rtnetlink socket per namespace, batched requests ---- */
+
+/* An rtnetlink socket created inside one namespace; it stays bound to it. */
+struct vnet_nl;
+
+/**
+ * vnet_nl_open() - open an rtnetlink socket in a namespace
+ * @ns: namespace name under /run/netns, or "" for the namespace vnet runs in
+ * @ret_nl: the socket (extended acks and capped acks on, large receive buffer)
+ *
+ * Return: 0, -ENOENT when the namespace does not exist, or another -errno.
+ */
+int vnet_nl_open(const char *ns, struct vnet_nl **ret_nl);
+void vnet_nl_close(struct vnet_nl *nl);
+
+/* The result of one message of a batch: its errno and the kernel's extended-ack text. */
+struct vnet_nl_result {
+	int err; /* 0 or -errno */
+	char extack[256];
+};
+
+/*
+ * A batch: many netlink requests in one buffer, sent with one sendmsg. Every
+ * message carries NLM_F_REQUEST | NLM_F_ACK and a sequence number of its own;
+ * the kernel answers each in turn and goes on after a failed one.
+ */
+struct vnet_batch {
+	char *buf;
+	size_t len, cap; /* len: bytes before the last message, which is open until the next */
+	unsigned n; /* messages */
+};
+
+void vnet_batch_init(struct vnet_batch *b);
+void vnet_batch_reset(struct vnet_batch *b);
+void vnet_batch_free(struct vnet_batch *b);
+
+/**
+ * vnet_batch_msg() - start a new message at the end of a batch
+ * @b: the batch; grown so that at least 4 KiB are free for the message
+ * @type: RTM_* type
+ * @flags: NLM_F_CREATE, NLM_F_EXCL, ... (REQUEST and ACK are added)
+ *
+ * Return: the header, to be filled with mnl_nlmsg_put_extra_header() and
+ * mnl_attr_put*(); NULL when out of memory. The message must be finished
+ * (all attributes added) before the next vnet_batch_msg() call.
+ */
+struct nlmsghdr *vnet_batch_msg(struct vnet_batch *b, uint16_t type, uint16_t flags);
+
+/**
+ * vnet_nl_send() - send a batch in one sendmsg and gather every ack
+ * @nl: the socket
+ * @b: the batch (unchanged)
+ * @res: b->n results, one per message in order
+ *
+ * Return: 0 when every message was answered (each may still have failed: see
+ * @res), or -errno when the exchange itself failed.
+ */
+int vnet_nl_send(struct vnet_nl *nl, const struct vnet_batch *b, struct vnet_nl_result *res);
+
+/**
+ * vnet_nl_dump() - run a dump request, calling @cb for every answer message
+ * @nl: the socket
+ * @type: RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE, ...
+ * @family: rtgenmsg family (AF_UNSPEC, AF_INET, AF_BRIDGE, ...)
+ * @cb: libmnl callback
+ * @data: for @cb
+ *
+ * Return: 0 or -errno.
+ */
+int vnet_nl_dump(struct vnet_nl *nl, uint16_t type, uint8_t family, mnl_cb_t cb, void *data);
+
+/**
+ * vnet_nl_request() - send one request and pass its answers to @cb
+ * @nl: the socket
+ * @nlh: the request (REQUEST and ACK flags and a sequence number are set here)
+ * @cb: called for every answer but the final ack; NULL to ignore them
+ * @data: for @cb
+ *
+ * Return: 0, or -errno: the kernel's error or @cb's errno.
+ */
+int vnet_nl_request(struct vnet_nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data);
+
+/* A set of sockets, one per namespace, opened on first use. */
+struct vnet_nlset {
+	struct vnet_nlset_entry {
+		char ns[VNET_NAMSIZ];
+		struct vnet_nl *nl;
+	} *v;
+	size_t n, cap;
+};
+
+/* vnet_nlset_get() - the socket for @ns; Return: 0 or -errno (-ENOENT: no such namespace). */
+int vnet_nlset_get(struct vnet_nlset *s, const char *ns, struct vnet_nl **ret_nl);
+/* vnet_nlset_forget() - close the socket of a namespace that is being removed. */
+void vnet_nlset_forget(struct vnet_nlset *s, const char *ns);
+void vnet_nlset_free(struct vnet_nlset *s);
+
+/* ---- netns.c: named namespaces under /run/netns ---- */
+
+/**
+ * vnet_netns_add() - create a named namespace, as `ip netns add` does
+ * @name: the name; fails with -EEXIST when taken (never adopts a foreign one)
+ *
+ * The loopback device of the new namespace is left down; callers bring it up.
+ * Return: 0 or -errno.
+ */
+int vnet_netns_add(const char *name);
+/* vnet_netns_del() - unmount and remove /run/netns/@name; Return: 0, -ENOENT or -errno. */
+int vnet_netns_del(const char *name);
+/* vnet_netns_open() - an O_CLOEXEC fd of the namespace ("" is vnet's own); Return: fd or -errno. */
+int vnet_netns_open(const char *name);
+bool vnet_netns_exists(const char *name);
+/* vnet_netns_enter() - setns() into @fd, saving the current namespace in @ret_saved. */
+int vnet_netns_enter(int fd, int *ret_saved);
+/* vnet_netns_leave() - return to @saved and close it. */
+int vnet_netns_leave(int saved);
+
+/* ---- link.c, veth.c, bridge.c, tuntap.c: link messages, by name ---- */
+
+/**
+ * vnet_link_msg_set() - RTM_SETLINK of an existing link, found by name
+ * @b: the batch
+ * @l: the link; fields chosen by @set are sent
+ * @set: VNET_SET_UP | _MTU | _MAC | _MASTER | _ALIAS
+ * @master_ifindex: for VNET_SET_MASTER: the bridge's index, 0 to leave the bridge
+ * @alias: for VNET_SET_ALIAS
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int vnet_link_msg_set(struct vnet_batch *b, const struct vnet_link *l, unsigned set,
+		      int master_ifindex, const char *alias);
+/* vnet_link_msg_del() - RTM_DELLINK by name. */
+int vnet_link_msg_del(struct vnet_batch *b, const char *name);
+/* vnet_link_get_index() - RTM_GETLINK by name; Return: ifindex, -ENODEV or -errno. */
+int vnet_link_get_index(struct vnet_nl *nl, const char *name);
+
+/**
+ * vnet_veth_msg_add() - RTM_NEWLINK of a veth pair, both ends in place at creation
+ * @b: the batch, to be sent on a socket in @l->ns
+ * @l: the first end; @l->peer names the other
+ * @peer_ns_fd: fd of @l->peer_ns, or -1 when the peer stays in @l->ns
+ *
+ * Sets mtu and mac of the first end when @l has them; nothing else.
+ * Return: 0 or -ENOMEM.
+ */
+int vnet_veth_msg_add(struct vnet_batch *b, const struct vnet_link *l, int peer_ns_fd);
+
+/* vnet_bridge_msg_add() - RTM_NEWLINK of a bridge with the options @l->br has. */
+int vnet_bridge_msg_add(struct vnet_batch *b, const struct vnet_link *l);
+/* vnet_bridge_msg_set() - change the bridge options @l->br has on an existing bridge. */
+int vnet_bridge_msg_set(struct vnet_batch *b, const struct vnet_link *l);
+/* vnet_bridge_msg_port() - set the port options @l->port has on a port of a bridge. */
+int vnet_bridge_msg_port(struct vnet_batch *b, const struct vnet_link *l);
+
+/**
+ * vnet_tuntap_create() - create a persistent tun or tap device in its namespace
+ * @l: kind VNET_KIND_TUN or VNET_KIND_TAP, with its options; @l->ns says where
+ * @reterr: filled on failure
+ *
+ * Opens /dev/net/tun inside @l->ns (the device belongs to the namespace of
+ * whoever opens the file), refuses to take over an existing device
+ * (IFF_TUN_EXCL), sets owner, group and persistence, and closes.
+ * Return: 0 or -errno.
+ */
+int vnet_tuntap_create(const struct vnet_link *l, struct vnet_error *reterr);
+
+/* ---- addr.c, route.c ---- */
+
+/* vnet_addr_msg() - RTM_NEWADDR (tagged VNET_PROTO) or RTM_DELADDR of @a on @ifindex. */
+int vnet_addr_msg(struct vnet_batch *b, uint16_t type, const struct vnet_addr *a, int ifindex);
+/* vnet_route_msg() - RTM_NEWROUTE (tagged VNET_PROTO) or RTM_DELROUTE of @r; @oif 0 for none. */
+int vnet_route_msg(struct vnet_batch *b, uint16_t type, const struct vnet_route *r, int oif);
+
+/* ---- observe.c ---- */
+
+/**
+ * vnet_observe() - read the kernel's state of some namespaces into a model
+ * @s: the sockets to use (opened here as needed, kept for the caller)
+ * @topo: topology name; links whose alias is "vnet:<topo>" and addresses and
+ *        routes with protocol VNET_PROTO are marked owned
+ * @ns: namespace names ("" is vnet's own); missing ones get exists = false
+ * @n: how many
+ * @ret_model: the observed model: every link (with kind, options, master and
+ *             veth peer resolved to names where the peer is in one of @ns),
+ *             every address but IPv6 link-local ones, every route of the main
+ *             table but those the kernel made itself (proto kernel, ra)
+ *
+ * Return: 0 or -errno.
+ */
+int vnet_observe(struct vnet_nlset *s, const char *topo, const char *const *ns, size_t n,
+		 struct vnet_model **ret_model);
+
+#endif /* VNET_KERNEL_H */

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* link.c - any link, by name: set state, mtu, mac, master and alias; delete; find its index */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <linux/if.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+
+#include "kernel.h"
+
+/* Start an RTM_*LINK message addressed by name: ifi_index 0 and IFLA_IFNAME. */
+static struct nlmsghdr *link_msg(struct vnet_batch *b, uint16_t type, const char *name,
+				 struct ifinfomsg **ret_ifi)
+{
+	struct nlmsghdr *nlh = vnet_batch_msg(b, type, 0);
+	struct ifinfomsg *ifi;
+
+	if (!nlh)
+		return NULL;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	if (ret_ifi)
+		*ret_ifi = ifi;
+	return nlh;
+}
+
+/**
+ * vnet_link_msg_set() - RTM_SETLINK of an existing link, found by name
+ * @b: the batch
+ * @l: the link; fields chosen by @set are sent
+ * @set: VNET_SET_UP | _MTU | _MAC | _MASTER | _ALIAS (other bits are ignored)
+ * @master_ifindex: for VNET_SET_MASTER: the bridge's index, 0 to leave it
+ * @alias: for VNET_SET_ALIAS; "" or NULL removes the alias
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int vnet_link_msg_set(struct vnet_batch *b, const struct vnet_link *l, unsigned set,
+		      int master_ifindex, const char *alias)
+{
+	struct ifinfomsg *ifi;
+	struct nlmsghdr *nlh = link_msg(b, RTM_SETLINK, l->name, &ifi);
+
+	if (!nlh)
+		return -ENOMEM;
+	if (set & VNET_SET_UP) {
+		ifi->ifi_change = IFF_UP;
+		ifi->ifi_flags = l->up ? IFF_UP : 0;
+	}
+	if (set & VNET_SET_MTU)
+		mnl_attr_put_u32(nlh, IFLA_MTU, l->mtu);
+	if (set & VNET_SET_MAC)
+		mnl_attr_put(nlh, IFLA_ADDRESS, sizeof(l->mac), l->mac);
+	if (set & VNET_SET_MASTER)
+		mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)master_ifindex);
+	/* Without the NUL, as iproute2 sends it: an empty attribute removes the alias. */
+	if (set & VNET_SET_ALIAS)
+		mnl_attr_put(nlh, IFLA_IFALIAS, alias ? strlen(alias) : 0, alias ? alias : "");
+	return 0;
+}
+
+/**
+ * vnet_link_msg_del() - RTM_DELLINK by name
+ * @b: the batch
+ * @name: the link; deleting one end of a veth pair deletes both
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int vnet_link_msg_del(struct vnet_batch *b, const char *name)
+{
+	return link_msg(b, RTM_DELLINK, name, NULL) ? 0 : -ENOMEM;
+}
+
+static int index_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+
+	if (nlh->nlmsg_type == RTM_NEWLINK && mnl_nlmsg_get_payload_len(nlh) >= sizeof(*ifi))
+		*(int *)data = ifi->ifi_index;
+	return MNL_CB_OK;
+}
+
+/**
+ * vnet_link_get_index() - the index of a link, asked of the kernel by name
+ * @nl: a socket in the link's namespace
+ * @name: the link
+ *
+ * Return: the ifindex, -ENODEV when there is no such link, or -errno.
+ */
+int vnet_link_get_index(struct vnet_nl *nl, const char *name)
+{
+	char buf[512] __attribute__((aligned(4))) = { 0 };
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifi;
+	int index = 0, r;
+
+	if (strlen(name) >= VNET_IFNAMSIZ)
+		return -ENODEV;
+	nlh->nlmsg_type = RTM_GETLINK;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	r = vnet_nl_request(nl, nlh, index_cb, &index);
+	if (r < 0)
+		return r;
+	return index > 0 ? index : -ENODEV;
+}

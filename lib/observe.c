@@ -1,0 +1,593 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* observe.c - the kernel's links, addresses and routes of some namespaces, read into a model */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <linux/if.h>
+#include <linux/if_addr.h>
+#include <linux/if_link.h>
+#include <linux/if_tun.h>
+#include <linux/net_namespace.h>
+#include <linux/rtnetlink.h>
+
+#include "kernel.h"
+
+/* What a link message says that the model has no field for; parallel to m->links. */
+struct link_extra {
+	size_t ns;	 /* index in m->ns */
+	uint32_t master; /* IFLA_MASTER, 0 for none */
+	int32_t netnsid; /* IFLA_LINK_NETNSID: the veth peer is in another namespace */
+	bool has_netnsid;
+};
+
+struct obs {
+	struct vnet_model *m;
+	struct vnet_nlset *s;
+	char tag[VNET_NAMSIZ + 8]; /* "vnet:<topology>", the alias of owned links */
+	size_t ns;		   /* the namespace being read */
+	size_t first;		   /* its first link in m->links */
+	struct link_extra *x;
+	size_t xcap;
+};
+
+/* ---- attributes ---- */
+
+struct attr_tbl {
+	const struct nlattr **tb;
+	unsigned max;
+};
+
+static int attr_tbl_cb(const struct nlattr *a, void *data)
+{
+	const struct attr_tbl *t = data;
+	unsigned type = mnl_attr_get_type(a);
+
+	if (type <= t->max)
+		t->tb[type] = a;
+	return MNL_CB_OK;
+}
+
+static void parse_nested(const struct nlattr *a, const struct nlattr **tb, unsigned max)
+{
+	struct attr_tbl t = { tb, max };
+
+	memset(tb, 0, (max + 1) * sizeof(*tb));
+	if (a)
+		mnl_attr_parse_nested(a, attr_tbl_cb, &t);
+}
+
+static void parse_msg(const struct nlmsghdr *nlh, size_t hdr, const struct nlattr **tb,
+		      unsigned max)
+{
+	struct attr_tbl t = { tb, max };
+
+	memset(tb, 0, (max + 1) * sizeof(*tb));
+	mnl_attr_parse(nlh, (unsigned)hdr, attr_tbl_cb, &t);
+}
+
+static bool get_u32(const struct nlattr *a, uint32_t *v)
+{
+	if (!a || mnl_attr_get_payload_len(a) < sizeof(*v))
+		return false;
+	*v = mnl_attr_get_u32(a);
+	return true;
+}
+
+static bool get_u16(const struct nlattr *a, uint16_t *v)
+{
+	if (!a || mnl_attr_get_payload_len(a) < sizeof(*v))
+		return false;
+	*v = mnl_attr_get_u16(a);
+	return true;
+}
+
+static bool get_bool(const struct nlattr *a, bool *v)
+{
+	if (!a || mnl_attr_get_payload_len(a) < 1)
+		return false;
+	*v = mnl_attr_get_u8(a) != 0;
+	return true;
+}
+
+static void get_str(const struct nlattr *a, char *buf, size_t len)
+{
+	const char *p = mnl_attr_get_payload(a);
+	size_t n = strnlen(p, mnl_attr_get_payload_len(a));
+
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+}
+
+static bool str_is(const struct nlattr *a, const char *s)
+{
+	size_t len = strlen(s);
+
+	return a && mnl_attr_get_payload_len(a) >= len &&
+	       !memcmp(mnl_attr_get_payload(a), s, len) &&
+	       (mnl_attr_get_payload_len(a) == len || !((char *)mnl_attr_get_payload(a))[len]);
+}
+
+/* ---- links ---- */
+
+/* Bridge options: every one the kernel reports, so all has-bits end up set. */
+static void parse_bridge(const struct nlattr *data, struct vnet_bridge_opts *o)
+{
+	const struct nlattr *tb[IFLA_BR_MAX + 1];
+
+	parse_nested(data, tb, IFLA_BR_MAX);
+	if (get_bool(tb[IFLA_BR_STP_STATE], &o->stp))
+		o->has |= VNET_BR_HAS_STP;
+	if (get_u16(tb[IFLA_BR_PRIORITY], &o->priority))
+		o->has |= VNET_BR_HAS_PRIORITY;
+	if (get_u32(tb[IFLA_BR_FORWARD_DELAY], &o->forward_delay))
+		o->has |= VNET_BR_HAS_FORWARD_DELAY;
+	if (get_u32(tb[IFLA_BR_HELLO_TIME], &o->hello_time))
+		o->has |= VNET_BR_HAS_HELLO_TIME;
+	if (get_u32(tb[IFLA_BR_MAX_AGE], &o->max_age))
+		o->has |= VNET_BR_HAS_MAX_AGE;
+	if (get_u32(tb[IFLA_BR_AGEING_TIME], &o->ageing_time))
+		o->has |= VNET_BR_HAS_AGEING_TIME;
+}
+
+static void parse_port(const struct nlattr *data, struct vnet_port_opts *o)
+{
+	const struct nlattr *tb[IFLA_BRPORT_MAX + 1];
+
+	parse_nested(data, tb, IFLA_BRPORT_MAX);
+	if (get_u32(tb[IFLA_BRPORT_COST], &o->cost))
+		o->has |= VNET_PORT_HAS_COST;
+	if (get_u16(tb[IFLA_BRPORT_PRIORITY], &o->priority))
+		o->has |= VNET_PORT_HAS_PRIORITY;
+	if (get_bool(tb[IFLA_BRPORT_MODE], &o->hairpin))
+		o->has |= VNET_PORT_HAS_HAIRPIN;
+	if (get_bool(tb[IFLA_BRPORT_LEARNING], &o->learning))
+		o->has |= VNET_PORT_HAS_LEARNING;
+	if (get_bool(tb[IFLA_BRPORT_UNICAST_FLOOD], &o->flood))
+		o->has |= VNET_PORT_HAS_FLOOD;
+	if (get_bool(tb[IFLA_BRPORT_ISOLATED], &o->isolated))
+		o->has |= VNET_PORT_HAS_ISOLATED;
+}
+
+/* tun or tap; owner and group only when set (the kernel leaves them out otherwise). */
+static void parse_tun(const struct nlattr *data, struct vnet_link *l)
+{
+	const struct nlattr *tb[IFLA_TUN_MAX + 1];
+	struct vnet_tuntap_opts *o = &l->tt;
+	uint32_t id;
+
+	parse_nested(data, tb, IFLA_TUN_MAX);
+	l->kind = VNET_KIND_TUN;
+	if (tb[IFLA_TUN_TYPE] && mnl_attr_get_payload_len(tb[IFLA_TUN_TYPE]) >= 1 &&
+	    mnl_attr_get_u8(tb[IFLA_TUN_TYPE]) == IFF_TAP)
+		l->kind = VNET_KIND_TAP;
+	if (get_u32(tb[IFLA_TUN_OWNER], &id) && id != (uint32_t)-1) {
+		o->owner = id;
+		o->has |= VNET_TT_HAS_OWNER;
+	}
+	if (get_u32(tb[IFLA_TUN_GROUP], &id) && id != (uint32_t)-1) {
+		o->group = id;
+		o->has |= VNET_TT_HAS_GROUP;
+	}
+	if (get_bool(tb[IFLA_TUN_MULTI_QUEUE], &o->multi_queue))
+		o->has |= VNET_TT_HAS_MULTI_QUEUE;
+	if (get_bool(tb[IFLA_TUN_VNET_HDR], &o->vnet_hdr))
+		o->has |= VNET_TT_HAS_VNET_HDR;
+}
+
+static void parse_linkinfo(const struct nlattr *li, struct vnet_link *l)
+{
+	const struct nlattr *tb[IFLA_INFO_MAX + 1];
+
+	parse_nested(li, tb, IFLA_INFO_MAX);
+	if (str_is(tb[IFLA_INFO_KIND], "veth")) {
+		l->kind = VNET_KIND_VETH;
+	} else if (str_is(tb[IFLA_INFO_KIND], "bridge")) {
+		l->kind = VNET_KIND_BRIDGE;
+		parse_bridge(tb[IFLA_INFO_DATA], &l->br);
+	} else if (str_is(tb[IFLA_INFO_KIND], "tun")) {
+		parse_tun(tb[IFLA_INFO_DATA], l);
+	}
+	if (str_is(tb[IFLA_INFO_SLAVE_KIND], "bridge"))
+		parse_port(tb[IFLA_INFO_SLAVE_DATA], &l->port);
+}
+
+static void fill_link(const struct obs *o, const struct ifinfomsg *ifi,
+		      const struct nlattr **tb, struct vnet_link *l, struct link_extra *x)
+{
+	uint32_t v;
+
+	get_str(tb[IFLA_IFNAME], l->name, sizeof(l->name));
+	snprintf(l->ns, sizeof(l->ns), "%s", o->m->ns.v[o->ns].name);
+	l->ifindex = ifi->ifi_index;
+	l->up = ifi->ifi_flags & IFF_UP;
+	if (get_u32(tb[IFLA_MTU], &l->mtu))
+		l->has |= VNET_LINK_HAS_MTU;
+	if (tb[IFLA_ADDRESS] && mnl_attr_get_payload_len(tb[IFLA_ADDRESS]) == sizeof(l->mac)) {
+		memcpy(l->mac, mnl_attr_get_payload(tb[IFLA_ADDRESS]), sizeof(l->mac));
+		l->has |= VNET_LINK_HAS_MAC;
+	}
+	if (tb[IFLA_IFALIAS])
+		get_str(tb[IFLA_IFALIAS], l->alias, sizeof(l->alias));
+	l->owned = !strcmp(l->alias, o->tag);
+	if (get_u32(tb[IFLA_MASTER], &v))
+		x->master = v;
+	if (tb[IFLA_LINKINFO])
+		parse_linkinfo(tb[IFLA_LINKINFO], l);
+	if (l->kind != VNET_KIND_VETH)
+		return;
+	if (get_u32(tb[IFLA_LINK], &v))
+		l->peer_ifindex = (int)v;
+	if (get_u32(tb[IFLA_LINK_NETNSID], &v)) {
+		x->netnsid = (int32_t)v;
+		x->has_netnsid = true;
+	}
+}
+
+static int link_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct obs *o = data;
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[IFLA_MAX + 1];
+	struct vnet_link *l;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK || mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifi))
+		return MNL_CB_OK;
+	parse_msg(nlh, sizeof(*ifi), tb, IFLA_MAX);
+	if (!tb[IFLA_IFNAME])
+		return MNL_CB_OK;
+	if (o->m->links.n == o->xcap) {
+		size_t ncap = o->xcap ? o->xcap * 2 : 64;
+		struct link_extra *nx = realloc(o->x, ncap * sizeof(*nx));
+
+		if (!nx)
+			goto nomem;
+		o->x = nx;
+		o->xcap = ncap;
+	}
+	l = vnet_model_add_link(o->m);
+	if (!l)
+		goto nomem;
+	o->x[o->m->links.n - 1] = (struct link_extra){ .ns = o->ns };
+	fill_link(o, ifi, tb, l, &o->x[o->m->links.n - 1]);
+	return MNL_CB_OK;
+nomem:
+	errno = ENOMEM;
+	return MNL_CB_ERROR;
+}
+
+/* The link of index @ifindex in the namespace being read, or NULL. */
+static const struct vnet_link *find_index(const struct obs *o, int ifindex)
+{
+	for (size_t i = o->first; i < o->m->links.n; i++)
+		if (o->m->links.v[i].ifindex == ifindex)
+			return &o->m->links.v[i];
+	return NULL;
+}
+
+static void resolve_masters(struct obs *o)
+{
+	for (size_t i = o->first; i < o->m->links.n; i++) {
+		struct vnet_link *l = &o->m->links.v[i];
+		const struct vnet_link *br;
+
+		if (!o->x[i].master)
+			continue;
+		br = find_index(o, (int)o->x[i].master);
+		if (br)
+			snprintf(l->master, sizeof(l->master), "%s", br->name);
+	}
+}
+
+static void set_dev(const struct obs *o, int ifindex, char *buf, size_t len)
+{
+	const struct vnet_link *l = find_index(o, ifindex);
+
+	snprintf(buf, len, "%s", l ? l->name : "");
+}
+
+/* ---- addresses and routes ---- */
+
+static int addr_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct obs *o = data;
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[IFA_MAX + 1], *at;
+	size_t alen;
+	const uint8_t *p;
+	struct vnet_addr *a;
+
+	if (nlh->nlmsg_type != RTM_NEWADDR || mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifa) ||
+	    (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6))
+		return MNL_CB_OK;
+	alen = ifa->ifa_family == AF_INET ? 4 : 16;
+	parse_msg(nlh, sizeof(*ifa), tb, IFA_MAX);
+	/* IFA_LOCAL is the address itself; IFA_ADDRESS the peer's on a point-to-point link. */
+	at = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
+	if (!at || mnl_attr_get_payload_len(at) != alen)
+		return MNL_CB_OK;
+	p = mnl_attr_get_payload(at);
+	if (alen == 16 && p[0] == 0xfe && (p[1] & 0xc0) == 0x80)
+		return MNL_CB_OK; /* link-local: the kernel's own */
+	a = vnet_model_add_addr(o->m);
+	if (!a) {
+		errno = ENOMEM;
+		return MNL_CB_ERROR;
+	}
+	snprintf(a->ns, sizeof(a->ns), "%s", o->m->ns.v[o->ns].name);
+	set_dev(o, (int)ifa->ifa_index, a->dev, sizeof(a->dev));
+	a->family = ifa->ifa_family;
+	memcpy(a->addr, p, alen);
+	a->prefixlen = ifa->ifa_prefixlen;
+	a->owned = tb[IFA_PROTO] && mnl_attr_get_payload_len(tb[IFA_PROTO]) >= 1 &&
+		   mnl_attr_get_u8(tb[IFA_PROTO]) == VNET_PROTO;
+	return MNL_CB_OK;
+}
+
+/* Routes vnet shows: unicast, main table, not made by the kernel itself. */
+static bool route_wanted(const struct rtmsg *rtm, const struct nlattr **tb)
+{
+	uint32_t table = rtm->rtm_table;
+
+	if (rtm->rtm_family != AF_INET && rtm->rtm_family != AF_INET6)
+		return false;
+	if (rtm->rtm_protocol == RTPROT_KERNEL || rtm->rtm_protocol == RTPROT_RA)
+		return false;
+	if (rtm->rtm_type != RTN_UNICAST)
+		return false;
+	get_u32(tb[RTA_TABLE], &table);
+	if (table != RT_TABLE_MAIN)
+		return false;
+	if (rtm->rtm_family == AF_INET6 && tb[RTA_DST] &&
+	    mnl_attr_get_payload_len(tb[RTA_DST]) == 16 &&
+	    *(const uint8_t *)mnl_attr_get_payload(tb[RTA_DST]) == 0xff)
+		return false; /* multicast */
+	return true;
+}
+
+static int route_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct obs *o = data;
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[RTA_MAX + 1];
+	struct vnet_route *r;
+	size_t alen;
+	uint32_t oif = 0;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE || mnl_nlmsg_get_payload_len(nlh) < sizeof(*rtm))
+		return MNL_CB_OK;
+	parse_msg(nlh, sizeof(*rtm), tb, RTA_MAX);
+	if (!route_wanted(rtm, tb))
+		return MNL_CB_OK;
+	alen = rtm->rtm_family == AF_INET ? 4 : 16;
+	r = vnet_model_add_route(o->m);
+	if (!r) {
+		errno = ENOMEM;
+		return MNL_CB_ERROR;
+	}
+	snprintf(r->ns, sizeof(r->ns), "%s", o->m->ns.v[o->ns].name);
+	r->family = rtm->rtm_family;
+	r->dst_len = rtm->rtm_dst_len;
+	if (tb[RTA_DST] && mnl_attr_get_payload_len(tb[RTA_DST]) == alen)
+		memcpy(r->dst, mnl_attr_get_payload(tb[RTA_DST]), alen);
+	if (tb[RTA_GATEWAY] && mnl_attr_get_payload_len(tb[RTA_GATEWAY]) == alen) {
+		memcpy(r->gw, mnl_attr_get_payload(tb[RTA_GATEWAY]), alen);
+		r->has_gw = true;
+	}
+	if (get_u32(tb[RTA_OIF], &oif))
+		set_dev(o, (int)oif, r->dev, sizeof(r->dev));
+	get_u32(tb[RTA_PRIORITY], &r->metric);
+	r->owned = rtm->rtm_protocol == VNET_PROTO;
+	return MNL_CB_OK;
+}
+
+/* ---- veth peers across namespaces ---- */
+
+static int nsid_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[NETNSA_MAX + 1];
+	uint32_t v;
+
+	if (nlh->nlmsg_type != RTM_NEWNSID)
+		return MNL_CB_OK;
+	parse_msg(nlh, sizeof(struct rtgenmsg), tb, NETNSA_MAX);
+	if (get_u32(tb[NETNSA_NSID], &v))
+		*(int32_t *)data = (int32_t)v;
+	return MNL_CB_OK;
+}
+
+/* The id namespace @from gives namespace @of (RTM_GETNSID); Return: 0 or -errno. */
+static int ns_nsid(struct obs *o, size_t from, size_t of, int32_t *ret_id)
+{
+	char buf[128] __attribute__((aligned(4))) = { 0 };
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct vnet_nl *nl;
+	int fd, r;
+
+	r = vnet_nlset_get(o->s, o->m->ns.v[from].name, &nl);
+	if (r < 0)
+		return r;
+	fd = vnet_netns_open(o->m->ns.v[of].name);
+	if (fd < 0)
+		return fd;
+	nlh->nlmsg_type = RTM_GETNSID;
+	mnl_nlmsg_put_extra_header(nlh, sizeof(struct rtgenmsg));
+	mnl_attr_put_u32(nlh, NETNSA_FD, (uint32_t)fd);
+	*ret_id = NETNSA_NSID_NOT_ASSIGNED;
+	r = vnet_nl_request(nl, nlh, nsid_cb, ret_id);
+	close(fd);
+	return r;
+}
+
+static int cmp_ifindex(const void *a, const void *b, void *data)
+{
+	const struct vnet_link *v = data;
+	int x = v[*(const size_t *)a].ifindex, y = v[*(const size_t *)b].ifindex;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * Is veth @j the other end of veth @i? Without IFLA_LINK_NETNSID the peer is
+ * in the same namespace; with it, in another one, which only the ids tell
+ * apart when several namespaces have a veth of the right index pointing back
+ * (ifindexes are per namespace, so that is common): then ask the kernel.
+ */
+static int is_peer(struct obs *o, size_t i, size_t j, bool ambiguous)
+{
+	const struct vnet_link *a = &o->m->links.v[i], *b = &o->m->links.v[j];
+	const struct link_extra *xa = &o->x[i], *xb = &o->x[j];
+	int32_t id;
+	int r;
+
+	if (b->ifindex != a->peer_ifindex || b->peer_ifindex != a->ifindex || b->peer[0])
+		return 0;
+	if (!xa->has_netnsid)
+		return !xb->has_netnsid && xa->ns == xb->ns;
+	if (!xb->has_netnsid || xa->ns == xb->ns)
+		return 0;
+	if (!ambiguous)
+		return 1;
+	r = ns_nsid(o, xa->ns, xb->ns, &id);
+	return r < 0 ? r : id == xa->netnsid;
+}
+
+static void pair(struct vnet_link *a, struct vnet_link *b)
+{
+	snprintf(a->peer, sizeof(a->peer), "%s", b->name);
+	snprintf(a->peer_ns, sizeof(a->peer_ns), "%s", b->ns);
+	snprintf(b->peer, sizeof(b->peer), "%s", a->name);
+	snprintf(b->peer_ns, sizeof(b->peer_ns), "%s", a->ns);
+}
+
+/* Pair veth @i with the one end among @idx[lo, hi) (veths of its peer's index) that fits. */
+static int find_peer(struct obs *o, size_t i, const size_t *idx, size_t lo, size_t hi)
+{
+	size_t found = SIZE_MAX, count = 0;
+	int r;
+
+	for (size_t k = lo; k < hi; k++) {
+		r = is_peer(o, i, idx[k], false);
+		if (r > 0) {
+			found = idx[k];
+			count++;
+		}
+	}
+	for (size_t k = lo; count > 1 && k < hi; k++) {
+		r = is_peer(o, i, idx[k], true);
+		if (r < 0)
+			return r;
+		if (r > 0) {
+			found = idx[k];
+			count = 1;
+		}
+	}
+	if (count == 1)
+		pair(&o->m->links.v[i], &o->m->links.v[found]);
+	return 0;
+}
+
+static int resolve_peers(struct obs *o)
+{
+	struct vnet_link *v = o->m->links.v;
+	size_t n = 0, *idx = malloc((o->m->links.n + 1) * sizeof(*idx));
+	int r = 0;
+
+	if (!idx)
+		return -ENOMEM;
+	for (size_t i = 0; i < o->m->links.n; i++)
+		if (v[i].kind == VNET_KIND_VETH)
+			idx[n++] = i;
+	qsort_r(idx, n, sizeof(*idx), cmp_ifindex, v);
+	for (size_t k = 0; k < n && r == 0; k++) {
+		size_t i = idx[k], lo = 0, hi = n;
+
+		if (v[i].peer[0] || v[i].peer_ifindex <= 0)
+			continue;
+		while (lo < hi) { /* the first veth of index >= peer_ifindex */
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (v[idx[mid]].ifindex < v[i].peer_ifindex)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (hi = lo; hi < n && v[idx[hi]].ifindex == v[i].peer_ifindex; hi++)
+			;
+		r = find_peer(o, i, idx, lo, hi);
+	}
+	free(idx);
+	return r;
+}
+
+/* ---- namespaces ---- */
+
+static int observe_ns(struct obs *o, const char *name)
+{
+	struct vnet_ns *e = vnet_model_add_ns(o->m);
+	struct vnet_nl *nl;
+	int r;
+
+	if (!e)
+		return -ENOMEM;
+	snprintf(e->name, sizeof(e->name), "%s", name);
+	r = vnet_nlset_get(o->s, name, &nl);
+	if (r == -ENOENT)
+		return 0; /* exists = false */
+	if (r < 0)
+		return r;
+	e->exists = true;
+	o->ns = o->m->ns.n - 1;
+	o->first = o->m->links.n;
+	r = vnet_nl_dump(nl, RTM_GETLINK, AF_UNSPEC, link_cb, o);
+	if (r < 0)
+		return r;
+	resolve_masters(o);
+	r = vnet_nl_dump(nl, RTM_GETADDR, AF_UNSPEC, addr_cb, o);
+	if (r < 0)
+		return r;
+	/* One dump for both families; it also holds IPMR ones, which route_cb skips. */
+	return vnet_nl_dump(nl, RTM_GETROUTE, AF_UNSPEC, route_cb, o);
+}
+
+/**
+ * vnet_observe() - read the kernel's state of some namespaces into a model
+ * @s: the sockets to use (opened here as needed, kept for the caller)
+ * @topo: topology name; links whose alias is "vnet:<topo>" and addresses and
+ *        routes with protocol VNET_PROTO are marked owned
+ * @ns: namespace names ("" is vnet's own); missing ones get exists = false
+ * @n: how many
+ * @ret_model: the observed model; its namespaces have owned = false, for the
+ *             caller to set from its state store
+ *
+ * Three dumps per namespace (links, addresses, routes), on cached sockets.
+ * Return: 0 or -errno.
+ */
+int vnet_observe(struct vnet_nlset *s, const char *topo, const char *const *ns, size_t n,
+		 struct vnet_model **ret_model)
+{
+	struct obs o = { .s = s };
+	int r = 0;
+
+	o.m = vnet_model_new();
+	if (!o.m)
+		return -ENOMEM;
+	snprintf(o.m->name, sizeof(o.m->name), "%s", topo);
+	snprintf(o.tag, sizeof(o.tag), "%s%s", VNET_TAG_PREFIX, topo);
+	for (size_t i = 0; i < n && r == 0; i++)
+		r = observe_ns(&o, ns[i]);
+	if (r == 0)
+		r = resolve_peers(&o);
+	free(o.x);
+	if (r < 0) {
+		vnet_model_free(o.m);
+		return r;
+	}
+	*ret_model = o.m;
+	return 0;
+}

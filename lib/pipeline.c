@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* pipeline.c - up and down: observe, mark what is ours, plan, journal, apply */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "apply.h"
+#include "state.h"
+
+struct vnet_session {
+	struct vnet_state *st;
+	struct vnet_nlset nls;
+};
+
+int vnet_session_open(const char *state_dir, bool lock, struct vnet_session **ret_s,
+		      struct vnet_error *reterr)
+{
+	struct vnet_session *s = calloc(1, sizeof(*s));
+	int r;
+
+	if (!s)
+		return -ENOMEM;
+	r = vnet_state_open(state_dir, &s->st, reterr);
+	if (r >= 0 && lock)
+		r = vnet_state_lock(s->st, reterr);
+	if (r < 0) {
+		vnet_session_close(s);
+		return r;
+	}
+	*ret_s = s;
+	return 0;
+}
+
+void vnet_session_close(struct vnet_session *s)
+{
+	if (!s)
+		return;
+	vnet_nlset_free(&s->nls);
+	vnet_state_close(s->st);
+	free(s);
+}
+
+void vnet_result_clear(struct vnet_result *r)
+{
+	vnet_plan_free(r->plan);
+	memset(r, 0, sizeof(*r));
+}
+
+int vnet_list(struct vnet_session *s, struct vnet_topo_info **ret, size_t *ret_n)
+{
+	return vnet_state_list(s->st, ret, ret_n);
+}
+
+static long now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000L + ts.tv_nsec / 1000;
+}
+
+/* ---- ownership: recorded in the store and tagged in the kernel ---- */
+
+struct owned {
+	struct vnet_state_row *rows;
+	size_t n;
+	char tag[VNET_NAMSIZ + 8];
+};
+
+static int row_cmp(const void *key, const void *elem)
+{
+	const struct vnet_state_row *a = key, *b = elem;
+	int c = strcmp(a->kind, b->kind);
+
+	if (!c)
+		c = strcmp(a->ns, b->ns);
+	return c ? c : strcmp(a->name, b->name);
+}
+
+static bool recorded(const struct owned *o, const char *kind, const char *ns, const char *name)
+{
+	struct vnet_state_row key;
+
+	snprintf(key.kind, sizeof(key.kind), "%s", kind);
+	snprintf(key.ns, sizeof(key.ns), "%s", ns);
+	snprintf(key.name, sizeof(key.name), "%s", name);
+	return bsearch(&key, o->rows, o->n, sizeof(*o->rows), row_cmp) != NULL;
+}
+
+/* Observe marks what carries our tag; keep only what the store also records. */
+static void mark_owned(struct vnet_model *m, const struct owned *o)
+{
+	char key[128];
+
+	for (size_t i = 0; i < m->ns.n; i++) {
+		struct vnet_ns *ns = &m->ns.v[i];
+		const struct vnet_link *lo = vnet_model_find_link(m, ns->name, "lo");
+
+		ns->owned = ns->exists && ns->name[0] && recorded(o, "ns", ns->name, "") && lo &&
+			    !strcmp(lo->alias, o->tag);
+	}
+	for (size_t i = 0; i < m->links.n; i++) {
+		struct vnet_link *l = &m->links.v[i];
+
+		l->owned = l->owned && recorded(o, "link", l->ns, l->name);
+	}
+	for (size_t i = 0; i < m->addrs.n; i++) {
+		vnet_state_key_addr(&m->addrs.v[i], key, sizeof(key));
+		m->addrs.v[i].owned = m->addrs.v[i].owned && recorded(o, "addr", m->addrs.v[i].ns, key);
+	}
+	for (size_t i = 0; i < m->routes.n; i++) {
+		vnet_state_key_route(&m->routes.v[i], key, sizeof(key));
+		m->routes.v[i].owned =
+			m->routes.v[i].owned && recorded(o, "route", m->routes.v[i].ns, key);
+	}
+}
+
+/* Add @name to the list of namespaces to read, once. */
+static int ns_list_add(const char ***v, size_t *n, const char *name)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (!strcmp((*v)[i], name))
+			return 0;
+	const char **nv = realloc(*v, (*n + 1) * sizeof(**v));
+
+	if (!nv)
+		return -ENOMEM;
+	nv[(*n)++] = name;
+	*v = nv;
+	return 0;
+}
+
+/* Read the kernel: the namespaces @desired names (if any) and all that @topo owns. */
+static int observe(struct vnet_session *s, const char *topo, const struct vnet_model *desired,
+		   struct vnet_model **ret, struct vnet_result *res, struct vnet_error *reterr)
+{
+	struct owned o = { 0 };
+	const char **ns = NULL;
+	size_t nns = 0;
+	long t0 = now_us();
+	int r;
+
+	snprintf(o.tag, sizeof(o.tag), VNET_TAG_PREFIX "%s", topo);
+	r = vnet_state_rows(s->st, topo, &o.rows, &o.n);
+	for (size_t i = 0; desired && r >= 0 && i < desired->ns.n; i++)
+		r = ns_list_add(&ns, &nns, desired->ns.v[i].name);
+	for (size_t i = 0; r >= 0 && i < o.n; i++)
+		r = ns_list_add(&ns, &nns, o.rows[i].ns);
+	if (r >= 0)
+		r = vnet_observe(&s->nls, topo, ns, nns, ret);
+	if (r >= 0)
+		mark_owned(*ret, &o);
+	else
+		vnet_error_set(reterr, r, "kernel", "read", "%s", strerror(-r));
+	free(ns);
+	free(o.rows);
+	res->observe_us = now_us() - t0;
+	return r;
+}
+
+static bool interrupted(struct vnet_session *s, const char *topo)
+{
+	struct vnet_topo_info info;
+
+	return vnet_state_get_topo(s->st, topo, &info) >= 0 && info.interrupted;
+}
+
+int vnet_up(struct vnet_session *s, const struct vnet_model *desired, unsigned flags,
+	    struct vnet_result *ret, struct vnet_error *reterr)
+{
+	struct vnet_model *have = NULL;
+	long t0;
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	ret->recovered = interrupted(s, desired->name);
+	r = observe(s, desired->name, desired, &have, ret, reterr);
+	if (r >= 0)
+		r = vnet_plan_up(desired, have, &ret->plan, reterr);
+	vnet_model_free(have);
+	if (r < 0 || (flags & VNET_UP_DRY_RUN))
+		return r;
+	if (!ret->plan->ops.n)
+		return ret->recovered ? vnet_state_commit(s->st, desired) : 0;
+	r = vnet_state_begin(s->st, desired, ret->plan, reterr);
+	if (r < 0)
+		return r;
+	t0 = now_us();
+	r = vnet_apply(&s->nls, ret->plan, VNET_APPLY_UNDO, &ret->done, reterr);
+	ret->apply_us = now_us() - t0;
+	if (r < 0) {
+		vnet_state_abort(s->st, desired->name);
+		return r;
+	}
+	r = vnet_state_commit(s->st, desired);
+	if (r < 0)
+		vnet_error_set(reterr, r, "state store", "commit", "%s", strerror(-r));
+	return r;
+}
+
+int vnet_down(struct vnet_session *s, const char *topo, struct vnet_result *ret,
+	      struct vnet_error *reterr)
+{
+	struct vnet_topo_info info;
+	struct vnet_model *have = NULL;
+	long t0;
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	if (vnet_state_get_topo(s->st, topo, &info) < 0)
+		return vnet_error_set(reterr, -ENOENT, "", "",
+				      "no topology named \"%s\" is up (see vnet list)", topo);
+	ret->recovered = info.interrupted;
+	r = observe(s, topo, NULL, &have, ret, reterr);
+	if (r >= 0)
+		r = vnet_plan_down(have, &ret->plan);
+	vnet_model_free(have);
+	if (r < 0)
+		return r;
+	t0 = now_us();
+	r = vnet_apply(&s->nls, ret->plan, VNET_APPLY_TOLERANT, &ret->done, reterr);
+	ret->apply_us = now_us() - t0;
+	if (r < 0)
+		return r;
+	r = vnet_state_forget(s->st, topo);
+	if (r < 0)
+		vnet_error_set(reterr, r, "state store", "forget", "%s", strerror(-r));
+	return r;
+}

@@ -1,0 +1,704 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* plan.c - desired model + observed model -> ordered steps; a pure function, no kernel */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apply.h"
+
+/*
+ * Steps run in phases so that each phase only needs what earlier phases made:
+ * removals first (routes before the addresses that carry them, addresses
+ * before their links, links before their namespaces), then creation in the
+ * opposite order. Within a phase steps are grouped by namespace, so apply can
+ * send each group as one netlink batch. Undoing runs the inverses backwards,
+ * which recreates a namespace before its links and a link before its addresses.
+ */
+enum phase {
+	PH_ROUTE_DEL,
+	PH_ADDR_DEL,
+	PH_LINK_DEL,
+	PH_NS_DEL,
+	PH_NS_ADD,
+	PH_BRIDGE_ADD, /* bridges and tun/taps: what veth ends may be enslaved to */
+	PH_LINK_ADD,
+	PH_LINK_SET,
+	PH_ADDR_ADD,
+	PH_ROUTE_ADD,
+};
+
+struct planner {
+	const struct vnet_model *want, *have;
+	struct vnet_plan *plan;
+	int *phase; /* per op, parallel to plan->ops */
+	size_t phase_cap;
+	struct vnet_error *err;
+};
+
+static struct vnet_op *push(struct planner *p, enum vnet_op_kind kind, enum phase ph)
+{
+	struct vnet_plan *plan = p->plan;
+
+	if (plan->ops.n == plan->ops.cap) {
+		size_t cap = plan->ops.cap ? plan->ops.cap * 2 : 64;
+		struct vnet_op *v = realloc(plan->ops.v, cap * sizeof(*v));
+		int *phs = realloc(p->phase, cap * sizeof(*phs));
+
+		if (v)
+			plan->ops.v = v;
+		if (phs)
+			p->phase = phs;
+		if (!v || !phs)
+			return NULL;
+		plan->ops.cap = cap;
+	}
+	p->phase[plan->ops.n] = ph;
+	struct vnet_op *op = &plan->ops.v[plan->ops.n++];
+
+	memset(op, 0, sizeof(*op));
+	op->kind = kind;
+	return op;
+}
+
+static int conflict(struct planner *p, const struct vnet_pos *pos, const char *object,
+		    const char *fmt, const char *a, const char *b)
+{
+	if (p->err) {
+		vnet_error_set(p->err, -EEXIST, object, "", fmt, a, b);
+		snprintf(p->err->file, sizeof(p->err->file), "%s", p->want->file);
+		p->err->line = pos->line;
+		p->err->col = pos->col;
+	}
+	return -EEXIST;
+}
+
+static const char *ns_label(const char *ns)
+{
+	return ns[0] ? ns : "the host namespace";
+}
+
+/* ---- namespaces ---- */
+
+static const struct vnet_link *have_link(const struct planner *p, const char *ns, const char *name)
+{
+	return vnet_model_find_link(p->have, ns, name);
+}
+
+/* Loopback must be up in every namespace vnet makes; its alias marks the namespace as ours. */
+static int plan_loopback(struct planner *p, const struct vnet_ns *ns, bool fresh)
+{
+	const struct vnet_link *lo = have_link(p, ns->name, "lo");
+	char tag[VNET_NAMSIZ + 8];
+
+	snprintf(tag, sizeof(tag), VNET_TAG_PREFIX "%s", p->want->name);
+	if (!fresh && lo && lo->up && !strcmp(lo->alias, tag))
+		return 0;
+	struct vnet_op *op = push(p, VNET_OP_LINK_SET, PH_LINK_SET);
+
+	if (!op)
+		return -ENOMEM;
+	op->set = VNET_SET_UP | VNET_SET_ALIAS;
+	snprintf(op->link.name, sizeof(op->link.name), "lo");
+	snprintf(op->link.ns, sizeof(op->link.ns), "%s", ns->name);
+	snprintf(op->link.alias, sizeof(op->link.alias), "%s", tag);
+	op->link.kind = VNET_KIND_OTHER;
+	op->link.up = true;
+	if (lo && !fresh)
+		op->old = *lo;
+	else
+		snprintf(op->old.name, sizeof(op->old.name), "lo");
+	snprintf(op->old.ns, sizeof(op->old.ns), "%s", ns->name);
+	return 0;
+}
+
+static int plan_namespaces(struct planner *p)
+{
+	for (size_t i = 0; i < p->want->ns.n; i++) {
+		const struct vnet_ns *w = &p->want->ns.v[i];
+		const struct vnet_ns *h = vnet_model_find_ns(p->have, w->name);
+		char obj[VNET_NAMSIZ + 8];
+		int r;
+
+		if (!w->name[0])
+			continue; /* vnet's own namespace: always there, never ours */
+		snprintf(obj, sizeof(obj), "node %s", w->node);
+		if (h && h->exists && !h->owned)
+			return conflict(p, &w->pos, obj,
+					"namespace %s exists and is not vnet's%s", w->name, "");
+		if (!h || !h->exists) {
+			struct vnet_op *op = push(p, VNET_OP_NS_ADD, PH_NS_ADD);
+
+			if (!op)
+				return -ENOMEM;
+			op->ns = *w;
+		}
+		r = plan_loopback(p, w, !h || !h->exists);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ---- links ---- */
+
+static bool mac_differs(const struct vnet_link *w, const struct vnet_link *h)
+{
+	return (w->has & VNET_LINK_HAS_MAC) && memcmp(w->mac, h->mac, 6);
+}
+
+static bool bridge_differs(const struct vnet_bridge_opts *w, const struct vnet_bridge_opts *h)
+{
+	return ((w->has & VNET_BR_HAS_STP) && w->stp != h->stp) ||
+	       ((w->has & VNET_BR_HAS_PRIORITY) && w->priority != h->priority) ||
+	       ((w->has & VNET_BR_HAS_FORWARD_DELAY) && w->forward_delay != h->forward_delay) ||
+	       ((w->has & VNET_BR_HAS_HELLO_TIME) && w->hello_time != h->hello_time) ||
+	       ((w->has & VNET_BR_HAS_MAX_AGE) && w->max_age != h->max_age) ||
+	       ((w->has & VNET_BR_HAS_AGEING_TIME) && w->ageing_time != h->ageing_time);
+}
+
+static bool port_differs(const struct vnet_port_opts *w, const struct vnet_port_opts *h)
+{
+	return ((w->has & VNET_PORT_HAS_COST) && w->cost != h->cost) ||
+	       ((w->has & VNET_PORT_HAS_PRIORITY) && w->priority != h->priority) ||
+	       ((w->has & VNET_PORT_HAS_HAIRPIN) && w->hairpin != h->hairpin) ||
+	       ((w->has & VNET_PORT_HAS_LEARNING) && w->learning != h->learning) ||
+	       ((w->has & VNET_PORT_HAS_FLOOD) && w->flood != h->flood) ||
+	       ((w->has & VNET_PORT_HAS_ISOLATED) && w->isolated != h->isolated);
+}
+
+static bool tuntap_differs(const struct vnet_tuntap_opts *w, const struct vnet_tuntap_opts *h)
+{
+	return ((w->has & VNET_TT_HAS_OWNER) && w->owner != h->owner) ||
+	       ((w->has & VNET_TT_HAS_GROUP) && w->group != h->group) ||
+	       ((w->has & VNET_TT_HAS_MULTI_QUEUE) && w->multi_queue != h->multi_queue) ||
+	       ((w->has & VNET_TT_HAS_VNET_HDR) && w->vnet_hdr != h->vnet_hdr);
+}
+
+/* What must change on an existing link @h to match @w; 0 for nothing. */
+static unsigned link_changes(const struct vnet_link *w, const struct vnet_link *h, const char *tag)
+{
+	unsigned set = 0;
+
+	if (w->up != h->up)
+		set |= VNET_SET_UP;
+	if ((w->has & VNET_LINK_HAS_MTU) && w->mtu != h->mtu)
+		set |= VNET_SET_MTU;
+	if (mac_differs(w, h))
+		set |= VNET_SET_MAC;
+	if (strcmp(w->master, h->master))
+		set |= VNET_SET_MASTER;
+	if (strcmp(tag, h->alias))
+		set |= VNET_SET_ALIAS;
+	if (w->kind == VNET_KIND_BRIDGE && bridge_differs(&w->br, &h->br))
+		set |= VNET_SET_BRIDGE;
+	if (w->master[0] && port_differs(&w->port, &h->port))
+		set |= VNET_SET_PORT;
+	return set;
+}
+
+/* An existing link must be replaced when it is not what the file says it is. */
+static bool link_replaced(const struct vnet_link *w, const struct vnet_link *h)
+{
+	if (w->kind != h->kind)
+		return true;
+	if (w->kind == VNET_KIND_VETH)
+		return strcmp(w->peer, h->peer) || strcmp(w->peer_ns, h->peer_ns);
+	if (w->kind == VNET_KIND_TAP || w->kind == VNET_KIND_TUN)
+		return tuntap_differs(&w->tt, &h->tt);
+	return false;
+}
+
+/* The settings a fresh link needs after creation: everything creation does not set. */
+unsigned vnet_link_settings(const struct vnet_link *w, bool created_as_peer)
+{
+	unsigned set = VNET_SET_ALIAS;
+
+	if (w->up)
+		set |= VNET_SET_UP;
+	if (w->master[0])
+		set |= VNET_SET_MASTER;
+	if (w->master[0] && w->port.has)
+		set |= VNET_SET_PORT;
+	/* veth peers and tun/taps get mtu and mac by setlink; bridges and veth firsts at creation */
+	if (created_as_peer || w->kind == VNET_KIND_TAP || w->kind == VNET_KIND_TUN) {
+		if (w->has & VNET_LINK_HAS_MTU)
+			set |= VNET_SET_MTU;
+		if (w->has & VNET_LINK_HAS_MAC)
+			set |= VNET_SET_MAC;
+	}
+	return set;
+}
+
+static int push_set(struct planner *p, const struct vnet_link *w, const struct vnet_link *h,
+		    unsigned set, const char *tag)
+{
+	struct vnet_op *op = push(p, VNET_OP_LINK_SET, PH_LINK_SET);
+
+	if (!op)
+		return -ENOMEM;
+	op->set = set;
+	op->link = *w;
+	snprintf(op->link.alias, sizeof(op->link.alias), "%s", tag);
+	if (h) {
+		op->old = *h;
+	} else {
+		/* undoing the settings of a fresh link: it is removed anyway */
+		op->old = *w;
+		op->old.up = false;
+		op->old.master[0] = '\0';
+		op->old.alias[0] = '\0';
+	}
+	return 0;
+}
+
+/*
+ * A veth pair is created once, from the end that comes first in the file, unless
+ * its peer is in vnet's own namespace: creating from there places both ends with
+ * one message on the socket vnet already has.
+ */
+static bool veth_creator(const struct planner *p, const struct vnet_link *w, size_t idx)
+{
+	const struct vnet_link *peer = NULL;
+	size_t pi = 0;
+
+	for (size_t i = 0; i < p->want->links.n; i++) {
+		const struct vnet_link *l = &p->want->links.v[i];
+
+		if (!strcmp(l->name, w->peer) && !strcmp(l->ns, w->peer_ns) && i != idx) {
+			peer = l;
+			pi = i;
+		}
+	}
+	if (!peer)
+		return true;
+	if (!w->ns[0] != !peer->ns[0])
+		return !w->ns[0];
+	return idx < pi;
+}
+
+static int plan_link_add(struct planner *p, const struct vnet_link *w, size_t idx, const char *tag)
+{
+	bool first = w->kind != VNET_KIND_VETH || veth_creator(p, w, idx);
+
+	if (first) {
+		bool early = w->kind != VNET_KIND_VETH;
+		struct vnet_op *op =
+			push(p, VNET_OP_LINK_ADD, early ? PH_BRIDGE_ADD : PH_LINK_ADD);
+
+		if (!op)
+			return -ENOMEM;
+		op->link = *w;
+		snprintf(op->link.alias, sizeof(op->link.alias), "%s", tag);
+	}
+	return push_set(p, w, NULL, vnet_link_settings(w, !first), tag);
+}
+
+/* A removed veth takes its peer along: keep a copy of the peer, to undo with. */
+static int plan_link_del(struct planner *p, const struct vnet_link *h)
+{
+	struct vnet_op *op = push(p, VNET_OP_LINK_DEL, PH_LINK_DEL);
+	const struct vnet_link *peer;
+
+	if (!op)
+		return -ENOMEM;
+	op->link = *h;
+	peer = h->kind == VNET_KIND_VETH && h->peer[0] ? have_link(p, h->peer_ns, h->peer) : NULL;
+	if (peer)
+		op->old = *peer;
+	return 0;
+}
+
+static int plan_one_link(struct planner *p, size_t idx, const char *tag)
+{
+	const struct vnet_link *w = &p->want->links.v[idx];
+	const struct vnet_link *h = have_link(p, w->ns, w->name);
+	char obj[VNET_IFNAMSIZ + 16];
+	unsigned set;
+	int r;
+
+	if (!h)
+		return plan_link_add(p, w, idx, tag);
+	snprintf(obj, sizeof(obj), "interface %s", w->name);
+	if (!h->owned)
+		return conflict(p, &w->pos, obj, "%s already exists in %s and is not vnet's",
+				w->name, ns_label(w->ns));
+	if (link_replaced(w, h)) {
+		/* a veth pair is removed once, by the end that would create it */
+		if (w->kind != VNET_KIND_VETH || veth_creator(p, w, idx)) {
+			r = plan_link_del(p, h);
+			if (r < 0)
+				return r;
+		}
+		return plan_link_add(p, w, idx, tag);
+	}
+	set = link_changes(w, h, tag);
+	return set ? push_set(p, w, h, set, tag) : 0;
+}
+
+/* Is @h, an owned link, also wanted (under the same kind and peer)? */
+static bool link_wanted(const struct planner *p, const struct vnet_link *h)
+{
+	const struct vnet_link *w = vnet_model_find_link(p->want, h->ns, h->name);
+
+	return w && !link_replaced(w, h);
+}
+
+/* An owned veth whose other end comes later is removed by that end, once. */
+static bool veth_deleted_by_peer(const struct planner *p, const struct vnet_link *h, size_t idx)
+{
+	if (h->kind != VNET_KIND_VETH || !h->peer[0])
+		return false;
+	for (size_t i = idx + 1; i < p->have->links.n; i++) {
+		const struct vnet_link *o = &p->have->links.v[i];
+
+		if (o->owned && !strcmp(o->name, h->peer) && !strcmp(o->ns, h->peer_ns) &&
+		    !link_wanted(p, o))
+			return true;
+	}
+	return false;
+}
+
+static int plan_links(struct planner *p)
+{
+	char tag[VNET_NAMSIZ + 8];
+	int r;
+
+	snprintf(tag, sizeof(tag), VNET_TAG_PREFIX "%s", p->want->name);
+	for (size_t i = 0; i < p->want->links.n; i++) {
+		r = plan_one_link(p, i, tag);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < p->have->links.n; i++) {
+		const struct vnet_link *h = &p->have->links.v[i];
+		const struct vnet_link *w = vnet_model_find_link(p->want, h->ns, h->name);
+
+		if (!h->owned || w || veth_deleted_by_peer(p, h, i))
+			continue;
+		/* the other end may be wanted still: then the pair is replaced, already planned */
+		if (h->kind == VNET_KIND_VETH && vnet_model_find_link(p->want, h->peer_ns, h->peer))
+			continue;
+		r = plan_link_del(p, h);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ---- addresses and routes ---- */
+
+static bool addr_eq(const struct vnet_addr *a, const struct vnet_addr *b)
+{
+	return a->family == b->family && a->prefixlen == b->prefixlen &&
+	       !memcmp(a->addr, b->addr, 16) && !strcmp(a->dev, b->dev) && !strcmp(a->ns, b->ns);
+}
+
+static bool route_key_eq(const struct vnet_route *a, const struct vnet_route *b)
+{
+	return a->family == b->family && a->dst_len == b->dst_len && !memcmp(a->dst, b->dst, 16) &&
+	       a->metric == b->metric && !strcmp(a->ns, b->ns);
+}
+
+static bool route_eq(const struct vnet_route *a, const struct vnet_route *b)
+{
+	return route_key_eq(a, b) && a->has_gw == b->has_gw &&
+	       (!a->has_gw || !memcmp(a->gw, b->gw, 16)) && (!a->dev[0] || !strcmp(a->dev, b->dev));
+}
+
+/* Will the link that carries something be removed or replaced by this plan? */
+static bool link_goes(const struct planner *p, const char *ns, const char *dev)
+{
+	const struct vnet_link *h = have_link(p, ns, dev);
+
+	return h && h->owned && !link_wanted(p, h);
+}
+
+static int plan_addrs(struct planner *p)
+{
+	for (size_t i = 0; i < p->want->addrs.n; i++) {
+		const struct vnet_addr *w = &p->want->addrs.v[i];
+		bool found = false;
+
+		for (size_t j = 0; j < p->have->addrs.n && !found; j++)
+			found = addr_eq(w, &p->have->addrs.v[j]) && !link_goes(p, w->ns, w->dev);
+		if (found)
+			continue;
+		struct vnet_op *op = push(p, VNET_OP_ADDR_ADD, PH_ADDR_ADD);
+
+		if (!op)
+			return -ENOMEM;
+		op->addr = *w;
+	}
+	for (size_t j = 0; j < p->have->addrs.n; j++) {
+		const struct vnet_addr *h = &p->have->addrs.v[j];
+		bool wanted = false;
+
+		for (size_t i = 0; i < p->want->addrs.n && !wanted; i++)
+			wanted = addr_eq(&p->want->addrs.v[i], h);
+		if (!h->owned || (wanted && !link_goes(p, h->ns, h->dev)))
+			continue;
+		struct vnet_op *op = push(p, VNET_OP_ADDR_DEL, PH_ADDR_DEL);
+
+		if (!op)
+			return -ENOMEM;
+		op->addr = *h;
+	}
+	return 0;
+}
+
+static int plan_route_del(struct planner *p, const struct vnet_route *h)
+{
+	struct vnet_op *op = push(p, VNET_OP_ROUTE_DEL, PH_ROUTE_DEL);
+
+	if (!op)
+		return -ENOMEM;
+	op->route = *h;
+	return 0;
+}
+
+static int plan_one_route(struct planner *p, const struct vnet_route *w)
+{
+	for (size_t j = 0; j < p->have->routes.n; j++) {
+		const struct vnet_route *h = &p->have->routes.v[j];
+		char obj[48];
+
+		if (!route_key_eq(w, h))
+			continue;
+		if (route_eq(w, h) && !link_goes(p, h->ns, h->dev))
+			return 0;
+		if (!h->owned) {
+			snprintf(obj, sizeof(obj), "route");
+			return conflict(p, &w->pos, obj, "%s already has this route and it is not vnet's%s",
+					ns_label(w->ns), "");
+		}
+		int r = plan_route_del(p, h);
+
+		if (r < 0)
+			return r;
+		break;
+	}
+	struct vnet_op *op = push(p, VNET_OP_ROUTE_ADD, PH_ROUTE_ADD);
+
+	if (!op)
+		return -ENOMEM;
+	op->route = *w;
+	return 0;
+}
+
+static int plan_routes(struct planner *p)
+{
+	int r;
+
+	for (size_t i = 0; i < p->want->routes.n; i++) {
+		r = plan_one_route(p, &p->want->routes.v[i]);
+		if (r < 0)
+			return r;
+	}
+	for (size_t j = 0; j < p->have->routes.n; j++) {
+		const struct vnet_route *h = &p->have->routes.v[j];
+		bool keyed = false;
+
+		for (size_t i = 0; i < p->want->routes.n && !keyed; i++)
+			keyed = route_key_eq(&p->want->routes.v[i], h);
+		if (h->owned && !keyed) {
+			r = plan_route_del(p, h);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+/* Namespaces owned but no longer wanted: their links die with them, but are removed
+ * first, so that undoing can rebuild them in order. */
+static int plan_ns_removal(struct planner *p)
+{
+	for (size_t i = 0; i < p->have->ns.n; i++) {
+		const struct vnet_ns *h = &p->have->ns.v[i];
+
+		if (!h->exists || !h->owned || vnet_model_find_ns(p->want, h->name))
+			continue;
+		struct vnet_op *op = push(p, VNET_OP_NS_DEL, PH_NS_DEL);
+
+		if (!op)
+			return -ENOMEM;
+		op->ns = *h;
+	}
+	return 0;
+}
+
+/* Stable sort of the ops by (phase, namespace), keeping file order within a group. */
+const char *vnet_op_ns(const struct vnet_op *op)
+{
+	switch (op->kind) {
+	case VNET_OP_NS_ADD:
+	case VNET_OP_NS_DEL:
+		return op->ns.name;
+	case VNET_OP_ADDR_ADD:
+	case VNET_OP_ADDR_DEL:
+		return op->addr.ns;
+	case VNET_OP_ROUTE_ADD:
+	case VNET_OP_ROUTE_DEL:
+		return op->route.ns;
+	default:
+		return op->link.ns;
+	}
+}
+
+struct keyed {
+	int phase;
+	size_t idx;
+	const struct vnet_op *op;
+};
+
+static int keyed_cmp(const void *a, const void *b)
+{
+	const struct keyed *x = a, *y = b;
+	int c;
+
+	if (x->phase != y->phase)
+		return x->phase - y->phase;
+	c = strcmp(vnet_op_ns(x->op), vnet_op_ns(y->op));
+	if (c)
+		return c;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+static int sort_plan(struct planner *p)
+{
+	size_t n = p->plan->ops.n;
+	struct keyed *k = calloc(n ? n : 1, sizeof(*k));
+	struct vnet_op *sorted = calloc(n ? n : 1, sizeof(*sorted));
+
+	if (!k || !sorted) {
+		free(k);
+		free(sorted);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		k[i] = (struct keyed){ p->phase[i], i, &p->plan->ops.v[i] };
+	qsort(k, n, sizeof(*k), keyed_cmp);
+	for (size_t i = 0; i < n; i++)
+		sorted[i] = *k[i].op;
+	free(k);
+	free(p->plan->ops.v);
+	p->plan->ops.v = sorted;
+	p->plan->ops.cap = n ? n : 1;
+	return 0;
+}
+
+int vnet_plan_up(const struct vnet_model *desired, const struct vnet_model *observed,
+		 struct vnet_plan **ret_plan, struct vnet_error *reterr)
+{
+	struct planner p = { .want = desired, .have = observed, .err = reterr };
+	int r;
+
+	p.plan = calloc(1, sizeof(*p.plan));
+	if (!p.plan)
+		return -ENOMEM;
+	snprintf(p.plan->topo, sizeof(p.plan->topo), "%s", desired->name);
+	r = plan_namespaces(&p);
+	if (r >= 0)
+		r = plan_links(&p);
+	if (r >= 0)
+		r = plan_addrs(&p);
+	if (r >= 0)
+		r = plan_routes(&p);
+	if (r >= 0)
+		r = plan_ns_removal(&p);
+	if (r >= 0)
+		r = sort_plan(&p);
+	free(p.phase);
+	if (r < 0) {
+		vnet_plan_free(p.plan);
+		return r;
+	}
+	*ret_plan = p.plan;
+	return 0;
+}
+
+/* Down: owned links outside owned namespaces, then the namespaces (with all inside). */
+static bool in_dying_ns(const struct vnet_model *m, const char *ns)
+{
+	const struct vnet_ns *n = vnet_model_find_ns(m, ns);
+
+	return n && n->owned && n->exists && ns[0];
+}
+
+/*
+ * A veth pair with both ends outside dying namespaces is removed once, by its
+ * first end. An end whose peer dies with a namespace is still removed here:
+ * the kernel frees a namespace's devices later, in a work queue, and down
+ * should leave nothing behind when it returns.
+ */
+static bool down_by_peer(const struct vnet_model *m, const struct vnet_link *h, size_t idx)
+{
+	if (h->kind != VNET_KIND_VETH || !h->peer[0] || in_dying_ns(m, h->peer_ns))
+		return false;
+	for (size_t i = 0; i < idx; i++) {
+		const struct vnet_link *o = &m->links.v[i];
+
+		if (o->owned && !strcmp(o->name, h->peer) && !strcmp(o->ns, h->peer_ns))
+			return true;
+	}
+	return false;
+}
+
+int vnet_plan_down(const struct vnet_model *observed, struct vnet_plan **ret_plan)
+{
+	static const struct vnet_model none;
+	struct planner p = { .want = &none, .have = observed };
+	int r = 0;
+
+	p.plan = calloc(1, sizeof(*p.plan));
+	if (!p.plan)
+		return -ENOMEM;
+	for (size_t i = 0; i < observed->links.n && r >= 0; i++) {
+		const struct vnet_link *h = &observed->links.v[i];
+
+		if (h->owned && !in_dying_ns(observed, h->ns) && !down_by_peer(observed, h, i))
+			r = plan_link_del(&p, h);
+	}
+	for (size_t i = 0; i < observed->addrs.n && r >= 0; i++) {
+		const struct vnet_addr *h = &observed->addrs.v[i];
+
+		if (h->owned && !in_dying_ns(observed, h->ns) && !link_goes(&p, h->ns, h->dev)) {
+			struct vnet_op *op = push(&p, VNET_OP_ADDR_DEL, PH_ADDR_DEL);
+
+			r = op ? (op->addr = *h, 0) : -ENOMEM;
+		}
+	}
+	for (size_t i = 0; i < observed->routes.n && r >= 0; i++) {
+		const struct vnet_route *h = &observed->routes.v[i];
+
+		if (h->owned && !in_dying_ns(observed, h->ns) && !link_goes(&p, h->ns, h->dev))
+			r = plan_route_del(&p, h);
+	}
+	if (r >= 0)
+		r = plan_ns_removal(&p);
+	if (r >= 0)
+		r = sort_plan(&p);
+	free(p.phase);
+	if (r < 0) {
+		vnet_plan_free(p.plan);
+		return r;
+	}
+	*ret_plan = p.plan;
+	return 0;
+}
+
+void vnet_plan_free(struct vnet_plan *p)
+{
+	if (!p)
+		return;
+	free(p->ops.v);
+	free(p);
+}
+
+void vnet_plan_freep(struct vnet_plan **p)
+{
+	vnet_plan_free(*p);
+	*p = NULL;
+}

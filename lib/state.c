@@ -1,0 +1,444 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* state.c - the SQLite state store: ownership rows, topologies and the apply journal */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sqlite3.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "state.h"
+
+/*
+ * Keys: a namespace is ("ns", NAME, ""), a link ("link", NS, IFNAME), an
+ * address ("addr", NS, "DEV ADDR/LEN"), a route ("route", NS, "DST METRIC").
+ * The primary key spans topologies, so no object is ever owned twice.
+ */
+static const char schema[] =
+	"PRAGMA journal_mode=WAL;"
+	"PRAGMA synchronous=NORMAL;"
+	"CREATE TABLE IF NOT EXISTS topology (name TEXT PRIMARY KEY, file TEXT NOT NULL,"
+	" sandbox INTEGER NOT NULL, updated INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS object (kind TEXT NOT NULL, ns TEXT NOT NULL,"
+	" name TEXT NOT NULL, topo TEXT NOT NULL, pending INTEGER NOT NULL,"
+	" PRIMARY KEY (kind, ns, name));"
+	"CREATE INDEX IF NOT EXISTS object_topo ON object (topo);"
+	"CREATE TABLE IF NOT EXISTS journal (topo TEXT PRIMARY KEY, pid INTEGER NOT NULL,"
+	" started INTEGER NOT NULL, steps INTEGER NOT NULL);";
+
+struct vnet_state {
+	sqlite3 *db;
+	char dir[PATH_MAX];
+	int lock_fd;
+};
+
+static int db_error(struct vnet_state *st, struct vnet_error *e, const char *op)
+{
+	return vnet_error_set(e, -EIO, "state store", op, "%s (%s)", sqlite3_errmsg(st->db),
+			      st->dir);
+}
+
+int vnet_state_open(const char *dir, struct vnet_state **ret_st, struct vnet_error *reterr)
+{
+	struct vnet_state *st = calloc(1, sizeof(*st));
+	char path[PATH_MAX + 16];
+	int fd;
+
+	if (!st)
+		return -ENOMEM;
+	st->lock_fd = -1;
+	snprintf(st->dir, sizeof(st->dir), "%s", dir);
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		int r = -errno;
+
+		free(st);
+		return vnet_error_set(reterr, r, "state store", "create", "%s: %s", dir, strerror(-r));
+	}
+	snprintf(path, sizeof(path), "%s/state.db", dir);
+	/* create the file ourselves so that it is 0600 whatever the umask */
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		int r = -errno;
+
+		free(st);
+		return vnet_error_set(reterr, r, "state store", "open", "%s: %s", path, strerror(-r));
+	}
+	close(fd);
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+	    sqlite3_busy_timeout(st->db, 30000) != SQLITE_OK ||
+	    sqlite3_exec(st->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
+		int r = db_error(st, reterr, "open");
+
+		vnet_state_close(st);
+		return r;
+	}
+	*ret_st = st;
+	return 0;
+}
+
+void vnet_state_close(struct vnet_state *st)
+{
+	if (!st)
+		return;
+	sqlite3_close(st->db);
+	if (st->lock_fd >= 0)
+		close(st->lock_fd);
+	free(st);
+}
+
+int vnet_state_lock(struct vnet_state *st, struct vnet_error *reterr)
+{
+	char path[PATH_MAX + 16];
+
+	snprintf(path, sizeof(path), "%s/lock", st->dir);
+	st->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (st->lock_fd < 0 || flock(st->lock_fd, LOCK_EX) < 0)
+		return vnet_error_set(reterr, -errno, "state store", "lock", "%s: %s", path,
+				      strerror(errno));
+	return 0;
+}
+
+/* Run @sql with text parameters; Return: SQLITE_DONE/ROW code of the first step, or error. */
+static sqlite3_stmt *prepare(struct vnet_state *st, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return NULL;
+	return s;
+}
+
+static void bind_texts(sqlite3_stmt *s, int n, const char *const *v)
+{
+	sqlite3_reset(s);
+	for (int i = 0; i < n; i++)
+		sqlite3_bind_text(s, i + 1, v[i], -1, SQLITE_TRANSIENT);
+}
+
+static const char *col_text(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	return t ? (const char *)t : "";
+}
+
+static void fill_info(sqlite3_stmt *s, struct vnet_topo_info *t)
+{
+	memset(t, 0, sizeof(*t));
+	snprintf(t->name, sizeof(t->name), "%s", col_text(s, 0));
+	snprintf(t->file, sizeof(t->file), "%s", col_text(s, 1));
+	t->sandbox = sqlite3_column_int(s, 2);
+	t->updated = sqlite3_column_int64(s, 3);
+	t->objects = (unsigned)sqlite3_column_int(s, 4);
+	t->interrupted = sqlite3_column_int(s, 5);
+}
+
+#define INFO_SQL                                                                                  \
+	"SELECT name, file, sandbox, updated,"                                                    \
+	" (SELECT count(*) FROM object WHERE topo = t.name),"                                     \
+	" EXISTS (SELECT 1 FROM journal WHERE topo = t.name) FROM topology t"
+
+int vnet_state_get_topo(struct vnet_state *st, const char *name, struct vnet_topo_info *ret)
+{
+	sqlite3_stmt *s = prepare(st, INFO_SQL " WHERE name = ?");
+	int r = -ENOENT;
+
+	if (!s)
+		return -EIO;
+	bind_texts(s, 1, &name);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		fill_info(s, ret);
+		r = 0;
+	}
+	sqlite3_finalize(s);
+	return r;
+}
+
+int vnet_state_list(struct vnet_state *st, struct vnet_topo_info **ret, size_t *ret_n)
+{
+	sqlite3_stmt *s = prepare(st, INFO_SQL " ORDER BY name");
+	struct vnet_topo_info *v = NULL;
+	size_t n = 0;
+
+	if (!s)
+		return -EIO;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		struct vnet_topo_info *nv = realloc(v, (n + 1) * sizeof(*v));
+
+		if (!nv) {
+			free(v);
+			sqlite3_finalize(s);
+			return -ENOMEM;
+		}
+		v = nv;
+		fill_info(s, &v[n++]);
+	}
+	sqlite3_finalize(s);
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+int vnet_state_rows(struct vnet_state *st, const char *topo, struct vnet_state_row **ret,
+		    size_t *ret_n)
+{
+	sqlite3_stmt *s = prepare(st, "SELECT kind, ns, name, pending FROM object WHERE topo = ?"
+				      " ORDER BY kind, ns, name");
+	struct vnet_state_row *v = NULL;
+	size_t n = 0, cap = 0;
+
+	if (!s)
+		return -EIO;
+	bind_texts(s, 1, &topo);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			struct vnet_state_row *nv = realloc(v, cap * sizeof(*v));
+
+			if (!nv) {
+				free(v);
+				sqlite3_finalize(s);
+				return -ENOMEM;
+			}
+			v = nv;
+		}
+		snprintf(v[n].kind, sizeof(v[n].kind), "%s", col_text(s, 0));
+		snprintf(v[n].ns, sizeof(v[n].ns), "%s", col_text(s, 1));
+		snprintf(v[n].name, sizeof(v[n].name), "%s", col_text(s, 2));
+		v[n].pending = sqlite3_column_int(s, 3);
+		n++;
+	}
+	sqlite3_finalize(s);
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+void vnet_state_key_addr(const struct vnet_addr *a, char *buf, size_t len)
+{
+	char txt[64];
+
+	vnet_addr_format(a->family, a->addr, a->prefixlen, txt, sizeof(txt));
+	snprintf(buf, len, "%s %s", a->dev, txt);
+}
+
+void vnet_state_key_route(const struct vnet_route *r, char *buf, size_t len)
+{
+	char txt[64];
+
+	vnet_addr_format(r->family, r->dst, r->dst_len, txt, sizeof(txt));
+	snprintf(buf, len, "%s %u", txt, r->metric);
+}
+
+/* ---- writing ---- */
+
+struct writer {
+	struct vnet_state *st;
+	sqlite3_stmt *ins, *owner;
+	const char *topo;
+	int pending;
+	struct vnet_error *err;
+};
+
+/* Record one object; another topology's row for it is a conflict. */
+static int record(struct writer *w, const char *kind, const char *ns, const char *name)
+{
+	const char *v[] = { kind, ns, name, w->topo };
+	char p[2] = { (char)('0' + w->pending), 0 };
+
+	bind_texts(w->ins, 4, v);
+	sqlite3_bind_text(w->ins, 5, p, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(w->ins) != SQLITE_DONE)
+		return db_error(w->st, w->err, "record");
+	if (sqlite3_changes(w->st->db))
+		return 0;
+	bind_texts(w->owner, 3, v);
+	if (sqlite3_step(w->owner) == SQLITE_ROW && strcmp(col_text(w->owner, 0), w->topo))
+		return vnet_error_set(w->err, -EEXIST, kind, "record",
+				      "%s %s%s%s belongs to topology %s", kind, name,
+				      ns[0] ? " in " : "", ns, col_text(w->owner, 0));
+	return 0;
+}
+
+static int record_op(struct writer *w, const struct vnet_op *op)
+{
+	char key[128];
+
+	switch (op->kind) {
+	case VNET_OP_NS_ADD:
+		return record(w, "ns", op->ns.name, "");
+	case VNET_OP_LINK_ADD:
+		if (op->link.kind == VNET_KIND_VETH) {
+			int r = record(w, "link", op->link.peer_ns, op->link.peer);
+
+			if (r < 0)
+				return r;
+		}
+		return record(w, "link", op->link.ns, op->link.name);
+	case VNET_OP_ADDR_ADD:
+		vnet_state_key_addr(&op->addr, key, sizeof(key));
+		return record(w, "addr", op->addr.ns, key);
+	case VNET_OP_ROUTE_ADD:
+		vnet_state_key_route(&op->route, key, sizeof(key));
+		return record(w, "route", op->route.ns, key);
+	default:
+		return 0;
+	}
+}
+
+static int writer_open(struct writer *w, struct vnet_state *st, const char *topo, int pending,
+		       struct vnet_error *reterr)
+{
+	*w = (struct writer){ .st = st, .topo = topo, .pending = pending, .err = reterr };
+	w->ins = prepare(st, "INSERT OR IGNORE INTO object (kind, ns, name, topo, pending)"
+			     " VALUES (?, ?, ?, ?, ?)");
+	w->owner = prepare(st, "SELECT topo FROM object WHERE kind = ? AND ns = ? AND name = ?");
+	if (!w->ins || !w->owner)
+		return db_error(st, reterr, "prepare");
+	return sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK
+		       ? 0
+		       : db_error(st, reterr, "begin");
+}
+
+/* Commit when @r is 0, else roll the transaction back; Return: @r or the commit's error. */
+static int writer_close(struct writer *w, int r)
+{
+	sqlite3_finalize(w->ins);
+	sqlite3_finalize(w->owner);
+	if (r >= 0 && sqlite3_exec(w->st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		r = db_error(w->st, w->err, "commit");
+	if (r < 0)
+		sqlite3_exec(w->st->db, "ROLLBACK", NULL, NULL, NULL);
+	return r;
+}
+
+static int exec_topo(struct vnet_state *st, const char *sql, const char *topo)
+{
+	sqlite3_stmt *s = prepare(st, sql);
+	int r;
+
+	if (!s)
+		return -EIO;
+	bind_texts(s, 1, &topo);
+	r = sqlite3_step(s) == SQLITE_DONE ? 0 : -EIO;
+	sqlite3_finalize(s);
+	return r;
+}
+
+static int upsert_topo(struct vnet_state *st, const struct vnet_model *m)
+{
+	sqlite3_stmt *s = prepare(st, "INSERT INTO topology (name, file, sandbox, updated)"
+				      " VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET"
+				      " file = excluded.file, sandbox = excluded.sandbox,"
+				      " updated = excluded.updated");
+	int r;
+
+	if (!s)
+		return -EIO;
+	sqlite3_bind_text(s, 1, m->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, m->file, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 3, m->sandbox);
+	sqlite3_bind_int64(s, 4, (sqlite3_int64)time(NULL));
+	r = sqlite3_step(s) == SQLITE_DONE ? 0 : -EIO;
+	sqlite3_finalize(s);
+	return r;
+}
+
+static int journal_start(struct vnet_state *st, const char *topo, size_t steps)
+{
+	sqlite3_stmt *s = prepare(st, "INSERT OR REPLACE INTO journal (topo, pid, started, steps)"
+				      " VALUES (?, ?, ?, ?)");
+	int r;
+
+	if (!s)
+		return -EIO;
+	sqlite3_bind_text(s, 1, topo, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 2, (int)getpid());
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)time(NULL));
+	sqlite3_bind_int64(s, 4, (sqlite3_int64)steps);
+	r = sqlite3_step(s) == SQLITE_DONE ? 0 : -EIO;
+	sqlite3_finalize(s);
+	return r;
+}
+
+int vnet_state_begin(struct vnet_state *st, const struct vnet_model *m,
+		     const struct vnet_plan *plan, struct vnet_error *reterr)
+{
+	struct writer w;
+	int r = writer_open(&w, st, m->name, 1, reterr);
+
+	if (r >= 0 && (upsert_topo(st, m) < 0 || journal_start(st, m->name, plan->ops.n) < 0))
+		r = db_error(st, reterr, "journal");
+	for (size_t i = 0; r >= 0 && i < plan->ops.n; i++)
+		r = record_op(&w, &plan->ops.v[i]);
+	return writer_close(&w, r);
+}
+
+static int record_model(struct writer *w, const struct vnet_model *m)
+{
+	char key[128];
+	int r = 0;
+
+	for (size_t i = 0; r >= 0 && i < m->ns.n; i++)
+		if (m->ns.v[i].name[0])
+			r = record(w, "ns", m->ns.v[i].name, "");
+	for (size_t i = 0; r >= 0 && i < m->links.n; i++)
+		r = record(w, "link", m->links.v[i].ns, m->links.v[i].name);
+	for (size_t i = 0; r >= 0 && i < m->addrs.n; i++) {
+		vnet_state_key_addr(&m->addrs.v[i], key, sizeof(key));
+		r = record(w, "addr", m->addrs.v[i].ns, key);
+	}
+	for (size_t i = 0; r >= 0 && i < m->routes.n; i++) {
+		vnet_state_key_route(&m->routes.v[i], key, sizeof(key));
+		r = record(w, "route", m->routes.v[i].ns, key);
+	}
+	return r;
+}
+
+int vnet_state_commit(struct vnet_state *st, const struct vnet_model *m)
+{
+	struct writer w;
+	int r = writer_open(&w, st, m->name, 0, NULL);
+
+	if (r >= 0)
+		r = exec_topo(st, "DELETE FROM object WHERE topo = ?", m->name);
+	if (r >= 0)
+		r = record_model(&w, m);
+	if (r >= 0)
+		r = upsert_topo(st, m);
+	if (r >= 0)
+		r = exec_topo(st, "DELETE FROM journal WHERE topo = ?", m->name);
+	return writer_close(&w, r);
+}
+
+int vnet_state_abort(struct vnet_state *st, const char *topo)
+{
+	int r = exec_topo(st, "DELETE FROM object WHERE topo = ? AND pending = 1", topo);
+
+	if (r >= 0)
+		r = exec_topo(st, "DELETE FROM journal WHERE topo = ?", topo);
+	/* a topology that never got anything built is not worth listing */
+	if (r >= 0)
+		r = exec_topo(st, "DELETE FROM topology WHERE name = ?1 AND NOT EXISTS"
+				  " (SELECT 1 FROM object WHERE topo = ?1)", topo);
+	return r;
+}
+
+int vnet_state_forget(struct vnet_state *st, const char *topo)
+{
+	struct writer w;
+	int r = writer_open(&w, st, topo, 0, NULL);
+
+	if (r >= 0)
+		r = exec_topo(st, "DELETE FROM object WHERE topo = ?", topo);
+	if (r >= 0)
+		r = exec_topo(st, "DELETE FROM journal WHERE topo = ?", topo);
+	if (r >= 0)
+		r = exec_topo(st, "DELETE FROM topology WHERE name = ?", topo);
+	return writer_close(&w, r);
+}

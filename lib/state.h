@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* state.h - the SQLite state store: what each topology owns, and the journal of an apply */
+#ifndef VNET_STATE_H
+#define VNET_STATE_H
+
+#include "vnet/vnet.h"
+
+struct vnet_state;
+
+/* One owned object: kind "ns", "link", "addr" or "route"; see state.c for the keys. */
+struct vnet_state_row {
+	char kind[8];
+	char ns[VNET_NAMSIZ];
+	char name[96];
+	bool pending; /* recorded before an apply that has not finished */
+};
+
+/**
+ * vnet_state_open() - open (creating if needed) the store in a directory
+ * @dir: the directory, made with mode 0700; the database file gets mode 0600
+ * @ret_st: the store
+ * @reterr: why it could not be opened
+ *
+ * Return: 0 or -errno.
+ */
+int vnet_state_open(const char *dir, struct vnet_state **ret_st, struct vnet_error *reterr);
+void vnet_state_close(struct vnet_state *st);
+
+/* vnet_state_lock() - serialize commands that change the kernel: an exclusive flock(2). */
+int vnet_state_lock(struct vnet_state *st, struct vnet_error *reterr);
+
+/* vnet_state_get_topo() - Return: 0 with @ret filled, -ENOENT when @name is unknown. */
+int vnet_state_get_topo(struct vnet_state *st, const char *name, struct vnet_topo_info *ret);
+/* vnet_state_list() - every topology; Return: 0 or -errno. */
+int vnet_state_list(struct vnet_state *st, struct vnet_topo_info **ret, size_t *ret_n);
+
+/* vnet_state_rows() - the objects @topo owns, sorted by kind, ns, name. */
+int vnet_state_rows(struct vnet_state *st, const char *topo, struct vnet_state_row **ret,
+		    size_t *ret_n);
+
+/* The key of an object in the store. */
+void vnet_state_key_addr(const struct vnet_addr *a, char *buf, size_t len);
+void vnet_state_key_route(const struct vnet_route *r, char *buf, size_t len);
+
+/**
+ * vnet_state_begin() - record an apply before it touches the kernel
+ * @st: the store
+ * @m: the desired model (its name, file and sandbox flag are recorded)
+ * @plan: the steps; every object they create is recorded as pending
+ * @reterr: an object owned by another topology, or a database failure
+ *
+ * Return: 0, -EEXIST when another topology owns an object, or -errno.
+ */
+int vnet_state_begin(struct vnet_state *st, const struct vnet_model *m,
+		     const struct vnet_plan *plan, struct vnet_error *reterr);
+
+/* vnet_state_commit() - after success: @topo owns exactly the objects of @m. */
+int vnet_state_commit(struct vnet_state *st, const struct vnet_model *m);
+/* vnet_state_abort() - after a rollback: forget the pending rows and the journal. */
+int vnet_state_abort(struct vnet_state *st, const char *topo);
+/* vnet_state_forget() - after down: forget @topo and all it owned. */
+int vnet_state_forget(struct vnet_state *st, const char *topo);
+
+#endif /* VNET_STATE_H */

@@ -1,0 +1,1499 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* topo-parse.c - topology files: libyaml events to a node tree to the desired model */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "topo.h"
+
+#define MAX_DEPTH 32		   /* deeper than any topology; bounds the recursion */
+#define MAX_FILE (16U << 20)	   /* a topology file larger than this is a mistake */
+#define MAX_ROUTE_WORDS 16	   /* "DEST via GW dev IF metric N" is 7 */
+#define NAME_MAX_LEN 32		   /* topology and node names */
+#define NS_MAX_LEN (VNET_NAMSIZ - 1) /* namespace names */
+
+/* ---- the node tree: a YAML document with the marks of every node ---- */
+
+enum ytype { Y_SCALAR, Y_MAP, Y_SEQ };
+
+/*
+ * One YAML node. A map keeps its keys and values alternating in @kids, in file
+ * order, so that the first error of a file is the first one met reading it.
+ */
+struct ynode {
+	enum ytype type;
+	struct vnet_pos pos;
+	char *str;   /* scalar text */
+	bool plain;  /* plain style: may be null */
+	bool quoted; /* single or double quoted: the text starts one column later */
+	bool oneline; /* the scalar ends on the line it starts on */
+	struct ynode **kids;
+	size_t n, cap;
+};
+
+/* Everything the parser carries: input, output, the marks for the validator. */
+struct pctx {
+	const char *file;
+	struct vnet_error *err;
+	struct vnet_model *m;
+	yaml_parser_t yp;
+	struct vnet_link_mark *lm;
+	struct vnet_route_mark *rm;
+	struct vnet_ns_mark *nm;
+	size_t lm_cap, rm_cap, nm_cap;
+};
+
+static int perr(struct pctx *p, struct vnet_pos pos, const char *object, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int perr(struct pctx *p, struct vnet_pos pos, const char *object, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vnet_topo_verror(p->err, p->file, pos, object, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static int enomem(struct pctx *p)
+{
+	vnet_error_set(p->err, -ENOMEM, NULL, NULL, "out of memory");
+	return -ENOMEM;
+}
+
+static void ynode_free(struct ynode *n)
+{
+	if (!n)
+		return;
+	for (size_t i = 0; i < n->n; i++)
+		ynode_free(n->kids[i]);
+	free(n->kids);
+	free(n->str);
+	free(n);
+}
+
+static struct vnet_pos mark_pos(yaml_mark_t mk)
+{
+	return (struct vnet_pos){ (unsigned)mk.line + 1, (unsigned)mk.column + 1 };
+}
+
+/* libyaml's problem text and mark, as one error. */
+static int yaml_problem(struct pctx *p)
+{
+	const yaml_parser_t *y = &p->yp;
+	const char *problem = y->problem ? y->problem : "YAML error";
+
+	if (y->error == YAML_MEMORY_ERROR)
+		return enomem(p);
+	if (y->error == YAML_READER_ERROR)
+		return perr(p, (struct vnet_pos){ 0, 0 }, NULL, "%s at byte %zu", problem,
+			    y->problem_offset);
+	if (y->context)
+		return perr(p, mark_pos(y->problem_mark), NULL, "%s (%s at line %zu)", problem,
+			    y->context, y->context_mark.line + 1);
+	return perr(p, mark_pos(y->problem_mark), NULL, "%s", problem);
+}
+
+static int next_event(struct pctx *p, yaml_event_t *ev)
+{
+	if (!yaml_parser_parse(&p->yp, ev))
+		return yaml_problem(p);
+	return 0;
+}
+
+static int add_kid(struct pctx *p, struct ynode *n, struct ynode *kid)
+{
+	if (n->n == n->cap) {
+		size_t cap = n->cap ? 2 * n->cap : 8;
+		struct ynode **v = realloc(n->kids, cap * sizeof(*v));
+
+		if (!v)
+			return enomem(p);
+		n->kids = v;
+		n->cap = cap;
+	}
+	n->kids[n->n++] = kid;
+	return 0;
+}
+
+/* The same key twice in a map is an error (libyaml lets it through). */
+static int check_dup_keys(struct pctx *p, const struct ynode *map)
+{
+	for (size_t i = 2; i < map->n; i += 2) {
+		const struct ynode *k = map->kids[i];
+
+		if (k->type != Y_SCALAR)
+			continue;
+		for (size_t j = 0; j < i; j += 2)
+			if (map->kids[j]->type == Y_SCALAR && !strcmp(map->kids[j]->str, k->str))
+				return perr(p, k->pos, NULL, "duplicate key \"%s\" (first at line %u)",
+					    k->str, map->kids[j]->pos.line);
+	}
+	return 0;
+}
+
+static int build_node(struct pctx *p, yaml_event_t *ev, int depth, struct ynode **ret);
+
+/* The children of a map or list, up to its end event. */
+static int build_children(struct pctx *p, struct ynode *n, int depth)
+{
+	yaml_event_t ev;
+	struct ynode *kid;
+	int r;
+
+	for (;;) {
+		r = next_event(p, &ev);
+		if (r < 0)
+			return r;
+		if (ev.type == YAML_MAPPING_END_EVENT || ev.type == YAML_SEQUENCE_END_EVENT) {
+			yaml_event_delete(&ev);
+			return n->type == Y_MAP ? check_dup_keys(p, n) : 0;
+		}
+		r = build_node(p, &ev, depth + 1, &kid);
+		if (r < 0)
+			return r;
+		r = add_kid(p, n, kid);
+		if (r < 0) {
+			ynode_free(kid);
+			return r;
+		}
+	}
+}
+
+/* One node from its first event @ev (consumed), and its children. */
+static int build_node(struct pctx *p, yaml_event_t *ev, int depth, struct ynode **ret)
+{
+	struct vnet_pos at = mark_pos(ev->start_mark);
+	struct ynode *n;
+	int r = 0;
+
+	if (ev->type == YAML_ALIAS_EVENT) {
+		yaml_event_delete(ev);
+		return perr(p, at, NULL, "YAML aliases are not supported");
+	}
+	if (depth > MAX_DEPTH) {
+		yaml_event_delete(ev);
+		return perr(p, at, NULL, "nesting deeper than %d levels", MAX_DEPTH);
+	}
+	n = calloc(1, sizeof(*n));
+	if (!n) {
+		yaml_event_delete(ev);
+		return enomem(p);
+	}
+	n->pos = at;
+	if (ev->type == YAML_SCALAR_EVENT) {
+		n->type = Y_SCALAR;
+		n->str = strdup((const char *)ev->data.scalar.value);
+		n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+		n->quoted = ev->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+			    ev->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+		n->oneline = ev->end_mark.line == ev->start_mark.line;
+		if (!n->str)
+			r = enomem(p);
+	} else {
+		n->type = ev->type == YAML_MAPPING_START_EVENT ? Y_MAP : Y_SEQ;
+	}
+	yaml_event_delete(ev);
+	if (!r && n->type != Y_SCALAR)
+		r = build_children(p, n, depth);
+	if (r < 0) {
+		ynode_free(n);
+		return r;
+	}
+	*ret = n;
+	return 0;
+}
+
+/* Expect an event of @type and drop it. */
+static int expect_event(struct pctx *p, yaml_event_type_t type)
+{
+	yaml_event_t ev;
+	int r = next_event(p, &ev);
+
+	if (r < 0)
+		return r;
+	if (ev.type != type) {
+		struct vnet_pos at = mark_pos(ev.start_mark);
+
+		yaml_event_delete(&ev);
+		return perr(p, at, NULL, "a topology file holds exactly one YAML document");
+	}
+	yaml_event_delete(&ev);
+	return 0;
+}
+
+/* The document's tree; NULL in *ret for a file with no document at all. */
+static int parse_tree(struct pctx *p, struct ynode **ret)
+{
+	yaml_event_t ev;
+	int r;
+
+	*ret = NULL;
+	r = expect_event(p, YAML_STREAM_START_EVENT);
+	if (r < 0)
+		return r;
+	r = next_event(p, &ev);
+	if (r < 0)
+		return r;
+	if (ev.type == YAML_STREAM_END_EVENT) {
+		yaml_event_delete(&ev);
+		return 0;
+	}
+	yaml_event_delete(&ev); /* DOCUMENT-START: the only other event allowed here */
+	r = next_event(p, &ev);
+	if (r < 0)
+		return r;
+	r = build_node(p, &ev, 0, ret);
+	if (!r)
+		r = expect_event(p, YAML_DOCUMENT_END_EVENT);
+	if (!r)
+		r = expect_event(p, YAML_STREAM_END_EVENT);
+	return r;
+}
+
+/* ---- reading nodes ---- */
+
+static bool is_null(const struct ynode *n)
+{
+	if (!n)
+		return true;
+	if (n->type != Y_SCALAR || !n->plain)
+		return false;
+	return !strcmp(n->str, "") || !strcmp(n->str, "~") || !strcmp(n->str, "null") ||
+	       !strcmp(n->str, "Null") || !strcmp(n->str, "NULL");
+}
+
+/* "a list", "a map", "null" or the quoted scalar: what was found instead. */
+static void describe(const struct ynode *n, char *buf, size_t len)
+{
+	if (is_null(n))
+		snprintf(buf, len, "null");
+	else if (n->type == Y_MAP)
+		snprintf(buf, len, "a map");
+	else if (n->type == Y_SEQ)
+		snprintf(buf, len, "a list");
+	else
+		snprintf(buf, len, "\"%.60s\"", n->str);
+}
+
+static int wrong_type(struct pctx *p, const struct ynode *n, const char *want, const char *what,
+		      const char *object)
+{
+	char got[72];
+
+	describe(n, got, sizeof(got));
+	return perr(p, n->pos, object, "expected %s for \"%s\", got %s", want, what, got);
+}
+
+/* A map, or null standing for an empty one (*ret NULL then). */
+static int want_map(struct pctx *p, const struct ynode *n, const char *what, const char *object)
+{
+	if (is_null(n) || n->type == Y_MAP)
+		return 0;
+	return wrong_type(p, n, "a map", what, object);
+}
+
+static int want_list(struct pctx *p, const struct ynode *n, const char *what, const char *object)
+{
+	if (is_null(n) || n->type == Y_SEQ)
+		return 0;
+	return wrong_type(p, n, "a list", what, object);
+}
+
+/* The value of option @k: a scalar that is not null. */
+static int want_scalar(struct pctx *p, const struct ynode *k, const struct ynode *v,
+		       const char *object)
+{
+	if (is_null(v))
+		return perr(p, v->pos, object, "\"%s\" needs a value", k->str);
+	if (v->type != Y_SCALAR)
+		return wrong_type(p, v, "a value", k->str, object);
+	return 0;
+}
+
+/* Key @k is not one of @valid: say so, with the nearest valid key. */
+static int unknown_key(struct pctx *p, const struct ynode *k, const char *const *valid,
+		       const char *object)
+{
+	const char *hint = vnet_topo_suggest(k->str, valid);
+
+	if (hint)
+		return perr(p, k->pos, object, "unknown key \"%s\" (did you mean \"%s\"?)", k->str,
+			    hint);
+	return perr(p, k->pos, object, "unknown key \"%s\"", k->str);
+}
+
+/* Every key of @map is a string from @valid. */
+static int check_keys(struct pctx *p, const struct ynode *map, const char *const *valid,
+		      const char *object)
+{
+	for (size_t i = 0; map && map->type == Y_MAP && i < map->n; i += 2) {
+		const struct ynode *k = map->kids[i];
+		size_t j;
+
+		if (k->type != Y_SCALAR)
+			return wrong_type(p, k, "a string", "key", object);
+		for (j = 0; valid[j] && strcmp(valid[j], k->str); j++)
+			;
+		if (!valid[j])
+			return unknown_key(p, k, valid, object);
+	}
+	return 0;
+}
+
+/* The value of @key in @map, and the key node in *retk; NULL when absent. */
+static const struct ynode *lookup(const struct ynode *map, const char *key,
+				  const struct ynode **retk)
+{
+	for (size_t i = 0; map && map->type == Y_MAP && i < map->n; i += 2)
+		if (!strcmp(map->kids[i]->str, key)) {
+			if (retk)
+				*retk = map->kids[i];
+			return map->kids[i + 1];
+		}
+	return NULL;
+}
+
+static int parse_bool(struct pctx *p, const struct ynode *k, const struct ynode *v,
+		      const char *object, bool *ret)
+{
+	static const char *const yes[] = { "true", "yes", "on", NULL };
+	static const char *const no[] = { "false", "no", "off", NULL };
+	int r = want_scalar(p, k, v, object);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; yes[i]; i++) {
+		if (!strcasecmp(v->str, yes[i]) || !strcasecmp(v->str, no[i])) {
+			*ret = !strcasecmp(v->str, yes[i]);
+			return 0;
+		}
+	}
+	return perr(p, v->pos, object, "\"%s\" is not a boolean (true/false, yes/no, on/off)",
+		    v->str);
+}
+
+/* A decimal integer in @min..@max. */
+static int parse_uint(struct pctx *p, const struct ynode *k, const struct ynode *v,
+		      const char *object, unsigned long long min, unsigned long long max,
+		      unsigned long long *ret)
+{
+	unsigned long long x = 0;
+	int r = want_scalar(p, k, v, object);
+	size_t i;
+
+	if (r < 0)
+		return r;
+	for (i = 0; isdigit((unsigned char)v->str[i]); i++)
+		x = x > 1000000000000ULL ? x : x * 10 + (unsigned)(v->str[i] - '0');
+	if (!i || v->str[i])
+		return perr(p, v->pos, object, "%s \"%s\" is not an integer", k->str, v->str);
+	if (x < min || x > max)
+		return perr(p, v->pos, object, "%s %s is out of range %llu..%llu", k->str, v->str,
+			    min, max);
+	*ret = x;
+	return 0;
+}
+
+/* "2", "2.5", "0.75": seconds with up to two decimals, in centiseconds. */
+static bool seconds_to_cs(const char *s, unsigned long long *ret)
+{
+	unsigned long long x = 0;
+	unsigned frac = 0, nfrac = 0;
+	size_t i;
+
+	for (i = 0; isdigit((unsigned char)s[i]) && i < 12; i++)
+		x = x * 10 + (unsigned)(s[i] - '0');
+	if (!i && s[i] != '.')
+		return false;
+	if (s[i] == '.') {
+		for (i++; isdigit((unsigned char)s[i]); i++, nfrac++)
+			if (nfrac < 2)
+				frac = frac * 10 + (unsigned)(s[i] - '0');
+		if (!nfrac)
+			return false;
+		if (nfrac == 1)
+			frac *= 10;
+	}
+	*ret = x * 100 + frac;
+	return !s[i];
+}
+
+/* ---- names ---- */
+
+/* Topology and node names: 1-32 of [A-Za-z0-9_.-], starting with a letter or digit. */
+static bool good_name(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (!n || n > max || !isalnum((unsigned char)s[0]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("_.-", s[i]))
+			return false;
+	return true;
+}
+
+static int check_name(struct pctx *p, struct vnet_pos at, const char *what, const char *s,
+		      const char *object)
+{
+	if (good_name(s, NAME_MAX_LEN))
+		return 0;
+	return perr(p, at, object,
+		    "%s \"%s\" is not valid: 1-%d letters, digits, \"_\", \".\" or \"-\", "
+		    "starting with a letter or digit",
+		    what, s, NAME_MAX_LEN);
+}
+
+/* IFNAME: what the kernel's dev_valid_name() takes, and not "lo". */
+static int check_ifname(struct pctx *p, struct vnet_pos at, const char *s, const char *object)
+{
+	const char *bad = strpbrk(s, "/: \t\n\r\f\v");
+
+	if (!s[0])
+		return perr(p, at, object, "interface name is empty");
+	if (strlen(s) >= VNET_IFNAMSIZ)
+		return perr(p, at, object, "interface name \"%s\" is longer than %d characters",
+			    s, VNET_IFNAMSIZ - 1);
+	if (!strcmp(s, ".") || !strcmp(s, ".."))
+		return perr(p, at, object, "interface name \"%s\" is not allowed", s);
+	if (bad && (*bad == '/' || *bad == ':'))
+		return perr(p, at, object, "interface name \"%s\" contains \"%c\"", s, *bad);
+	if (bad)
+		return perr(p, at, object, "interface name \"%s\" contains whitespace", s);
+	if (!strcmp(s, "lo"))
+		return perr(p, at, object,
+			    "interface \"lo\" is not allowed: every namespace has its own");
+	return 0;
+}
+
+/* The namespace of a node given by name: *ret_ns is its name. */
+static int node_ns(struct pctx *p, struct vnet_pos at, const char *node, const char *object,
+		   const char **ret_ns)
+{
+	const struct vnet_ns *n = vnet_model_find_node(p->m, node);
+
+	if (!n)
+		return perr(p, at, object, "node \"%s\" is not declared under nodes", node);
+	*ret_ns = n->name;
+	return 0;
+}
+
+/* "[NODE/]IFNAME" into a namespace name and an interface name. */
+static int parse_ifref(struct pctx *p, const struct ynode *k, const char *object,
+		       char ret_ns[VNET_NAMSIZ], char ret_name[VNET_IFNAMSIZ])
+{
+	const char *slash = strchr(k->str, '/');
+	const char *name = slash ? slash + 1 : k->str;
+	const char *ns = p->m->ns.v[0].name;
+	char node[VNET_NAMSIZ];
+	int r;
+
+	if (slash) {
+		snprintf(node, sizeof(node), "%.*s", (int)(slash - k->str), k->str);
+		r = node_ns(p, k->pos, node, object, &ns);
+		if (r < 0)
+			return r;
+	}
+	r = check_ifname(p, k->pos, name, object);
+	if (r < 0)
+		return r;
+	snprintf(ret_ns, VNET_NAMSIZ, "%s", ns);
+	snprintf(ret_name, VNET_IFNAMSIZ, "%s", name);
+	return 0;
+}
+
+/* ---- the model and the marks beside it ---- */
+
+static int grow(void **v, size_t *cap, size_t need, size_t size)
+{
+	size_t ncap = *cap ? *cap : 16;
+	void *nv;
+
+	if (need <= *cap)
+		return 0;
+	while (ncap < need)
+		ncap *= 2;
+	nv = realloc(*v, ncap * size);
+	if (!nv)
+		return -ENOMEM;
+	memset((char *)nv + *cap * size, 0, (ncap - *cap) * size);
+	*v = nv;
+	*cap = ncap;
+	return 0;
+}
+
+static struct vnet_ns *add_ns(struct pctx *p)
+{
+	struct vnet_ns *n = vnet_model_add_ns(p->m);
+
+	if (!n || grow((void **)&p->nm, &p->nm_cap, p->m->ns.n, sizeof(*p->nm)) < 0)
+		return NULL;
+	return n;
+}
+
+/* A new link: its index, or -ENOMEM. */
+static long add_link(struct pctx *p)
+{
+	if (!vnet_model_add_link(p->m) ||
+	    grow((void **)&p->lm, &p->lm_cap, p->m->links.n, sizeof(*p->lm)) < 0)
+		return enomem(p);
+	return (long)p->m->links.n - 1;
+}
+
+static struct vnet_route *add_route(struct pctx *p)
+{
+	struct vnet_route *r = vnet_model_add_route(p->m);
+
+	if (!r || grow((void **)&p->rm, &p->rm_cap, p->m->routes.n, sizeof(*p->rm)) < 0)
+		return NULL;
+	return r;
+}
+
+/* ---- addresses ---- */
+
+/* "ADDR/LEN" into family, bytes and prefix length; the text is kept for messages. */
+static int parse_prefix(struct pctx *p, const struct ynode *v, const char *object, int *family,
+			uint8_t addr[16], unsigned *plen)
+{
+	char ip[INET6_ADDRSTRLEN + 1];
+	const char *slash = strchr(v->str, '/');
+	unsigned long len = 0;
+	size_t n = slash ? (size_t)(slash - v->str) : 0;
+	size_t i;
+
+	for (i = 1; slash && isdigit((unsigned char)slash[i]) && i < 5; i++)
+		len = len * 10 + (unsigned long)(slash[i] - '0');
+	if (!slash || i == 1 || slash[i] || n >= sizeof(ip))
+		return perr(p, v->pos, object, "\"%s\" is not an IP address with a prefix length",
+			    v->str);
+	memcpy(ip, v->str, n);
+	ip[n] = '\0';
+	*family = strchr(ip, ':') ? AF_INET6 : AF_INET;
+	if (inet_pton(*family, ip, addr) != 1)
+		return perr(p, v->pos, object, "\"%s\" is not an IP address with a prefix length",
+			    v->str);
+	if (len > (*family == AF_INET ? 32U : 128U))
+		return perr(p, v->pos, object, "prefix length %lu is too long for %s", len,
+			    *family == AF_INET ? "IPv4" : "IPv6");
+	*plen = (unsigned)len;
+	return 0;
+}
+
+static int add_address(struct pctx *p, size_t li, const struct ynode *v, const char *object)
+{
+	const struct vnet_link *l = &p->m->links.v[li];
+	struct vnet_addr *a;
+	uint8_t bytes[16] = { 0 };
+	unsigned plen;
+	int family, r;
+
+	if (v->type != Y_SCALAR || is_null(v))
+		return wrong_type(p, v, "an ADDR/PREFIXLEN string", "addresses", object);
+	r = parse_prefix(p, v, object, &family, bytes, &plen);
+	if (r < 0)
+		return r;
+	a = vnet_model_add_addr(p->m);
+	if (!a)
+		return enomem(p);
+	l = &p->m->links.v[li];
+	snprintf(a->ns, sizeof(a->ns), "%s", l->ns);
+	snprintf(a->dev, sizeof(a->dev), "%s", l->name);
+	a->family = family;
+	memcpy(a->addr, bytes, sizeof(a->addr));
+	a->prefixlen = (uint8_t)plen;
+	a->pos = v->pos;
+	return 0;
+}
+
+/* ---- interface options ---- */
+
+enum { K_BR = 1, K_VETH = 2, K_TAP = 4, K_TUN = 8 };
+#define K_IF (K_BR | K_VETH | K_TAP | K_TUN)
+#define K_PORT (K_VETH | K_TAP)
+
+struct opt;
+
+/* One option being applied: the link, the key, its value, the object for messages. */
+struct optarg {
+	size_t li;
+	const struct ynode *k, *v;
+	const char *obj;
+	const struct opt *o;
+};
+
+/*
+ * The options of interfaces. @ok says which kinds take it; @refused which
+ * kinds know it only to refuse it with a reason (a tun's master, a bridge's
+ * master). @bit is the has-bit the handler sets; @min and @max its range
+ * (centiseconds for bridge times).
+ */
+struct opt {
+	const char *key;
+	unsigned ok, refused;
+	bool port;
+	unsigned bit;
+	unsigned long long min, max;
+	int (*fn)(struct pctx *p, const struct optarg *a);
+};
+
+static struct vnet_link *arg_link(struct pctx *p, const struct optarg *a)
+{
+	return &p->m->links.v[a->li];
+}
+
+static int opt_addresses(struct pctx *p, const struct optarg *a)
+{
+	int r = 0;
+
+	if (a->v->type != Y_SEQ)
+		return add_address(p, a->li, a->v, a->obj);
+	for (size_t i = 0; i < a->v->n && !r; i++)
+		r = add_address(p, a->li, a->v->kids[i], a->obj);
+	return r;
+}
+
+static int opt_mtu(struct pctx *p, const struct optarg *a)
+{
+	unsigned long long x;
+	int r = parse_uint(p, a->k, a->v, a->obj, a->o->min, a->o->max, &x);
+
+	if (r < 0)
+		return r;
+	arg_link(p, a)->mtu = (uint32_t)x;
+	arg_link(p, a)->has |= VNET_LINK_HAS_MTU;
+	return 0;
+}
+
+static int opt_mac(struct pctx *p, const struct optarg *a)
+{
+	struct vnet_link *l = arg_link(p, a);
+	unsigned b[6];
+	int used = 0, r = want_scalar(p, a->k, a->v, a->obj);
+
+	if (r < 0)
+		return r;
+	if (sscanf(a->v->str, "%2x:%2x:%2x:%2x:%2x:%2x%n", &b[0], &b[1], &b[2], &b[3], &b[4],
+		   &b[5], &used) != 6 ||
+	    used != 17 || a->v->str[used])
+		return perr(p, a->v->pos, a->obj, "\"%s\" is not a MAC address (xx:xx:xx:xx:xx:xx)",
+			    a->v->str);
+	if (b[0] & 1)
+		return perr(p, a->v->pos, a->obj, "MAC address %s is multicast", a->v->str);
+	if (!(b[0] | b[1] | b[2] | b[3] | b[4] | b[5]))
+		return perr(p, a->v->pos, a->obj, "MAC address %s is all zero", a->v->str);
+	for (int i = 0; i < 6; i++)
+		l->mac[i] = (uint8_t)b[i];
+	l->has |= VNET_LINK_HAS_MAC;
+	return 0;
+}
+
+static int opt_up(struct pctx *p, const struct optarg *a)
+{
+	return parse_bool(p, a->k, a->v, a->obj, &arg_link(p, a)->up);
+}
+
+static int opt_master(struct pctx *p, const struct optarg *a)
+{
+	int r = want_scalar(p, a->k, a->v, a->obj);
+
+	if (!r)
+		r = check_ifname(p, a->v->pos, a->v->str, a->obj);
+	if (r < 0)
+		return r;
+	snprintf(arg_link(p, a)->master, VNET_IFNAMSIZ, "%s", a->v->str);
+	p->lm[a->li].master = a->v->pos;
+	return 0;
+}
+
+static int opt_port_uint(struct pctx *p, const struct optarg *a)
+{
+	struct vnet_port_opts *po = &arg_link(p, a)->port;
+	unsigned long long x;
+	int r = parse_uint(p, a->k, a->v, a->obj, a->o->min, a->o->max, &x);
+
+	if (r < 0)
+		return r;
+	if (a->o->bit == VNET_PORT_HAS_COST)
+		po->cost = (uint32_t)x;
+	else
+		po->priority = (uint16_t)x;
+	po->has |= a->o->bit;
+	return 0;
+}
+
+static int opt_port_bool(struct pctx *p, const struct optarg *a)
+{
+	struct vnet_port_opts *po = &arg_link(p, a)->port;
+	bool *field = a->o->bit == VNET_PORT_HAS_HAIRPIN  ? &po->hairpin :
+		      a->o->bit == VNET_PORT_HAS_LEARNING ? &po->learning :
+		      a->o->bit == VNET_PORT_HAS_FLOOD	  ? &po->flood :
+							    &po->isolated;
+
+	po->has |= a->o->bit;
+	return parse_bool(p, a->k, a->v, a->obj, field);
+}
+
+static int opt_stp(struct pctx *p, const struct optarg *a)
+{
+	arg_link(p, a)->br.has |= VNET_BR_HAS_STP;
+	return parse_bool(p, a->k, a->v, a->obj, &arg_link(p, a)->br.stp);
+}
+
+static int opt_br_priority(struct pctx *p, const struct optarg *a)
+{
+	unsigned long long x;
+	int r = parse_uint(p, a->k, a->v, a->obj, a->o->min, a->o->max, &x);
+
+	if (r < 0)
+		return r;
+	arg_link(p, a)->br.priority = (uint16_t)x;
+	arg_link(p, a)->br.has |= VNET_BR_HAS_PRIORITY;
+	return 0;
+}
+
+/* Bridge times: seconds in the file, centiseconds in the model (the kernel's unit). */
+static int opt_br_time(struct pctx *p, const struct optarg *a)
+{
+	struct vnet_bridge_opts *br = &arg_link(p, a)->br;
+	unsigned long long cs;
+	bool ageing = a->o->bit == VNET_BR_HAS_AGEING_TIME;
+	int r = want_scalar(p, a->k, a->v, a->obj);
+
+	if (r < 0)
+		return r;
+	if (!seconds_to_cs(a->v->str, &cs))
+		return perr(p, a->v->pos, a->obj, "%s \"%s\" is not a number of seconds",
+			    a->k->str, a->v->str);
+	if ((cs < a->o->min || cs > a->o->max) && !(ageing && cs == 0))
+		return perr(p, a->v->pos, a->obj, "%s %s is out of range %s%llu..%llu seconds",
+			    a->k->str, a->v->str, ageing ? "0 or " : "", a->o->min / 100,
+			    a->o->max / 100);
+	if (a->o->bit == VNET_BR_HAS_FORWARD_DELAY)
+		br->forward_delay = (uint32_t)cs;
+	else if (a->o->bit == VNET_BR_HAS_HELLO_TIME)
+		br->hello_time = (uint32_t)cs;
+	else if (a->o->bit == VNET_BR_HAS_MAX_AGE)
+		br->max_age = (uint32_t)cs;
+	else
+		br->ageing_time = (uint32_t)cs;
+	br->has |= a->o->bit;
+	return 0;
+}
+
+/* A user or group id: a number, or a name looked up in the system's databases. */
+static int resolve_id(struct pctx *p, const struct optarg *a, bool user, unsigned long long *ret)
+{
+	char buf[4096];
+	struct passwd pw, *pwr = NULL;
+	struct group gr, *grr = NULL;
+	const char *s = a->v->str;
+
+	if (isdigit((unsigned char)s[0]))
+		return parse_uint(p, a->k, a->v, a->obj, 0, 4294967294ULL, ret);
+	if (user && !getpwnam_r(s, &pw, buf, sizeof(buf), &pwr) && pwr) {
+		*ret = pwr->pw_uid;
+		return 0;
+	}
+	if (!user && !getgrnam_r(s, &gr, buf, sizeof(buf), &grr) && grr) {
+		*ret = grr->gr_gid;
+		return 0;
+	}
+	return perr(p, a->v->pos, a->obj, "%s \"%s\" does not exist", user ? "user" : "group", s);
+}
+
+static int opt_owner_group(struct pctx *p, const struct optarg *a)
+{
+	struct vnet_tuntap_opts *tt = &arg_link(p, a)->tt;
+	unsigned long long id;
+	int r = want_scalar(p, a->k, a->v, a->obj);
+
+	if (!r)
+		r = resolve_id(p, a, a->o->bit == VNET_TT_HAS_OWNER, &id);
+	if (r < 0)
+		return r;
+	if (a->o->bit == VNET_TT_HAS_OWNER)
+		tt->owner = (uid_t)id;
+	else
+		tt->group = (gid_t)id;
+	tt->has |= a->o->bit;
+	return 0;
+}
+
+static int opt_tt_bool(struct pctx *p, const struct optarg *a)
+{
+	struct vnet_tuntap_opts *tt = &arg_link(p, a)->tt;
+
+	tt->has |= a->o->bit;
+	return parse_bool(p, a->k, a->v, a->obj,
+			  a->o->bit == VNET_TT_HAS_MULTI_QUEUE ? &tt->multi_queue : &tt->vnet_hdr);
+}
+
+static const struct opt link_opts[] = {
+	{ "addresses", K_IF, 0, false, 0, 0, 0, opt_addresses },
+	{ "mtu", K_IF, 0, false, VNET_LINK_HAS_MTU, 68, 65535, opt_mtu },
+	{ "mac", K_BR | K_PORT, K_TUN, false, VNET_LINK_HAS_MAC, 0, 0, opt_mac },
+	{ "up", K_IF, 0, false, 0, 0, 0, opt_up },
+	{ "master", K_PORT, K_BR | K_TUN, false, 0, 0, 0, opt_master },
+	{ "cost", K_PORT, K_TUN, true, VNET_PORT_HAS_COST, 1, 65535, opt_port_uint },
+	{ "priority", K_BR, 0, false, VNET_BR_HAS_PRIORITY, 0, 65535, opt_br_priority },
+	{ "priority", K_PORT, K_TUN, true, VNET_PORT_HAS_PRIORITY, 0, 63, opt_port_uint },
+	{ "hairpin", K_PORT, K_TUN, true, VNET_PORT_HAS_HAIRPIN, 0, 0, opt_port_bool },
+	{ "learning", K_PORT, K_TUN, true, VNET_PORT_HAS_LEARNING, 0, 0, opt_port_bool },
+	{ "flood", K_PORT, K_TUN, true, VNET_PORT_HAS_FLOOD, 0, 0, opt_port_bool },
+	{ "isolated", K_PORT, K_TUN, true, VNET_PORT_HAS_ISOLATED, 0, 0, opt_port_bool },
+	{ "stp", K_BR, 0, false, VNET_BR_HAS_STP, 0, 0, opt_stp },
+	{ "forward_delay", K_BR, 0, false, VNET_BR_HAS_FORWARD_DELAY, 200, 3000, opt_br_time },
+	{ "hello_time", K_BR, 0, false, VNET_BR_HAS_HELLO_TIME, 100, 1000, opt_br_time },
+	{ "max_age", K_BR, 0, false, VNET_BR_HAS_MAX_AGE, 600, 4000, opt_br_time },
+	{ "ageing_time", K_BR, 0, false, VNET_BR_HAS_AGEING_TIME, 1000, 100000000, opt_br_time },
+	{ "owner", K_TAP | K_TUN, 0, false, VNET_TT_HAS_OWNER, 0, 0, opt_owner_group },
+	{ "group", K_TAP | K_TUN, 0, false, VNET_TT_HAS_GROUP, 0, 0, opt_owner_group },
+	{ "multi_queue", K_TAP | K_TUN, 0, false, VNET_TT_HAS_MULTI_QUEUE, 0, 0, opt_tt_bool },
+	{ "vnet_hdr", K_TAP | K_TUN, 0, false, VNET_TT_HAS_VNET_HDR, 0, 0, opt_tt_bool },
+};
+
+#define N_OPTS (sizeof(link_opts) / sizeof(link_opts[0]))
+
+static unsigned kind_bit(enum vnet_link_kind kind)
+{
+	return kind == VNET_KIND_BRIDGE ? K_BR :
+	       kind == VNET_KIND_VETH	? K_VETH :
+	       kind == VNET_KIND_TAP	? K_TAP :
+					  K_TUN;
+}
+
+/* Why a kind refuses a key it knows. */
+static int refuse(struct pctx *p, const struct optarg *a, unsigned kind)
+{
+	if (kind == K_BR)
+		return perr(p, a->k->pos, a->obj,
+			    "a bridge cannot be a bridge port (no nested bridges)");
+	if (!strcmp(a->k->str, "mac"))
+		return perr(p, a->k->pos, a->obj, "a tun is layer 3 and has no MAC address");
+	return perr(p, a->k->pos, a->obj, "a tun is layer 3 and cannot be a bridge port");
+}
+
+/* The option entry for key @key and kind bit @kind; NULL when the kind has none. */
+static const struct opt *find_opt(const char *key, unsigned kind)
+{
+	for (size_t i = 0; i < N_OPTS; i++)
+		if (!strcmp(link_opts[i].key, key) && ((link_opts[i].ok | link_opts[i].refused) & kind))
+			return &link_opts[i];
+	return NULL;
+}
+
+/* The keys a kind takes, as suggestions; the ones it refuses are not offered. */
+static void kind_keys(unsigned kind, const char **keys)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < N_OPTS; i++)
+		if (link_opts[i].ok & kind)
+			keys[n++] = link_opts[i].key;
+	keys[n] = NULL;
+}
+
+/* Apply the options of map @val to link @li, in file order. */
+static int apply_options(struct pctx *p, size_t li, const struct ynode *val, const char *obj)
+{
+	unsigned kind = kind_bit(p->m->links.v[li].kind);
+	const struct ynode *first_port = NULL;
+	const char *keys[N_OPTS + 1];
+	int r = 0;
+
+	kind_keys(kind, keys);
+	for (size_t i = 0; !r && i < val->n; i += 2) {
+		struct optarg a = { li, val->kids[i], val->kids[i + 1], obj, NULL };
+
+		if (a.k->type != Y_SCALAR)
+			return wrong_type(p, a.k, "a string", "key", obj);
+		a.o = find_opt(a.k->str, kind);
+		if (!a.o)
+			return unknown_key(p, a.k, keys, obj);
+		if (a.o->refused & kind)
+			return refuse(p, &a, kind);
+		if (a.o->port && !first_port)
+			first_port = a.k;
+		r = a.o->fn(p, &a);
+	}
+	if (!r && first_port && !p->m->links.v[li].master[0])
+		return perr(p, first_port->pos, obj,
+			    "%s needs master: port options apply to bridge ports", first_port->str);
+	return r;
+}
+
+/* STP on and a timer left out: the kernel's minimums, so that a loop converges fast. */
+static void stp_defaults(struct vnet_bridge_opts *br)
+{
+	if (!br->stp)
+		return;
+	if (!(br->has & VNET_BR_HAS_FORWARD_DELAY))
+		br->forward_delay = 200;
+	if (!(br->has & VNET_BR_HAS_HELLO_TIME))
+		br->hello_time = 100;
+	if (!(br->has & VNET_BR_HAS_MAX_AGE))
+		br->max_age = 600;
+	br->has |= VNET_BR_HAS_FORWARD_DELAY | VNET_BR_HAS_HELLO_TIME | VNET_BR_HAS_MAX_AGE;
+}
+
+/* One interface: key "[node/]name", value null or its options. Return: its index. */
+static long parse_iface(struct pctx *p, enum vnet_link_kind kind, const struct ynode *k,
+			const struct ynode *v)
+{
+	char obj[96], ns[VNET_NAMSIZ], name[VNET_IFNAMSIZ];
+	struct vnet_link *l;
+	long li;
+	int r;
+
+	snprintf(obj, sizeof(obj), "%s %.60s", vnet_topo_kind_word(kind), k->str);
+	r = parse_ifref(p, k, obj, ns, name);
+	if (!r)
+		r = want_map(p, v, k->str, obj);
+	if (r < 0)
+		return r;
+	li = add_link(p);
+	if (li < 0)
+		return li;
+	l = &p->m->links.v[li];
+	snprintf(l->ns, sizeof(l->ns), "%s", ns);
+	snprintf(l->name, sizeof(l->name), "%s", name);
+	l->kind = kind;
+	l->up = true;
+	l->pos = k->pos;
+	p->lm[li].written = k->str;
+	r = is_null(v) ? 0 : apply_options(p, (size_t)li, v, obj);
+	if (r < 0)
+		return r;
+	if (kind == VNET_KIND_BRIDGE)
+		stp_defaults(&p->m->links.v[li].br);
+	return li;
+}
+
+/* bridges, taps, tuns: maps of interfaces. */
+static int parse_iface_map(struct pctx *p, enum vnet_link_kind kind, const struct ynode *k,
+			   const struct ynode *v)
+{
+	int r = want_map(p, v, k->str, NULL);
+
+	for (size_t i = 0; !r && !is_null(v) && i < v->n; i += 2) {
+		long li = parse_iface(p, kind, v->kids[i], v->kids[i + 1]);
+
+		r = li < 0 ? (int)li : 0;
+	}
+	return r;
+}
+
+static void set_peer(struct vnet_link *l, const struct vnet_link *peer)
+{
+	snprintf(l->peer, sizeof(l->peer), "%s", peer->name);
+	snprintf(l->peer_ns, sizeof(l->peer_ns), "%s", peer->ns);
+}
+
+/* veths: a list of maps with exactly two keys, the ends. */
+static int parse_veths(struct pctx *p, const struct ynode *k, const struct ynode *v)
+{
+	int r = want_list(p, v, k->str, NULL);
+
+	for (size_t i = 0; !r && !is_null(v) && i < v->n; i++) {
+		const struct ynode *item = v->kids[i];
+		long a, b;
+
+		if (item->type != Y_MAP)
+			return wrong_type(p, item, "a map of two ends", "veths", NULL);
+		if (item->n != 4)
+			return perr(p, item->pos, "veth", "a veth needs exactly two ends, found %zu",
+				    item->n / 2);
+		a = parse_iface(p, VNET_KIND_VETH, item->kids[0], item->kids[1]);
+		b = a < 0 ? a : parse_iface(p, VNET_KIND_VETH, item->kids[2], item->kids[3]);
+		if (b < 0)
+			return (int)b;
+		set_peer(&p->m->links.v[a], &p->m->links.v[b]);
+		set_peer(&p->m->links.v[b], &p->m->links.v[a]);
+	}
+	return r;
+}
+
+/* ---- routes ---- */
+
+/* A word of a route string and its column in the file. */
+struct rword {
+	char *s;
+	struct vnet_pos pos;
+};
+
+/* What parsing one route string needs. */
+struct rctx {
+	struct vnet_route *r;
+	struct vnet_route_mark *mk;
+	const char *obj;
+	int dst_family; /* AF_UNSPEC for "default": the gateway decides */
+};
+
+/* Split @buf (a copy of the string of @n) into words, each with its column. */
+static size_t route_words(const struct ynode *n, char *buf, struct rword *w, size_t max)
+{
+	unsigned base = n->pos.col + (n->quoted ? 1 : 0);
+	/* Columns are exact when the text is the token: one line, no escapes. */
+	bool exact = n->oneline && !strchr(n->str, '\n') && (!n->quoted || !strpbrk(n->str, "\\'\""));
+	size_t count = 0;
+
+	for (char *s = buf; *s && count < max;) {
+		while (*s && isspace((unsigned char)*s))
+			s++;
+		if (!*s)
+			break;
+		w[count].s = s;
+		w[count].pos = n->pos;
+		if (exact)
+			w[count].pos.col = base + (unsigned)(s - buf);
+		count++;
+		while (*s && !isspace((unsigned char)*s))
+			s++;
+		if (*s)
+			*s++ = '\0';
+	}
+	return count;
+}
+
+static int route_dest(struct pctx *p, struct rctx *rc, const struct rword *w)
+{
+	struct ynode tmp = { .type = Y_SCALAR, .pos = w->pos, .str = w->s };
+	uint8_t masked[16];
+	char net[INET6_ADDRSTRLEN];
+	unsigned plen;
+	int r;
+
+	if (!strcmp(w->s, "default") || !strcmp(w->s, "default6")) {
+		rc->dst_family = w->s[7] ? AF_INET6 : AF_UNSPEC;
+		return 0;
+	}
+	if (!strchr(w->s, '/'))
+		return perr(p, w->pos, rc->obj, "\"%s\" is not default, default6 or a PREFIX/LEN",
+			    w->s);
+	r = parse_prefix(p, &tmp, rc->obj, &rc->dst_family, rc->r->dst, &plen);
+	if (r < 0)
+		return r;
+	rc->r->dst_len = (uint8_t)plen;
+	memset(masked, 0, sizeof(masked));
+	memcpy(masked, rc->r->dst, plen / 8);
+	if (plen % 8)
+		masked[plen / 8] = rc->r->dst[plen / 8] & (uint8_t)(0xff << (8 - plen % 8));
+	if (memcmp(masked, rc->r->dst, 16)) {
+		inet_ntop(rc->dst_family, masked, net, sizeof(net));
+		return perr(p, w->pos, rc->obj, "\"%s\" has host bits set (did you mean %s/%u?)",
+			    w->s, net, plen);
+	}
+	return 0;
+}
+
+static int route_gw(struct pctx *p, struct rctx *rc, const struct rword *w)
+{
+	int family = strchr(w->s, ':') ? AF_INET6 : AF_INET;
+
+	if (inet_pton(family, w->s, rc->r->gw) != 1)
+		return perr(p, w->pos, rc->obj, "\"%s\" is not an IP address", w->s);
+	if (rc->dst_family != AF_UNSPEC && family != rc->dst_family)
+		return perr(p, w->pos, rc->obj, "gateway %s is %s but the destination is %s",
+			    w->s, family == AF_INET ? "IPv4" : "IPv6",
+			    family == AF_INET ? "IPv6" : "IPv4");
+	rc->dst_family = family;
+	rc->r->has_gw = true;
+	rc->mk->gw = w->pos;
+	return 0;
+}
+
+static int route_metric(struct pctx *p, struct rctx *rc, const struct rword *w)
+{
+	struct ynode key = { .type = Y_SCALAR, .str = (char *)"metric" };
+	struct ynode val = { .type = Y_SCALAR, .pos = w->pos, .str = w->s };
+	unsigned long long x;
+	int r = parse_uint(p, &key, &val, rc->obj, 0, 4294967295ULL, &x);
+
+	if (!r)
+		rc->r->metric = (uint32_t)x;
+	return r;
+}
+
+static int route_dev(struct pctx *p, struct rctx *rc, const struct rword *w)
+{
+	int r = check_ifname(p, w->pos, w->s, rc->obj);
+
+	if (!r) {
+		snprintf(rc->r->dev, sizeof(rc->r->dev), "%s", w->s);
+		rc->mk->dev = w->pos;
+	}
+	return r;
+}
+
+/* "via GW", "dev IF", "metric N", each once, after the destination. */
+static int route_options(struct pctx *p, struct rctx *rc, const struct rword *w, size_t n)
+{
+	static const char *const kw[] = { "via", "dev", "metric", NULL };
+	static const char *const need[] = { "a gateway address", "an interface name", "a number" };
+	int (*const fn[])(struct pctx *, struct rctx *, const struct rword *) = {
+		route_gw, route_dev, route_metric
+	};
+	bool seen[3] = { false };
+	size_t k;
+	int r;
+
+	for (size_t i = 1; i < n; i += 2) {
+		for (k = 0; kw[k] && strcmp(kw[k], w[i].s); k++)
+			;
+		if (!kw[k] && vnet_topo_suggest(w[i].s, kw))
+			return perr(p, w[i].pos, rc->obj,
+				    "unknown word \"%s\" in route (did you mean \"%s\"?)", w[i].s,
+				    vnet_topo_suggest(w[i].s, kw));
+		if (!kw[k])
+			return perr(p, w[i].pos, rc->obj,
+				    "unknown word \"%s\" in route (expected via, dev or metric)",
+				    w[i].s);
+		if (seen[k])
+			return perr(p, w[i].pos, rc->obj, "\"%s\" is given twice", kw[k]);
+		if (i + 1 >= n)
+			return perr(p, w[i].pos, rc->obj, "\"%s\" needs %s", kw[k], need[k]);
+		seen[k] = true;
+		r = fn[k](p, rc, &w[i + 1]);
+		if (r < 0)
+			return r;
+	}
+	if (!seen[0] && !seen[1])
+		return perr(p, w[0].pos, rc->obj, "a route needs \"via\" or \"dev\"");
+	return 0;
+}
+
+/* One route string of namespace @ns. */
+static int parse_route(struct pctx *p, const char *ns, const struct ynode *n)
+{
+	char obj[96], *buf = NULL;
+	struct rword w[MAX_ROUTE_WORDS];
+	struct rctx rc = { 0 };
+	size_t count;
+	int r;
+
+	if (n->type != Y_SCALAR || is_null(n))
+		return wrong_type(p, n, "a route string", "routes", NULL);
+	snprintf(obj, sizeof(obj), "route \"%.80s\"", n->str);
+	rc.r = add_route(p);
+	buf = strdup(n->str);
+	if (!rc.r || !buf) {
+		free(buf);
+		return enomem(p);
+	}
+	rc.mk = &p->rm[p->m->routes.n - 1];
+	rc.mk->text = n->str;
+	rc.obj = obj;
+	rc.r->pos = n->pos;
+	snprintf(rc.r->ns, sizeof(rc.r->ns), "%s", ns);
+	count = route_words(n, buf, w, MAX_ROUTE_WORDS);
+	if (!count || count == MAX_ROUTE_WORDS)
+		r = perr(p, n->pos, obj, "expected \"DEST [via GATEWAY] [dev IFNAME] [metric N]\"");
+	else
+		r = route_dest(p, &rc, &w[0]);
+	if (!r)
+		r = route_options(p, &rc, w, count);
+	rc.r->family = rc.dst_family == AF_UNSPEC ? AF_INET : rc.dst_family;
+	free(buf);
+	return r;
+}
+
+/* ---- nodes and the top level ---- */
+
+static const char *const node_keys[] = { "netns", "routes", NULL };
+
+/* A node's netns override, or its namespace by the naming rule. */
+static int node_namespace(struct pctx *p, const struct ynode *k, const struct ynode *v,
+			  const char *obj, char ret[VNET_NAMSIZ])
+{
+	const struct ynode *nk = NULL, *nv = lookup(v, "netns", &nk);
+	int r;
+
+	if (nv && !strcmp(k->str, "host"))
+		return perr(p, nk->pos, obj,
+			    "\"netns\" is not allowed on host: it is vnet's own namespace");
+	if (nv) {
+		r = want_scalar(p, nk, nv, obj);
+		if (!r && !good_name(nv->str, NS_MAX_LEN))
+			r = perr(p, nv->pos, obj,
+				 "namespace name \"%s\" is not valid: 1-%d letters, digits, "
+				 "\"_\", \".\" or \"-\", starting with a letter or digit",
+				 nv->str, NS_MAX_LEN);
+		snprintf(ret, VNET_NAMSIZ, "%s", r ? "" : nv->str);
+		return r;
+	}
+	if (strlen(p->m->name) + 1 + strlen(k->str) > NS_MAX_LEN)
+		return perr(p, k->pos, obj,
+			    "namespace name \"%s-%s\" would be longer than %d characters",
+			    p->m->name, k->str, NS_MAX_LEN);
+	vnet_node_ns_name(p->m->name, k->str, p->m->sandbox, ret, VNET_NAMSIZ);
+	return 0;
+}
+
+/* One node: its namespace (the host's is already there), then its routes. */
+static int parse_node(struct pctx *p, const struct ynode *k, const struct ynode *v)
+{
+	char obj[96], ns[VNET_NAMSIZ];
+	const struct ynode *rk = NULL, *routes;
+	struct vnet_ns *n;
+	int r;
+
+	snprintf(obj, sizeof(obj), "node %.60s", k->str);
+	r = check_name(p, k->pos, "node name", k->str, obj);
+	if (!r)
+		r = want_map(p, v, k->str, obj);
+	if (!r)
+		r = check_keys(p, v, node_keys, obj);
+	if (!r)
+		r = node_namespace(p, k, v, obj, ns);
+	if (r < 0)
+		return r;
+	n = strcmp(k->str, "host") ? add_ns(p) : &p->m->ns.v[0];
+	if (!n)
+		return enomem(p);
+	snprintf(n->node, sizeof(n->node), "%s", k->str);
+	if (strcmp(k->str, "host"))
+		snprintf(n->name, sizeof(n->name), "%s", ns);
+	else
+		snprintf(ns, sizeof(ns), "%s", n->name);
+	n->pos = k->pos;
+	if (lookup(v, "netns", NULL))
+		p->nm[n - p->m->ns.v].netns = lookup(v, "netns", NULL)->pos;
+	routes = lookup(v, "routes", &rk);
+	r = routes ? want_list(p, routes, "routes", obj) : 0;
+	for (size_t i = 0; !r && routes && !is_null(routes) && i < routes->n; i++)
+		r = parse_route(p, ns, routes->kids[i]);
+	return r;
+}
+
+static int parse_nodes(struct pctx *p, const struct ynode *k, const struct ynode *v)
+{
+	int r = want_map(p, v, k->str, NULL);
+
+	for (size_t i = 0; !r && !is_null(v) && i < v->n; i += 2)
+		r = parse_node(p, v->kids[i], v->kids[i + 1]);
+	return r;
+}
+
+/* The topology name: the override, else "name", else the file name without .yaml/.yml. */
+static int parse_name(struct pctx *p, const struct ynode *root, const char *override)
+{
+	const struct ynode *v = lookup(root, "name", NULL);
+	const char *base = p->file ? strrchr(p->file, '/') : NULL;
+	struct vnet_pos at = { 0, 0 };
+	char name[VNET_NAMSIZ * 2];
+	size_t n;
+
+	base = base ? base + 1 : p->file ? p->file : "";
+	n = strlen(base);
+	if (n > 5 && !strcmp(base + n - 5, ".yaml"))
+		n -= 5;
+	else if (n > 4 && !strcmp(base + n - 4, ".yml"))
+		n -= 4;
+	snprintf(name, sizeof(name), "%.*s", (int)(n < sizeof(name) ? n : sizeof(name) - 1), base);
+	if (v && (is_null(v) || v->type != Y_SCALAR))
+		return wrong_type(p, v, "a string", "name", NULL);
+	if (v && !override) {
+		snprintf(name, sizeof(name), "%s", v->str);
+		at = v->pos;
+	}
+	if (override)
+		snprintf(name, sizeof(name), "%s", override);
+	if (!name[0])
+		return perr(p, at, NULL, "the topology has no name: give it \"name\"");
+	if (check_name(p, at, "topology name", name, NULL) < 0)
+		return -EINVAL;
+	snprintf(p->m->name, sizeof(p->m->name), "%.63s", name);
+	return 0;
+}
+
+static const char *const top_keys[] = { "name", "nodes", "bridges", "veths", "taps", "tuns",
+					NULL };
+
+/* The top level: name and nodes first (links refer to them), then links in file order. */
+static int convert(struct pctx *p, const struct ynode *root, const struct vnet_load_opts *opts)
+{
+	const struct ynode *k, *v;
+	struct vnet_ns *host;
+	int r;
+
+	if (is_null(root))
+		return perr(p, (struct vnet_pos){ 0, 0 }, NULL, "the file is empty");
+	if (root->type != Y_MAP) {
+		char got[72];
+
+		describe(root, got, sizeof(got));
+		return perr(p, root->pos, NULL, "expected a map at the top level, got %s", got);
+	}
+	r = check_keys(p, root, top_keys, NULL);
+	if (!r)
+		r = parse_name(p, root, opts ? opts->name : NULL);
+	if (r < 0)
+		return r;
+	host = add_ns(p);
+	if (!host)
+		return enomem(p);
+	snprintf(host->node, sizeof(host->node), "host");
+	vnet_node_ns_name(p->m->name, "host", p->m->sandbox, host->name, sizeof(host->name));
+	v = lookup(root, "nodes", &k);
+	r = v ? parse_nodes(p, k, v) : 0;
+	for (size_t i = 0; !r && i < root->n; i += 2) {
+		k = root->kids[i];
+		v = root->kids[i + 1];
+		if (!strcmp(k->str, "bridges"))
+			r = parse_iface_map(p, VNET_KIND_BRIDGE, k, v);
+		else if (!strcmp(k->str, "taps"))
+			r = parse_iface_map(p, VNET_KIND_TAP, k, v);
+		else if (!strcmp(k->str, "tuns"))
+			r = parse_iface_map(p, VNET_KIND_TUN, k, v);
+		else if (!strcmp(k->str, "veths"))
+			r = parse_veths(p, k, v);
+	}
+	return r;
+}
+
+/* Parse, convert and validate; on success the model is the caller's. */
+static int run(struct pctx *p, const char *text, size_t len, const struct vnet_load_opts *opts)
+{
+	struct vnet_topo_marks mk;
+	struct ynode *root = NULL;
+	int r;
+
+	if (!yaml_parser_initialize(&p->yp))
+		return enomem(p);
+	yaml_parser_set_input_string(&p->yp, (const unsigned char *)text, len);
+	r = parse_tree(p, &root);
+	if (!r)
+		r = convert(p, root, opts);
+	if (!r) {
+		mk = (struct vnet_topo_marks){ p->lm, p->rm, p->nm };
+		r = vnet_topo_validate_marks(p->m, &mk, p->err);
+	}
+	ynode_free(root);
+	yaml_parser_delete(&p->yp);
+	return r;
+}
+
+/**
+ * vnet_topo_parse_string() - parse and validate a topology held in memory
+ * @text: the YAML text
+ * @len: its length
+ * @path: the file name to show in messages, and to take the default name from; may be NULL
+ * @opts: name override and sandbox mode, or NULL
+ * @ret_model: the desired model, on success only
+ * @reterr: the first error, or NULL
+ *
+ * Return: 0, -EINVAL for a bad topology, -ENOMEM.
+ */
+int vnet_topo_parse_string(const char *text, size_t len, const char *path,
+			   const struct vnet_load_opts *opts, struct vnet_model **ret_model,
+			   struct vnet_error *reterr)
+{
+	struct pctx p = { .file = path ? path : "", .err = reterr };
+	int r;
+
+	*ret_model = NULL;
+	if (reterr)
+		memset(reterr, 0, sizeof(*reterr));
+	p.m = vnet_model_new();
+	if (!p.m)
+		return enomem(&p);
+	snprintf(p.m->file, sizeof(p.m->file), "%s", p.file);
+	p.m->sandbox = opts && opts->sandbox;
+	r = run(&p, text, len, opts);
+	free(p.lm);
+	free(p.rm);
+	free(p.nm);
+	if (r < 0) {
+		vnet_model_free(p.m);
+		return r;
+	}
+	*ret_model = p.m;
+	return 0;
+}
+
+/* The whole of a file, NUL-terminated, in *ret (to free). */
+static int read_file(const char *path, char **ret, size_t *ret_len)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0;
+	ssize_t n;
+	int fd, r = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		r = -errno;
+	else if (S_ISDIR(st.st_mode))
+		r = -EISDIR;
+	else if (st.st_size > MAX_FILE)
+		r = -EFBIG;
+	if (r < 0)
+		goto out;
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		r = -ENOMEM;
+		goto out;
+	}
+	while (len < (size_t)st.st_size) {
+		n = read(fd, buf + len, (size_t)st.st_size - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = n < 0 ? -errno : 0;
+			break;
+		}
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+out:
+	close(fd);
+	if (r < 0)
+		free(buf);
+	else
+		*ret = buf, *ret_len = len;
+	return r;
+}
+
+/**
+ * vnet_topo_load() - parse and validate a topology file into a desired model
+ * @path: the YAML file
+ * @opts: name override and sandbox mode, or NULL
+ * @ret_model: the model, on success
+ * @reterr: file, line, column, token and reason of the first error, or NULL
+ *
+ * Return: 0, -EINVAL for a bad file, or another -errno when it cannot be read.
+ */
+int vnet_topo_load(const char *path, const struct vnet_load_opts *opts,
+		   struct vnet_model **ret_model, struct vnet_error *reterr)
+{
+	char *text = NULL, ebuf[128];
+	size_t len = 0;
+	int r;
+
+	*ret_model = NULL;
+	r = read_file(path, &text, &len);
+	if (r < 0) {
+		vnet_error_set(reterr, r, NULL, NULL, "cannot read the file: %s",
+			       strerror_r(-r, ebuf, sizeof(ebuf)));
+		if (reterr)
+			snprintf(reterr->file, sizeof(reterr->file), "%s", path);
+		return r;
+	}
+	r = vnet_topo_parse_string(text, len, path, opts, ret_model, reterr);
+	free(text);
+	return r;
+}

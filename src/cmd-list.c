@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* cmd-list.c - vnet list and vnet validate: what is built, and is a file sound */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "vnet.h"
+
+static void list_json(const struct vnet_topo_info *v, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_pack("{s:s, s:s, s:b, s:I, s:i, s:b}", "name", v[i].name,
+						   "file", v[i].file, "sandbox", v[i].sandbox,
+						   "updated", (json_int_t)v[i].updated, "objects",
+						   (int)v[i].objects, "interrupted",
+						   v[i].interrupted));
+	json_dumpf(a, stdout, JSON_INDENT(2));
+	fputc('\n', stdout);
+	json_decref(a);
+}
+
+int cmd_list(struct cli *cli)
+{
+	struct vnet_session *s = NULL;
+	struct vnet_topo_info *v = NULL;
+	size_t n = 0;
+	int code = cli_need_root();
+
+	if (!code)
+		code = cli_session(cli, false, &s);
+	if (code)
+		return code;
+	if (vnet_list(s, &v, &n) < 0) {
+		vnet_session_close(s);
+		return cli_errorf(EXIT_FAILED, "cannot read the state store in %s", cli->state_dir);
+	}
+	if (cli->json)
+		list_json(v, n);
+	else if (!n)
+		printf("no topologies are up\n");
+	for (size_t i = 0; !cli->json && i < n; i++) {
+		char when[32];
+		time_t t = (time_t)v[i].updated;
+
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M", localtime(&t));
+		printf("%-20s %4u objects  %s%s%s  %s\n", v[i].name, v[i].objects, when,
+		       v[i].sandbox ? "  sandbox" : "", v[i].interrupted ? "  INTERRUPTED" : "",
+		       v[i].file);
+	}
+	free(v);
+	vnet_session_close(s);
+	return EXIT_OK;
+}
+
+int cmd_validate(struct cli *cli)
+{
+	struct vnet_model *m = NULL;
+	int code;
+
+	if (cli->argc != 1)
+		return cli_errorf(EXIT_USAGE, "usage: vnet validate FILE");
+	code = cli_load(cli, cli->argv[0], &m);
+	if (!code)
+		printf("%s: valid: %zu node(s), %zu link(s), %zu address(es), %zu route(s)\n", m->name,
+		       m->ns.n - 1, m->links.n, m->addrs.n, m->routes.n);
+	vnet_model_free(m);
+	return code;
+}

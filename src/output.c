@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* output.c - the command's shared chores: errors, privileges, loading, printing plans */
+#include <errno.h>
+#include <jansson.h>
+#include <linux/capability.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "vnet.h"
+
+int cli_exit_code(int err)
+{
+	switch (err) {
+	case 0:
+		return EXIT_OK;
+	case -EINVAL:
+		return EXIT_USAGE;
+	case -EEXIST:
+		return EXIT_CONFLICT;
+	case -EPERM:
+	case -EACCES:
+		return EXIT_NOPERM;
+	default:
+		return EXIT_FAILED;
+	}
+}
+
+int cli_error(const struct vnet_error *e)
+{
+	char line[1024];
+
+	vnet_error_format(e, line, sizeof(line));
+	fprintf(stderr, "vnet: %s\n", line);
+	return cli_exit_code(e->err ? e->err : -EINVAL);
+}
+
+int cli_errorf(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("vnet: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+/* Changing namespaces needs CAP_SYS_ADMIN (setns, mount) as well as CAP_NET_ADMIN. */
+int cli_need_root(void)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2] = { 0 };
+	const unsigned need[] = { CAP_NET_ADMIN, CAP_SYS_ADMIN };
+
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return 0; /* let the kernel say no later */
+	for (size_t i = 0; i < 2; i++)
+		if (!(data[need[i] / 32].effective & (1U << (need[i] % 32))))
+			return cli_errorf(EXIT_NOPERM,
+					  "needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN) to reach the "
+					  "kernel's network; run it with sudo");
+	return 0;
+}
+
+int cli_load(const struct cli *cli, const char *path, struct vnet_model **ret)
+{
+	struct vnet_load_opts opts = { .name = cli->name, .sandbox = cli->sandbox };
+	struct vnet_error e = { 0 };
+	int r = vnet_topo_load(path, &opts, ret, &e);
+
+	if (r < 0) {
+		if (!e.msg[0])
+			return cli_errorf(EXIT_USAGE, "%s: %s", path, strerror(-r));
+		cli_error(&e);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+int cli_session(const struct cli *cli, bool lock, struct vnet_session **ret)
+{
+	struct vnet_error e = { 0 };
+	int r = vnet_session_open(cli->state_dir, lock, ret, &e);
+
+	return r < 0 ? cli_error(&e) : 0;
+}
+
+static char sign(const struct vnet_op *op)
+{
+	switch (op->kind) {
+	case VNET_OP_NS_ADD:
+	case VNET_OP_LINK_ADD:
+	case VNET_OP_ADDR_ADD:
+	case VNET_OP_ROUTE_ADD:
+		return '+';
+	case VNET_OP_LINK_SET:
+		return '~';
+	default:
+		return '-';
+	}
+}
+
+static void print_plan_json(const char *topo, const struct vnet_result *res, const char *verb)
+{
+	json_t *steps = json_array();
+	char line[256];
+
+	for (size_t i = 0; res->plan && i < res->plan->ops.n; i++) {
+		const struct vnet_op *op = &res->plan->ops.v[i];
+		char s[2] = { sign(op), 0 };
+
+		vnet_op_describe(op, line, sizeof(line));
+		json_array_append_new(steps, json_pack("{s:s, s:s}", "change", s, "step", line));
+	}
+	json_t *o = json_pack("{s:s, s:s, s:o, s:I, s:b, s:f, s:f}", "topology", topo, "action",
+			      verb, "steps", steps, "done", (json_int_t)res->done, "recovered",
+			      res->recovered, "observe_ms", res->observe_us / 1000.0, "apply_ms",
+			      res->apply_us / 1000.0);
+
+	json_dumpf(o, stdout, JSON_INDENT(2));
+	fputc('\n', stdout);
+	json_decref(o);
+}
+
+/* The plan, one step a line with +, - or ~; or the JSON form. */
+void cli_print_plan(const struct cli *cli, const char *topo, const struct vnet_result *res,
+		    const char *verb)
+{
+	size_t n = res->plan ? res->plan->ops.n : 0;
+	char line[256];
+
+	if (cli->json) {
+		print_plan_json(topo, res, verb);
+		return;
+	}
+	if (res->recovered)
+		printf("%s: repairing an apply that was interrupted\n", topo);
+	for (size_t i = 0; i < n; i++) {
+		vnet_op_describe(&res->plan->ops.v[i], line, sizeof(line));
+		printf("  %c %s\n", sign(&res->plan->ops.v[i]), line);
+	}
+}

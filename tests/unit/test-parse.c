@@ -1,0 +1,406 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* test-parse.c - topology files to models: the examples, defaults, units, routes, names */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "vnet/vnet.h"
+
+#define EXAMPLE(name) VNET_TEST_DATA "/../../examples/" name ".yaml"
+
+static struct vnet_model *load(const char *path, const struct vnet_load_opts *opts)
+{
+	struct vnet_model *m = NULL;
+	struct vnet_error e;
+	char buf[1024];
+	int r = vnet_topo_load(path, opts, &m, &e);
+
+	if (r < 0) {
+		vnet_error_format(&e, buf, sizeof(buf));
+		fail_msg("%s: %s", path, buf);
+	}
+	assert_non_null(m);
+	return m;
+}
+
+static struct vnet_model *parse(const char *yaml, const struct vnet_load_opts *opts)
+{
+	struct vnet_model *m = NULL;
+	struct vnet_error e;
+	char buf[1024];
+
+	if (vnet_topo_parse_string(yaml, strlen(yaml), "t.yaml", opts, &m, &e) < 0) {
+		vnet_error_format(&e, buf, sizeof(buf));
+		fail_msg("%s", buf);
+	}
+	return m;
+}
+
+static struct vnet_link *link_of(const struct vnet_model *m, const char *ns, const char *name)
+{
+	struct vnet_link *l = vnet_model_find_link(m, ns, name);
+
+	if (!l)
+		fail_msg("no link %s in namespace \"%s\"", name, ns);
+	return l;
+}
+
+/* Address @i is @text (ADDR/LEN) on @dev in @ns. */
+static void assert_addr(const struct vnet_model *m, size_t i, const char *ns, const char *dev,
+			const char *text)
+{
+	char ip[64];
+
+	assert_true(i < m->addrs.n);
+	assert_string_equal(m->addrs.v[i].ns, ns);
+	assert_string_equal(m->addrs.v[i].dev, dev);
+	inet_ntop(m->addrs.v[i].family, m->addrs.v[i].addr, ip, sizeof(ip));
+	snprintf(ip + strlen(ip), sizeof(ip) - strlen(ip), "/%u", m->addrs.v[i].prefixlen);
+	assert_string_equal(ip, text);
+}
+
+static void assert_ip(int family, const uint8_t *bytes, const char *text)
+{
+	char ip[64];
+
+	inet_ntop(family, bytes, ip, sizeof(ip));
+	assert_string_equal(ip, text);
+}
+
+static void test_examples_parse(void **state)
+{
+	static const char *const names[] = { "tun",	    "tap",	"veth",	    "bridge",
+					     "bridge-veth", "bridge-ip", "bridge-stp", "vm",
+					     "docker",	    "stp-loop" };
+	char path[512];
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct vnet_model *m;
+
+		snprintf(path, sizeof(path), VNET_TEST_DATA "/../../examples/%s.yaml", names[i]);
+		m = load(path, NULL);
+		assert_string_equal(m->name, names[i]);
+		assert_string_equal(m->file, path);
+		assert_string_equal(m->ns.v[0].node, "host");
+		assert_string_equal(m->ns.v[0].name, "");
+		assert_int_equal(vnet_topo_validate(m, NULL), 0);
+		vnet_model_free(m);
+	}
+}
+
+static void test_tun_tap(void **state)
+{
+	struct vnet_model *m = load(EXAMPLE("tun"), NULL);
+
+	assert_int_equal(m->links.n, 1);
+	assert_int_equal(link_of(m, "", "tun0")->kind, VNET_KIND_TUN);
+	assert_true(m->links.v[0].up);
+	assert_int_equal(m->links.v[0].tt.has, 0);
+	assert_addr(m, 0, "", "tun0", "192.168.3.11/24");
+	vnet_model_free(m);
+	m = load(EXAMPLE("tap"), NULL);
+	assert_int_equal(link_of(m, "", "tap0")->kind, VNET_KIND_TAP);
+	vnet_model_free(m);
+}
+
+static void test_veth(void **state)
+{
+	struct vnet_model *m = load(EXAMPLE("veth"), NULL);
+	struct vnet_link *a = link_of(m, "", "veth0"), *b = link_of(m, "", "veth1");
+
+	assert_int_equal(m->links.n, 2);
+	assert_int_equal(a->kind, VNET_KIND_VETH);
+	assert_string_equal(a->peer, "veth1");
+	assert_string_equal(a->peer_ns, "");
+	assert_string_equal(b->peer, "veth0");
+	assert_string_equal(a->master, "");
+	assert_int_equal(a->pos.line, 5);
+	assert_int_equal(a->pos.col, 5);
+	assert_addr(m, 0, "", "veth0", "192.168.2.11/24");
+	assert_addr(m, 1, "", "veth1", "192.168.2.1/24");
+	vnet_model_free(m);
+}
+
+static void test_bridges(void **state)
+{
+	struct vnet_model *m = load(EXAMPLE("bridge"), NULL);
+
+	assert_int_equal(m->links.n, 1);
+	assert_int_equal(m->links.v[0].kind, VNET_KIND_BRIDGE);
+	assert_int_equal(m->links.v[0].br.has, 0);
+	assert_true(m->links.v[0].up);
+	vnet_model_free(m);
+
+	m = load(EXAMPLE("bridge-veth"), NULL);
+	assert_string_equal(link_of(m, "", "veth0")->master, "br0");
+	assert_string_equal(link_of(m, "", "veth1")->master, "");
+	assert_addr(m, 0, "", "veth0", "192.168.3.101/24");
+	vnet_model_free(m);
+
+	m = load(EXAMPLE("bridge-ip"), NULL);
+	assert_int_equal(m->addrs.n, 2);
+	assert_addr(m, 0, "", "br0", "192.168.3.101/24");
+	assert_addr(m, 1, "", "veth1", "192.168.3.102/24");
+	vnet_model_free(m);
+}
+
+static void test_stp_defaults(void **state)
+{
+	struct vnet_model *m = load(EXAMPLE("bridge-stp"), NULL);
+	const struct vnet_bridge_opts *br = &link_of(m, "", "br0")->br;
+
+	assert_true(br->stp);
+	assert_int_equal(br->has, VNET_BR_HAS_STP | VNET_BR_HAS_FORWARD_DELAY |
+					  VNET_BR_HAS_HELLO_TIME | VNET_BR_HAS_MAX_AGE);
+	assert_int_equal(br->forward_delay, 200);
+	assert_int_equal(br->hello_time, 100);
+	assert_int_equal(br->max_age, 600);
+	vnet_model_free(m);
+
+	m = load(EXAMPLE("stp-loop"), NULL);
+	assert_int_equal(m->links.n, 13);
+	assert_true(link_of(m, "", "sw3")->br.stp);
+	assert_string_equal(link_of(m, "", "s3-s1")->master, "sw3");
+	assert_string_equal(link_of(m, "stp-loop-pc1", "eth0")->peer, "sw1-pc1");
+	assert_string_equal(link_of(m, "", "sw2-pc2")->peer_ns, "stp-loop-pc2");
+	vnet_model_free(m);
+}
+
+static void test_bridge_times_centiseconds(void **state)
+{
+	struct vnet_model *m = parse("bridges:\n"
+				     "  br0: {stp: yes, forward_delay: 2.5, max_age: 6.25}\n"
+				     "  br1: {stp: off, hello_time: 1, ageing_time: 300, priority: 4096}\n"
+				     "  br2: {ageing_time: 0}\n",
+				     NULL);
+	const struct vnet_bridge_opts *b0 = &m->links.v[0].br, *b1 = &m->links.v[1].br;
+
+	assert_int_equal(b0->forward_delay, 250);
+	assert_int_equal(b0->max_age, 625);
+	assert_int_equal(b0->hello_time, 100); /* filled: STP on, not given */
+	assert_false(b1->stp);
+	assert_int_equal(b1->has, VNET_BR_HAS_STP | VNET_BR_HAS_HELLO_TIME |
+					  VNET_BR_HAS_AGEING_TIME | VNET_BR_HAS_PRIORITY);
+	assert_int_equal(b1->hello_time, 100);
+	assert_int_equal(b1->forward_delay, 0); /* STP off: nothing filled */
+	assert_int_equal(b1->ageing_time, 30000);
+	assert_int_equal(b1->priority, 4096);
+	assert_int_equal(m->links.v[2].br.has, VNET_BR_HAS_AGEING_TIME);
+	assert_int_equal(m->links.v[2].br.ageing_time, 0);
+	vnet_model_free(m);
+}
+
+static void test_vm(void **state)
+{
+	struct vnet_model *m = load(EXAMPLE("vm"), NULL);
+	struct vnet_link *t = link_of(m, "", "tap1");
+
+	assert_int_equal(t->kind, VNET_KIND_TAP);
+	assert_string_equal(t->master, "br0");
+	assert_int_equal(t->tt.has, VNET_TT_HAS_VNET_HDR);
+	assert_true(t->tt.vnet_hdr);
+	vnet_model_free(m);
+}
+
+static void test_docker(void **state)
+{
+	struct vnet_model *m = load(EXAMPLE("docker"), NULL);
+	struct vnet_link *l;
+
+	assert_int_equal(m->ns.n, 3);
+	assert_string_equal(m->ns.v[1].node, "c1");
+	assert_string_equal(m->ns.v[1].name, "docker-c1");
+	assert_string_equal(m->ns.v[2].name, "docker-c2");
+	l = link_of(m, "docker-c1", "eth0");
+	assert_string_equal(l->peer, "veth-c1");
+	assert_string_equal(l->peer_ns, "");
+	assert_string_equal(link_of(m, "", "veth-c2")->peer_ns, "docker-c2");
+	assert_int_equal(m->routes.n, 2);
+	assert_string_equal(m->routes.v[0].ns, "docker-c1");
+	assert_int_equal(m->routes.v[0].family, AF_INET);
+	assert_int_equal(m->routes.v[0].dst_len, 0);
+	assert_true(m->routes.v[0].has_gw);
+	assert_ip(AF_INET, m->routes.v[0].gw, "192.168.9.1");
+	assert_string_equal(m->routes.v[0].dev, "");
+	assert_addr(m, 1, "docker-c1", "eth0", "192.168.9.2/24");
+	vnet_model_free(m);
+}
+
+static void test_sandbox_and_name(void **state)
+{
+	struct vnet_load_opts o = { .name = "lab", .sandbox = true };
+	struct vnet_model *m = load(EXAMPLE("docker"), &o);
+
+	assert_string_equal(m->name, "lab");
+	assert_true(m->sandbox);
+	assert_string_equal(m->ns.v[0].name, "lab-host");
+	assert_string_equal(m->ns.v[1].name, "lab-c1");
+	assert_string_equal(link_of(m, "lab-host", "br0")->name, "br0");
+	assert_string_equal(link_of(m, "lab-c2", "eth0")->peer_ns, "lab-host");
+	assert_string_equal(m->routes.v[1].ns, "lab-c2");
+	vnet_model_free(m);
+
+	m = parse("name: mynet\nnodes:\n  c1: {netns: custom}\n  host:\n", NULL);
+	assert_string_equal(m->name, "mynet");
+	assert_string_equal(m->ns.v[1].name, "custom");
+	assert_int_equal(m->ns.v[0].pos.line, 4);
+	vnet_model_free(m);
+}
+
+static void test_name_from_file(void **state)
+{
+	struct vnet_model *m = NULL;
+	struct vnet_error e;
+
+	assert_int_equal(vnet_topo_parse_string("bridges: {br0: }", 16, "dir/lab.yml", NULL, &m, &e),
+			 0);
+	assert_string_equal(m->name, "lab");
+	vnet_model_free(m);
+	assert_int_equal(vnet_topo_parse_string("bridges: {br0: }", 16, NULL, NULL, &m, &e),
+			 -EINVAL);
+	assert_null(m);
+	assert_string_equal(e.msg, "the topology has no name: give it \"name\"");
+}
+
+static void test_link_options(void **state)
+{
+	struct vnet_model *m = parse("bridges: {br0: }\n"
+				     "veths:\n"
+				     "  - veth0: {master: br0, cost: 7, priority: 3, hairpin: on,\n"
+				     "            learning: off, flood: no, isolated: yes}\n"
+				     "    veth1: {mtu: 9000, mac: \"02:aa:bb:cc:dd:ee\", up: false,\n"
+				     "            addresses: [10.0.0.1/8, \"fd00::1/64\"]}\n"
+				     "taps:\n"
+				     "  tap0: {owner: root, group: 0, multi_queue: true}\n",
+				     NULL);
+	struct vnet_link *p = link_of(m, "", "veth0"), *q = link_of(m, "", "veth1");
+	struct vnet_link *t = link_of(m, "", "tap0");
+
+	assert_int_equal(p->port.has, VNET_PORT_HAS_COST | VNET_PORT_HAS_PRIORITY |
+					      VNET_PORT_HAS_HAIRPIN | VNET_PORT_HAS_LEARNING |
+					      VNET_PORT_HAS_FLOOD | VNET_PORT_HAS_ISOLATED);
+	assert_int_equal(p->port.cost, 7);
+	assert_int_equal(p->port.priority, 3);
+	assert_true(p->port.hairpin && !p->port.learning && !p->port.flood && p->port.isolated);
+	assert_true(p->up);
+	assert_false(q->up);
+	assert_int_equal(q->has, VNET_LINK_HAS_MTU | VNET_LINK_HAS_MAC);
+	assert_int_equal(q->mtu, 9000);
+	assert_int_equal(q->mac[0], 0x02);
+	assert_int_equal(q->mac[5], 0xee);
+	assert_addr(m, 1, "", "veth1", "fd00::1/64");
+	assert_int_equal(m->addrs.v[1].family, AF_INET6);
+	assert_int_equal(m->addrs.v[1].pos.line, 6);
+	assert_int_equal(t->tt.has, VNET_TT_HAS_OWNER | VNET_TT_HAS_GROUP | VNET_TT_HAS_MULTI_QUEUE);
+	assert_int_equal(t->tt.owner, 0);
+	assert_int_equal(t->tt.group, 0);
+	assert_true(t->tt.multi_queue);
+	vnet_model_free(m);
+}
+
+static void test_routes(void **state)
+{
+	struct vnet_model *m = parse("nodes:\n"
+				     "  c1:\n"
+				     "    routes:\n"
+				     "      - 10.1.0.0/16 via 10.0.0.254 dev eth0 metric 100\n"
+				     "      - default dev eth0\n"
+				     "      - default via fd00::1\n"
+				     "      - default6 dev eth0 metric 5\n"
+				     "      - \"fd01::/64 via fe80::1 dev eth0\"\n"
+				     "veths:\n"
+				     "  - v: {}\n"
+				     "    c1/eth0: {addresses: [10.0.0.1/24, \"fd00::2/64\"]}\n",
+				     NULL);
+	const struct vnet_route *r = m->routes.v;
+
+	assert_int_equal(m->routes.n, 5);
+	assert_string_equal(r[0].ns, "t-c1");
+	assert_ip(AF_INET, r[0].dst, "10.1.0.0");
+	assert_int_equal(r[0].dst_len, 16);
+	assert_ip(AF_INET, r[0].gw, "10.0.0.254");
+	assert_string_equal(r[0].dev, "eth0");
+	assert_int_equal(r[0].metric, 100);
+	assert_int_equal(r[0].pos.line, 4);
+	assert_int_equal(r[0].pos.col, 9);
+	assert_int_equal(r[1].family, AF_INET);
+	assert_false(r[1].has_gw);
+	assert_int_equal(r[2].family, AF_INET6); /* "default" takes the gateway's family */
+	assert_int_equal(r[2].dst_len, 0);
+	assert_int_equal(r[3].family, AF_INET6);
+	assert_int_equal(r[3].metric, 5);
+	assert_int_equal(r[4].dst_len, 64);
+	assert_ip(AF_INET6, r[4].gw, "fe80::1");
+	vnet_model_free(m);
+}
+
+/* Errors inside a route string point at the word, quoted or not. */
+static void test_route_error_columns(void **state)
+{
+	static const struct {
+		const char *yaml;
+		unsigned col;
+	} cases[] = {
+		{ "nodes: {host: {routes: [default via 1.2.3.999]}}", 37 },
+		{ "nodes: {host: {routes: [\"default via 1.2.3.999\"]}}", 38 },
+		{ "nodes: {host: {routes: ['default  metric x dev a']}}", 42 },
+	};
+	struct vnet_model *m = NULL;
+	struct vnet_error e;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(vnet_topo_parse_string(cases[i].yaml, strlen(cases[i].yaml),
+							"t.yaml", NULL, &m, &e),
+				 -EINVAL);
+		assert_int_equal(e.line, 1);
+		assert_int_equal(e.col, cases[i].col);
+	}
+}
+
+static void test_syntax_errors(void **state)
+{
+	struct vnet_model *m = NULL;
+	struct vnet_error e;
+	char buf[1024];
+
+	assert_int_equal(vnet_topo_parse_string("a: [", 4, "x.yaml", NULL, &m, &e), -EINVAL);
+	assert_null(m);
+	assert_string_equal(e.file, "x.yaml");
+	assert_int_equal(e.line, 2);
+	assert_int_equal(vnet_topo_parse_string("", 0, "x.yaml", NULL, &m, &e), -EINVAL);
+	vnet_error_format(&e, buf, sizeof(buf));
+	assert_string_equal(buf, "x.yaml: the file is empty");
+	assert_int_equal(vnet_topo_load("/nonexistent/x.yaml", NULL, &m, &e), -ENOENT);
+	assert_int_equal(e.err, -ENOENT);
+	assert_string_equal(e.file, "/nonexistent/x.yaml");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_examples_parse),
+		cmocka_unit_test(test_tun_tap),
+		cmocka_unit_test(test_veth),
+		cmocka_unit_test(test_bridges),
+		cmocka_unit_test(test_stp_defaults),
+		cmocka_unit_test(test_bridge_times_centiseconds),
+		cmocka_unit_test(test_vm),
+		cmocka_unit_test(test_docker),
+		cmocka_unit_test(test_sandbox_and_name),
+		cmocka_unit_test(test_name_from_file),
+		cmocka_unit_test(test_link_options),
+		cmocka_unit_test(test_routes),
+		cmocka_unit_test(test_route_error_columns),
+		cmocka_unit_test(test_syntax_errors),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* test-plan.c - the planner, with no kernel: desired + observed -> steps */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "vnet/vnet.h"
+
+static const char docker[] = "name: dk\n"
+			     "nodes:\n"
+			     "  c1: {routes: [default via 192.168.9.1]}\n"
+			     "  c2: {routes: [default via 192.168.9.1]}\n"
+			     "bridges:\n"
+			     "  br0: {addresses: 192.168.9.1/24}\n"
+			     "veths:\n"
+			     "  - veth-c1: {master: br0}\n"
+			     "    c1/eth0: {addresses: 192.168.9.2/24}\n"
+			     "  - veth-c2: {master: br0}\n"
+			     "    c2/eth0: {addresses: 192.168.9.3/24}\n";
+
+static struct vnet_model *parse(const char *text)
+{
+	struct vnet_model *m = NULL;
+	struct vnet_error e = { 0 };
+	struct vnet_load_opts o = { .sandbox = true };
+	int r = vnet_topo_parse_string(text, strlen(text), "t.yaml", &o, &m, &e);
+
+	if (r < 0)
+		fprintf(stderr, "parse: %s\n", e.msg);
+	assert_int_equal(r, 0);
+	return m;
+}
+
+/* What the kernel would show after a successful up of @want: everything there, ours. */
+static struct vnet_model *built(const struct vnet_model *want)
+{
+	struct vnet_model *m = vnet_model_new();
+	char tag[VNET_NAMSIZ + 8];
+
+	snprintf(tag, sizeof(tag), "vnet:%s", want->name);
+	for (size_t i = 0; i < want->ns.n; i++) {
+		struct vnet_ns *ns = vnet_model_add_ns(m);
+		struct vnet_link *lo = vnet_model_add_link(m);
+
+		*ns = want->ns.v[i];
+		ns->exists = ns->owned = true;
+		snprintf(lo->name, sizeof(lo->name), "lo");
+		snprintf(lo->ns, sizeof(lo->ns), "%s", ns->name);
+		snprintf(lo->alias, sizeof(lo->alias), "%s", tag);
+		lo->up = lo->owned = true;
+	}
+	for (size_t i = 0; i < want->links.n; i++) {
+		struct vnet_link *l = vnet_model_add_link(m);
+
+		*l = want->links.v[i];
+		l->owned = true;
+		snprintf(l->alias, sizeof(l->alias), "%s", tag);
+	}
+	for (size_t i = 0; i < want->addrs.n; i++) {
+		*vnet_model_add_addr(m) = want->addrs.v[i];
+		m->addrs.v[i].owned = true;
+	}
+	for (size_t i = 0; i < want->routes.n; i++) {
+		*vnet_model_add_route(m) = want->routes.v[i];
+		m->routes.v[i].owned = true;
+	}
+	return m;
+}
+
+static size_t count(const struct vnet_plan *p, enum vnet_op_kind kind)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->ops.n; i++)
+		n += p->ops.v[i].kind == kind;
+	return n;
+}
+
+static void test_fresh_build(void **state)
+{
+	struct vnet_model *want = parse(docker), *have = vnet_model_new();
+	struct vnet_plan *p = NULL;
+
+	assert_int_equal(vnet_plan_up(want, have, &p, NULL), 0);
+	assert_int_equal(count(p, VNET_OP_NS_ADD), 3); /* host (sandbox), c1, c2 */
+	assert_int_equal(count(p, VNET_OP_LINK_ADD), 3); /* br0 and two veth pairs, once each */
+	assert_int_equal(count(p, VNET_OP_ADDR_ADD), 3);
+	assert_int_equal(count(p, VNET_OP_ROUTE_ADD), 2);
+	assert_int_equal(count(p, VNET_OP_NS_DEL) + count(p, VNET_OP_LINK_DEL), 0);
+	/* phases: every namespace before any link, the bridge before veths, routes last */
+	assert_int_equal(p->ops.v[0].kind, VNET_OP_NS_ADD);
+	assert_int_equal(p->ops.v[3].kind, VNET_OP_LINK_ADD);
+	assert_int_equal(p->ops.v[3].link.kind, VNET_KIND_BRIDGE);
+	assert_int_equal(p->ops.v[p->ops.n - 1].kind, VNET_OP_ROUTE_ADD);
+	vnet_plan_free(p);
+	vnet_model_free(want);
+	vnet_model_free(have);
+}
+
+static void test_unchanged_plans_nothing(void **state)
+{
+	struct vnet_model *want = parse(docker), *have = built(want);
+	struct vnet_plan *p = NULL;
+
+	assert_int_equal(vnet_plan_up(want, have, &p, NULL), 0);
+	assert_int_equal(p->ops.n, 0);
+	vnet_plan_free(p);
+	vnet_model_free(want);
+	vnet_model_free(have);
+}
+
+static void test_address_changed(void **state)
+{
+	struct vnet_model *want = parse(docker), *have = built(want);
+	struct vnet_plan *p = NULL;
+
+	want->addrs.v[1].addr[3] = 42; /* c1/eth0 192.168.9.2 -> .42 */
+	assert_int_equal(vnet_plan_up(want, have, &p, NULL), 0);
+	assert_int_equal(p->ops.n, 2);
+	assert_int_equal(p->ops.v[0].kind, VNET_OP_ADDR_DEL);
+	assert_int_equal(p->ops.v[0].addr.addr[3], 2);
+	assert_int_equal(p->ops.v[1].kind, VNET_OP_ADDR_ADD);
+	assert_int_equal(p->ops.v[1].addr.addr[3], 42);
+	vnet_plan_free(p);
+	vnet_model_free(want);
+	vnet_model_free(have);
+}
+
+static void test_stp_toggled(void **state)
+{
+	struct vnet_model *want = parse(docker), *have = built(want);
+	struct vnet_link *br = vnet_model_find_link(want, want->ns.v[0].name, "br0");
+	struct vnet_plan *p = NULL;
+
+	assert_non_null(br);
+	br->br.has |= VNET_BR_HAS_STP;
+	br->br.stp = true;
+	assert_int_equal(vnet_plan_up(want, have, &p, NULL), 0);
+	assert_int_equal(p->ops.n, 1);
+	assert_int_equal(p->ops.v[0].kind, VNET_OP_LINK_SET);
+	assert_int_equal(p->ops.v[0].set, VNET_SET_BRIDGE);
+	assert_false(p->ops.v[0].old.br.stp);
+	vnet_plan_free(p);
+	vnet_model_free(want);
+	vnet_model_free(have);
+}
+
+static void test_node_removed(void **state)
+{
+	static const char one[] = "name: dk\n"
+				  "nodes:\n"
+				  "  c1: {routes: [default via 192.168.9.1]}\n"
+				  "bridges:\n"
+				  "  br0: {addresses: 192.168.9.1/24}\n"
+				  "veths:\n"
+				  "  - veth-c1: {master: br0}\n"
+				  "    c1/eth0: {addresses: 192.168.9.2/24}\n";
+	struct vnet_model *old = parse(docker), *want = parse(one), *have = built(old);
+	struct vnet_plan *p = NULL;
+
+	assert_int_equal(vnet_plan_up(want, have, &p, NULL), 0);
+	/* c2's route, address, veth pair (once) and namespace; nothing of c1 */
+	assert_int_equal(count(p, VNET_OP_ROUTE_DEL), 1);
+	assert_int_equal(count(p, VNET_OP_ADDR_DEL), 1);
+	assert_int_equal(count(p, VNET_OP_LINK_DEL), 1);
+	assert_int_equal(count(p, VNET_OP_NS_DEL), 1);
+	assert_int_equal(p->ops.n, 4);
+	assert_string_equal(p->ops.v[3].ns.name, "dk-c2");
+	vnet_plan_free(p);
+	vnet_model_free(old);
+	vnet_model_free(want);
+	vnet_model_free(have);
+}
+
+static void test_foreign_link_conflict(void **state)
+{
+	struct vnet_model *want = parse(docker), *have = built(want);
+	struct vnet_plan *p = NULL;
+	struct vnet_error e = { 0 };
+	struct vnet_link *l = vnet_model_find_link(have, "dk-host", "veth-c2");
+
+	l->owned = false; /* someone else's */
+	assert_int_equal(vnet_plan_up(want, have, &p, &e), -EEXIST);
+	assert_null(p);
+	assert_non_null(strstr(e.msg, "veth-c2"));
+	assert_non_null(strstr(e.msg, "not vnet's"));
+	assert_int_not_equal(e.line, 0);
+	vnet_model_free(want);
+	vnet_model_free(have);
+}
+
+static void test_foreign_namespace_conflict(void **state)
+{
+	struct vnet_model *want = parse(docker), *have = vnet_model_new();
+	struct vnet_ns *ns = vnet_model_add_ns(have);
+	struct vnet_plan *p = NULL;
+	struct vnet_error e = { 0 };
+
+	snprintf(ns->name, sizeof(ns->name), "dk-c1");
+	ns->exists = true;
+	assert_int_equal(vnet_plan_up(want, have, &p, &e), -EEXIST);
+	assert_non_null(strstr(e.msg, "dk-c1"));
+	vnet_model_free(want);
+	vnet_model_free(have);
+}
+
+static void test_down_spares_foreign(void **state)
+{
+	struct vnet_model *want = parse(docker), *have = built(want);
+	struct vnet_link *foreign = vnet_model_add_link(have);
+	struct vnet_plan *p = NULL;
+
+	snprintf(foreign->name, sizeof(foreign->name), "eth9");
+	foreign->kind = VNET_KIND_VETH;
+	assert_int_equal(vnet_plan_down(have, &p), 0);
+	/* all three namespaces go, with everything in them; nothing else is touched */
+	assert_int_equal(count(p, VNET_OP_NS_DEL), 3);
+	assert_int_equal(p->ops.n, 3);
+	for (size_t i = 0; i < p->ops.n; i++)
+		assert_string_not_equal(p->ops.v[i].link.name, "eth9");
+	vnet_plan_free(p);
+	vnet_model_free(want);
+	vnet_model_free(have);
+}
+
+static void test_down_host_links(void **state)
+{
+	struct vnet_model *want = NULL, *have = NULL;
+	struct vnet_plan *p = NULL;
+	struct vnet_error e = { 0 };
+
+	/* without the sandbox, host-side links are removed one by one, each veth pair once */
+	assert_int_equal(vnet_topo_parse_string(docker, strlen(docker), "t.yaml", NULL, &want, &e),
+			 0);
+	have = built(want);
+	assert_int_equal(vnet_plan_down(have, &p), 0);
+	assert_int_equal(count(p, VNET_OP_LINK_DEL), 3); /* br0, veth-c1, veth-c2 */
+	assert_int_equal(count(p, VNET_OP_NS_DEL), 2);
+	assert_int_equal(p->ops.n, 5);
+	vnet_plan_free(p);
+	vnet_model_free(want);
+	vnet_model_free(have);
+}
+
+static void test_same_ns_veth_once(void **state)
+{
+	static const char text[] = "name: v\n"
+				   "veths:\n"
+				   "  - veth0: {addresses: 192.168.2.11/24}\n"
+				   "    veth1: {addresses: 192.168.2.1/24}\n";
+	struct vnet_model *want = parse(text), *have = vnet_model_new();
+	struct vnet_plan *p = NULL;
+	char line[256];
+
+	assert_int_equal(vnet_plan_up(want, have, &p, NULL), 0);
+	assert_int_equal(count(p, VNET_OP_LINK_ADD), 1);
+	assert_int_equal(count(p, VNET_OP_LINK_SET), 3); /* lo of the sandbox host, both ends */
+	for (size_t i = 0; i < p->ops.n; i++)
+		if (p->ops.v[i].kind == VNET_OP_LINK_ADD) {
+			vnet_op_describe(&p->ops.v[i], line, sizeof(line));
+			assert_string_equal(line, "create veth veth0 in v-host <-> veth1 in v-host");
+		}
+	vnet_plan_free(p);
+	vnet_model_free(want);
+	vnet_model_free(have);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fresh_build),
+		cmocka_unit_test(test_unchanged_plans_nothing),
+		cmocka_unit_test(test_address_changed),
+		cmocka_unit_test(test_stp_toggled),
+		cmocka_unit_test(test_node_removed),
+		cmocka_unit_test(test_foreign_link_conflict),
+		cmocka_unit_test(test_foreign_namespace_conflict),
+		cmocka_unit_test(test_down_spares_foreign),
+		cmocka_unit_test(test_down_host_links),
+		cmocka_unit_test(test_same_ns_veth_once),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
