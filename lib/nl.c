@@ -53,8 +53,8 @@ static int nl_setup(struct mnl_socket *sock)
 	return 0;
 }
 
-/* Open a socket in the namespace the calling thread is in now. */
-static int nl_open_here(struct vnet_nl **ret_nl)
+/* Open a socket in the namespace the calling thread is in now, which @nsfd refers to. */
+static int nl_open_here(int nsfd, struct vnet_nl **ret_nl)
 {
 	struct vnet_nl *nl = calloc(1, sizeof(*nl));
 	struct stat st;
@@ -69,7 +69,7 @@ static int nl_open_here(struct vnet_nl **ret_nl)
 		return r;
 	}
 	r = nl_setup(nl->sock);
-	if (r == 0 && stat("/proc/thread-self/ns/net", &st) < 0)
+	if (r == 0 && fstat(nsfd, &st) < 0)
 		r = -errno;
 	if (r < 0) {
 		vnet_nl_close(nl);
@@ -97,16 +97,21 @@ int vnet_nl_open(const char *ns, struct vnet_nl **ret_nl)
 	struct vnet_nl *nl = NULL;
 	int fd, saved, r, q;
 
-	if (!ns || !*ns)
-		return nl_open_here(ret_nl);
-	fd = vnet_netns_open(ns);
+	fd = vnet_netns_open(ns ? ns : "");
 	if (fd < 0)
 		return fd;
+	if (!ns || !*ns) {
+		r = nl_open_here(fd, ret_nl);
+		close(fd);
+		return r;
+	}
 	r = vnet_netns_enter(fd, &saved);
-	close(fd);
-	if (r < 0)
+	if (r < 0) {
+		close(fd);
 		return r == -EINVAL ? -ENOENT : r; /* a plain file, not a namespace */
-	r = nl_open_here(&nl);
+	}
+	r = nl_open_here(fd, &nl);
+	close(fd);
 	q = vnet_netns_leave(saved);
 	if (q < 0) {
 		vnet_nl_close(nl);

@@ -321,6 +321,9 @@ static int plan_one_link(struct planner *p, size_t idx, const char *tag)
 	if (!h)
 		return plan_link_add(p, w, idx, tag);
 	snprintf(obj, sizeof(obj), "interface %s", w->name);
+	if (!h->owned && !strncmp(h->alias, VNET_TAG_PREFIX, strlen(VNET_TAG_PREFIX)))
+		return conflict(p, &w->pos, obj, "%s already exists and belongs to vnet topology %s",
+				w->name, h->alias + strlen(VNET_TAG_PREFIX));
 	if (!h->owned)
 		return conflict(p, &w->pos, obj, "%s already exists in %s and is not vnet's",
 				w->name, ns_label(w->ns));
@@ -375,7 +378,8 @@ static int plan_links(struct planner *p)
 		const struct vnet_link *h = &p->have->links.v[i];
 		const struct vnet_link *w = vnet_model_find_link(p->want, h->ns, h->name);
 
-		if (!h->owned || w || veth_deleted_by_peer(p, h, i))
+		/* lo and other kinds vnet does not make are never removed, even when tagged */
+		if (!h->owned || h->kind == VNET_KIND_OTHER || w || veth_deleted_by_peer(p, h, i))
 			continue;
 		/* the other end may be wanted still: then the pair is replaced, already planned */
 		if (h->kind == VNET_KIND_VETH && vnet_model_find_link(p->want, h->peer_ns, h->peer))
@@ -518,7 +522,8 @@ static int plan_ns_removal(struct planner *p)
 	for (size_t i = 0; i < p->have->ns.n; i++) {
 		const struct vnet_ns *h = &p->have->ns.v[i];
 
-		if (!h->exists || !h->owned || vnet_model_find_ns(p->want, h->name))
+		/* vnet's own namespace ("") is never removed, whatever the marks say */
+		if (!h->name[0] || !h->exists || !h->owned || vnet_model_find_ns(p->want, h->name))
 			continue;
 		struct vnet_op *op = push(p, VNET_OP_NS_DEL, PH_NS_DEL);
 
@@ -658,7 +663,8 @@ int vnet_plan_down(const struct vnet_model *observed, struct vnet_plan **ret_pla
 	for (size_t i = 0; i < observed->links.n && r >= 0; i++) {
 		const struct vnet_link *h = &observed->links.v[i];
 
-		if (h->owned && !in_dying_ns(observed, h->ns) && !down_by_peer(observed, h, i))
+		if (h->owned && h->kind != VNET_KIND_OTHER && !in_dying_ns(observed, h->ns) &&
+		    !down_by_peer(observed, h, i))
 			r = plan_link_del(&p, h);
 	}
 	for (size_t i = 0; i < observed->addrs.n && r >= 0; i++) {

@@ -16,10 +16,10 @@
 
 #include "topo.h"
 
-#define MAX_DEPTH 32		   /* deeper than any topology; bounds the recursion */
-#define MAX_FILE (16U << 20)	   /* a topology file larger than this is a mistake */
-#define MAX_ROUTE_WORDS 16	   /* "DEST via GW dev IF metric N" is 7 */
-#define NAME_MAX_LEN 32		   /* topology and node names */
+#define MAX_DEPTH 32 /* deeper than any topology; bounds the recursion */
+#define MAX_FILE (16U << 20) /* a topology file larger than this is a mistake */
+#define MAX_ROUTE_WORDS 16 /* "DEST via GW dev IF metric N" is 7 */
+#define NAME_MAX_LEN 32 /* topology and node names */
 #define NS_MAX_LEN (VNET_NAMSIZ - 1) /* namespace names */
 
 /* ---- the node tree: a YAML document with the marks of every node ---- */
@@ -33,8 +33,8 @@ enum ytype { Y_SCALAR, Y_MAP, Y_SEQ };
 struct ynode {
 	enum ytype type;
 	struct vnet_pos pos;
-	char *str;   /* scalar text */
-	bool plain;  /* plain style: may be null */
+	char *str; /* scalar text */
+	bool plain; /* plain style: may be null */
 	bool quoted; /* single or double quoted: the text starts one column later */
 	bool oneline; /* the scalar ends on the line it starts on */
 	struct ynode **kids;
@@ -137,8 +137,9 @@ static int check_dup_keys(struct pctx *p, const struct ynode *map)
 			continue;
 		for (size_t j = 0; j < i; j += 2)
 			if (map->kids[j]->type == Y_SCALAR && !strcmp(map->kids[j]->str, k->str))
-				return perr(p, k->pos, NULL, "duplicate key \"%s\" (first at line %u)",
-					    k->str, map->kids[j]->pos.line);
+				return perr(p, k->pos, NULL,
+					    "duplicate key \"%s\" (first at line %u)", k->str,
+					    map->kids[j]->pos.line);
 	}
 	return 0;
 }
@@ -464,8 +465,8 @@ static int check_ifname(struct pctx *p, struct vnet_pos at, const char *s, const
 	if (!s[0])
 		return perr(p, at, object, "interface name is empty");
 	if (strlen(s) >= VNET_IFNAMSIZ)
-		return perr(p, at, object, "interface name \"%s\" is longer than %d characters",
-			    s, VNET_IFNAMSIZ - 1);
+		return perr(p, at, object, "interface name \"%s\" is longer than %d characters", s,
+			    VNET_IFNAMSIZ - 1);
 	if (!strcmp(s, ".") || !strcmp(s, ".."))
 		return perr(p, at, object, "interface name \"%s\" is not allowed", s);
 	if (bad && (*bad == '/' || *bad == ':'))
@@ -684,8 +685,8 @@ static int opt_mac(struct pctx *p, const struct optarg *a)
 
 	if (r < 0)
 		return r;
-	if (sscanf(a->v->str, "%2x:%2x:%2x:%2x:%2x:%2x%n", &b[0], &b[1], &b[2], &b[3], &b[4],
-		   &b[5], &used) != 6 ||
+	if (sscanf(a->v->str, "%2x:%2x:%2x:%2x:%2x:%2x%n", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+		   &used) != 6 ||
 	    used != 17 || a->v->str[used])
 		return perr(p, a->v->pos, a->obj, "\"%s\" is not a MAC address (xx:xx:xx:xx:xx:xx)",
 			    a->v->str);
@@ -774,8 +775,8 @@ static int opt_br_time(struct pctx *p, const struct optarg *a)
 	if (r < 0)
 		return r;
 	if (!seconds_to_cs(a->v->str, &cs))
-		return perr(p, a->v->pos, a->obj, "%s \"%s\" is not a number of seconds",
-			    a->k->str, a->v->str);
+		return perr(p, a->v->pos, a->obj, "%s \"%s\" is not a number of seconds", a->k->str,
+			    a->v->str);
 	if ((cs < a->o->min || cs > a->o->max) && !(ageing && cs == 0))
 		return perr(p, a->v->pos, a->obj, "%s %s is out of range %s%llu..%llu seconds",
 			    a->k->str, a->v->str, ageing ? "0 or " : "", a->o->min / 100,
@@ -889,7 +890,8 @@ static int refuse(struct pctx *p, const struct optarg *a, unsigned kind)
 static const struct opt *find_opt(const char *key, unsigned kind)
 {
 	for (size_t i = 0; i < N_OPTS; i++)
-		if (!strcmp(link_opts[i].key, key) && ((link_opts[i].ok | link_opts[i].refused) & kind))
+		if (!strcmp(link_opts[i].key, key) &&
+		    ((link_opts[i].ok | link_opts[i].refused) & kind))
 			return &link_opts[i];
 	return NULL;
 }
@@ -1013,8 +1015,8 @@ static int parse_veths(struct pctx *p, const struct ynode *k, const struct ynode
 		if (item->type != Y_MAP)
 			return wrong_type(p, item, "a map of two ends", "veths", NULL);
 		if (item->n != 4)
-			return perr(p, item->pos, "veth", "a veth needs exactly two ends, found %zu",
-				    item->n / 2);
+			return perr(p, item->pos, "veth",
+				    "a veth needs exactly two ends, found %zu", item->n / 2);
 		a = parse_iface(p, VNET_KIND_VETH, item->kids[0], item->kids[1]);
 		b = a < 0 ? a : parse_iface(p, VNET_KIND_VETH, item->kids[2], item->kids[3]);
 		if (b < 0)
@@ -1046,7 +1048,8 @@ static size_t route_words(const struct ynode *n, char *buf, struct rword *w, siz
 {
 	unsigned base = n->pos.col + (n->quoted ? 1 : 0);
 	/* Columns are exact when the text is the token: one line, no escapes. */
-	bool exact = n->oneline && !strchr(n->str, '\n') && (!n->quoted || !strpbrk(n->str, "\\'\""));
+	bool exact = n->oneline && !strchr(n->str, '\n') &&
+		     (!n->quoted || !strpbrk(n->str, "\\'\""));
 	size_t count = 0;
 
 	for (char *s = buf; *s && count < max;) {
@@ -1105,8 +1108,8 @@ static int route_gw(struct pctx *p, struct rctx *rc, const struct rword *w)
 	if (inet_pton(family, w->s, rc->r->gw) != 1)
 		return perr(p, w->pos, rc->obj, "\"%s\" is not an IP address", w->s);
 	if (rc->dst_family != AF_UNSPEC && family != rc->dst_family)
-		return perr(p, w->pos, rc->obj, "gateway %s is %s but the destination is %s",
-			    w->s, family == AF_INET ? "IPv4" : "IPv6",
+		return perr(p, w->pos, rc->obj, "gateway %s is %s but the destination is %s", w->s,
+			    family == AF_INET ? "IPv4" : "IPv6",
 			    family == AF_INET ? "IPv6" : "IPv4");
 	rc->dst_family = family;
 	rc->r->has_gw = true;
@@ -1142,9 +1145,8 @@ static int route_options(struct pctx *p, struct rctx *rc, const struct rword *w,
 {
 	static const char *const kw[] = { "via", "dev", "metric", NULL };
 	static const char *const need[] = { "a gateway address", "an interface name", "a number" };
-	int (*const fn[])(struct pctx *, struct rctx *, const struct rword *) = {
-		route_gw, route_dev, route_metric
-	};
+	int (*const fn[])(struct pctx *, struct rctx *,
+			  const struct rword *) = { route_gw, route_dev, route_metric };
 	bool seen[3] = { false };
 	size_t k;
 	int r;
@@ -1318,8 +1320,7 @@ static int parse_name(struct pctx *p, const struct ynode *root, const char *over
 	return 0;
 }
 
-static const char *const top_keys[] = { "name", "nodes", "bridges", "veths", "taps", "tuns",
-					NULL };
+static const char *const top_keys[] = { "name", "nodes", "bridges", "veths", "taps", "tuns", NULL };
 
 /* The top level: name and nodes first (links refer to them), then links in file order. */
 static int convert(struct pctx *p, const struct ynode *root, const struct vnet_load_opts *opts)

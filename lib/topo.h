@@ -16,12 +16,12 @@
  */
 struct vnet_link_mark {
 	struct vnet_pos master; /* the value of "master" */
-	const char *written;	/* the name as the file wrote it ("c1/eth0") */
+	const char *written; /* the name as the file wrote it ("c1/eth0") */
 };
 
 struct vnet_route_mark {
 	struct vnet_pos gw, dev; /* the words after "via" and "dev" */
-	const char *text;	 /* the route string as written */
+	const char *text; /* the route string as written */
 };
 
 struct vnet_ns_mark {
@@ -65,8 +65,8 @@ const char *vnet_topo_suggest(const char *word, const char *const *valid);
  *
  * Return: -EINVAL, for use in return statements.
  */
-int vnet_topo_error(struct vnet_error *e, const char *file, struct vnet_pos pos,
-		    const char *object, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+int vnet_topo_error(struct vnet_error *e, const char *file, struct vnet_pos pos, const char *object,
+		    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* vnet_topo_verror() - vnet_topo_error() with a va_list. Return: -EINVAL. */
 int vnet_topo_verror(struct vnet_error *e, const char *file, struct vnet_pos pos,

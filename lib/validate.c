@@ -25,8 +25,8 @@ int vnet_topo_verror(struct vnet_error *e, const char *file, struct vnet_pos pos
 	return -EINVAL;
 }
 
-int vnet_topo_error(struct vnet_error *e, const char *file, struct vnet_pos pos,
-		    const char *object, const char *fmt, ...)
+int vnet_topo_error(struct vnet_error *e, const char *file, struct vnet_pos pos, const char *object,
+		    const char *fmt, ...)
 {
 	va_list ap;
 
@@ -107,11 +107,10 @@ struct vctx {
 	struct vnet_error *err;
 };
 
-static int verr(const struct vctx *c, struct vnet_pos pos, const char *object, const char *fmt,
-		...) __attribute__((format(printf, 4, 5)));
+static int verr(const struct vctx *c, struct vnet_pos pos, const char *object, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
-static int verr(const struct vctx *c, struct vnet_pos pos, const char *object, const char *fmt,
-		...)
+static int verr(const struct vctx *c, struct vnet_pos pos, const char *object, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -130,8 +129,7 @@ static const char *node_of(const struct vnet_model *m, const char *ns)
 }
 
 /* "c1/eth0", or "eth0" for the host, or the name as the file wrote it. */
-static void link_path(const struct vctx *c, const char *ns, const char *name, char *buf,
-		      size_t len)
+static void link_path(const struct vctx *c, const char *ns, const char *name, char *buf, size_t len)
 {
 	const char *node = node_of(c->m, ns);
 
@@ -177,8 +175,9 @@ static int check_ns(const struct vctx *c)
 				return verr(c, n->pos, obj, "node \"%s\" is declared twice",
 					    n->node);
 			if (!strcmp(m->ns.v[j].name, n->name))
-				return verr(c, at, obj, "namespace \"%s\" is already used by node %s",
-					    n->name, m->ns.v[j].node);
+				return verr(c, at, obj,
+					    "namespace \"%s\" is already used by node %s", n->name,
+					    m->ns.v[j].node);
 		}
 	}
 	return 0;
@@ -191,9 +190,9 @@ static const char *port_option(const struct vnet_port_opts *p)
 		unsigned bit;
 		const char *name;
 	} opts[] = {
-		{ VNET_PORT_HAS_COST, "cost" },		{ VNET_PORT_HAS_PRIORITY, "priority" },
-		{ VNET_PORT_HAS_HAIRPIN, "hairpin" },	{ VNET_PORT_HAS_LEARNING, "learning" },
-		{ VNET_PORT_HAS_FLOOD, "flood" },	{ VNET_PORT_HAS_ISOLATED, "isolated" },
+		{ VNET_PORT_HAS_COST, "cost" },	      { VNET_PORT_HAS_PRIORITY, "priority" },
+		{ VNET_PORT_HAS_HAIRPIN, "hairpin" }, { VNET_PORT_HAS_LEARNING, "learning" },
+		{ VNET_PORT_HAS_FLOOD, "flood" },     { VNET_PORT_HAS_ISOLATED, "isolated" },
 	};
 
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
@@ -237,17 +236,20 @@ static int check_link_refs(const struct vctx *c, size_t i, const char *obj)
 	if (l->master[0]) {
 		br = vnet_model_find_link(m, l->ns, l->master);
 		if (!br || br->kind != VNET_KIND_BRIDGE)
-			return verr(c, pick(c->mk && c->mk->links ? c->mk->links[i].master : l->pos,
-					    l->pos),
+			return verr(c,
+				    pick(c->mk && c->mk->links ? c->mk->links[i].master : l->pos,
+					 l->pos),
 				    obj, "\"%s\" is not a bridge in node %s", l->master,
 				    node_of(m, l->ns));
 	}
 	if (l->kind == VNET_KIND_VETH) {
 		const struct vnet_link *p = vnet_model_find_link(m, l->peer_ns, l->peer);
 
-		if (!p || p->kind != VNET_KIND_VETH || strcmp(p->peer, l->name) ||
-		    strcmp(p->peer_ns, l->ns))
+		if (!p || p->kind != VNET_KIND_VETH)
 			return verr(c, l->pos, obj, "veth peer \"%s\" is missing", l->peer);
+		if (strcmp(p->peer, l->name) || strcmp(p->peer_ns, l->ns))
+			return verr(c, l->pos, obj, "veth peer \"%s\" has another peer, \"%s\"",
+				    l->peer, p->peer);
 	}
 	return 0;
 }
@@ -312,8 +314,8 @@ static int check_addrs(const struct vctx *c)
 		addr_text(a->family, a->addr, ip, sizeof(ip));
 		if (li < 0) {
 			snprintf(obj, sizeof(obj), "address %s/%u", ip, a->prefixlen);
-			return verr(c, a->pos, obj, "\"%s\" is not an interface of node %s",
-				    a->dev, node_of(m, a->ns));
+			return verr(c, a->pos, obj, "\"%s\" is not an interface of node %s", a->dev,
+				    node_of(m, a->ns));
 		}
 		link_object(c, (size_t)li, obj, sizeof(obj));
 		for (size_t j = 0; j < i; j++) {
@@ -436,11 +438,12 @@ static int check_routes(const struct vctx *c)
 
 		route_object(c, i, obj, sizeof(obj));
 		if (!vnet_model_find_ns(c->m, r->ns))
-			return verr(c, r->pos, obj, "namespace \"%s\" is not a node of the topology",
-				    r->ns);
+			return verr(c, r->pos, obj,
+				    "namespace \"%s\" is not a node of the topology", r->ns);
 		if (r->dev[0] && !vnet_model_find_link(c->m, r->ns, r->dev))
-			return verr(c, pick(c->mk && c->mk->routes ? c->mk->routes[i].dev : r->pos,
-					    r->pos),
+			return verr(c,
+				    pick(c->mk && c->mk->routes ? c->mk->routes[i].dev : r->pos,
+					 r->pos),
 				    obj, "\"%s\" is not an interface of node %s", r->dev,
 				    node_of(c->m, r->ns));
 		if (!r->has_gw && !r->dev[0])

@@ -127,6 +127,27 @@ static void print_plan_json(const char *topo, const struct vnet_result *res, con
 	json_decref(o);
 }
 
+/* Is step @i only the settings of something the same plan creates? Shown with --verbose. */
+static bool part_of_creation(const struct vnet_plan *plan, size_t i)
+{
+	const struct vnet_link *l = &plan->ops.v[i].link;
+
+	if (plan->ops.v[i].kind != VNET_OP_LINK_SET)
+		return false;
+	for (size_t j = 0; j < i; j++) {
+		const struct vnet_op *op = &plan->ops.v[j];
+
+		if (op->kind == VNET_OP_NS_ADD && !strcmp(l->name, "lo") &&
+		    !strcmp(op->ns.name, l->ns))
+			return true;
+		if (op->kind == VNET_OP_LINK_ADD &&
+		    ((!strcmp(op->link.name, l->name) && !strcmp(op->link.ns, l->ns)) ||
+		     (!strcmp(op->link.peer, l->name) && !strcmp(op->link.peer_ns, l->ns))))
+			return true;
+	}
+	return false;
+}
+
 /* The plan, one step a line with +, - or ~; or the JSON form. */
 void cli_print_plan(const struct cli *cli, const char *topo, const struct vnet_result *res,
 		    const char *verb)
@@ -141,6 +162,8 @@ void cli_print_plan(const struct cli *cli, const char *topo, const struct vnet_r
 	if (res->recovered)
 		printf("%s: repairing an apply that was interrupted\n", topo);
 	for (size_t i = 0; i < n; i++) {
+		if (!cli->verbose && part_of_creation(res->plan, i))
+			continue;
 		vnet_op_describe(&res->plan->ops.v[i], line, sizeof(line));
 		printf("  %c %s\n", sign(&res->plan->ops.v[i]), line);
 	}

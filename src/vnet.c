@@ -35,6 +35,7 @@ static void usage(FILE *f)
 		   "  --name NAME      use NAME instead of the file's topology name\n"
 		   "  --dry-run        print the plan, change nothing\n"
 		   "  --json           print JSON\n"
+		   "  -v, --verbose    also print the settings of what is created\n"
 		   "  -h, --help       this text;  --version  the version\n\n"
 		   "See vnet(8) and vnet-topology(5).\n");
 }
@@ -48,13 +49,14 @@ static int parse_options(int argc, char **argv, struct cli *cli)
 		{ "json", no_argument, NULL, 'j' },
 		{ "dry-run", no_argument, NULL, 'd' },
 		{ "sandbox", no_argument, NULL, 'S' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{}
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			cli->state_dir = optarg;
@@ -70,6 +72,9 @@ static int parse_options(int argc, char **argv, struct cli *cli)
 			break;
 		case 'S':
 			cli->sandbox = true;
+			break;
+		case 'v':
+			cli->verbose = true;
 			break;
 		case 'h':
 			usage(stdout);

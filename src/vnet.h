@@ -21,7 +21,7 @@ enum {
 struct cli {
 	const char *state_dir;
 	const char *name; /* --name */
-	bool json, dry_run, sandbox;
+	bool json, dry_run, sandbox, verbose;
 	int argc;
 	char **argv; /* what is left after the options: the command's operands */
 };

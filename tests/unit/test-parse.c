@@ -77,7 +77,7 @@ static void assert_ip(int family, const uint8_t *bytes, const char *text)
 
 static void test_examples_parse(void **state)
 {
-	static const char *const names[] = { "tun",	    "tap",	"veth",	    "bridge",
+	static const char *const names[] = { "tun",	    "tap",	 "veth",       "bridge",
 					     "bridge-veth", "bridge-ip", "bridge-stp", "vm",
 					     "docker",	    "stp-loop" };
 	char path[512];
@@ -176,11 +176,12 @@ static void test_stp_defaults(void **state)
 
 static void test_bridge_times_centiseconds(void **state)
 {
-	struct vnet_model *m = parse("bridges:\n"
-				     "  br0: {stp: yes, forward_delay: 2.5, max_age: 6.25}\n"
-				     "  br1: {stp: off, hello_time: 1, ageing_time: 300, priority: 4096}\n"
-				     "  br2: {ageing_time: 0}\n",
-				     NULL);
+	struct vnet_model *m =
+		parse("bridges:\n"
+		      "  br0: {stp: yes, forward_delay: 2.5, max_age: 6.25}\n"
+		      "  br1: {stp: off, hello_time: 1, ageing_time: 300, priority: 4096}\n"
+		      "  br2: {ageing_time: 0}\n",
+		      NULL);
 	const struct vnet_bridge_opts *b0 = &m->links.v[0].br, *b1 = &m->links.v[1].br;
 
 	assert_int_equal(b0->forward_delay, 250);
@@ -260,8 +261,8 @@ static void test_name_from_file(void **state)
 	struct vnet_model *m = NULL;
 	struct vnet_error e;
 
-	assert_int_equal(vnet_topo_parse_string("bridges: {br0: }", 16, "dir/lab.yml", NULL, &m, &e),
-			 0);
+	assert_int_equal(
+		vnet_topo_parse_string("bridges: {br0: }", 16, "dir/lab.yml", NULL, &m, &e), 0);
 	assert_string_equal(m->name, "lab");
 	vnet_model_free(m);
 	assert_int_equal(vnet_topo_parse_string("bridges: {br0: }", 16, NULL, NULL, &m, &e),
@@ -272,15 +273,16 @@ static void test_name_from_file(void **state)
 
 static void test_link_options(void **state)
 {
-	struct vnet_model *m = parse("bridges: {br0: }\n"
-				     "veths:\n"
-				     "  - veth0: {master: br0, cost: 7, priority: 3, hairpin: on,\n"
-				     "            learning: off, flood: no, isolated: yes}\n"
-				     "    veth1: {mtu: 9000, mac: \"02:aa:bb:cc:dd:ee\", up: false,\n"
-				     "            addresses: [10.0.0.1/8, \"fd00::1/64\"]}\n"
-				     "taps:\n"
-				     "  tap0: {owner: root, group: 0, multi_queue: true}\n",
-				     NULL);
+	struct vnet_model *m =
+		parse("bridges: {br0: }\n"
+		      "veths:\n"
+		      "  - veth0: {master: br0, cost: 7, priority: 3, hairpin: on,\n"
+		      "            learning: off, flood: no, isolated: yes}\n"
+		      "    veth1: {mtu: 9000, mac: \"02:aa:bb:cc:dd:ee\", up: false,\n"
+		      "            addresses: [10.0.0.1/8, \"fd00::1/64\"]}\n"
+		      "taps:\n"
+		      "  tap0: {owner: root, group: 0, multi_queue: true}\n",
+		      NULL);
 	struct vnet_link *p = link_of(m, "", "veth0"), *q = link_of(m, "", "veth1");
 	struct vnet_link *t = link_of(m, "", "tap0");
 
@@ -299,7 +301,8 @@ static void test_link_options(void **state)
 	assert_addr(m, 1, "", "veth1", "fd00::1/64");
 	assert_int_equal(m->addrs.v[1].family, AF_INET6);
 	assert_int_equal(m->addrs.v[1].pos.line, 6);
-	assert_int_equal(t->tt.has, VNET_TT_HAS_OWNER | VNET_TT_HAS_GROUP | VNET_TT_HAS_MULTI_QUEUE);
+	assert_int_equal(t->tt.has,
+			 VNET_TT_HAS_OWNER | VNET_TT_HAS_GROUP | VNET_TT_HAS_MULTI_QUEUE);
 	assert_int_equal(t->tt.owner, 0);
 	assert_int_equal(t->tt.group, 0);
 	assert_true(t->tt.multi_queue);

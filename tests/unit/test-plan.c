@@ -53,7 +53,7 @@ static struct vnet_model *built(const struct vnet_model *want)
 		snprintf(lo->name, sizeof(lo->name), "lo");
 		snprintf(lo->ns, sizeof(lo->ns), "%s", ns->name);
 		snprintf(lo->alias, sizeof(lo->alias), "%s", tag);
-		lo->up = lo->owned = true;
+		lo->up = true; /* tagged, but not recorded: the store never lists lo */
 	}
 	for (size_t i = 0; i < want->links.n; i++) {
 		struct vnet_link *l = vnet_model_add_link(m);
@@ -186,11 +186,27 @@ static void test_foreign_link_conflict(void **state)
 	struct vnet_link *l = vnet_model_find_link(have, "dk-host", "veth-c2");
 
 	l->owned = false; /* someone else's */
+	l->alias[0] = '\0';
 	assert_int_equal(vnet_plan_up(want, have, &p, &e), -EEXIST);
 	assert_null(p);
 	assert_non_null(strstr(e.msg, "veth-c2"));
 	assert_non_null(strstr(e.msg, "not vnet's"));
 	assert_int_not_equal(e.line, 0);
+	vnet_model_free(want);
+	vnet_model_free(have);
+}
+
+static void test_other_topology_conflict(void **state)
+{
+	struct vnet_model *want = parse(docker), *have = built(want);
+	struct vnet_plan *p = NULL;
+	struct vnet_error e = { 0 };
+	struct vnet_link *l = vnet_model_find_link(have, "dk-host", "br0");
+
+	l->owned = false;
+	snprintf(l->alias, sizeof(l->alias), "vnet:lab");
+	assert_int_equal(vnet_plan_up(want, have, &p, &e), -EEXIST);
+	assert_string_equal(e.msg, "br0 already exists and belongs to vnet topology lab");
 	vnet_model_free(want);
 	vnet_model_free(have);
 }
@@ -280,6 +296,7 @@ int main(void)
 		cmocka_unit_test(test_stp_toggled),
 		cmocka_unit_test(test_node_removed),
 		cmocka_unit_test(test_foreign_link_conflict),
+		cmocka_unit_test(test_other_topology_conflict),
 		cmocka_unit_test(test_foreign_namespace_conflict),
 		cmocka_unit_test(test_down_spares_foreign),
 		cmocka_unit_test(test_down_host_links),
