@@ -14,11 +14,11 @@
 
 #include "kernel.h"
 
-#define NL_RCVBUF (4 << 20)   /* room for the acks of a large batch, and for dumps */
-#define NL_DGRAM 65536	      /* > the 32 KiB the kernel puts in one dump datagram */
-#define NL_CHUNK (128 << 10)  /* below the default SO_SNDBUF: netlink_sendmsg checks it */
-#define NL_DUMP_RETRIES 8     /* NLM_F_DUMP_INTR: the table changed under the dump */
-#define NL_BATCH_ROOM 4096    /* free bytes guaranteed for each new message */
+#define NL_RCVBUF (4 << 20)  /* room for the acks of a large batch, and for dumps */
+#define NL_DGRAM 65536	     /* > the 32 KiB the kernel puts in one dump datagram */
+#define NL_CHUNK (128 << 10) /* below the default SO_SNDBUF: netlink_sendmsg checks it */
+#define NL_DUMP_RETRIES 8    /* NLM_F_DUMP_INTR: the table changed under the dump */
+#define NL_BATCH_ROOM 4096   /* free bytes guaranteed for each new message */
 
 struct vnet_nl {
 	struct mnl_socket *sock;
@@ -454,7 +454,8 @@ static ssize_t dump_once(struct vnet_nl *nl, uint16_t type, uint8_t family)
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	nlh->nlmsg_seq = st.seq;
 	hdr = mnl_nlmsg_put_extra_header(nlh, dump_hdr_size(type));
-	hdr[0] = family; /* ifi_family, ifa_family, rtm_family, rtgen_family */
+	/* ifi_family, ifa_family, rtm_family and rtgen_family all come first */
+	hdr[0] = family;
 	if (type == RTM_GETLINK) /* counters are most of a link message, and unused */
 		mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
 	r = nl_sendbuf(nl, req, nlh->nlmsg_len);

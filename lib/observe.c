@@ -197,8 +197,8 @@ static void parse_linkinfo(const struct nlattr *li, struct vnet_link *l)
 		parse_port(tb[IFLA_INFO_SLAVE_DATA], &l->port);
 }
 
-static void fill_link(const struct obs *o, const struct ifinfomsg *ifi,
-		      const struct nlattr **tb, struct vnet_link *l, struct link_extra *x)
+static void fill_link(const struct obs *o, const struct ifinfomsg *ifi, const struct nlattr **tb,
+		      struct vnet_link *l, struct link_extra *x)
 {
 	uint32_t v;
 

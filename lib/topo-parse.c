@@ -1207,6 +1207,10 @@ static int parse_route(struct pctx *p, const char *ns, const struct ynode *n)
 	if (!r)
 		r = route_options(p, &rc, w, count);
 	rc.r->family = rc.dst_family == AF_UNSPEC ? AF_INET : rc.dst_family;
+	/* the kernel stores an IPv6 route of metric 0 with metric 1024 (IP6_RT_PRIO_USER):
+	 * say so here, or every diff would see that route as different */
+	if (rc.r->family == AF_INET6 && !rc.r->metric)
+		rc.r->metric = 1024;
 	free(buf);
 	return r;
 }

@@ -94,8 +94,9 @@ int vnet_tuntap_create(const struct vnet_link *l, struct vnet_error *reterr)
 		return vnet_error_set(reterr, -EINVAL, obj, op, "not a tun or tap device");
 	fd = tun_open_in(l->ns);
 	if (fd < 0)
-		return vnet_error_set(reterr, fd, obj, op, "open /dev/net/tun in namespace \"%s\": %s",
-				      l->ns, strerror(-fd));
+		return vnet_error_set(reterr, fd, obj, op,
+				      "open /dev/net/tun in namespace \"%s\": %s", l->ns,
+				      strerror(-fd));
 	r = tun_setup(fd, l, &op);
 	close(fd);
 	if (r == -EBUSY && !strcmp(op, "create"))

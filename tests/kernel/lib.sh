@@ -1,0 +1,229 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# lib.sh - shared helpers of the kernel scenarios: names, cleanup with a leak guard, polling, jq
+#
+# Usage, at the top of a scenario:
+#   set -euo pipefail
+#   . "$(dirname "$0")/lib.sh"
+#   trap cleanup EXIT
+#   kt_init br            # a short id (letters), unique among the scenarios
+#
+# Everything a scenario makes is named after $PFX (vk<pid><id>): topologies "$PFX" or
+# "$PFX.x" (so their namespaces are "$PFX-node" or "$PFX.x-node"), outer namespaces
+# "$PFX-o...". The EXIT trap runs `vnet down` for every topology brought up through vup
+# (or registered with track), kills registered background processes, and then removes
+# whatever is left: a namespace still matching $PFX that the test did not make by hand,
+# an interface tagged vnet:* left in a hand-made namespace, or a row left in the state
+# store is a leak of `vnet down`, and the test FAILS (exit 1) even if it had passed.
+
+KT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+VNET=${VNET_BIN:-$KT_ROOT/build/vnet}
+TAPIO=${TAPIO_BIN:-$KT_ROOT/build/tests/tapio}
+KT_TOPOS=()   # "name|outer-namespace-or-empty"
+KT_OWN_NS=()  # namespaces the test made by hand (not vnet's)
+KT_PIDS=()    # background processes to kill
+KT_SKIP=""
+PFX=""
+
+# kt_init ID: the prefix, a private state store and a scratch directory.
+kt_init() {
+	[[ $1 =~ ^[a-z]{1,4}$ ]] || { echo "kt_init: id must be 1-4 lowercase letters" >&2; exit 2; }
+	PFX=vk$$$1
+	KT_TMP=$(mktemp -d "/tmp/vnet-kt-$PFX.XXXXXX")
+	export VNET_STATE_DIR=$KT_TMP/state
+	mkdir -p "$VNET_STATE_DIR"
+	[ "$(id -u)" = 0 ] || skip "needs root (namespaces, netlink)"
+	[ -x "$VNET" ] || skip "no vnet binary at $VNET (build first, or set VNET_BIN)"
+	local c
+	for c in ip bridge jq ping; do
+		command -v "$c" >/dev/null || skip "needs $c"
+	done
+	echo "# $(basename "$0"): prefix $PFX, state $VNET_STATE_DIR"
+}
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+# skip REASON: exit 77; the reason stays the last line of output (cleanup prints it again).
+skip() {
+	KT_SKIP="$*"
+	echo "$*"
+	exit 77
+}
+
+note() { echo "# $*"; }
+
+# expect_eq WHAT GOT WANT
+expect_eq() {
+	[ "$2" = "$3" ] || fail "$1: expected '$3', got '$2'"
+	echo "ok - $1 = $3"
+}
+
+# expect_rc WANT CMD...: run CMD, require exit status WANT; its output is kept in $OUT.
+expect_rc() {
+	local want=$1 rc=0
+	shift
+	OUT=$("$@" 2>&1) || rc=$?
+	printf '%s\n' "$OUT" | sed 's/^/    | /'
+	[ "$rc" = "$want" ] || fail "expected exit $want, got $rc: $*"
+	echo "ok - exit $want: $*"
+}
+
+# wait_until TIMEOUT CMD...: poll CMD (silently) every 0.1 s until it succeeds; 1 on timeout.
+wait_until() {
+	local deadline
+	deadline=$(($(date +%s%N) + ${1%.*} * 1000000000))
+	shift
+	until "$@" >/dev/null 2>&1; do
+		[ "$(date +%s%N)" -lt "$deadline" ] || return 1
+		sleep 0.1
+	done
+}
+
+# track NAME [OUTER]: `vnet down NAME` on exit (inside OUTER when given).
+track() { KT_TOPOS+=("$1|${2:-}"); }
+
+# own_ns NAME: create a namespace by hand (not vnet's); deleted on exit.
+own_ns() {
+	ip netns add "$1"
+	KT_OWN_NS+=("$1")
+	ip -n "$1" link set lo up
+}
+
+bg_pid() { KT_PIDS+=("$1"); }
+
+# vup NAME FILE [ARGS...]: vnet up FILE --sandbox --name NAME, tracked; fails the test on error.
+vup() {
+	local name=$1 file=$2
+	shift 2
+	track "$name"
+	"$VNET" up "$file" --sandbox --name "$name" "$@" || fail "vnet up $file --name $name failed"
+}
+
+# nsx NS CMD...: run CMD in namespace NS.
+nsx() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" "$@"
+}
+
+# ---- jq over ip -j / bridge -j ----
+
+# ljson NS IFNAME: `ip -d -j link show IFNAME` as one object ({} when absent).
+ljson() { ip -n "$1" -d -j link show dev "$2" 2>/dev/null | jq -c '.[0] // {}' || echo '{}'; }
+
+# lget NS IFNAME FILTER: jq -r FILTER over ljson's object.
+lget() { ljson "$1" "$2" | jq -r "$3"; }
+
+# addrs NS IFNAME: its global addresses "a/len", sorted, one a line.
+addrs() {
+	ip -n "$1" -j addr show dev "$2" |
+		jq -r '.[0].addr_info[]? | select(.scope != "link") | "\(.local)/\(.prefixlen)"' | sort
+}
+
+# has_ns NAME: the namespace exists.
+has_ns() { ip netns list | awk '{print $1}' | grep -qx -- "$1"; }
+
+# ns_list: the namespaces of this test, sorted.
+ns_list() {
+	[ -n "$PFX" ] || return 0
+	ip netns list | awk '{print $1}' | grep -E "^$PFX([-.]|$)" | sort || true
+}
+
+# plan_steps NAME FILE [ARGS...]: the steps `vnet up --dry-run --json` would take, one a line.
+plan_steps() {
+	local name=$1 file=$2
+	shift 2
+	"$VNET" up "$file" --sandbox --name "$name" --dry-run --json "$@" |
+		jq -r '.steps[] | "\(.change) \(.step)"'
+}
+
+# Volatile fields, dropped from dumps: the bridge and port timers count down on their own
+# (gc_timer, hello_timer, ...), and lifetimes of addresses tick; everything else must be equal.
+KT_VOLATILE='walk(if type == "object" then del(.hello_timer, .tcn_timer, .topology_change_timer,
+	.gc_timer, .message_age_timer, .forward_delay_timer, .hold_timer, .stats, .stats64,
+	.valid_life_time, .preferred_life_time) else . end)'
+
+# dump NS...: full normalised `ip -j -d link`, `ip -j addr`, `ip -j route` of each namespace,
+# plus this test's namespaces.
+dump() {
+	local ns
+	echo "namespaces: $(ns_list | tr '\n' ' ')"
+	for ns in "$@"; do
+		echo "== $ns"
+		has_ns "$ns" || { echo "(absent)"; continue; }
+		ip -n "$ns" -d -j link | jq -S "$KT_VOLATILE"
+		ip -n "$ns" -j addr | jq -S "$KT_VOLATILE"
+		ip -n "$ns" -j route show table all | jq -S "$KT_VOLATILE"
+	done
+}
+
+# settled NS...: no tentative address (IPv6 DAD done) and no bridge port in listening/learning.
+settled() {
+	local ns
+	for ns in "$@"; do
+		has_ns "$ns" || continue
+		ip -n "$ns" -j addr | jq -e '[.[].addr_info[]? | select(.tentative)] | length == 0' \
+			>/dev/null || return 1
+		ip -n "$ns" -j -d link | jq -e '[.[] | select(.linkinfo.info_slave_kind == "bridge")
+			| select(.linkinfo.info_slave_data.state | test("listening|learning"))]
+			| length == 0' >/dev/null || return 1
+	done
+}
+
+# ---- cleanup and the leak guard ----
+
+kt_leak() {
+	echo "LEAK: $*" >&2
+	KT_LEAKED=1
+}
+
+# A hand-made namespace must hold no link tagged vnet:* after every vnet down ran.
+kt_check_own() {
+	local ns=$1 left
+	left=$(ip -n "$ns" -j link 2>/dev/null |
+		jq -r '.[] | select((.ifalias // "") | startswith("vnet:")) | .ifname' | tr '\n' ' ')
+	[ -z "$left" ] || kt_leak "vnet down left $left in namespace $ns"
+}
+
+cleanup() {
+	local rc=$? t name outer ns
+	set +e
+	trap - EXIT
+	KT_LEAKED=0
+	for t in "${KT_PIDS[@]}"; do
+		kill "$t" 2>/dev/null && wait "$t" 2>/dev/null
+	done
+	for t in "${KT_TOPOS[@]}"; do
+		name=${t%%|*} outer=${t#*|}
+		if [ -n "$outer" ]; then
+			has_ns "$outer" && ip netns exec "$outer" "$VNET" down "$name" >/dev/null 2>&1
+		else
+			"$VNET" down "$name" >/dev/null 2>&1
+		fi
+	done
+	for ns in "${KT_OWN_NS[@]}"; do
+		kt_check_own "$ns"
+	done
+	for ns in $(ns_list); do
+		[[ " ${KT_OWN_NS[*]} " == *" $ns "* ]] && continue
+		kt_leak "namespace $ns still there after vnet down"
+		ip netns delete "$ns"
+	done
+	for ns in "${KT_OWN_NS[@]}"; do
+		ip netns delete "$ns" 2>/dev/null
+	done
+	if [ -n "${VNET_STATE_DIR:-}" ] && [ -x "$VNET" ]; then
+		t=$("$VNET" list --json 2>/dev/null | jq -r '.[].name' 2>/dev/null | tr '\n' ' ')
+		[ -z "$t" ] || kt_leak "the state store still lists: $t"
+	fi
+	[ -n "${KT_TMP:-}" ] && rm -rf "$KT_TMP"
+	if [ "$KT_LEAKED" = 1 ] && { [ "$rc" = 0 ] || [ "$rc" = 77 ]; }; then
+		echo "FAIL: cleanup had to remove what vnet down should have removed" >&2
+		rc=1
+	fi
+	[ "$rc" = 77 ] && echo "$KT_SKIP"
+	[ "$rc" = 0 ] && echo "PASS: $(basename "$0")"
+	exit "$rc"
+}
