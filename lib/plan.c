@@ -462,6 +462,24 @@ static int plan_route_del(struct planner *p, const struct vnet_route *h)
 	return 0;
 }
 
+/*
+ * Does the plan take an address off a link that stays, in namespace @ns? The
+ * kernel then drops routes whose gateway it can no longer reach (all routes of
+ * the link, when it was its last address), so vnet makes them again after the
+ * new addresses are in place, rather than leave that to chance.
+ */
+static bool addrs_shrink(const struct planner *p, const char *ns)
+{
+	for (size_t i = 0; i < p->plan->ops.n; i++) {
+		const struct vnet_op *op = &p->plan->ops.v[i];
+
+		if (op->kind == VNET_OP_ADDR_DEL && !strcmp(op->addr.ns, ns) &&
+		    !link_goes(p, ns, op->addr.dev))
+			return true;
+	}
+	return false;
+}
+
 static int plan_one_route(struct planner *p, const struct vnet_route *w)
 {
 	for (size_t j = 0; j < p->have->routes.n; j++) {
@@ -470,7 +488,8 @@ static int plan_one_route(struct planner *p, const struct vnet_route *w)
 
 		if (!route_key_eq(w, h))
 			continue;
-		if (route_eq(w, h) && !link_goes(p, h->ns, h->dev))
+		if (route_eq(w, h) && !link_goes(p, h->ns, h->dev) &&
+		    (!h->owned || !addrs_shrink(p, h->ns)))
 			return 0;
 		if (!h->owned) {
 			snprintf(obj, sizeof(obj), "route");

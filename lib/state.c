@@ -330,12 +330,17 @@ static int exec_topo(struct vnet_state *st, const char *sql, const char *topo)
 	return r;
 }
 
-static int upsert_topo(struct vnet_state *st, const struct vnet_model *m)
+#define TOPO_INSERT "INSERT INTO topology (name, file, sandbox, updated) VALUES (?, ?, ?, ?)"
+#define TOPO_UPSERT                                                                               \
+	TOPO_INSERT " ON CONFLICT (name) DO UPDATE SET file = excluded.file,"                     \
+		    " sandbox = excluded.sandbox, updated = excluded.updated"
+#define TOPO_KEEP TOPO_INSERT " ON CONFLICT (name) DO NOTHING"
+
+/* The topology's row: TOPO_UPSERT after success; TOPO_KEEP before an apply, so that a
+ * failed apply leaves a known topology's row as it was. */
+static int write_topo(struct vnet_state *st, const struct vnet_model *m, const char *sql)
 {
-	sqlite3_stmt *s = prepare(st, "INSERT INTO topology (name, file, sandbox, updated)"
-				      " VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET"
-				      " file = excluded.file, sandbox = excluded.sandbox,"
-				      " updated = excluded.updated");
+	sqlite3_stmt *s = prepare(st, sql);
 	int r;
 
 	if (!s)
@@ -372,7 +377,7 @@ int vnet_state_begin(struct vnet_state *st, const struct vnet_model *m,
 	struct writer w;
 	int r = writer_open(&w, st, m->name, 1, reterr);
 
-	if (r >= 0 && (upsert_topo(st, m) < 0 || journal_start(st, m->name, plan->ops.n) < 0))
+	if (r >= 0 && (write_topo(st, m, TOPO_KEEP) < 0 || journal_start(st, m->name, plan->ops.n) < 0))
 		r = db_error(st, reterr, "journal");
 	for (size_t i = 0; r >= 0 && i < plan->ops.n; i++)
 		r = record_op(&w, &plan->ops.v[i]);
@@ -410,7 +415,7 @@ int vnet_state_commit(struct vnet_state *st, const struct vnet_model *m)
 	if (r >= 0)
 		r = record_model(&w, m);
 	if (r >= 0)
-		r = upsert_topo(st, m);
+		r = write_topo(st, m, TOPO_UPSERT);
 	if (r >= 0)
 		r = exec_topo(st, "DELETE FROM journal WHERE topo = ?", m->name);
 	return writer_close(&w, r);

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # lib.sh - shared helpers of the kernel scenarios: names, cleanup with a leak guard, polling, jq
+# shellcheck shell=bash disable=SC2034 # TAPIO, PFX, OUT: used by the scenarios that source this
 #
 # Usage, at the top of a scenario:
 #   set -euo pipefail
@@ -28,13 +29,17 @@ PFX=""
 kt_init() {
 	[[ $1 =~ ^[a-z]{1,4}$ ]] || { echo "kt_init: id must be 1-4 lowercase letters" >&2; exit 2; }
 	PFX=vk$$$1
+	# tests/run's timeout sends SIGTERM: exit through the EXIT trap, so cleanup still runs.
+	trap 'exit 143' TERM
+	trap 'exit 130' INT
+	cd "$KT_ROOT" # the scenarios name files relative to the source tree (examples/...)
 	KT_TMP=$(mktemp -d "/tmp/vnet-kt-$PFX.XXXXXX")
 	export VNET_STATE_DIR=$KT_TMP/state
 	mkdir -p "$VNET_STATE_DIR"
 	[ "$(id -u)" = 0 ] || skip "needs root (namespaces, netlink)"
 	[ -x "$VNET" ] || skip "no vnet binary at $VNET (build first, or set VNET_BIN)"
 	local c
-	for c in ip bridge jq ping; do
+	for c in ip bridge jq ping nsenter; do
 		command -v "$c" >/dev/null || skip "needs $c"
 	done
 	echo "# $(basename "$0"): prefix $PFX, state $VNET_STATE_DIR"
@@ -91,6 +96,18 @@ own_ns() {
 	ip -n "$1" link set lo up
 }
 
+# in_outer NS CMD...: run CMD (vnet without --sandbox) with NS as its network namespace.
+# Not `ip netns exec`: that also gives CMD a private mount namespace, a slave of ours, so the
+# namespaces vnet bind-mounts under /run/netns would exist only inside it: outside, their
+# files are empty and setns on them fails (EINVAL), and the next vnet run cannot find them
+# (`ip netns exec X ip netns add Y` shows the same). nsenter --net changes only the network
+# namespace.
+in_outer() {
+	local ns=$1
+	shift
+	nsenter --net="/run/netns/$ns" "$@"
+}
+
 bg_pid() { KT_PIDS+=("$1"); }
 
 # vup NAME FILE [ARGS...]: vnet up FILE --sandbox --name NAME, tracked; fails the test on error.
@@ -123,12 +140,14 @@ addrs() {
 }
 
 # has_ns NAME: the namespace exists.
-has_ns() { ip netns list | awk '{print $1}' | grep -qx -- "$1"; }
+# (Read /run/netns rather than `ip netns list`, which asks the kernel for each namespace's id
+# and complains about namespaces other processes are creating or deleting meanwhile.)
+has_ns() { [ -e "/run/netns/$1" ]; }
 
 # ns_list: the namespaces of this test, sorted.
 ns_list() {
 	[ -n "$PFX" ] || return 0
-	ip netns list | awk '{print $1}' | grep -E "^$PFX([-.]|$)" | sort || true
+	ls /run/netns 2>/dev/null | grep -E "^$PFX([-.]|$)" | sort || true
 }
 
 # plan_steps NAME FILE [ARGS...]: the steps `vnet up --dry-run --json` would take, one a line.
@@ -145,11 +164,15 @@ KT_VOLATILE='walk(if type == "object" then del(.hello_timer, .tcn_timer, .topolo
 	.gc_timer, .message_age_timer, .forward_delay_timer, .hold_timer, .stats, .stats64,
 	.valid_life_time, .preferred_life_time) else . end)'
 
-# dump NS...: full normalised `ip -j -d link`, `ip -j addr`, `ip -j route` of each namespace,
-# plus this test's namespaces.
+# dump NS...: this test's namespaces, then dump_ns NS...
 dump() {
-	local ns
 	echo "namespaces: $(ns_list | tr '\n' ' ')"
+	dump_ns "$@"
+}
+
+# dump_ns NS...: full normalised `ip -j -d link`, `ip -j addr`, `ip -j route` of each namespace.
+dump_ns() {
+	local ns
 	for ns in "$@"; do
 		echo "== $ns"
 		has_ns "$ns" || { echo "(absent)"; continue; }
@@ -198,7 +221,7 @@ cleanup() {
 	for t in "${KT_TOPOS[@]}"; do
 		name=${t%%|*} outer=${t#*|}
 		if [ -n "$outer" ]; then
-			has_ns "$outer" && ip netns exec "$outer" "$VNET" down "$name" >/dev/null 2>&1
+			has_ns "$outer" && in_outer "$outer" "$VNET" down "$name" >/dev/null 2>&1
 		else
 			"$VNET" down "$name" >/dev/null 2>&1
 		fi
@@ -227,3 +250,35 @@ cleanup() {
 	[ "$rc" = 0 ] && echo "PASS: $(basename "$0")"
 	exit "$rc"
 }
+
+# ---- run directly (tests/run runs every tests/kernel/*.sh): a self-test of these helpers ----
+# Each case is a child scenario; the leak guard must fail one that leaves a namespace behind.
+kt_selftest() {
+	local self=${BASH_SOURCE[0]} rc out
+	kt_child() { bash -c "set -euo pipefail; . '$self'; trap cleanup EXIT; kt_init zz; $1" 2>&1; }
+	trap cleanup EXIT
+	kt_init lib
+	wait_until 1 false && fail "wait_until false did not time out"
+	wait_until 2 true || fail "wait_until true timed out"
+	echo "ok - wait_until times out on false, returns at once on true"
+	rc=0 out=$(kt_child 'vup "$PFX" examples/bridge.yaml') || rc=$?
+	[ "$rc" = 0 ] || { echo "$out"; fail "a clean scenario failed ($rc)"; }
+	echo "ok - a scenario that vnet downs cleanly passes"
+	rc=0 out=$(kt_child 'ip netns add "$PFX-left"') || rc=$?
+	[ "$rc" = 1 ] && grep -q "LEAK: namespace vk[0-9]*zz-left" <<<"$out" ||
+		{ echo "$out"; fail "the leak guard did not fail a scenario leaving a namespace ($rc)"; }
+	echo "ok - the leak guard fails a scenario that leaves a namespace"
+	rc=0 out=$(kt_child 'vup "$PFX" examples/bridge.yaml; KT_TOPOS=()') || rc=$?
+	[ "$rc" = 1 ] || { echo "$out"; fail "the leak guard missed a topology never brought down"; }
+	echo "ok - the leak guard fails a scenario whose topology was not brought down"
+	rc=0 out=$(kt_child 'skip "no such feature"') || rc=$?
+	[ "$rc" = 77 ] && [ "$(tail -n 1 <<<"$out")" = "no such feature" ] ||
+		{ echo "$out"; fail "skip did not exit 77 with its reason last ($rc)"; }
+	echo "ok - skip exits 77 with the reason as the last line"
+	expect_eq "namespaces left by the children" "$(ls /run/netns | grep -c '^vk[0-9]*zz' || true)" 0
+}
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	set -euo pipefail
+	cd "$KT_ROOT"
+	kt_selftest
+fi

@@ -362,7 +362,8 @@ int main(int argc, char **argv)
 	if (o.has_peer) {
 		run_until(&h, h.start + o.timeout, true);
 		if (!h.pinged)
-			say(&h, "no echo reply from %s%s", inet_ntoa(o.peer), " before the timeout");
+			say(&h, "no echo reply from %s%s", inet_ntoa(o.peer),
+			    " before the timeout");
 	}
 	if (o.serve > 0)
 		run_until(&h, now() + o.serve, false);

@@ -122,11 +122,15 @@ static void test_address_changed(void **state)
 
 	want->addrs.v[1].addr[3] = 42; /* c1/eth0 192.168.9.2 -> .42 */
 	assert_int_equal(vnet_plan_up(want, have, &p, NULL), 0);
-	assert_int_equal(p->ops.n, 2);
-	assert_int_equal(p->ops.v[0].kind, VNET_OP_ADDR_DEL);
-	assert_int_equal(p->ops.v[0].addr.addr[3], 2);
-	assert_int_equal(p->ops.v[1].kind, VNET_OP_ADDR_ADD);
-	assert_int_equal(p->ops.v[1].addr.addr[3], 42);
+	/* c1's default route goes with the old address in the kernel: it is made again */
+	assert_int_equal(p->ops.n, 4);
+	assert_int_equal(p->ops.v[0].kind, VNET_OP_ROUTE_DEL);
+	assert_string_equal(p->ops.v[0].route.ns, "dk-c1");
+	assert_int_equal(p->ops.v[1].kind, VNET_OP_ADDR_DEL);
+	assert_int_equal(p->ops.v[1].addr.addr[3], 2);
+	assert_int_equal(p->ops.v[2].kind, VNET_OP_ADDR_ADD);
+	assert_int_equal(p->ops.v[2].addr.addr[3], 42);
+	assert_int_equal(p->ops.v[3].kind, VNET_OP_ROUTE_ADD);
 	vnet_plan_free(p);
 	vnet_model_free(want);
 	vnet_model_free(have);
