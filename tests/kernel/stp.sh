@@ -47,4 +47,5 @@ case $blocked in
 s1-s2 | s2-s1 | s2-s3 | s3-s2 | s3-s1 | s1-s3) echo "ok - the blocked port $blocked is in the loop" ;;
 *) fail "the blocked port $blocked is not one of the loop's" ;;
 esac
-nsx "$PFX-pc1" ping -c 2 -W 2 10.0.0.2 || fail "pc1 cannot reach pc2 through the loop"
+# polled: right after convergence the bridges may still be in their topology-change state
+wait_until 10 nsx "$PFX-pc1" ping -c 1 -W 1 10.0.0.2 || fail "pc1 cannot reach pc2 through the loop"
