@@ -97,6 +97,7 @@ struct vnet_nlset {
 		struct vnet_nl *nl;
 	} *v;
 	size_t n, cap;
+	size_t last; /* the entry found last */
 };
 
 /* vnet_nlset_get() - the socket for @ns; Return: 0 or -errno (-ENOENT: no such namespace). */

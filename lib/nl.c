@@ -574,9 +574,13 @@ int vnet_nlset_get(struct vnet_nlset *s, const char *ns, struct vnet_nl **ret_nl
 
 	if (strlen(ns) >= VNET_NAMSIZ)
 		return -ENAMETOOLONG;
-	for (size_t i = 0; i < s->n; i++) {
+	for (size_t k = 0; k < s->n; k++) {
+		/* steps come in runs per namespace: try the last one used first */
+		size_t i = (k + s->last) % s->n;
+
 		if (strcmp(s->v[i].ns, ns))
 			continue;
+		s->last = i;
 		r = nlset_check(ns, s->v[i].nl);
 		if (r == 0) {
 			*ret_nl = s->v[i].nl;

@@ -117,18 +117,30 @@ static void mark_owned(struct vnet_model *m, const struct owned *o)
 	}
 }
 
-/* Add @name to the list of namespaces to read, once. */
-static int ns_list_add(const char ***v, size_t *n, const char *name)
+static int str_cmp(const void *a, const void *b)
 {
-	for (size_t i = 0; i < *n; i++)
-		if (!strcmp((*v)[i], name))
-			return 0;
-	const char **nv = realloc(*v, (*n + 1) * sizeof(**v));
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
 
-	if (!nv)
+/* The namespaces to read: those @desired names and those @o records, each once. */
+static int ns_list(const struct vnet_model *desired, const struct owned *o, const char ***ret,
+		   size_t *ret_n)
+{
+	size_t n = 0, u = 0, nd = desired ? desired->ns.n : 0;
+	const char **v = calloc(nd + o->n + 1, sizeof(*v));
+
+	if (!v)
 		return -ENOMEM;
-	nv[(*n)++] = name;
-	*v = nv;
+	for (size_t i = 0; i < nd; i++)
+		v[n++] = desired->ns.v[i].name;
+	for (size_t i = 0; i < o->n; i++)
+		v[n++] = o->rows[i].ns;
+	qsort(v, n, sizeof(*v), str_cmp);
+	for (size_t i = 0; i < n; i++)
+		if (!u || strcmp(v[u - 1], v[i]))
+			v[u++] = v[i];
+	*ret = v;
+	*ret_n = u;
 	return 0;
 }
 
@@ -144,10 +156,8 @@ static int observe(struct vnet_session *s, const char *topo, const struct vnet_m
 
 	snprintf(o.tag, sizeof(o.tag), VNET_TAG_PREFIX "%s", topo);
 	r = vnet_state_rows(s->st, topo, &o.rows, &o.n);
-	for (size_t i = 0; desired && r >= 0 && i < desired->ns.n; i++)
-		r = ns_list_add(&ns, &nns, desired->ns.v[i].name);
-	for (size_t i = 0; r >= 0 && i < o.n; i++)
-		r = ns_list_add(&ns, &nns, o.rows[i].ns);
+	if (r >= 0)
+		r = ns_list(desired, &o, &ns, &nns);
 	if (r >= 0)
 		r = vnet_observe(&s->nls, topo, ns, nns, ret);
 	if (r >= 0)

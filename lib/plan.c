@@ -25,6 +25,7 @@ enum phase {
 	PH_BRIDGE_ADD, /* bridges and tun/taps: what veth ends may be enslaved to */
 	PH_LINK_ADD,
 	PH_LINK_SET,
+	PH_BRIDGE_UP, /* a new bridge comes up with its ports in place */
 	PH_ADDR_ADD,
 	PH_ROUTE_ADD,
 };
@@ -234,7 +235,13 @@ unsigned vnet_link_settings(const struct vnet_link *w, bool created_as_peer)
 static int push_set(struct planner *p, const struct vnet_link *w, const struct vnet_link *h,
 		    unsigned set, const char *tag)
 {
-	struct vnet_op *op = push(p, VNET_OP_LINK_SET, PH_LINK_SET);
+	/*
+	 * While a bridge is down, enslaving a port does not run the STP port state
+	 * selection over every port, as it does on a running bridge: bringing a new
+	 * bridge up once its ports are in saves work that grows with the square of them.
+	 */
+	enum phase ph = w->kind == VNET_KIND_BRIDGE && !h ? PH_BRIDGE_UP : PH_LINK_SET;
+	struct vnet_op *op = push(p, VNET_OP_LINK_SET, ph);
 
 	if (!op)
 		return -ENOMEM;
@@ -260,22 +267,13 @@ static int push_set(struct planner *p, const struct vnet_link *w, const struct v
  */
 static bool veth_creator(const struct planner *p, const struct vnet_link *w, size_t idx)
 {
-	const struct vnet_link *peer = NULL;
-	size_t pi = 0;
+	const struct vnet_link *peer = vnet_model_find_link(p->want, w->peer_ns, w->peer);
 
-	for (size_t i = 0; i < p->want->links.n; i++) {
-		const struct vnet_link *l = &p->want->links.v[i];
-
-		if (!strcmp(l->name, w->peer) && !strcmp(l->ns, w->peer_ns) && i != idx) {
-			peer = l;
-			pi = i;
-		}
-	}
-	if (!peer)
+	if (!peer || peer == w)
 		return true;
 	if (!w->ns[0] != !peer->ns[0])
 		return !w->ns[0];
-	return idx < pi;
+	return &p->want->links.v[idx] < peer;
 }
 
 static int plan_link_add(struct planner *p, const struct vnet_link *w, size_t idx, const char *tag)
@@ -349,18 +347,14 @@ static bool link_wanted(const struct planner *p, const struct vnet_link *h)
 }
 
 /* An owned veth whose other end comes later is removed by that end, once. */
-static bool veth_deleted_by_peer(const struct planner *p, const struct vnet_link *h, size_t idx)
+static bool veth_deleted_by_peer(const struct planner *p, const struct vnet_link *h)
 {
+	const struct vnet_link *o;
+
 	if (h->kind != VNET_KIND_VETH || !h->peer[0])
 		return false;
-	for (size_t i = idx + 1; i < p->have->links.n; i++) {
-		const struct vnet_link *o = &p->have->links.v[i];
-
-		if (o->owned && !strcmp(o->name, h->peer) && !strcmp(o->ns, h->peer_ns) &&
-		    !link_wanted(p, o))
-			return true;
-	}
-	return false;
+	o = have_link(p, h->peer_ns, h->peer);
+	return o && o > h && o->owned && !link_wanted(p, o);
 }
 
 static int plan_links(struct planner *p)
@@ -379,7 +373,7 @@ static int plan_links(struct planner *p)
 		const struct vnet_link *w = vnet_model_find_link(p->want, h->ns, h->name);
 
 		/* lo and other kinds vnet does not make are never removed, even when tagged */
-		if (!h->owned || h->kind == VNET_KIND_OTHER || w || veth_deleted_by_peer(p, h, i))
+		if (!h->owned || h->kind == VNET_KIND_OTHER || w || veth_deleted_by_peer(p, h))
 			continue;
 		/* the other end may be wanted still: then the pair is replaced, already planned */
 		if (h->kind == VNET_KIND_VETH && vnet_model_find_link(p->want, h->peer_ns, h->peer))
@@ -657,17 +651,14 @@ static bool in_dying_ns(const struct vnet_model *m, const char *ns)
  * the kernel frees a namespace's devices later, in a work queue, and down
  * should leave nothing behind when it returns.
  */
-static bool down_by_peer(const struct vnet_model *m, const struct vnet_link *h, size_t idx)
+static bool down_by_peer(const struct vnet_model *m, const struct vnet_link *h)
 {
+	const struct vnet_link *o;
+
 	if (h->kind != VNET_KIND_VETH || !h->peer[0] || in_dying_ns(m, h->peer_ns))
 		return false;
-	for (size_t i = 0; i < idx; i++) {
-		const struct vnet_link *o = &m->links.v[i];
-
-		if (o->owned && !strcmp(o->name, h->peer) && !strcmp(o->ns, h->peer_ns))
-			return true;
-	}
-	return false;
+	o = vnet_model_find_link(m, h->peer_ns, h->peer);
+	return o && o < h && o->owned;
 }
 
 int vnet_plan_down(const struct vnet_model *observed, struct vnet_plan **ret_plan)
@@ -683,7 +674,7 @@ int vnet_plan_down(const struct vnet_model *observed, struct vnet_plan **ret_pla
 		const struct vnet_link *h = &observed->links.v[i];
 
 		if (h->owned && h->kind != VNET_KIND_OTHER && !in_dying_ns(observed, h->ns) &&
-		    !down_by_peer(observed, h, i))
+		    !down_by_peer(observed, h))
 			r = plan_link_del(&p, h);
 	}
 	for (size_t i = 0; i < observed->addrs.n && r >= 0; i++) {

@@ -223,16 +223,16 @@ static int check_link_refs(const struct vctx *c, size_t i, const char *obj)
 {
 	const struct vnet_model *m = c->m;
 	const struct vnet_link *l = &m->links.v[i];
-	const struct vnet_link *br;
+	const struct vnet_link *br, *first;
 
 	if (!vnet_model_find_ns(m, l->ns))
 		return verr(c, l->pos, obj, "namespace \"%s\" is not a node of the topology",
 			    l->ns);
-	for (size_t j = 0; j < i; j++)
-		if (!strcmp(m->links.v[j].name, l->name) && !strcmp(m->links.v[j].ns, l->ns))
-			return verr(c, l->pos, obj,
-				    "duplicate interface \"%s\" in node %s (first at line %u)",
-				    l->name, node_of(m, l->ns), m->links.v[j].pos.line);
+	/* the lookup finds the first of equal names, in file order */
+	first = vnet_model_find_link(m, l->ns, l->name);
+	if (first && first != l)
+		return verr(c, l->pos, obj, "duplicate interface \"%s\" in node %s (first at line %u)",
+			    l->name, node_of(m, l->ns), first->pos.line);
 	if (l->master[0]) {
 		br = vnet_model_find_link(m, l->ns, l->master);
 		if (!br || br->kind != VNET_KIND_BRIDGE)

@@ -210,6 +210,10 @@ struct vnet_model {
 	VNET_ARRAY(struct vnet_link) links;
 	VNET_ARRAY(struct vnet_addr) addrs;
 	VNET_ARRAY(struct vnet_route) routes;
+	/* private: links sorted by (ns, name) for vnet_model_find_link(), rebuilt when
+	 * links were added since; names must not change once looked up */
+	uint32_t *link_order;
+	size_t link_order_n;
 };
 
 struct vnet_model *vnet_model_new(void);
