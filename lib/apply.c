@@ -160,7 +160,8 @@ static void op_object(const struct vnet_op *op, char *buf, size_t len)
 		break;
 	case VNET_OP_ADDR_ADD:
 	case VNET_OP_ADDR_DEL:
-		vnet_addr_format(op->addr.family, op->addr.addr, op->addr.prefixlen, txt, sizeof(txt));
+		vnet_addr_format(op->addr.family, op->addr.addr, op->addr.prefixlen, txt,
+				 sizeof(txt));
 		snprintf(buf, len, "address %s on %s", txt, op->addr.dev);
 		break;
 	case VNET_OP_ROUTE_ADD:
@@ -201,7 +202,8 @@ static int fail(struct applier *a, const struct vnet_op *op, int r, const char *
 	a->first_err = r;
 	op_object(op, obj, sizeof(obj));
 	if (extack && extack[0])
-		vnet_error_set(a->err, r, obj, op_verb(op), "%s (kernel: %s)", strerror(-r), extack);
+		vnet_error_set(a->err, r, obj, op_verb(op), "%s (kernel: %s)", strerror(-r),
+			       extack);
 	else if (!a->err || !a->err->msg[0] || a->err->err != r)
 		vnet_error_set(a->err, r, obj, op_verb(op), "%s", strerror(-r));
 	return r;
@@ -520,18 +522,21 @@ static size_t inverse(const struct vnet_op *op, const char *topo, struct vnet_op
 	case VNET_OP_LINK_DEL:
 		return recreate(op, inv);
 	case VNET_OP_LINK_SET:
-		inv[0] = (struct vnet_op){ .kind = VNET_OP_LINK_SET, .set = op->set, .link = op->old };
+		inv[0] = (struct vnet_op){ .kind = VNET_OP_LINK_SET,
+					   .set = op->set,
+					   .link = op->old };
 		return 1;
 	case VNET_OP_ADDR_ADD:
 	case VNET_OP_ADDR_DEL:
-		inv[0] = (struct vnet_op){ .kind = op->kind == VNET_OP_ADDR_ADD ? VNET_OP_ADDR_DEL
-										 : VNET_OP_ADDR_ADD,
+		inv[0] = (struct vnet_op){ .kind = op->kind == VNET_OP_ADDR_ADD ? VNET_OP_ADDR_DEL :
+										  VNET_OP_ADDR_ADD,
 					   .addr = op->addr };
 		return 1;
 	case VNET_OP_ROUTE_ADD:
 	case VNET_OP_ROUTE_DEL:
-		inv[0] = (struct vnet_op){ .kind = op->kind == VNET_OP_ROUTE_ADD ? VNET_OP_ROUTE_DEL
-										  : VNET_OP_ROUTE_ADD,
+		inv[0] = (struct vnet_op){ .kind = op->kind == VNET_OP_ROUTE_ADD ?
+							   VNET_OP_ROUTE_DEL :
+							   VNET_OP_ROUTE_ADD,
 					   .route = op->route };
 		return 1;
 	}

@@ -5,7 +5,7 @@
 
 #include "kernel.h"
 
-#define VNET_APPLY_UNDO (1U << 0)     /* on failure, undo the steps done, newest first */
+#define VNET_APPLY_UNDO (1U << 0) /* on failure, undo the steps done, newest first */
 #define VNET_APPLY_TOLERANT (1U << 1) /* go on past failures (down) */
 
 /**

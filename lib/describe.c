@@ -68,8 +68,12 @@ static void describe_settings(const struct vnet_op *op, char *buf, size_t len)
 		unsigned bit;
 		const char *word;
 	} words[] = {
-		{ VNET_SET_UP, "up" },	   { VNET_SET_MTU, "mtu" },	  { VNET_SET_MAC, "mac" },
-		{ VNET_SET_MASTER, "master" }, { VNET_SET_ALIAS, "tag" },	  { VNET_SET_BRIDGE, "bridge options" },
+		{ VNET_SET_UP, "up" },
+		{ VNET_SET_MTU, "mtu" },
+		{ VNET_SET_MAC, "mac" },
+		{ VNET_SET_MASTER, "master" },
+		{ VNET_SET_ALIAS, "tag" },
+		{ VNET_SET_BRIDGE, "bridge options" },
 		{ VNET_SET_PORT, "port options" },
 	};
 	size_t off = 0;
@@ -105,7 +109,8 @@ void vnet_op_describe(const struct vnet_op *op, char *buf, size_t len)
 	case VNET_OP_LINK_ADD:
 		if (l->kind == VNET_KIND_VETH)
 			snprintf(buf, len, "create veth %s%s <-> %s%s", l->name,
-				 where(l->ns, in, sizeof(in)), l->peer, where(l->peer_ns, in2, sizeof(in2)));
+				 where(l->ns, in, sizeof(in)), l->peer,
+				 where(l->peer_ns, in2, sizeof(in2)));
 		else
 			snprintf(buf, len, "create %s %s%s", vnet_kind_name(l->kind), l->name,
 				 where(l->ns, in, sizeof(in)));
@@ -129,8 +134,9 @@ void vnet_op_describe(const struct vnet_op *op, char *buf, size_t len)
 	case VNET_OP_ROUTE_ADD:
 	case VNET_OP_ROUTE_DEL:
 		vnet_route_format(&op->route, what, sizeof(what));
-		snprintf(buf, len, "%s route %s%s", op->kind == VNET_OP_ROUTE_ADD ? "add" : "delete",
-			 what, where(op->route.ns, in, sizeof(in)));
+		snprintf(buf, len, "%s route %s%s",
+			 op->kind == VNET_OP_ROUTE_ADD ? "add" : "delete", what,
+			 where(op->route.ns, in, sizeof(in)));
 		break;
 	}
 }

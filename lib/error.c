@@ -26,11 +26,11 @@ void vnet_error_format(const struct vnet_error *e, char *buf, size_t len)
 {
 	size_t off = 0;
 
-#define ADD(...)                                                                                  \
-	do {                                                                                      \
-		int r = snprintf(buf + off, off < len ? len - off : 0, __VA_ARGS__);              \
-		if (r > 0)                                                                        \
-			off += (size_t)r;                                                         \
+#define ADD(...)                                                                     \
+	do {                                                                         \
+		int r = snprintf(buf + off, off < len ? len - off : 0, __VA_ARGS__); \
+		if (r > 0)                                                           \
+			off += (size_t)r;                                            \
 	} while (0)
 	if (len)
 		buf[0] = '\0';

@@ -95,7 +95,7 @@ struct vnet_nlset {
 	struct vnet_nlset_entry {
 		char ns[VNET_NAMSIZ];
 		struct vnet_nl *nl;
-	} *v;
+	} * v;
 	size_t n, cap;
 	size_t last; /* the entry found last */
 };

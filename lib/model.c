@@ -128,8 +128,7 @@ static bool index_links(const struct vnet_model *cm)
 	return true;
 }
 
-struct vnet_link *vnet_model_find_link(const struct vnet_model *m, const char *ns,
-				       const char *name)
+struct vnet_link *vnet_model_find_link(const struct vnet_model *m, const char *ns, const char *name)
 {
 	size_t lo = 0, hi = m->links.n;
 

@@ -14,11 +14,11 @@
 
 #include "kernel.h"
 
-#define NL_RCVBUF (4 << 20)  /* room for the acks of a large batch, and for dumps */
-#define NL_DGRAM 65536	     /* > the 32 KiB the kernel puts in one dump datagram */
+#define NL_RCVBUF (4 << 20) /* room for the acks of a large batch, and for dumps */
+#define NL_DGRAM 65536 /* > the 32 KiB the kernel puts in one dump datagram */
 #define NL_CHUNK (128 << 10) /* below the default SO_SNDBUF: netlink_sendmsg checks it */
-#define NL_DUMP_RETRIES 8    /* NLM_F_DUMP_INTR: the table changed under the dump */
-#define NL_BATCH_ROOM 4096   /* free bytes guaranteed for each new message */
+#define NL_DUMP_RETRIES 8 /* NLM_F_DUMP_INTR: the table changed under the dump */
+#define NL_BATCH_ROOM 4096 /* free bytes guaranteed for each new message */
 
 struct vnet_nl {
 	struct mnl_socket *sock;

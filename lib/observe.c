@@ -18,7 +18,7 @@
 
 /* What a link message says that the model has no field for; parallel to m->links. */
 struct link_extra {
-	size_t ns;	 /* index in m->ns */
+	size_t ns; /* index in m->ns */
 	uint32_t master; /* IFLA_MASTER, 0 for none */
 	int32_t netnsid; /* IFLA_LINK_NETNSID: the veth peer is in another namespace */
 	bool has_netnsid;
@@ -28,8 +28,8 @@ struct obs {
 	struct vnet_model *m;
 	struct vnet_nlset *s;
 	char tag[VNET_NAMSIZ + 8]; /* "vnet:<topology>", the alias of owned links */
-	size_t ns;		   /* the namespace being read */
-	size_t first;		   /* its first link in m->links */
+	size_t ns; /* the namespace being read */
+	size_t first; /* its first link in m->links */
 	struct link_extra *x;
 	size_t xcap;
 };

@@ -108,12 +108,13 @@ static void mark_owned(struct vnet_model *m, const struct owned *o)
 	}
 	for (size_t i = 0; i < m->addrs.n; i++) {
 		vnet_state_key_addr(&m->addrs.v[i], key, sizeof(key));
-		m->addrs.v[i].owned = m->addrs.v[i].owned && recorded(o, "addr", m->addrs.v[i].ns, key);
+		m->addrs.v[i].owned = m->addrs.v[i].owned &&
+				      recorded(o, "addr", m->addrs.v[i].ns, key);
 	}
 	for (size_t i = 0; i < m->routes.n; i++) {
 		vnet_state_key_route(&m->routes.v[i], key, sizeof(key));
-		m->routes.v[i].owned =
-			m->routes.v[i].owned && recorded(o, "route", m->routes.v[i].ns, key);
+		m->routes.v[i].owned = m->routes.v[i].owned &&
+				       recorded(o, "route", m->routes.v[i].ns, key);
 	}
 }
 

@@ -126,8 +126,8 @@ static int plan_namespaces(struct planner *p)
 			continue; /* vnet's own namespace: always there, never ours */
 		snprintf(obj, sizeof(obj), "node %s", w->node);
 		if (h && h->exists && !h->owned)
-			return conflict(p, &w->pos, obj,
-					"namespace %s exists and is not vnet's%s", w->name, "");
+			return conflict(p, &w->pos, obj, "namespace %s exists and is not vnet's%s",
+					w->name, "");
 		if (!h || !h->exists) {
 			struct vnet_op *op = push(p, VNET_OP_NS_ADD, PH_NS_ADD);
 
@@ -282,8 +282,7 @@ static int plan_link_add(struct planner *p, const struct vnet_link *w, size_t id
 
 	if (first) {
 		bool early = w->kind != VNET_KIND_VETH;
-		struct vnet_op *op =
-			push(p, VNET_OP_LINK_ADD, early ? PH_BRIDGE_ADD : PH_LINK_ADD);
+		struct vnet_op *op = push(p, VNET_OP_LINK_ADD, early ? PH_BRIDGE_ADD : PH_LINK_ADD);
 
 		if (!op)
 			return -ENOMEM;
@@ -320,8 +319,9 @@ static int plan_one_link(struct planner *p, size_t idx, const char *tag)
 		return plan_link_add(p, w, idx, tag);
 	snprintf(obj, sizeof(obj), "interface %s", w->name);
 	if (!h->owned && !strncmp(h->alias, VNET_TAG_PREFIX, strlen(VNET_TAG_PREFIX)))
-		return conflict(p, &w->pos, obj, "%s already exists and belongs to vnet topology %s",
-				w->name, h->alias + strlen(VNET_TAG_PREFIX));
+		return conflict(p, &w->pos, obj,
+				"%s already exists and belongs to vnet topology %s", w->name,
+				h->alias + strlen(VNET_TAG_PREFIX));
 	if (!h->owned)
 		return conflict(p, &w->pos, obj, "%s already exists in %s and is not vnet's",
 				w->name, ns_label(w->ns));
@@ -487,7 +487,8 @@ static int plan_one_route(struct planner *p, const struct vnet_route *w)
 			return 0;
 		if (!h->owned) {
 			snprintf(obj, sizeof(obj), "route");
-			return conflict(p, &w->pos, obj, "%s already has this route and it is not vnet's%s",
+			return conflict(p, &w->pos, obj,
+					"%s already has this route and it is not vnet's%s",
 					ns_label(w->ns), "");
 		}
 		int r = plan_route_del(p, h);

@@ -57,7 +57,8 @@ int vnet_state_open(const char *dir, struct vnet_state **ret_st, struct vnet_err
 		int r = -errno;
 
 		free(st);
-		return vnet_error_set(reterr, r, "state store", "create", "%s: %s", dir, strerror(-r));
+		return vnet_error_set(reterr, r, "state store", "create", "%s: %s", dir,
+				      strerror(-r));
 	}
 	snprintf(path, sizeof(path), "%s/state.db", dir);
 	/* create the file ourselves so that it is 0600 whatever the umask */
@@ -66,7 +67,8 @@ int vnet_state_open(const char *dir, struct vnet_state **ret_st, struct vnet_err
 		int r = -errno;
 
 		free(st);
-		return vnet_error_set(reterr, r, "state store", "open", "%s: %s", path, strerror(-r));
+		return vnet_error_set(reterr, r, "state store", "open", "%s: %s", path,
+				      strerror(-r));
 	}
 	close(fd);
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
@@ -138,9 +140,9 @@ static void fill_info(sqlite3_stmt *s, struct vnet_topo_info *t)
 	t->interrupted = sqlite3_column_int(s, 5);
 }
 
-#define INFO_SQL                                                                                  \
-	"SELECT name, file, sandbox, updated,"                                                    \
-	" (SELECT count(*) FROM object WHERE topo = t.name),"                                     \
+#define INFO_SQL                                              \
+	"SELECT name, file, sandbox, updated,"                \
+	" (SELECT count(*) FROM object WHERE topo = t.name)," \
 	" EXISTS (SELECT 1 FROM journal WHERE topo = t.name) FROM topology t"
 
 int vnet_state_get_topo(struct vnet_state *st, const char *name, struct vnet_topo_info *ret)
@@ -300,9 +302,9 @@ static int writer_open(struct writer *w, struct vnet_state *st, const char *topo
 	w->owner = prepare(st, "SELECT topo FROM object WHERE kind = ? AND ns = ? AND name = ?");
 	if (!w->ins || !w->owner)
 		return db_error(st, reterr, "prepare");
-	return sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK
-		       ? 0
-		       : db_error(st, reterr, "begin");
+	return sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK ?
+		       0 :
+		       db_error(st, reterr, "begin");
 }
 
 /* Commit when @r is 0, else roll the transaction back; Return: @r or the commit's error. */
@@ -331,8 +333,8 @@ static int exec_topo(struct vnet_state *st, const char *sql, const char *topo)
 }
 
 #define TOPO_INSERT "INSERT INTO topology (name, file, sandbox, updated) VALUES (?, ?, ?, ?)"
-#define TOPO_UPSERT                                                                               \
-	TOPO_INSERT " ON CONFLICT (name) DO UPDATE SET file = excluded.file,"                     \
+#define TOPO_UPSERT                                                           \
+	TOPO_INSERT " ON CONFLICT (name) DO UPDATE SET file = excluded.file," \
 		    " sandbox = excluded.sandbox, updated = excluded.updated"
 #define TOPO_KEEP TOPO_INSERT " ON CONFLICT (name) DO NOTHING"
 
@@ -377,7 +379,8 @@ int vnet_state_begin(struct vnet_state *st, const struct vnet_model *m,
 	struct writer w;
 	int r = writer_open(&w, st, m->name, 1, reterr);
 
-	if (r >= 0 && (write_topo(st, m, TOPO_KEEP) < 0 || journal_start(st, m->name, plan->ops.n) < 0))
+	if (r >= 0 &&
+	    (write_topo(st, m, TOPO_KEEP) < 0 || journal_start(st, m->name, plan->ops.n) < 0))
 		r = db_error(st, reterr, "journal");
 	for (size_t i = 0; r >= 0 && i < plan->ops.n; i++)
 		r = record_op(&w, &plan->ops.v[i]);
@@ -429,8 +432,10 @@ int vnet_state_abort(struct vnet_state *st, const char *topo)
 		r = exec_topo(st, "DELETE FROM journal WHERE topo = ?", topo);
 	/* a topology that never got anything built is not worth listing */
 	if (r >= 0)
-		r = exec_topo(st, "DELETE FROM topology WHERE name = ?1 AND NOT EXISTS"
-				  " (SELECT 1 FROM object WHERE topo = ?1)", topo);
+		r = exec_topo(st,
+			      "DELETE FROM topology WHERE name = ?1 AND NOT EXISTS"
+			      " (SELECT 1 FROM object WHERE topo = ?1)",
+			      topo);
 	return r;
 }
 

@@ -231,8 +231,9 @@ static int check_link_refs(const struct vctx *c, size_t i, const char *obj)
 	/* the lookup finds the first of equal names, in file order */
 	first = vnet_model_find_link(m, l->ns, l->name);
 	if (first && first != l)
-		return verr(c, l->pos, obj, "duplicate interface \"%s\" in node %s (first at line %u)",
-			    l->name, node_of(m, l->ns), first->pos.line);
+		return verr(c, l->pos, obj,
+			    "duplicate interface \"%s\" in node %s (first at line %u)", l->name,
+			    node_of(m, l->ns), first->pos.line);
 	if (l->master[0]) {
 		br = vnet_model_find_link(m, l->ns, l->master);
 		if (!br || br->kind != VNET_KIND_BRIDGE)

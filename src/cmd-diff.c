@@ -28,8 +28,8 @@ int cmd_diff(struct cli *cli)
 	cli_print_plan(cli, m->name, &res, "diff");
 	code = res.plan->ops.n ? EXIT_DRIFT : EXIT_OK;
 	if (!cli->json)
-		printf(code ? "%s: %zu difference(s) between the file and the kernel\n"
-			    : "%s: the kernel matches the file\n",
+		printf(code ? "%s: %zu difference(s) between the file and the kernel\n" :
+			      "%s: the kernel matches the file\n",
 		       m->name, res.plan->ops.n);
 out:
 	vnet_result_clear(&res);

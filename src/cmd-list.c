@@ -12,11 +12,11 @@ static void list_json(const struct vnet_topo_info *v, size_t n)
 	json_t *a = json_array();
 
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, json_pack("{s:s, s:s, s:b, s:I, s:i, s:b}", "name", v[i].name,
-						   "file", v[i].file, "sandbox", v[i].sandbox,
-						   "updated", (json_int_t)v[i].updated, "objects",
-						   (int)v[i].objects, "interrupted",
-						   v[i].interrupted));
+		json_array_append_new(
+			a, json_pack("{s:s, s:s, s:b, s:I, s:i, s:b}", "name", v[i].name, "file",
+				     v[i].file, "sandbox", v[i].sandbox, "updated",
+				     (json_int_t)v[i].updated, "objects", (int)v[i].objects,
+				     "interrupted", v[i].interrupted));
 	json_dumpf(a, stdout, JSON_INDENT(2));
 	fputc('\n', stdout);
 	json_decref(a);
@@ -64,8 +64,8 @@ int cmd_validate(struct cli *cli)
 		return cli_errorf(EXIT_USAGE, "usage: vnet validate FILE");
 	code = cli_load(cli, cli->argv[0], &m);
 	if (!code)
-		printf("%s: valid: %zu node(s), %zu link(s), %zu address(es), %zu route(s)\n", m->name,
-		       m->ns.n - 1, m->links.n, m->addrs.n, m->routes.n);
+		printf("%s: valid: %zu node(s), %zu link(s), %zu address(es), %zu route(s)\n",
+		       m->name, m->ns.n - 1, m->links.n, m->addrs.n, m->routes.n);
 	vnet_model_free(m);
 	return code;
 }

@@ -13,7 +13,8 @@ int cmd_up(struct cli *cli)
 	int code, r;
 
 	if (cli->argc != 1)
-		return cli_errorf(EXIT_USAGE, "usage: vnet up FILE [--dry-run] [--sandbox] [--name NAME]");
+		return cli_errorf(EXIT_USAGE,
+				  "usage: vnet up FILE [--dry-run] [--sandbox] [--name NAME]");
 	code = cli_need_root();
 	if (!code)
 		code = cli_load(cli, cli->argv[0], &m);
@@ -25,7 +26,8 @@ int cmd_up(struct cli *cli)
 	if (r < 0) {
 		code = cli_error(&e);
 		if (res.plan && res.done)
-			fprintf(stderr, "vnet: %s: undid the %zu step(s) already done; nothing changed\n",
+			fprintf(stderr,
+				"vnet: %s: undid the %zu step(s) already done; nothing changed\n",
 				m->name, res.done);
 		goto out;
 	}

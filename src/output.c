@@ -61,9 +61,10 @@ int cli_need_root(void)
 		return 0; /* let the kernel say no later */
 	for (size_t i = 0; i < 2; i++)
 		if (!(data[need[i] / 32].effective & (1U << (need[i] % 32))))
-			return cli_errorf(EXIT_NOPERM,
-					  "needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN) to reach the "
-					  "kernel's network; run it with sudo");
+			return cli_errorf(
+				EXIT_NOPERM,
+				"needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN) to reach the "
+				"kernel's network; run it with sudo");
 	return 0;
 }
 

@@ -43,17 +43,15 @@ static void usage(FILE *f)
 /* Options may come anywhere on the line; what is left are the command and its operands. */
 static int parse_options(int argc, char **argv, struct cli *cli)
 {
-	static const struct option opts[] = {
-		{ "state-dir", required_argument, NULL, 's' },
-		{ "name", required_argument, NULL, 'n' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "dry-run", no_argument, NULL, 'd' },
-		{ "sandbox", no_argument, NULL, 'S' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{}
-	};
+	static const struct option opts[] = { { "state-dir", required_argument, NULL, 's' },
+					      { "name", required_argument, NULL, 'n' },
+					      { "json", no_argument, NULL, 'j' },
+					      { "dry-run", no_argument, NULL, 'd' },
+					      { "sandbox", no_argument, NULL, 'S' },
+					      { "verbose", no_argument, NULL, 'v' },
+					      { "help", no_argument, NULL, 'h' },
+					      { "version", no_argument, NULL, 'V' },
+					      {} };
 	int c;
 
 	while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1) {

@@ -10,10 +10,10 @@
 /* Exit codes, as vnet(8) documents them. */
 enum {
 	EXIT_OK = 0,
-	EXIT_DRIFT = 1,	  /* diff: the kernel differs from the file */
-	EXIT_USAGE = 2,	  /* bad command line or bad topology file */
-	EXIT_FAILED = 3,  /* the kernel or the state store refused; what was done is undone */
-	EXIT_NOPERM = 4,  /* not root */
+	EXIT_DRIFT = 1, /* diff: the kernel differs from the file */
+	EXIT_USAGE = 2, /* bad command line or bad topology file */
+	EXIT_FAILED = 3, /* the kernel or the state store refused; what was done is undone */
+	EXIT_NOPERM = 4, /* not root */
 	EXIT_CONFLICT = 5 /* something vnet does not own is in the way */
 };
 

@@ -9,8 +9,8 @@
 #include <sys/types.h>
 
 #define VNET_IFNAMSIZ 16 /* IFNAMSIZ: 15 characters and the NUL */
-#define VNET_NAMSIZ 64	 /* topology, node and namespace names */
-#define VNET_MSGSIZ 512	 /* error message text */
+#define VNET_NAMSIZ 64 /* topology, node and namespace names */
+#define VNET_MSGSIZ 512 /* error message text */
 
 /*
  * The tag vnet puts on what it creates: links carry the interface alias
@@ -189,10 +189,10 @@ struct vnet_ns {
 };
 
 /* A growable array. */
-#define VNET_ARRAY(type)                                                                          \
-	struct {                                                                                  \
-		type *v;                                                                          \
-		size_t n, cap;                                                                    \
+#define VNET_ARRAY(type)       \
+	struct {               \
+		type *v;       \
+		size_t n, cap; \
 	}
 
 /**
@@ -269,8 +269,8 @@ struct vnet_topo_info {
 	char file[256];
 	bool sandbox;
 	long long updated; /* seconds since the epoch of the last change */
-	unsigned objects;  /* namespaces, links, addresses and routes it owns */
-	bool interrupted;  /* an apply was cut short (crash); the next up or down repairs it */
+	unsigned objects; /* namespaces, links, addresses and routes it owns */
+	bool interrupted; /* an apply was cut short (crash); the next up or down repairs it */
 };
 
 /* ---- the plan ---- */

@@ -284,7 +284,8 @@ static void test_same_ns_veth_once(void **state)
 	for (size_t i = 0; i < p->ops.n; i++)
 		if (p->ops.v[i].kind == VNET_OP_LINK_ADD) {
 			vnet_op_describe(&p->ops.v[i], line, sizeof(line));
-			assert_string_equal(line, "create veth veth0 in v-host <-> veth1 in v-host");
+			assert_string_equal(line,
+					    "create veth veth0 in v-host <-> veth1 in v-host");
 		}
 	vnet_plan_free(p);
 	vnet_model_free(want);
