@@ -8,20 +8,6 @@
 
 #include "kernel.h"
 
-/* Start an RTM_NEWLINK for the link @name; without NLM_F_CREATE it changes an existing one. */
-static struct nlmsghdr *newlink_msg(struct vnet_batch *b, const char *name, uint16_t flags)
-{
-	struct nlmsghdr *nlh = vnet_batch_msg(b, RTM_NEWLINK, flags);
-	struct ifinfomsg *ifi;
-
-	if (!nlh)
-		return NULL;
-	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-	ifi->ifi_family = AF_UNSPEC;
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
-	return nlh;
-}
-
 /*
  * IFLA_LINKINFO { kind "bridge", IFLA_INFO_DATA { options @o has } }. Times
  * are clock_t (USER_HZ, centiseconds), as the model holds them. The order of
@@ -61,7 +47,8 @@ static void put_bridge_info(struct nlmsghdr *nlh, const struct vnet_bridge_opts 
  */
 int vnet_bridge_msg_add(struct vnet_batch *b, const struct vnet_link *l)
 {
-	struct nlmsghdr *nlh = newlink_msg(b, l->name, NLM_F_CREATE | NLM_F_EXCL);
+	struct nlmsghdr *nlh =
+		vnet_link_msg(b, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, l->name, NULL);
 
 	if (!nlh)
 		return -ENOMEM;
@@ -84,7 +71,7 @@ int vnet_bridge_msg_add(struct vnet_batch *b, const struct vnet_link *l)
  */
 int vnet_bridge_msg_set(struct vnet_batch *b, const struct vnet_link *l)
 {
-	struct nlmsghdr *nlh = newlink_msg(b, l->name, 0);
+	struct nlmsghdr *nlh = vnet_link_msg(b, RTM_NEWLINK, 0, l->name, NULL);
 
 	if (!nlh)
 		return -ENOMEM;
@@ -104,7 +91,7 @@ int vnet_bridge_msg_set(struct vnet_batch *b, const struct vnet_link *l)
 int vnet_bridge_msg_port(struct vnet_batch *b, const struct vnet_link *l)
 {
 	const struct vnet_port_opts *o = &l->port;
-	struct nlmsghdr *nlh = newlink_msg(b, l->name, 0);
+	struct nlmsghdr *nlh = vnet_link_msg(b, RTM_NEWLINK, 0, l->name, NULL);
 	struct nlattr *info, *data;
 
 	if (!nlh)

@@ -5,6 +5,7 @@
 
 #include <libmnl/libmnl.h>
 #include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 
 #include "vnet/vnet.h"
 
@@ -127,6 +128,20 @@ int vnet_netns_enter(int fd, int *ret_saved);
 int vnet_netns_leave(int saved);
 
 /* ---- link.c, veth.c, bridge.c, tuntap.c: link messages, by name ---- */
+
+/**
+ * vnet_link_msg() - start an RTM_*LINK message addressed by name (ifi_index 0, IFLA_IFNAME)
+ * @b: the batch
+ * @type: RTM_NEWLINK, RTM_SETLINK or RTM_DELLINK; an RTM_NEWLINK without NLM_F_CREATE
+ *        changes an existing link (the only way to change bridge and port options)
+ * @flags: NLM_F_CREATE | NLM_F_EXCL to create
+ * @name: the link
+ * @ret_ifi: the ifinfomsg, to set flags in, or NULL
+ *
+ * Return: the message, to add attributes to; NULL when out of memory.
+ */
+struct nlmsghdr *vnet_link_msg(struct vnet_batch *b, uint16_t type, uint16_t flags,
+			       const char *name, struct ifinfomsg **ret_ifi);
 
 /**
  * vnet_link_msg_set() - RTM_SETLINK of an existing link, found by name

@@ -10,11 +10,10 @@
 
 #include "kernel.h"
 
-/* Start an RTM_*LINK message addressed by name: ifi_index 0 and IFLA_IFNAME. */
-static struct nlmsghdr *link_msg(struct vnet_batch *b, uint16_t type, const char *name,
-				 struct ifinfomsg **ret_ifi)
+struct nlmsghdr *vnet_link_msg(struct vnet_batch *b, uint16_t type, uint16_t flags,
+			       const char *name, struct ifinfomsg **ret_ifi)
 {
-	struct nlmsghdr *nlh = vnet_batch_msg(b, type, 0);
+	struct nlmsghdr *nlh = vnet_batch_msg(b, type, flags);
 	struct ifinfomsg *ifi;
 
 	if (!nlh)
@@ -41,7 +40,7 @@ int vnet_link_msg_set(struct vnet_batch *b, const struct vnet_link *l, unsigned 
 		      int master_ifindex, const char *alias)
 {
 	struct ifinfomsg *ifi;
-	struct nlmsghdr *nlh = link_msg(b, RTM_SETLINK, l->name, &ifi);
+	struct nlmsghdr *nlh = vnet_link_msg(b, RTM_SETLINK, 0, l->name, &ifi);
 
 	if (!nlh)
 		return -ENOMEM;
@@ -70,7 +69,7 @@ int vnet_link_msg_set(struct vnet_batch *b, const struct vnet_link *l, unsigned 
  */
 int vnet_link_msg_del(struct vnet_batch *b, const char *name)
 {
-	return link_msg(b, RTM_DELLINK, name, NULL) ? 0 : -ENOMEM;
+	return vnet_link_msg(b, RTM_DELLINK, 0, name, NULL) ? 0 : -ENOMEM;
 }
 
 static int index_cb(const struct nlmsghdr *nlh, void *data)
