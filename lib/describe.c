@@ -49,7 +49,9 @@ void vnet_route_format(const struct vnet_route *r, char *buf, size_t len)
 		n += snprintf(buf + n, len - n, " via %s", gw);
 	if (r->dev[0] && n >= 0 && (size_t)n < len)
 		n += snprintf(buf + n, len - n, " dev %s", r->dev);
-	if (r->metric && n >= 0 && (size_t)n < len)
+	/* 1024 is what the kernel makes of an IPv6 route without a metric */
+	if (r->metric && !(r->family == AF_INET6 && r->metric == 1024) && n >= 0 &&
+	    (size_t)n < len)
 		snprintf(buf + n, len - n, " metric %u", r->metric);
 }
 
