@@ -43,6 +43,10 @@ nsx "$C1" ping -c 1 -W 2 192.168.9.3 || fail "c1 cannot reach c2"
 nsx "$C1" ping -c 1 -W 2 192.168.9.1 || fail "c1 cannot reach the gateway br0"
 nsx "$C2" ping -c 1 -W 2 192.168.9.1 || fail "c2 cannot reach the gateway br0"
 expect_rc 0 "$VNET" diff "$F" --sandbox --name "$T"
+# the state store records ownership: readable by root alone
+for f in "$VNET_STATE_DIR"/state.db*; do
+	expect_eq "mode of $(basename "$f")" "$(stat -c %a "$f")" 600
+done
 
 # ---- drift: c2's address deleted by hand ----
 ip -n "$C2" addr del 192.168.9.3/24 dev eth0
