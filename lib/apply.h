@@ -32,4 +32,7 @@ const char *vnet_op_ns(const struct vnet_op *op);
  * @as_peer: the link was made as the peer of a veth, which creation gives no mtu or mac. */
 unsigned vnet_link_settings(const struct vnet_link *l, bool as_peer);
 
+/* vnet_session_nls() - the session's sockets, one per namespace. */
+struct vnet_nlset *vnet_session_nls(struct vnet_session *s);
+
 #endif /* VNET_APPLY_H */

@@ -115,3 +115,29 @@ int vnet_bridge_msg_port(struct vnet_batch *b, const struct vnet_link *l)
 	mnl_attr_nest_end(nlh, info);
 	return 0;
 }
+
+/**
+ * vnet_bridge_msg_flush() - forget the MAC addresses a bridge has learned
+ * @b: the batch
+ * @name: the bridge
+ *
+ * The kernel's STP keeps learned entries for the whole ageing time (300 s by
+ * default) across a topology change, so a path that STP has just moved can stay
+ * a black hole for minutes; `ip link set BR type bridge fdb_flush` does this.
+ * Return: 0 or -ENOMEM.
+ */
+int vnet_bridge_msg_flush(struct vnet_batch *b, const char *name)
+{
+	struct nlmsghdr *nlh = vnet_link_msg(b, RTM_NEWLINK, 0, name, NULL);
+	struct nlattr *info, *data;
+
+	if (!nlh)
+		return -ENOMEM;
+	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "bridge");
+	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+	mnl_attr_put(nlh, IFLA_BR_FDB_FLUSH, 0, NULL);
+	mnl_attr_nest_end(nlh, data);
+	mnl_attr_nest_end(nlh, info);
+	return 0;
+}

@@ -178,6 +178,9 @@ int vnet_bridge_msg_set(struct vnet_batch *b, const struct vnet_link *l);
 /* vnet_bridge_msg_port() - set the port options @l->port has on a port of a bridge. */
 int vnet_bridge_msg_port(struct vnet_batch *b, const struct vnet_link *l);
 
+/* vnet_bridge_msg_flush() - forget the MAC addresses the bridge @name has learned. */
+int vnet_bridge_msg_flush(struct vnet_batch *b, const char *name);
+
 /**
  * vnet_tuntap_create() - create a persistent tun or tap device in its namespace
  * @l: kind VNET_KIND_TUN or VNET_KIND_TAP, with its options; @l->ns says where

@@ -20,6 +20,7 @@ void vnet_model_free(struct vnet_model *m)
 	free(m->links.v);
 	free(m->addrs.v);
 	free(m->routes.v);
+	free(m->checks.v);
 	free(m->link_order);
 	free(m);
 }
@@ -69,6 +70,11 @@ struct vnet_addr *vnet_model_add_addr(struct vnet_model *m)
 struct vnet_route *vnet_model_add_route(struct vnet_model *m)
 {
 	return PUSH(m->routes);
+}
+
+struct vnet_check *vnet_model_add_check(struct vnet_model *m)
+{
+	return PUSH(m->checks);
 }
 
 struct vnet_ns *vnet_model_find_ns(const struct vnet_model *m, const char *name)

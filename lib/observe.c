@@ -115,12 +115,35 @@ static bool str_is(const struct nlattr *a, const char *s)
 
 /* ---- links ---- */
 
+/* A struct ifla_bridge_id: priority then MAC, 8 bytes. */
+static void get_bridge_id(const struct nlattr *a, uint8_t id[8])
+{
+	if (a && mnl_attr_get_payload_len(a) >= sizeof(struct ifla_bridge_id))
+		memcpy(id, mnl_attr_get_payload(a), 8);
+}
+
+/* What STP made of the bridge: its id, the root's, and the way there. */
+static void parse_bridge_stp(const struct nlattr **tb, struct vnet_stp_bridge *s)
+{
+	bool tc = false;
+
+	s->has = tb[IFLA_BR_BRIDGE_ID] && tb[IFLA_BR_ROOT_ID];
+	get_bridge_id(tb[IFLA_BR_BRIDGE_ID], s->bridge_id);
+	get_bridge_id(tb[IFLA_BR_ROOT_ID], s->root_id);
+	get_u16(tb[IFLA_BR_ROOT_PORT], &s->root_port);
+	get_u32(tb[IFLA_BR_ROOT_PATH_COST], &s->root_path_cost);
+	get_bool(tb[IFLA_BR_TOPOLOGY_CHANGE], &tc);
+	s->topology_change = tc;
+}
+
 /* Bridge options: every one the kernel reports, so all has-bits end up set. */
-static void parse_bridge(const struct nlattr *data, struct vnet_bridge_opts *o)
+static void parse_bridge(const struct nlattr *data, struct vnet_link *l)
 {
 	const struct nlattr *tb[IFLA_BR_MAX + 1];
+	struct vnet_bridge_opts *o = &l->br;
 
 	parse_nested(data, tb, IFLA_BR_MAX);
+	parse_bridge_stp(tb, &l->stp_br);
 	if (get_bool(tb[IFLA_BR_STP_STATE], &o->stp))
 		o->has |= VNET_BR_HAS_STP;
 	if (get_u16(tb[IFLA_BR_PRIORITY], &o->priority))
@@ -135,11 +158,31 @@ static void parse_bridge(const struct nlattr *data, struct vnet_bridge_opts *o)
 		o->has |= VNET_BR_HAS_AGEING_TIME;
 }
 
-static void parse_port(const struct nlattr *data, struct vnet_port_opts *o)
+/* The port's place in the spanning tree: its state and what it knows of the root. */
+static void parse_port_stp(const struct nlattr **tb, struct vnet_stp_port *s)
+{
+	uint16_t cost = 0;
+
+	s->has = tb[IFLA_BRPORT_STATE] != NULL;
+	if (tb[IFLA_BRPORT_STATE])
+		s->state = mnl_attr_get_u8(tb[IFLA_BRPORT_STATE]);
+	get_u16(tb[IFLA_BRPORT_ID], &s->port_id);
+	get_u16(tb[IFLA_BRPORT_NO], &s->port_no);
+	get_bridge_id(tb[IFLA_BRPORT_ROOT_ID], s->designated_root);
+	get_bridge_id(tb[IFLA_BRPORT_BRIDGE_ID], s->designated_bridge);
+	get_u16(tb[IFLA_BRPORT_DESIGNATED_PORT], &s->designated_port);
+	/* IFLA_BRPORT_DESIGNATED_COST is a u16 on the wire, though the kernel keeps a u32 */
+	get_u16(tb[IFLA_BRPORT_DESIGNATED_COST], &cost);
+	s->designated_cost = cost;
+}
+
+static void parse_port(const struct nlattr *data, struct vnet_link *l)
 {
 	const struct nlattr *tb[IFLA_BRPORT_MAX + 1];
+	struct vnet_port_opts *o = &l->port;
 
 	parse_nested(data, tb, IFLA_BRPORT_MAX);
+	parse_port_stp(tb, &l->stp_port);
 	if (get_u32(tb[IFLA_BRPORT_COST], &o->cost))
 		o->has |= VNET_PORT_HAS_COST;
 	if (get_u16(tb[IFLA_BRPORT_PRIORITY], &o->priority))
@@ -189,12 +232,12 @@ static void parse_linkinfo(const struct nlattr *li, struct vnet_link *l)
 		l->kind = VNET_KIND_VETH;
 	} else if (str_is(tb[IFLA_INFO_KIND], "bridge")) {
 		l->kind = VNET_KIND_BRIDGE;
-		parse_bridge(tb[IFLA_INFO_DATA], &l->br);
+		parse_bridge(tb[IFLA_INFO_DATA], l);
 	} else if (str_is(tb[IFLA_INFO_KIND], "tun")) {
 		parse_tun(tb[IFLA_INFO_DATA], l);
 	}
 	if (str_is(tb[IFLA_INFO_SLAVE_KIND], "bridge"))
-		parse_port(tb[IFLA_INFO_SLAVE_DATA], &l->port);
+		parse_port(tb[IFLA_INFO_SLAVE_DATA], l);
 }
 
 static void fill_link(const struct obs *o, const struct ifinfomsg *ifi, const struct nlattr **tb,
@@ -206,6 +249,7 @@ static void fill_link(const struct obs *o, const struct ifinfomsg *ifi, const st
 	snprintf(l->ns, sizeof(l->ns), "%s", o->m->ns.v[o->ns].name);
 	l->ifindex = ifi->ifi_index;
 	l->up = ifi->ifi_flags & IFF_UP;
+	l->lower_up = ifi->ifi_flags & IFF_LOWER_UP;
 	if (get_u32(tb[IFLA_MTU], &l->mtu))
 		l->has |= VNET_LINK_HAS_MTU;
 	if (tb[IFLA_ADDRESS] && mnl_attr_get_payload_len(tb[IFLA_ADDRESS]) == sizeof(l->mac)) {

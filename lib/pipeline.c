@@ -42,6 +42,11 @@ void vnet_session_close(struct vnet_session *s)
 	free(s);
 }
 
+struct vnet_nlset *vnet_session_nls(struct vnet_session *s)
+{
+	return &s->nls;
+}
+
 void vnet_result_clear(struct vnet_result *r)
 {
 	vnet_plan_free(r->plan);
@@ -79,6 +84,20 @@ static int row_cmp(const void *key, const void *elem)
 	return c ? c : strcmp(a->name, b->name);
 }
 
+/* A namespace's row, whatever node name it records. */
+static int ns_row_cmp(const void *key, const void *elem)
+{
+	const struct vnet_state_row *b = elem;
+	int c = strcmp("ns", b->kind);
+
+	return c ? c : strcmp(key, b->ns);
+}
+
+static const struct vnet_state_row *ns_row(const struct owned *o, const char *ns)
+{
+	return bsearch(ns, o->rows, o->n, sizeof(*o->rows), ns_row_cmp);
+}
+
 static bool recorded(const struct owned *o, const char *kind, const char *ns, const char *name)
 {
 	struct vnet_state_row key;
@@ -98,7 +117,7 @@ static void mark_owned(struct vnet_model *m, const struct owned *o)
 		struct vnet_ns *ns = &m->ns.v[i];
 		const struct vnet_link *lo = vnet_model_find_link(m, ns->name, "lo");
 
-		ns->owned = ns->exists && ns->name[0] && recorded(o, "ns", ns->name, "") && lo &&
+		ns->owned = ns->exists && ns->name[0] && ns_row(o, ns->name) && lo &&
 			    !strcmp(lo->alias, o->tag);
 	}
 	for (size_t i = 0; i < m->links.n; i++) {
@@ -145,6 +164,18 @@ static int ns_list(const struct vnet_model *desired, const struct owned *o, cons
 	return 0;
 }
 
+/* The store knows which node each namespace is; vnet's own namespace is the host. */
+static void name_nodes(struct vnet_model *m, const struct owned *o)
+{
+	for (size_t i = 0; i < m->ns.n; i++) {
+		struct vnet_ns *ns = &m->ns.v[i];
+		const struct vnet_state_row *row = ns_row(o, ns->name);
+
+		snprintf(ns->node, sizeof(ns->node), "%.63s",
+			 row ? row->name : ns->name[0] ? ns->name : "host");
+	}
+}
+
 /* Read the kernel: the namespaces @desired names (if any) and all that @topo owns. */
 static int observe(struct vnet_session *s, const char *topo, const struct vnet_model *desired,
 		   struct vnet_model **ret, struct vnet_result *res, struct vnet_error *reterr)
@@ -161,10 +192,12 @@ static int observe(struct vnet_session *s, const char *topo, const struct vnet_m
 		r = ns_list(desired, &o, &ns, &nns);
 	if (r >= 0)
 		r = vnet_observe(&s->nls, topo, ns, nns, ret);
-	if (r >= 0)
+	if (r >= 0) {
 		mark_owned(*ret, &o);
-	else
+		name_nodes(*ret, &o);
+	} else {
 		vnet_error_set(reterr, r, "kernel", "read", "%s", strerror(-r));
+	}
 	free(ns);
 	free(o.rows);
 	res->observe_us = now_us() - t0;
@@ -239,4 +272,79 @@ int vnet_down(struct vnet_session *s, const char *topo, struct vnet_result *ret,
 	if (r < 0)
 		vnet_error_set(reterr, r, "state store", "forget", "%s", strerror(-r));
 	return r;
+}
+
+int vnet_observe_topology(struct vnet_session *s, const char *topo, struct vnet_model **ret_model,
+			  struct vnet_error *reterr)
+{
+	struct vnet_result res = { 0 };
+	struct vnet_topo_info info;
+	int r;
+
+	if (vnet_state_get_topo(s->st, topo, &info) < 0)
+		return vnet_error_set(reterr, -ENOENT, "", "",
+				      "no topology named \"%s\" is up (see vnet list)", topo);
+	r = observe(s, topo, NULL, ret_model, &res, reterr);
+	if (r < 0)
+		return r;
+	snprintf((*ret_model)->name, sizeof((*ret_model)->name), "%s", topo);
+	snprintf((*ret_model)->file, sizeof((*ret_model)->file), "%s", info.file);
+	(*ret_model)->sandbox = info.sandbox;
+	return 0;
+}
+
+/* The namespace of @node in @topo, from the store; Return: true when found. */
+static bool node_ns(struct vnet_session *s, const struct vnet_topo_info *t, const char *node,
+		    char *ret_ns, size_t len)
+{
+	struct vnet_state_row *rows = NULL;
+	size_t n = 0;
+	bool found = false;
+
+	if (!strcmp(node, "host")) {
+		vnet_node_ns_name(t->name, "host", t->sandbox, ret_ns, len);
+		return true;
+	}
+	if (vnet_state_rows(s->st, t->name, &rows, &n) < 0)
+		return false;
+	for (size_t i = 0; i < n && !found; i++) {
+		found = !strcmp(rows[i].kind, "ns") && !strcmp(rows[i].name, node);
+		if (found)
+			snprintf(ret_ns, len, "%s", rows[i].ns);
+	}
+	free(rows);
+	return found;
+}
+
+int vnet_node_lookup(struct vnet_session *s, const char *spec, char *ret_ns, size_t len,
+		     struct vnet_error *reterr)
+{
+	const char *slash = strchr(spec, '/'), *node = slash ? slash + 1 : spec;
+	struct vnet_topo_info *v = NULL;
+	char seen[256] = "";
+	size_t n = 0, hits = 0;
+
+	if (vnet_list(s, &v, &n) < 0)
+		return vnet_error_set(reterr, -EIO, "state store", "read", "cannot list topologies");
+	for (size_t i = 0; i < n; i++) {
+		char ns[VNET_NAMSIZ];
+
+		if (slash && (strlen(v[i].name) != (size_t)(slash - spec) ||
+			      strncmp(v[i].name, spec, (size_t)(slash - spec))))
+			continue;
+		if (!node_ns(s, &v[i], node, ns, sizeof(ns)))
+			continue;
+		if (!hits++)
+			snprintf(ret_ns, len, "%s", ns);
+		snprintf(seen + strlen(seen), sizeof(seen) - strlen(seen), "%s%s/%s",
+			 hits > 1 ? ", " : "", v[i].name, node);
+	}
+	free(v);
+	if (!hits)
+		return vnet_error_set(reterr, -ENOENT, "", "", "no node \"%s\" in the topologies that are up",
+				      spec);
+	if (hits > 1)
+		return vnet_error_set(reterr, -EINVAL, "", "", "node \"%s\" is ambiguous: %s", spec,
+				      seen);
+	return 0;
 }

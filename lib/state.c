@@ -15,7 +15,7 @@
 #include "state.h"
 
 /*
- * Keys: a namespace is ("ns", NAME, ""), a link ("link", NS, IFNAME), an
+ * Keys: a namespace is ("ns", NAME, NODE), a link ("link", NS, IFNAME), an
  * address ("addr", NS, "DEV ADDR/LEN"), a route ("route", NS, "DST METRIC").
  * The primary key spans topologies, so no object is ever owned twice.
  */
@@ -273,7 +273,7 @@ static int record_op(struct writer *w, const struct vnet_op *op)
 
 	switch (op->kind) {
 	case VNET_OP_NS_ADD:
-		return record(w, "ns", op->ns.name, "");
+		return record(w, "ns", op->ns.name, op->ns.node);
 	case VNET_OP_LINK_ADD:
 		if (op->link.kind == VNET_KIND_VETH) {
 			int r = record(w, "link", op->link.peer_ns, op->link.peer);
@@ -394,7 +394,7 @@ static int record_model(struct writer *w, const struct vnet_model *m)
 
 	for (size_t i = 0; r >= 0 && i < m->ns.n; i++)
 		if (m->ns.v[i].name[0])
-			r = record(w, "ns", m->ns.v[i].name, "");
+			r = record(w, "ns", m->ns.v[i].name, m->ns.v[i].node);
 	for (size_t i = 0; r >= 0 && i < m->links.n; i++)
 		r = record(w, "link", m->links.v[i].ns, m->links.v[i].name);
 	for (size_t i = 0; r >= 0 && i < m->addrs.n; i++) {

@@ -1,8 +1,44 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* cmd-up.c - vnet up: build or reconcile a topology, undoing everything on failure */
 #include <stdio.h>
+#include <unistd.h>
 
 #include "vnet.h"
+
+/* On a terminal, one line that rewrites itself; elsewhere nothing. */
+static void progress(void *data, const char *line)
+{
+	(void)data;
+	fprintf(stderr, "\r\033[K%s", line);
+}
+
+/* Long enough for the slowest STP bridge of @m: listening, learning, and an expired max age. */
+static long stp_timeout_ms(const struct vnet_model *m)
+{
+	long worst = 0;
+
+	for (size_t i = 0; i < m->links.n; i++) {
+		const struct vnet_link *l = &m->links.v[i];
+		long t = (2L * l->br.forward_delay + l->br.max_age) * 10;
+
+		if (l->kind == VNET_KIND_BRIDGE && l->br.stp && t > worst)
+			worst = t;
+	}
+	return worst + 10000;
+}
+
+/* Wait for STP to converge; Return: an exit code. */
+static int wait_stp(struct vnet_session *s, const struct vnet_model *m, const struct cli *cli,
+		    long *ret_ms)
+{
+	struct vnet_error e = { 0 };
+	bool tty = isatty(STDERR_FILENO) && !cli->json;
+	int r = vnet_stp_wait(s, m, stp_timeout_ms(m), tty ? progress : NULL, NULL, ret_ms, &e);
+
+	if (tty)
+		fprintf(stderr, "\r\033[K");
+	return r < 0 ? cli_error(&e) : 0;
+}
 
 int cmd_up(struct cli *cli)
 {
@@ -31,8 +67,14 @@ int cmd_up(struct cli *cli)
 				m->name, res.done);
 		goto out;
 	}
-	cli_print_plan(cli, m->name, &res, cli->dry_run ? "plan" : "up");
+	if (!cli->json)
+		cli_print_plan(cli, m->name, &res, cli->dry_run ? "plan" : "up");
+	res.stp_ms = -1;
+	if (!cli->dry_run && !cli->no_wait)
+		code = wait_stp(s, m, cli, &res.stp_ms);
 	if (cli->json)
+		cli_print_plan(cli, m->name, &res, cli->dry_run ? "plan" : "up");
+	if (cli->json || code)
 		goto out;
 	if (!res.plan->ops.n)
 		printf("%s: up to date, nothing to change\n", m->name);
@@ -42,6 +84,8 @@ int cmd_up(struct cli *cli)
 	else
 		printf("%s: up: %zu step(s) in %.1f ms\n", m->name, res.done,
 		       (res.observe_us + res.apply_us) / 1000.0);
+	if (res.stp_ms > 100)
+		printf("%s: STP converged in %.1f s\n", m->name, res.stp_ms / 1000.0);
 out:
 	vnet_result_clear(&res);
 	vnet_session_close(s);

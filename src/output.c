@@ -123,6 +123,9 @@ static void print_plan_json(const char *topo, const struct vnet_result *res, con
 			      res->recovered, "observe_ms", res->observe_us / 1000.0, "apply_ms",
 			      res->apply_us / 1000.0);
 
+	if (res->stp_ms >= 0 && !strcmp(verb, "up"))
+		json_object_set_new(o, "stp_converge_ms", json_integer(res->stp_ms));
+
 	json_dumpf(o, stdout, JSON_INDENT(2));
 	fputc('\n', stdout);
 	json_decref(o);

@@ -16,6 +16,14 @@ static const struct command commands[] = {
 	  "remove exactly what the topology created" },
 	{ "diff", cmd_diff, "diff FILE [--sandbox] [--name NAME] [--json]",
 	  "show how the kernel differs from FILE (exit 1 when it does)" },
+	{ "show", cmd_show, "show [NAME] [--json|--dot|--svg]",
+	  "draw what the kernel has of a topology (all, without NAME)" },
+	{ "check", cmd_check, "check FILE [--sandbox] [--name NAME] [--json]",
+	  "probe the file's connectivity expectations (exit 1 when one fails)" },
+	{ "exec", cmd_exec, "exec [TOPOLOGY/]NODE -- CMD [ARGS...]",
+	  "run a command in a node's namespace" },
+	{ "stp", cmd_stp, "stp [NODE/]BRIDGE [--name NAME] [--json]",
+	  "root bridge, and role and state of every port" },
 	{ "list", cmd_list, "list [--json]", "the topologies vnet has built" },
 	{ "validate", cmd_validate, "validate FILE [--sandbox] [--name NAME]",
 	  "check FILE without touching the kernel (no root needed)" },
@@ -34,7 +42,8 @@ static void usage(FILE *f)
 		   "  --sandbox        build the host part too inside namespace NAME-host\n"
 		   "  --name NAME      use NAME instead of the file's topology name\n"
 		   "  --dry-run        print the plan, change nothing\n"
-		   "  --json           print JSON\n"
+		   "  --json           print JSON;  --dot, --svg  (show) Graphviz or SVG\n"
+		   "  --no-wait        (up) do not wait for STP to converge\n"
 		   "  -v, --verbose    also print the settings of what is created\n"
 		   "  -h, --help       this text;  --version  the version\n\n"
 		   "See vnet(8) and vnet-topology(5).\n");
@@ -73,6 +82,15 @@ static int parse_options(int argc, char **argv, struct cli *cli)
 			break;
 		case 'v':
 			cli->verbose = true;
+			break;
+		case 'D':
+			cli->dot = true;
+			break;
+		case 'G':
+			cli->svg = true;
+			break;
+		case 'W':
+			cli->no_wait = true;
 			break;
 		case 'h':
 			usage(stdout);

@@ -22,6 +22,7 @@ struct cli {
 	const char *state_dir;
 	const char *name; /* --name */
 	bool json, dry_run, sandbox, verbose;
+	bool dot, svg, no_wait;
 	int argc;
 	char **argv; /* what is left after the options: the command's operands */
 };
@@ -39,6 +40,10 @@ int cmd_down(struct cli *cli);
 int cmd_diff(struct cli *cli);
 int cmd_list(struct cli *cli);
 int cmd_validate(struct cli *cli);
+int cmd_show(struct cli *cli);
+int cmd_check(struct cli *cli);
+int cmd_exec(struct cli *cli);
+int cmd_stp(struct cli *cli);
 
 /* output.c */
 int cli_error(const struct vnet_error *e);

@@ -107,6 +107,35 @@ struct vnet_tuntap_opts {
 	bool multi_queue, vnet_hdr;
 };
 
+/* Observed STP state of a bridge (kernel STP), from IFLA_BR_*. */
+struct vnet_stp_bridge {
+	bool has;
+	uint8_t bridge_id[8]; /* priority (2 bytes, big endian) then MAC */
+	uint8_t root_id[8];
+	uint16_t root_port; /* port number of the root port; 0 when this bridge is the root */
+	uint32_t root_path_cost;
+	bool topology_change;
+};
+
+/* The kernel's port states (BR_STATE_*). */
+enum vnet_stp_state {
+	VNET_STP_DISABLED = 0,
+	VNET_STP_LISTENING = 1,
+	VNET_STP_LEARNING = 2,
+	VNET_STP_FORWARDING = 3,
+	VNET_STP_BLOCKING = 4,
+};
+
+/* Observed STP state of a bridge port, from IFLA_BRPORT_*. */
+struct vnet_stp_port {
+	bool has;
+	uint8_t state; /* enum vnet_stp_state */
+	uint16_t port_id, port_no;
+	uint8_t designated_root[8], designated_bridge[8];
+	uint16_t designated_port;
+	uint32_t designated_cost;
+};
+
 #define VNET_LINK_HAS_MTU (1U << 0)
 #define VNET_LINK_HAS_MAC (1U << 1)
 
@@ -147,6 +176,9 @@ struct vnet_link {
 	int ifindex, peer_ifindex;
 	char alias[VNET_NAMSIZ + 8];
 	bool owned;
+	bool lower_up;		       /* observed: has carrier (IFF_LOWER_UP) */
+	struct vnet_stp_bridge stp_br; /* observed bridge */
+	struct vnet_stp_port stp_port; /* observed bridge port */
 };
 
 /* An IPv4 or IPv6 address on an interface. */
@@ -188,6 +220,28 @@ struct vnet_ns {
 	bool exists, owned;
 };
 
+/**
+ * struct vnet_check - an expectation of connectivity, from the file's "checks"
+ * @from: the node that probes
+ * @to: the node probed ("" when @has_addr names the target alone)
+ * @has_addr: probe @addr; otherwise every address of @to that @from shares a subnet with
+ * @family: of @addr
+ * @addr: the target address
+ * @reach: true: the probe must succeed; false: it must fail
+ * @tcp_port: 0 for an ICMP echo, else a TCP connect to this port
+ * @pos: where the file says it
+ */
+struct vnet_check {
+	char from[VNET_NAMSIZ];
+	char to[VNET_NAMSIZ];
+	bool has_addr;
+	int family;
+	uint8_t addr[16];
+	bool reach;
+	uint16_t tcp_port;
+	struct vnet_pos pos;
+};
+
 /* A growable array. */
 #define VNET_ARRAY(type)       \
 	struct {               \
@@ -210,6 +264,8 @@ struct vnet_model {
 	VNET_ARRAY(struct vnet_link) links;
 	VNET_ARRAY(struct vnet_addr) addrs;
 	VNET_ARRAY(struct vnet_route) routes;
+	VNET_ARRAY(struct vnet_check) checks;
+	bool allow_loops; /* the file allows loops of bridges without STP */
 	/* private: links sorted by (ns, name) for vnet_model_find_link(), rebuilt when
 	 * links were added since; names must not change once looked up */
 	uint32_t *link_order;
@@ -223,6 +279,7 @@ struct vnet_ns *vnet_model_add_ns(struct vnet_model *m);
 struct vnet_link *vnet_model_add_link(struct vnet_model *m);
 struct vnet_addr *vnet_model_add_addr(struct vnet_model *m);
 struct vnet_route *vnet_model_add_route(struct vnet_model *m);
+struct vnet_check *vnet_model_add_check(struct vnet_model *m);
 struct vnet_ns *vnet_model_find_ns(const struct vnet_model *m, const char *name);
 struct vnet_ns *vnet_model_find_node(const struct vnet_model *m, const char *node);
 struct vnet_link *vnet_model_find_link(const struct vnet_model *m, const char *ns,
@@ -382,12 +439,14 @@ void vnet_session_close(struct vnet_session *s);
  * @recovered: an interrupted apply of this topology was found and repaired
  * @observe_us: time spent reading the kernel, in microseconds
  * @apply_us: time spent changing it
+ * @stp_ms: filled by the command, which waits for STP with vnet_stp_wait()
  */
 struct vnet_result {
 	struct vnet_plan *plan;
 	size_t done;
 	bool recovered;
 	long observe_us, apply_us;
+	long stp_ms; /* time STP took to converge after up; -1 when not waited for */
 };
 
 void vnet_result_clear(struct vnet_result *r);
@@ -419,5 +478,86 @@ int vnet_down(struct vnet_session *s, const char *topo, struct vnet_result *ret,
 
 /* vnet_list() - the topologies in the store; free *@ret with free(). */
 int vnet_list(struct vnet_session *s, struct vnet_topo_info **ret, size_t *ret_n);
+
+/**
+ * vnet_observe_topology() - what the kernel has of a topology that is up
+ * @s: the session
+ * @topo: the topology's name
+ * @ret_model: the observed model: @ret_model->name is @topo, each namespace it owns (and
+ *             the host part, for a topology built outside the sandbox) with its node name,
+ *             every link, address and route in them, with ownership marks and STP state
+ * @reterr: -ENOENT when no such topology is up
+ *
+ * Return: 0 or -errno.
+ */
+int vnet_observe_topology(struct vnet_session *s, const char *topo, struct vnet_model **ret_model,
+			  struct vnet_error *reterr);
+
+/**
+ * vnet_node_lookup() - the namespace of a node of a topology that is up
+ * @s: the session
+ * @spec: "NODE" (unique among the topologies that are up) or "TOPOLOGY/NODE"
+ * @ret_ns: the namespace name ("" for the host part outside the sandbox)
+ * @len: size of @ret_ns
+ * @reterr: no such node, or an ambiguous one (the message lists the candidates)
+ *
+ * Return: 0, -ENOENT or -EINVAL (ambiguous).
+ */
+int vnet_node_lookup(struct vnet_session *s, const char *spec, char *ret_ns, size_t len,
+		     struct vnet_error *reterr);
+
+/* ---- STP (stp.c) ---- */
+
+enum vnet_stp_role {
+	VNET_ROLE_DISABLED,
+	VNET_ROLE_ROOT,
+	VNET_ROLE_DESIGNATED,
+	VNET_ROLE_ALTERNATE, /* blocked: a better path to the root goes through another bridge */
+	VNET_ROLE_BACKUP,    /* blocked: another port of the same bridge serves the segment */
+};
+
+/* vnet_stp_state_name() - "disabled", "listening", "learning", "forwarding", "blocking". */
+const char *vnet_stp_state_name(uint8_t state);
+/* vnet_stp_role_name() - "disabled", "root", "designated", "alternate", "backup". */
+const char *vnet_stp_role_name(enum vnet_stp_role role);
+/* vnet_stp_id_format() - a bridge id as sysfs writes it: "8000.020000000001". */
+void vnet_stp_id_format(const uint8_t id[8], char *buf, size_t len);
+
+/**
+ * vnet_stp_port_role() - the role of a bridge port, derived as the kernel decides it
+ * @br: the observed bridge (stp_br filled)
+ * @port: one of its observed ports (stp_port filled)
+ *
+ * Return: the role (root port, designated port, or which kind of blocked port).
+ */
+enum vnet_stp_role vnet_stp_port_role(const struct vnet_link *br, const struct vnet_link *port);
+
+/**
+ * vnet_stp_find_loop() - refuse loops of bridges without STP (a broadcast storm)
+ * @m: a desired model; loops are fine when every bridge in them has STP on, or when
+ *     m->allow_loops is set
+ * @reterr: the loop, named bridge by bridge, at the position of one of its links
+ *
+ * Return: 0, or -EINVAL when there is such a loop.
+ */
+int vnet_stp_find_loop(const struct vnet_model *m, struct vnet_error *reterr);
+
+/**
+ * vnet_stp_wait() - wait until every STP bridge of a topology has converged
+ * @s: the session
+ * @m: the desired model (its STP bridges are the ones waited for)
+ * @timeout_ms: give up after this long
+ * @progress: called at every poll with a one-line status, or NULL
+ * @data: for @progress
+ * @ret_ms: how long it took
+ * @reterr: the ports still in transition at the timeout
+ *
+ * Converged: no port of those bridges is listening or learning. Polls the kernel's port
+ * states every 100 ms; never sleeps a fixed time.
+ * Return: 0, -ETIMEDOUT or -errno.
+ */
+int vnet_stp_wait(struct vnet_session *s, const struct vnet_model *m, long timeout_ms,
+		  void (*progress)(void *data, const char *line), void *data, long *ret_ms,
+		  struct vnet_error *reterr);
 
 #endif /* VNET_VNET_H */
