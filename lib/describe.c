@@ -50,8 +50,7 @@ void vnet_route_format(const struct vnet_route *r, char *buf, size_t len)
 	if (r->dev[0] && n >= 0 && (size_t)n < len)
 		n += snprintf(buf + n, len - n, " dev %s", r->dev);
 	/* 1024 is what the kernel makes of an IPv6 route without a metric */
-	if (r->metric && !(r->family == AF_INET6 && r->metric == 1024) && n >= 0 &&
-	    (size_t)n < len)
+	if (r->metric && !(r->family == AF_INET6 && r->metric == 1024) && n >= 0 && (size_t)n < len)
 		snprintf(buf + n, len - n, " metric %u", r->metric);
 }
 

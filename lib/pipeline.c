@@ -172,7 +172,9 @@ static void name_nodes(struct vnet_model *m, const struct owned *o)
 		const struct vnet_state_row *row = ns_row(o, ns->name);
 
 		snprintf(ns->node, sizeof(ns->node), "%.63s",
-			 row ? row->name : ns->name[0] ? ns->name : "host");
+			 row	     ? row->name :
+			 ns->name[0] ? ns->name :
+				       "host");
 	}
 }
 
@@ -325,7 +327,8 @@ int vnet_node_lookup(struct vnet_session *s, const char *spec, char *ret_ns, siz
 	size_t n = 0, hits = 0;
 
 	if (vnet_list(s, &v, &n) < 0)
-		return vnet_error_set(reterr, -EIO, "state store", "read", "cannot list topologies");
+		return vnet_error_set(reterr, -EIO, "state store", "read",
+				      "cannot list topologies");
 	for (size_t i = 0; i < n; i++) {
 		char ns[VNET_NAMSIZ];
 
@@ -341,8 +344,8 @@ int vnet_node_lookup(struct vnet_session *s, const char *spec, char *ret_ns, siz
 	}
 	free(v);
 	if (!hits)
-		return vnet_error_set(reterr, -ENOENT, "", "", "no node \"%s\" in the topologies that are up",
-				      spec);
+		return vnet_error_set(reterr, -ENOENT, "", "",
+				      "no node \"%s\" in the topologies that are up", spec);
 	if (hits > 1)
 		return vnet_error_set(reterr, -EINVAL, "", "", "node \"%s\" is ambiguous: %s", spec,
 				      seen);

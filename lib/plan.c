@@ -149,14 +149,27 @@ static bool mac_differs(const struct vnet_link *w, const struct vnet_link *h)
 	return (w->has & VNET_LINK_HAS_MAC) && memcmp(w->mac, h->mac, 6);
 }
 
-static bool bridge_differs(const struct vnet_bridge_opts *w, const struct vnet_bridge_opts *h)
+/*
+ * During a topology change the kernel ages learned MACs out after 2 x forward_delay
+ * and reports that as the ageing time (net/bridge/br_stp.c); it is not drift.
+ */
+static bool ageing_differs(const struct vnet_link *w, const struct vnet_link *h)
 {
+	if (!(w->br.has & VNET_BR_HAS_AGEING_TIME) || w->br.ageing_time == h->br.ageing_time)
+		return false;
+	return !(h->stp_br.topology_change && h->br.ageing_time == 2 * h->br.forward_delay);
+}
+
+static bool bridge_differs(const struct vnet_link *wl, const struct vnet_link *hl)
+{
+	const struct vnet_bridge_opts *w = &wl->br, *h = &hl->br;
+
 	return ((w->has & VNET_BR_HAS_STP) && w->stp != h->stp) ||
 	       ((w->has & VNET_BR_HAS_PRIORITY) && w->priority != h->priority) ||
 	       ((w->has & VNET_BR_HAS_FORWARD_DELAY) && w->forward_delay != h->forward_delay) ||
 	       ((w->has & VNET_BR_HAS_HELLO_TIME) && w->hello_time != h->hello_time) ||
 	       ((w->has & VNET_BR_HAS_MAX_AGE) && w->max_age != h->max_age) ||
-	       ((w->has & VNET_BR_HAS_AGEING_TIME) && w->ageing_time != h->ageing_time);
+	       ageing_differs(wl, hl);
 }
 
 static bool port_differs(const struct vnet_port_opts *w, const struct vnet_port_opts *h)
@@ -192,7 +205,7 @@ static unsigned link_changes(const struct vnet_link *w, const struct vnet_link *
 		set |= VNET_SET_MASTER;
 	if (strcmp(tag, h->alias))
 		set |= VNET_SET_ALIAS;
-	if (w->kind == VNET_KIND_BRIDGE && bridge_differs(&w->br, &h->br))
+	if (w->kind == VNET_KIND_BRIDGE && bridge_differs(w, h))
 		set |= VNET_SET_BRIDGE;
 	if (w->master[0] && port_differs(&w->port, &h->port))
 		set |= VNET_SET_PORT;

@@ -1,2 +1,789 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-/* render-text.c - placeholder, being written */
+/* render-text.c - the drawing index shared by the renderers, and the seed-style text picture */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vnet/render.h"
+
+/* ---- the view: a model indexed for drawing ---- */
+
+static bool is_host(const struct vnet_ns *ns)
+{
+	return !strcmp(ns->node, "host");
+}
+
+/* The host part first, then nodes in natural order (n2 before n10). */
+static int node_cmp(const void *a, const void *b, void *data)
+{
+	const struct vnet_model *m = data;
+	const struct vnet_ns *x = &m->ns.v[*(const size_t *)a], *y = &m->ns.v[*(const size_t *)b];
+
+	if (is_host(x) != is_host(y))
+		return is_host(x) ? -1 : 1;
+	return strverscmp(x->node, y->node);
+}
+
+static int ns_name_cmp(const void *a, const void *b, void *data)
+{
+	const struct vnet_model *m = data;
+
+	return strcmp(m->ns.v[*(const size_t *)a].name, m->ns.v[*(const size_t *)b].name);
+}
+
+static int addr_cmp(const void *a, const void *b, void *data)
+{
+	const struct vnet_model *m = data;
+	const struct vnet_addr *x = &m->addrs.v[*(const size_t *)a];
+	const struct vnet_addr *y = &m->addrs.v[*(const size_t *)b];
+	int c = strcmp(x->ns, y->ns);
+
+	if (!c)
+		c = strcmp(x->dev, y->dev);
+	if (!c)
+		c = x->family - y->family;
+	return c ? c : memcmp(x->addr, y->addr, sizeof(x->addr));
+}
+
+static int link_name_cmp(const void *a, const void *b, void *data)
+{
+	const struct vnet_model *m = data;
+
+	return strverscmp(m->links.v[*(const size_t *)a].name, m->links.v[*(const size_t *)b].name);
+}
+
+const struct vnet_link *vnet_view_bridge(const struct vnet_view *v, const struct vnet_link *l)
+{
+	const struct vnet_link *br;
+
+	if (!l->master[0])
+		return NULL;
+	br = vnet_model_find_link(v->m, l->ns, l->master);
+	return br && br->kind == VNET_KIND_BRIDGE ? br : NULL;
+}
+
+/* Namespace name -> position in v->node, through a sorted copy of the namespace indexes. */
+static int index_nodes(struct vnet_view *v, size_t *byname, size_t *pos)
+{
+	const struct vnet_model *m = v->m;
+
+	for (size_t i = 0; i < m->ns.n; i++)
+		v->node[i] = byname[i] = i;
+	qsort_r(v->node, m->ns.n, sizeof(size_t), node_cmp, (void *)m);
+	qsort_r(byname, m->ns.n, sizeof(size_t), ns_name_cmp, (void *)m);
+	v->nnodes = m->ns.n;
+	for (size_t k = 0; k < m->ns.n; k++)
+		pos[v->node[k]] = k;
+	for (size_t i = 0; i < m->links.n; i++) {
+		size_t lo = 0, hi = m->ns.n;
+
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (strcmp(m->ns.v[byname[mid]].name, m->links.v[i].ns) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo == m->ns.n || strcmp(m->ns.v[byname[lo]].name, m->links.v[i].ns))
+			return -EINVAL; /* a link outside every namespace: not an observed model */
+		v->link_node[i] = pos[byname[lo]];
+	}
+	return 0;
+}
+
+static void index_addrs(struct vnet_view *v)
+{
+	const struct vnet_model *m = v->m;
+
+	for (size_t i = 0; i < m->addrs.n; i++)
+		v->addr[i] = i;
+	qsort_r(v->addr, m->addrs.n, sizeof(size_t), addr_cmp, (void *)m);
+	for (size_t i = 0; i < m->addrs.n;) {
+		const struct vnet_addr *a = &m->addrs.v[v->addr[i]];
+		const struct vnet_link *l = vnet_model_find_link(m, a->ns, a->dev);
+		size_t j = i + 1;
+
+		while (j < m->addrs.n && !strcmp(m->addrs.v[v->addr[j]].ns, a->ns) &&
+		       !strcmp(m->addrs.v[v->addr[j]].dev, a->dev))
+			j++;
+		if (l) {
+			v->addr_first[l - m->links.v] = i;
+			v->addr_n[l - m->links.v] = j - i;
+		}
+		i = j;
+	}
+}
+
+/* A node's links: each bridge followed by its ports, then the others; lo left out. */
+static int order_links(struct vnet_view *v, size_t k, const size_t *all, size_t n)
+{
+	const struct vnet_model *m = v->m;
+	size_t *out = malloc((n + 1) * sizeof(*out)), c = 0;
+
+	if (!out)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const struct vnet_link *br = &m->links.v[all[i]];
+
+		if (br->kind != VNET_KIND_BRIDGE)
+			continue;
+		out[c++] = all[i];
+		for (size_t j = 0; j < n; j++)
+			if (!strcmp(m->links.v[all[j]].master, br->name))
+				out[c++] = all[j];
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct vnet_link *l = &m->links.v[all[i]];
+
+		if (l->kind != VNET_KIND_BRIDGE && !vnet_view_bridge(v, l) && strcmp(l->name, "lo"))
+			out[c++] = all[i];
+	}
+	v->links[k] = out;
+	v->nlinks[k] = c;
+	return 0;
+}
+
+static int group_links(struct vnet_view *v)
+{
+	const struct vnet_model *m = v->m;
+	size_t *byname = malloc((m->links.n + 1) * sizeof(*byname)), *start;
+	int r = 0;
+
+	start = calloc(v->nnodes + 1, sizeof(*start));
+	if (!byname || !start) {
+		free(byname);
+		free(start);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < m->links.n; i++)
+		start[v->link_node[i] + 1]++;
+	for (size_t k = 0; k < v->nnodes; k++)
+		start[k + 1] += start[k];
+	for (size_t i = 0; i < m->links.n; i++)
+		byname[start[v->link_node[i]]++] = i;
+	for (size_t k = v->nnodes; k > 0; k--) /* back to the start of each run */
+		start[k] = start[k - 1];
+	start[0] = 0;
+	for (size_t k = 0; k < v->nnodes && !r; k++) {
+		qsort_r(byname + start[k], start[k + 1] - start[k], sizeof(size_t), link_name_cmp,
+			(void *)m);
+		r = order_links(v, k, byname + start[k], start[k + 1] - start[k]);
+	}
+	free(byname);
+	free(start);
+	return r;
+}
+
+/* Peers, and a number per veth pair in drawing order (so letters read a, b, c...). */
+static void index_wires(struct vnet_view *v)
+{
+	const struct vnet_model *m = v->m;
+
+	for (size_t i = 0; i < m->links.n; i++) {
+		const struct vnet_link *l = &m->links.v[i], *p = NULL;
+
+		v->peer[i] = v->wire[i] = -1;
+		if (l->kind == VNET_KIND_VETH && l->peer[0])
+			p = vnet_model_find_link(m, l->peer_ns, l->peer);
+		if (p)
+			v->peer[i] = p - m->links.v;
+	}
+	v->nwires = 0;
+	for (size_t k = 0; k < v->nnodes; k++)
+		for (size_t j = 0; j < v->nlinks[k]; j++) {
+			size_t i = v->links[k][j];
+
+			if (v->peer[i] >= 0 && v->wire[i] < 0)
+				v->wire[i] = v->wire[v->peer[i]] = (long)v->nwires++;
+		}
+}
+
+int vnet_view_build(const struct vnet_model *m, struct vnet_view *ret_view)
+{
+	struct vnet_view *v = ret_view;
+	size_t nl = m->links.n + 1, nn = m->ns.n + 1;
+	size_t *byname = malloc(nn * sizeof(size_t)), *pos = malloc(nn * sizeof(size_t));
+	int r = -ENOMEM;
+
+	*v = (struct vnet_view){ .m = m };
+	v->node = malloc(nn * sizeof(size_t));
+	v->nlinks = calloc(nn, sizeof(size_t));
+	v->links = calloc(nn, sizeof(size_t *));
+	v->link_node = malloc(nl * sizeof(size_t));
+	v->peer = malloc(nl * sizeof(long));
+	v->wire = malloc(nl * sizeof(long));
+	v->addr = malloc((m->addrs.n + 1) * sizeof(size_t));
+	v->addr_first = calloc(nl, sizeof(size_t));
+	v->addr_n = calloc(nl, sizeof(size_t));
+	if (byname && pos && v->node && v->nlinks && v->links && v->link_node && v->peer &&
+	    v->wire && v->addr && v->addr_first && v->addr_n)
+		r = index_nodes(v, byname, pos);
+	if (!r)
+		r = group_links(v);
+	if (!r) {
+		index_addrs(v);
+		index_wires(v);
+	}
+	free(byname);
+	free(pos);
+	if (r < 0)
+		vnet_view_clear(v);
+	return r;
+}
+
+void vnet_view_clear(struct vnet_view *v)
+{
+	for (size_t k = 0; v->links && k < v->nnodes; k++)
+		free(v->links[k]);
+	free(v->node);
+	free(v->nlinks);
+	free(v->links);
+	free(v->link_node);
+	free(v->peer);
+	free(v->wire);
+	free(v->addr);
+	free(v->addr_first);
+	free(v->addr_n);
+	*v = (struct vnet_view){ 0 };
+}
+
+/* ---- the picture: a box per namespace, as lines of text ---- */
+
+/*
+ * Lines are built as bytes, one byte a column; the arrow the seed draws between a device
+ * and its stack is not ASCII, so it is the byte UP here and becomes UTF-8 on output.
+ */
+#define UP '\x01'
+#define LINE_MAX_COLS 512
+
+struct tbox {
+	char **line;
+	size_t n, cap;
+	unsigned w;
+	int err;
+};
+
+static void tb_add(struct tbox *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void tb_add(struct tbox *b, const char *fmt, ...)
+{
+	char buf[LINE_MAX_COLS];
+	va_list ap;
+
+	if (b->err)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (b->n == b->cap) {
+		size_t ncap = b->cap ? 2 * b->cap : 16;
+		char **nl = realloc(b->line, ncap * sizeof(*nl));
+
+		if (!nl) {
+			b->err = -ENOMEM;
+			return;
+		}
+		b->line = nl;
+		b->cap = ncap;
+	}
+	b->line[b->n] = strdup(buf);
+	if (!b->line[b->n]) {
+		b->err = -ENOMEM;
+		return;
+	}
+	if (strlen(buf) > b->w)
+		b->w = (unsigned)strlen(buf);
+	b->n++;
+}
+
+static void tb_free(struct tbox *b)
+{
+	for (size_t i = 0; i < b->n; i++)
+		free(b->line[i]);
+	free(b->line);
+	*b = (struct tbox){ 0 };
+}
+
+/* A wire's label: a..z, then a1..z1, a2... */
+static void wire_label(long w, char *buf, size_t len)
+{
+	if (w < 26)
+		snprintf(buf, len, "%c", (char)('a' + w));
+	else
+		snprintf(buf, len, "%c%u", (char)('a' + w % 26), (unsigned)(w / 26 % 100000));
+}
+
+/* What a device's box says: "*" when vnet did not make it, its kind for tun/tap, DOWN. */
+static void dev_label(const struct vnet_link *l, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s%s", l->owned ? "" : "*", l->name,
+		 l->kind == VNET_KIND_TAP ? " tap" :
+		 l->kind == VNET_KIND_TUN ? " tun" :
+					    "",
+		 l->up ? "" : " DOWN");
+}
+
+static const char *stp_short(const struct vnet_view *v, const struct vnet_link *l, char *buf,
+			     size_t len)
+{
+	const struct vnet_link *br = vnet_view_bridge(v, l);
+
+	buf[0] = 0;
+	if (br && br->br.stp && l->stp_port.has)
+		snprintf(buf, len, " %s/%s", vnet_stp_role_name(vnet_stp_port_role(br, l)),
+			 vnet_stp_state_name(l->stp_port.state));
+	return buf;
+}
+
+/* After a device's box: its wire's letter, its STP role and state; addresses when asked. */
+static void dev_tail(const struct vnet_view *v, size_t i, bool addrs, char *buf, size_t len)
+{
+	char w[16] = "", s[48];
+	size_t n = 0;
+
+	if (v->wire[i] >= 0) {
+		wire_label(v->wire[i], w, sizeof(w));
+		n = snprintf(buf, len, "==%s", w);
+	} else {
+		buf[0] = 0;
+	}
+	n += snprintf(buf + n, n < len ? len - n : 0, "%s",
+		      stp_short(v, &v->m->links.v[i], s, sizeof(s)));
+	for (size_t k = 0; addrs && k < v->addr_n[i] && n < len; k++) {
+		const struct vnet_addr *a = &v->m->addrs.v[v->addr[v->addr_first[i] + k]];
+		char t[64];
+
+		vnet_addr_format(a->family, a->addr, a->prefixlen, t, sizeof(t));
+		n += snprintf(buf + n, len - n, " %s%s", a->owned ? "" : "*", t);
+	}
+}
+
+static void box_rule(char *buf, size_t len, unsigned w)
+{
+	size_t n = w + 4 < len ? w + 4 : len - 1;
+
+	memset(buf, '-', n);
+	buf[0] = buf[n - 1] = '+';
+	buf[n] = 0;
+}
+
+static void dev_addrs(struct tbox *b, const struct vnet_view *v, size_t i)
+{
+	for (size_t k = 0; k < v->addr_n[i]; k++) {
+		const struct vnet_addr *a = &v->m->addrs.v[v->addr[v->addr_first[i] + k]];
+		char t[64];
+
+		vnet_addr_format(a->family, a->addr, a->prefixlen, t, sizeof(t));
+		tb_add(b, "\v  %s%s", a->owned ? "" : "*", t); /* \v: the stack's bus goes by */
+	}
+}
+
+/* A device on the stack with no ports: its addresses above, its box, its wire after. */
+static void draw_dev(struct tbox *b, const struct vnet_view *v, size_t i)
+{
+	char label[64], rule[80], tail[128];
+
+	dev_label(&v->m->links.v[i], label, sizeof(label));
+	box_rule(rule, sizeof(rule), (unsigned)strlen(label));
+	dev_tail(v, i, false, tail, sizeof(tail));
+	dev_addrs(b, v, i);
+	tb_add(b, "\v%s", rule);
+	tb_add(b, "\f| %s |%s", label, tail); /* \f: where the bus joins the device */
+	tb_add(b, "\v%s", rule);
+}
+
+static void draw_stp_line(struct tbox *b, const struct vnet_link *br)
+{
+	char id[32];
+
+	if (!br->br.stp || !br->stp_br.has)
+		return;
+	vnet_stp_id_format(br->stp_br.root_id, id, sizeof(id));
+	if (!memcmp(br->stp_br.root_id, br->stp_br.bridge_id, 8))
+		tb_add(b, "\v  stp: root bridge %s", id);
+	else
+		tb_add(b, "\v  stp: root %s, cost %u", id, (unsigned)br->stp_br.root_path_cost);
+}
+
+/* A bridge and its ports, the seed's "br0 <---> veth0", one port a row. */
+static size_t draw_bridge(struct tbox *b, const struct vnet_view *v, const size_t *idx, size_t n)
+{
+	const struct vnet_link *br = &v->m->links.v[idx[0]];
+	char label[64], rule[80], pl[64], prule[80], tail[160], pad[80];
+	size_t np = 0, pw = 0;
+
+	while (1 + np < n && !strcmp(v->m->links.v[idx[1 + np]].master, br->name))
+		np++;
+	for (size_t j = 1; j <= np; j++) {
+		dev_label(&v->m->links.v[idx[j]], pl, sizeof(pl));
+		pw = strlen(pl) > pw ? strlen(pl) : pw;
+	}
+	dev_label(br, label, sizeof(label));
+	box_rule(rule, sizeof(rule), (unsigned)strlen(label));
+	box_rule(prule, sizeof(prule), (unsigned)pw);
+	snprintf(pad, sizeof(pad), "%*s", (int)strlen(rule), "");
+	dev_addrs(b, v, idx[0]);
+	for (size_t j = 1; j <= (np ? np : 1); j++) {
+		bool first = j == 1, last = j >= np;
+
+		if (np) {
+			dev_label(&v->m->links.v[idx[j]], pl, sizeof(pl));
+			dev_tail(v, idx[j], true, tail, sizeof(tail));
+		}
+		tb_add(b, "\v%s%s%s", first ? rule : pad, first ? "     " : "  |  ",
+		       np ? prule : "");
+		if (!np)
+			tb_add(b, "\f| %s |", label);
+		else
+			tb_add(b, "%s%s%s%s| %-*s |%s", first ? "\f| " : "\v", first ? label : pad,
+			       first ? " |" : "", first ? (last ? "<--->" : "<-+->") : "  +->",
+			       (int)pw, pl, tail);
+		tb_add(b, "\v%s%s%s", first ? rule : pad, last ? "     " : "  |  ",
+		       np ? prule : "");
+	}
+	draw_stp_line(b, br);
+	return 1 + np;
+}
+
+/* The stack's bus down the left side: "+->" where it joins a device, "|" between. */
+static void add_gutter(struct tbox *out, const struct tbox *in)
+{
+	size_t last = 0;
+
+	for (size_t i = 0; i < in->n; i++)
+		if (in->line[i][0] == '\f')
+			last = i;
+	for (size_t i = 0; i < in->n; i++) {
+		const char *s = in->line[i];
+
+		if (s[0] != '\v' && s[0] != '\f')
+			tb_add(out, "%s", s);
+		else if (i > last)
+			tb_add(out, "    %s", s + 1);
+		else
+			tb_add(out, " %s%s", s[0] == '\f' ? "+->" : "|  ", s + 1);
+	}
+	if (in->err)
+		out->err = in->err;
+}
+
+static void node_title(struct tbox *b, const struct vnet_ns *ns)
+{
+	if (!ns->name[0])
+		tb_add(b, "%s (vnet's own namespace)", ns->node);
+	else if (strcmp(ns->node, ns->name))
+		tb_add(b, "%s (%s)%s", ns->node, ns->name, ns->exists ? "" : " MISSING");
+	else
+		tb_add(b, "%s%s", ns->name, ns->exists ? "" : " MISSING");
+}
+
+/* The seed's stack box, its label shortened to what the devices under it leave room for. */
+static void stack_box(struct tbox *b, unsigned w)
+{
+	const char *label = w >= 26 ? "Network Protocol Stack" :
+			    w >= 18 ? "Protocol Stack" :
+				      "Stack";
+	char rule[32];
+
+	box_rule(rule, sizeof(rule), (unsigned)strlen(label));
+	tb_add(b, "%s", rule);
+	tb_add(b, "| %s |", label);
+	tb_add(b, "%s", rule);
+}
+
+/* A route on one line, or cut before " via" and " dev" when it would widen the box. */
+static void route_lines(struct tbox *b, const struct vnet_route *r, unsigned w)
+{
+	char t[160], *via, *dev;
+
+	snprintf(t, sizeof(t), "%s", r->owned ? "" : "*");
+	vnet_route_format(r, t + strlen(t), sizeof(t) - strlen(t));
+	if (strlen(t) <= w) {
+		tb_add(b, "%s", t);
+		return;
+	}
+	via = strstr(t, " via ");
+	dev = strstr(t, " dev ");
+	if (dev)
+		*dev = 0;
+	if (via)
+		*via = 0;
+	tb_add(b, "%s", t);
+	if (via)
+		tb_add(b, "  %s", via + 1);
+	if (dev)
+		tb_add(b, "  %s", dev + 1);
+}
+
+/* One namespace: title, stack, its devices under it, its routes at the bottom. */
+static int node_box(const struct vnet_view *v, size_t k, struct tbox *ret)
+{
+	const struct vnet_model *m = v->m;
+	const struct vnet_ns *ns = &m->ns.v[v->node[k]];
+	struct tbox b = { 0 }, devs = { 0 };
+	const size_t *idx = v->links[k];
+	size_t n = v->nlinks[k];
+
+	for (size_t j = 0; j < n;) {
+		if (m->links.v[idx[j]].kind == VNET_KIND_BRIDGE) {
+			j += draw_bridge(&b, v, idx + j, n - j);
+		} else {
+			draw_dev(&b, v, idx[j]);
+			j++;
+		}
+	}
+	add_gutter(&devs, &b);
+	tb_free(&b);
+	node_title(&b, ns);
+	stack_box(&b, devs.w > b.w ? devs.w : b.w);
+	if (n)
+		tb_add(&b, " %c", UP);
+	for (size_t i = 0; i < devs.n; i++)
+		tb_add(&b, "%s", devs.line[i]);
+	for (size_t i = 0; i < m->routes.n; i++)
+		if (!strcmp(m->routes.v[i].ns, ns->name))
+			route_lines(&b, &m->routes.v[i], b.w > 20 ? b.w : 20);
+	b.err = b.err ? b.err : devs.err;
+	tb_free(&devs);
+	*ret = b;
+	return ret->err;
+}
+
+/* Print with the arrow bytes as UTF-8, the line padded to @w columns. */
+static void put_cols(const char *s, unsigned w, FILE *out)
+{
+	unsigned c = 0;
+
+	for (; *s; s++, c++)
+		if (*s == UP)
+			fputs("\u2191", out);
+		else
+			fputc(*s, out);
+	for (; c < w; c++)
+		fputc(' ', out);
+}
+
+/* A row of boxes side by side, as the seed draws its hosts and containers. */
+static void print_row(struct tbox *box, size_t n, FILE *out)
+{
+	size_t h = 0;
+	char rule[LINE_MAX_COLS + 8];
+
+	for (size_t j = 0; j < n; j++)
+		h = box[j].n > h ? box[j].n : h;
+	for (size_t i = 0; i < h + 2; i++) {
+		for (size_t j = 0; j < n; j++) {
+			if (i == 0 || i == h + 1) {
+				box_rule(rule, sizeof(rule), box[j].w);
+				fputs(j ? rule + 1 : rule, out);
+				continue;
+			}
+			fputs(j ? " " : "| ", out);
+			put_cols(i - 1 < box[j].n ? box[j].line[i - 1] : "", box[j].w, out);
+			fputs(" |", out);
+		}
+		fputc('\n', out);
+	}
+}
+
+/* The wires in the order of their letters, each from the end drawn first. */
+static void print_wires(const struct vnet_view *v, FILE *out)
+{
+	const struct vnet_model *m = v->m;
+	long next = 0;
+
+	for (size_t k = 0; k < v->nnodes; k++)
+		for (size_t j = 0; j < v->nlinks[k]; j++) {
+			size_t i = v->links[k][j], p = (size_t)v->peer[i];
+			char w[16];
+
+			if (v->wire[i] != next)
+				continue;
+			next++;
+			wire_label(v->wire[i], w, sizeof(w));
+			fprintf(out, "  %-3s %s/%s <-> %s/%s\n", w, m->ns.v[v->node[k]].node,
+				m->links.v[i].name, m->ns.v[v->node[v->link_node[p]]].node,
+				m->links.v[p].name);
+		}
+}
+
+static void print_legend(FILE *out)
+{
+	fputs("legend: <---> bridge port   ==a veth wire (the same letter at both ends)\n"
+	      "        \u2191 to the stack   * not made by vnet   DOWN link down\n",
+	      out);
+}
+
+/* Too many boxes to read, or one wider than the screen: the compact form is better. */
+#define TEXT_MAX_NODES 12
+#define TEXT_MAX_LINKS 48
+
+static int draw_boxes(const struct vnet_view *v, struct tbox *box, unsigned width, FILE *out)
+{
+	size_t start = 0, used = 0;
+
+	for (size_t k = 0; k <= v->nnodes; k++) {
+		unsigned w = k < v->nnodes ? box[k].w + 3 : 0;
+
+		if (k == v->nnodes || (k > start && used + w > width)) {
+			print_row(box + start, k - start, out);
+			start = k;
+			used = 1;
+		}
+		used += w;
+	}
+	return 0;
+}
+
+int vnet_render_text(const struct vnet_model *m, unsigned width, FILE *out)
+{
+	struct vnet_view v;
+	struct tbox *box = NULL;
+	size_t links = 0;
+	bool drawn;
+	int r = vnet_view_build(m, &v);
+
+	if (r < 0)
+		return r;
+	width = width ? width : 80;
+	for (size_t k = 0; k < v.nnodes; k++)
+		links += v.nlinks[k];
+	if (v.nnodes <= TEXT_MAX_NODES && links <= TEXT_MAX_LINKS)
+		box = calloc(v.nnodes + 1, sizeof(*box));
+	for (size_t k = 0; box && k < v.nnodes && !r; k++) {
+		r = node_box(&v, k, &box[k]);
+		if (!r && box[k].w + 4 > width)
+			r = -ERANGE;
+	}
+	if (box && !r) {
+		fprintf(out, "topology %s%s\n", m->name, m->sandbox ? " (sandbox)" : "");
+		draw_boxes(&v, box, width, out);
+		if (v.nwires)
+			fputs("wires:\n", out);
+		print_wires(&v, out);
+		print_legend(out);
+	}
+	drawn = box && !r;
+	for (size_t k = 0; box && k < v.nnodes; k++)
+		tb_free(&box[k]);
+	free(box);
+	vnet_view_clear(&v);
+	if (!drawn && (!r || r == -ERANGE))
+		return vnet_render_compact(m, out);
+	return r < 0 ? r : ferror(out) ? -EIO : 0;
+}
+
+/* ---- the compact form: one line per thing, for big topologies and for grep ---- */
+
+static void put_addrs(const struct vnet_view *v, size_t i, FILE *out)
+{
+	for (size_t k = 0; k < v->addr_n[i]; k++) {
+		const struct vnet_addr *a = &v->m->addrs.v[v->addr[v->addr_first[i] + k]];
+		char t[64];
+
+		vnet_addr_format(a->family, a->addr, a->prefixlen, t, sizeof(t));
+		fprintf(out, " %s%s", a->owned ? "" : "*", t);
+	}
+}
+
+/* "node/link kind [DOWN] [*] addresses [<-> node/peer addresses]" */
+static void put_link(const struct vnet_view *v, size_t i, bool with_kind, FILE *out)
+{
+	const struct vnet_model *m = v->m;
+	const struct vnet_link *l = &m->links.v[i];
+	char s[48];
+
+	fprintf(out, "%s/%s", m->ns.v[v->node[v->link_node[i]]].node, l->name);
+	if (with_kind)
+		fprintf(out, " %s", vnet_kind_name(l->kind));
+	fprintf(out, "%s%s", l->up ? "" : " DOWN", l->owned ? "" : " *foreign");
+	put_addrs(v, i, out);
+	fputs(stp_short(v, l, s, sizeof(s)), out);
+	if (v->peer[i] >= 0) {
+		size_t p = (size_t)v->peer[i];
+
+		fprintf(out, " <-> %s/%s%s", m->ns.v[v->node[v->link_node[p]]].node,
+			m->links.v[p].name, m->links.v[p].up ? "" : " DOWN");
+		put_addrs(v, p, out);
+	}
+	fputc('\n', out);
+}
+
+/* Is link @i told by a bridge's line: a bridge, a port, or the far end of a port's veth? */
+static bool told(const struct vnet_view *v, size_t i)
+{
+	const struct vnet_link *l = &v->m->links.v[i];
+
+	if (l->kind == VNET_KIND_BRIDGE || vnet_view_bridge(v, l))
+		return true;
+	return v->peer[i] >= 0 && vnet_view_bridge(v, &v->m->links.v[v->peer[i]]);
+}
+
+static void compact_bridges(const struct vnet_view *v, FILE *out)
+{
+	const struct vnet_model *m = v->m;
+
+	for (size_t k = 0; k < v->nnodes; k++)
+		for (size_t j = 0; j < v->nlinks[k]; j++) {
+			size_t i = v->links[k][j], np = 0;
+			const struct vnet_link *br = &m->links.v[i];
+
+			if (br->kind != VNET_KIND_BRIDGE)
+				continue;
+			while (j + 1 + np < v->nlinks[k] &&
+			       !strcmp(m->links.v[v->links[k][j + 1 + np]].master, br->name))
+				np++;
+			fputs("bridge ", out);
+			put_link(v, i, false, out);
+			for (size_t p = 1; p <= np; p++) {
+				fprintf(out, "  %s/%s port ", m->ns.v[v->node[k]].node, br->name);
+				put_link(v, v->links[k][j + p], false, out);
+			}
+		}
+}
+
+int vnet_render_compact(const struct vnet_model *m, FILE *out)
+{
+	struct vnet_view v;
+	size_t quiet = 0;
+	int r = vnet_view_build(m, &v);
+
+	if (r < 0)
+		return r;
+	fprintf(out, "topology %s%s: %zu nodes, %zu links, %zu addresses, %zu routes\n", m->name,
+		m->sandbox ? " (sandbox)" : "", m->ns.n, m->links.n, m->addrs.n, m->routes.n);
+	compact_bridges(&v, out);
+	for (size_t k = 0; k < v.nnodes; k++) {
+		const struct vnet_ns *ns = &m->ns.v[v.node[k]];
+		size_t said = 0;
+
+		for (size_t j = 0; j < v.nlinks[k]; j++) {
+			if (told(&v, v.links[k][j]))
+				continue;
+			fprintf(out, "%s", said++ ? "  " : "node ");
+			if (said == 1)
+				fprintf(out, "%s (%s)%s\n  ", ns->node,
+					ns->name[0] ? ns->name : "-", ns->exists ? "" : " MISSING");
+			put_link(&v, v.links[k][j], true, out);
+		}
+		for (size_t i = 0; i < m->routes.n; i++) {
+			char t[160];
+
+			if (strcmp(m->routes.v[i].ns, ns->name))
+				continue;
+			vnet_route_format(&m->routes.v[i], t, sizeof(t));
+			fprintf(out, "%s/route %s%s\n", ns->node, m->routes.v[i].owned ? "" : "*",
+				t);
+			said++;
+		}
+		quiet += !said;
+	}
+	if (quiet)
+		fprintf(out, "(%zu nodes have nothing more than their line above)\n", quiet);
+	fputs("legend: A <-> B veth wire   * not made by vnet   DOWN link down\n", out);
+	vnet_view_clear(&v);
+	return ferror(out) ? -EIO : 0;
+}

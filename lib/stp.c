@@ -60,7 +60,7 @@ struct bgraph {
 	struct edge {
 		size_t a, b;
 		const struct vnet_link *end; /* for the error's position */
-	} *e;
+	} * e;
 	size_t ne;
 };
 
@@ -109,8 +109,7 @@ static void graph_free(struct bgraph *g)
 
 /* A path from @from to @to that does not use edge @skip, by breadth-first search. On
  * success @prev holds each bridge's predecessor. Return: true when there is one. */
-static bool path_without(const struct bgraph *g, size_t skip, size_t from, size_t to,
-			 long *prev)
+static bool path_without(const struct bgraph *g, size_t skip, size_t from, size_t to, long *prev)
 {
 	size_t *queue = calloc(g->n + 1, sizeof(*queue)), head = 0, tail = 0;
 	bool found = false;
@@ -142,8 +141,7 @@ static bool path_without(const struct bgraph *g, size_t skip, size_t from, size_
 }
 
 /* "sw1 -> sw2 -> sw3 -> sw1" for the loop closed by edge @k; Return: any bridge without STP. */
-static bool describe_loop(const struct bgraph *g, size_t k, const long *prev, char *buf,
-			  size_t len)
+static bool describe_loop(const struct bgraph *g, size_t k, const long *prev, char *buf, size_t len)
 {
 	size_t a = g->e[k].a, v = g->e[k].b, off = 0;
 	bool storm = false;
@@ -215,13 +213,14 @@ static size_t unsettled(const struct vnet_model *want, const struct vnet_model *
 	*total = 0;
 	for (size_t i = 0; i < have->links.n; i++) {
 		const struct vnet_link *p = &have->links.v[i];
-		const struct vnet_link *w = p->master[0] ? vnet_model_find_link(want, p->ns, p->master)
-							 : NULL;
+		const struct vnet_link *w =
+			p->master[0] ? vnet_model_find_link(want, p->ns, p->master) : NULL;
 
 		if (!w || w->kind != VNET_KIND_BRIDGE || !w->br.stp || !p->up || !p->lower_up)
 			continue;
 		(*total)++;
-		if (p->stp_port.state != VNET_STP_LISTENING && p->stp_port.state != VNET_STP_LEARNING)
+		if (p->stp_port.state != VNET_STP_LISTENING &&
+		    p->stp_port.state != VNET_STP_LEARNING)
 			continue;
 		if (!n++)
 			snprintf(first, len, "%s %s of %s", p->name,
@@ -311,8 +310,8 @@ int vnet_stp_wait(struct vnet_session *s, const struct vnet_model *m, long timeo
 		polls++;
 		if (now_ms() - t0 > timeout_ms) {
 			r = vnet_error_set(reterr, -ETIMEDOUT, "stp", "converge",
-					   "%zu of %zu ports still in transition after %.1f s (%s)", left,
-					   total, (now_ms() - t0) / 1000.0, first);
+					   "%zu of %zu ports still in transition after %.1f s (%s)",
+					   left, total, (now_ms() - t0) / 1000.0, first);
 			break;
 		}
 		snprintf(line, sizeof(line), "STP: %zu of %zu ports listening or learning (%.1f s)",

@@ -50,7 +50,8 @@ struct pctx {
 	struct vnet_link_mark *lm;
 	struct vnet_route_mark *rm;
 	struct vnet_ns_mark *nm;
-	size_t lm_cap, rm_cap, nm_cap;
+	struct vnet_check_mark *cm;
+	size_t lm_cap, rm_cap, nm_cap, cm_cap;
 };
 
 static int perr(struct pctx *p, struct vnet_pos pos, const char *object, const char *fmt, ...)
@@ -1215,7 +1216,7 @@ static int parse_route(struct pctx *p, const char *ns, const struct ynode *n)
 	return r;
 }
 
-/* ---- nodes and the top level ---- */
+/* ---- nodes and the topology name ---- */
 
 static const char *const node_keys[] = { "netns", "routes", NULL };
 
@@ -1324,9 +1325,128 @@ static int parse_name(struct pctx *p, const struct ynode *root, const char *over
 	return 0;
 }
 
-static const char *const top_keys[] = { "name", "nodes", "bridges", "veths", "taps", "tuns", NULL };
+/* ---- checks: expectations of connectivity, for vnet check ---- */
 
-/* The top level: name and nodes first (links refer to them), then links in file order. */
+/* "tcp" before "to": a swapped "tpc" is as far from both, and the first wins */
+static const char *const check_item_keys[] = { "from", "tcp", "to", "reach", NULL };
+
+static struct vnet_check *add_check(struct pctx *p)
+{
+	struct vnet_check *c = vnet_model_add_check(p->m);
+
+	if (!c || grow((void **)&p->cm, &p->cm_cap, p->m->checks.n, sizeof(*p->cm)) < 0)
+		return NULL;
+	return c;
+}
+
+/*
+ * Whether a target is written as an address rather than a node name: node names hold no
+ * ":" or "/", and one made of digits and dots alone would be a confusing name anyway.
+ */
+static bool looks_like_address(const char *s)
+{
+	return strpbrk(s, ":/") || (strchr(s, '.') && strspn(s, "0123456789.") == strlen(s));
+}
+
+/* "to": an IP address (IPv4 or IPv6, no prefix length), or a node name. */
+static int check_target(struct pctx *p, const struct ynode *k, const struct ynode *v,
+			const char *obj, struct vnet_check *c)
+{
+	int r = want_scalar(p, k, v, obj);
+
+	if (r < 0)
+		return r;
+	p->cm[p->m->checks.n - 1].to = v->pos;
+	c->family = strchr(v->str, ':') ? AF_INET6 : AF_INET;
+	if (inet_pton(c->family, v->str, c->addr) == 1) {
+		c->has_addr = true;
+		return 0;
+	}
+	c->family = 0;
+	if (looks_like_address(v->str))
+		return perr(p, v->pos, obj,
+			    "\"%s\" is not an IP address (a check takes one without a prefix "
+			    "length)",
+			    v->str);
+	r = check_name(p, v->pos, "node name", v->str, obj);
+	if (!r)
+		snprintf(c->to, sizeof(c->to), "%s", v->str);
+	return r;
+}
+
+/* "check c1 -> c2": the object of a check in messages, from the text of its ends. */
+static void check_object(const struct ynode *from, const struct ynode *to, char *buf, size_t len)
+{
+	bool f = from && from->type == Y_SCALAR && !is_null(from);
+	bool t = to && to->type == Y_SCALAR && !is_null(to);
+
+	snprintf(buf, len, "check %.60s -> %.60s", f ? from->str : "?", t ? to->str : "?");
+}
+
+/* The options of a check: reach and tcp. */
+static int check_options(struct pctx *p, const struct ynode *item, const char *obj,
+			 struct vnet_check *c)
+{
+	const struct ynode *k = NULL, *v = lookup(item, "reach", &k);
+	unsigned long long port;
+	int r = v ? parse_bool(p, k, v, obj, &c->reach) : 0;
+
+	v = lookup(item, "tcp", &k);
+	if (!r && v) {
+		r = parse_uint(p, k, v, obj, 1, 65535, &port);
+		c->tcp_port = r ? 0 : (uint16_t)port;
+	}
+	return r;
+}
+
+/* One check: {from: NODE, to: NODE|ADDRESS, reach: BOOL, tcp: PORT}. */
+static int parse_check(struct pctx *p, const struct ynode *item)
+{
+	const struct ynode *fk = NULL, *tk = NULL;
+	const struct ynode *fv = lookup(item, "from", &fk), *tv = lookup(item, "to", &tk);
+	struct vnet_check *c;
+	char obj[160];
+	int r;
+
+	if (item->type != Y_MAP)
+		return wrong_type(p, item, "a map (from, to, reach, tcp)", "checks", NULL);
+	check_object(fv, tv, obj, sizeof(obj));
+	r = check_keys(p, item, check_item_keys, obj);
+	if (r < 0)
+		return r;
+	if (!fv || !tv)
+		return perr(p, item->pos, obj, "a check needs \"%s\"", fv ? "to" : "from");
+	c = add_check(p);
+	if (!c)
+		return enomem(p);
+	c->pos = item->pos;
+	c->reach = true;
+	r = want_scalar(p, fk, fv, obj);
+	if (!r)
+		r = check_name(p, fv->pos, "node name", fv->str, obj);
+	if (r < 0)
+		return r;
+	snprintf(c->from, sizeof(c->from), "%s", fv->str);
+	p->cm[p->m->checks.n - 1].from = fv->pos;
+	r = check_target(p, tk, tv, obj, c);
+	return r ? r : check_options(p, item, obj, c);
+}
+
+static int parse_checks(struct pctx *p, const struct ynode *k, const struct ynode *v)
+{
+	int r = want_list(p, v, k->str, NULL);
+
+	for (size_t i = 0; !r && !is_null(v) && i < v->n; i++)
+		r = parse_check(p, v->kids[i]);
+	return r;
+}
+
+/* ---- the top level ---- */
+
+static const char *const top_keys[] = { "name", "nodes",  "bridges",	 "veths", "taps",
+					"tuns", "checks", "allow_loops", NULL };
+
+/* The top level: name and nodes first (links and checks refer to them), then in file order. */
 static int convert(struct pctx *p, const struct ynode *root, const struct vnet_load_opts *opts)
 {
 	const struct ynode *k, *v;
@@ -1364,6 +1484,10 @@ static int convert(struct pctx *p, const struct ynode *root, const struct vnet_l
 			r = parse_iface_map(p, VNET_KIND_TUN, k, v);
 		else if (!strcmp(k->str, "veths"))
 			r = parse_veths(p, k, v);
+		else if (!strcmp(k->str, "checks"))
+			r = parse_checks(p, k, v);
+		else if (!strcmp(k->str, "allow_loops"))
+			r = parse_bool(p, k, v, NULL, &p->m->allow_loops);
 	}
 	return r;
 }
@@ -1382,7 +1506,7 @@ static int run(struct pctx *p, const char *text, size_t len, const struct vnet_l
 	if (!r)
 		r = convert(p, root, opts);
 	if (!r) {
-		mk = (struct vnet_topo_marks){ p->lm, p->rm, p->nm };
+		mk = (struct vnet_topo_marks){ p->lm, p->rm, p->nm, p->cm };
 		r = vnet_topo_validate_marks(p->m, &mk, p->err);
 	}
 	ynode_free(root);
@@ -1420,6 +1544,7 @@ int vnet_topo_parse_string(const char *text, size_t len, const char *path,
 	free(p.lm);
 	free(p.rm);
 	free(p.nm);
+	free(p.cm);
 	if (r < 0) {
 		vnet_model_free(p.m);
 		return r;

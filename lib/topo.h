@@ -28,10 +28,15 @@ struct vnet_ns_mark {
 	struct vnet_pos netns; /* the value of "netns" */
 };
 
+struct vnet_check_mark {
+	struct vnet_pos from, to; /* the values of "from" and "to" */
+};
+
 struct vnet_topo_marks {
 	const struct vnet_link_mark *links;
 	const struct vnet_route_mark *routes;
 	const struct vnet_ns_mark *ns;
+	const struct vnet_check_mark *checks;
 };
 
 /**

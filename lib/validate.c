@@ -449,6 +449,72 @@ static int check_routes(const struct vctx *c)
 	return 0;
 }
 
+/* "check c1 -> c2", "check c1 -> 192.168.9.1": the object of a check in messages. */
+static void check_object(const struct vnet_check *k, char *buf, size_t len)
+{
+	char to[VNET_NAMSIZ > INET6_ADDRSTRLEN ? VNET_NAMSIZ : INET6_ADDRSTRLEN];
+
+	if (k->has_addr)
+		addr_text(k->family, k->addr, to, sizeof(to));
+	else
+		snprintf(to, sizeof(to), "%s", k->to);
+	snprintf(buf, len, "check %s -> %s", k->from, to);
+}
+
+/* Node @node of a check exists; else an error at @at with the nearest node name. */
+static int check_node(const struct vctx *c, struct vnet_pos at, const char *obj, const char *node)
+{
+	const char **names;
+	const char *hint;
+	int r;
+
+	if (vnet_model_find_node(c->m, node))
+		return 0;
+	names = calloc(c->m->ns.n + 1, sizeof(*names));
+	if (!names)
+		return vnet_error_set(c->err, -ENOMEM, NULL, NULL, "out of memory");
+	for (size_t i = 0; i < c->m->ns.n; i++)
+		names[i] = c->m->ns.v[i].node;
+	hint = vnet_topo_suggest(node, names);
+	if (hint)
+		r = verr(c, at, obj,
+			 "node \"%s\" is not declared under nodes (did you mean \"%s\"?)", node,
+			 hint);
+	else
+		r = verr(c, at, obj, "node \"%s\" is not declared under nodes", node);
+	free(names);
+	return r;
+}
+
+/* Checks: both ends are nodes, and a node probed has an address to probe. */
+static int check_checks(const struct vctx *c)
+{
+	char obj[160];
+	int r;
+
+	for (size_t i = 0; i < c->m->checks.n; i++) {
+		const struct vnet_check *k = &c->m->checks.v[i];
+		const struct vnet_check_mark *mk = c->mk && c->mk->checks ? &c->mk->checks[i] :
+									    NULL;
+		const struct vnet_ns *to;
+		size_t a;
+
+		check_object(k, obj, sizeof(obj));
+		r = check_node(c, pick(mk ? mk->from : k->pos, k->pos), obj, k->from);
+		if (!r && !k->has_addr)
+			r = check_node(c, pick(mk ? mk->to : k->pos, k->pos), obj, k->to);
+		if (r < 0 || k->has_addr)
+			return r;
+		to = vnet_model_find_node(c->m, k->to);
+		for (a = 0; a < c->m->addrs.n && strcmp(c->m->addrs.v[a].ns, to->name); a++)
+			;
+		if (a == c->m->addrs.n)
+			return verr(c, pick(mk ? mk->to : k->pos, k->pos), obj,
+				    "node %s has no address to probe", k->to);
+	}
+	return 0;
+}
+
 int vnet_topo_validate_marks(const struct vnet_model *m, const struct vnet_topo_marks *mk,
 			     struct vnet_error *reterr)
 {
@@ -467,6 +533,11 @@ int vnet_topo_validate_marks(const struct vnet_model *m, const struct vnet_topo_
 		r = check_addrs(&c);
 	if (!r)
 		r = check_routes(&c);
+	if (!r)
+		r = check_checks(&c);
+	/* last: a loop is only worth looking for in a model that is otherwise sound */
+	if (!r)
+		r = vnet_stp_find_loop(m, reterr);
 	return r;
 }
 
@@ -479,7 +550,8 @@ int vnet_topo_validate_marks(const struct vnet_model *m, const struct vnet_topo_
  * names unique per node, masters that are bridges of the same node, veth ends
  * that point at each other, port options only on ports, addresses not given
  * twice in a node, route devices that exist, gateways on a subnet of the node,
- * routes not given twice.
+ * routes not given twice, checks between declared nodes (a node probed has an
+ * address), and, last, no loop of bridges without STP unless the file allows it.
  *
  * Return: 0, or -EINVAL with @reterr filled.
  */

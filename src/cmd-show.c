@@ -1,8 +1,107 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-/* cmd-show.c - placeholder, being written */
+/* cmd-show.c - vnet show: draw what the kernel has of a topology, as text, JSON, DOT or SVG */
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
 #include "vnet.h"
+#include "vnet/render.h"
+
+/* The terminal's width, or 80 when stdout is not a terminal (a pipe, a file). */
+static unsigned term_width(void)
+{
+	struct winsize ws;
+
+	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col)
+		return ws.ws_col;
+	return 80;
+}
+
+static int render(const struct cli *cli, const struct vnet_model *m, json_t *all)
+{
+	if (cli->json && all) {
+		json_t *o = vnet_render_json_value(m);
+
+		return o ? json_array_append_new(all, o) : -ENOMEM;
+	}
+	if (cli->json)
+		return vnet_render_json(m, stdout);
+	if (cli->dot)
+		return vnet_render_dot(m, stdout);
+	if (cli->svg)
+		return vnet_render_svg(m, stdout);
+	return vnet_render_text(m, term_width(), stdout);
+}
+
+static int show_one(const struct cli *cli, struct vnet_session *s, const char *name, json_t *all)
+{
+	struct vnet_model *m = NULL;
+	struct vnet_error e = { 0 };
+	int r = vnet_observe_topology(s, name, &m, &e);
+
+	if (r == -ENOENT)
+		return cli_errorf(EXIT_USAGE,
+				  "show: no topology named \"%s\" is up (see vnet list)", name);
+	if (r < 0)
+		return cli_error(&e);
+	r = render(cli, m, all);
+	vnet_model_free(m);
+	if (r < 0)
+		return cli_errorf(EXIT_FAILED, "show %s: %s", name, strerror(-r));
+	return EXIT_OK;
+}
+
+/* Every topology that is up; JSON gathers them in one array, SVG takes only one. */
+static int show_all(const struct cli *cli, struct vnet_session *s)
+{
+	struct vnet_topo_info *v = NULL;
+	json_t *all = cli->json ? json_array() : NULL;
+	size_t n = 0;
+	int code = EXIT_OK;
+
+	if (vnet_list(s, &v, &n) < 0)
+		return cli_errorf(EXIT_FAILED, "cannot read the state store in %s", cli->state_dir);
+	if (cli->svg && n != 1)
+		code = cli_errorf(EXIT_USAGE, "show --svg draws one topology: name it (%zu are up)",
+				  n);
+	else if (!n && !cli->json && !cli->dot)
+		printf("no topologies are up\n");
+	for (size_t i = 0; i < n && code == EXIT_OK; i++) {
+		if (i && !cli->json && !cli->dot)
+			putchar('\n');
+		code = show_one(cli, s, v[i].name, all);
+	}
+	if (all && code == EXIT_OK) {
+		json_dumpf(all, stdout, JSON_INDENT(2));
+		putchar('\n');
+	}
+	json_decref(all);
+	free(v);
+	return code;
+}
 
 int cmd_show(struct cli *cli)
 {
-	return cli_errorf(EXIT_USAGE, "show: not written yet");
+	struct vnet_session *s = NULL;
+	int code;
+
+	if (cli->argc > 1)
+		return cli_errorf(EXIT_USAGE, "usage: vnet show [NAME] [--json|--dot|--svg]");
+	if (cli->json + cli->dot + cli->svg > 1)
+		return cli_errorf(EXIT_USAGE, "show: --json, --dot and --svg exclude each other");
+	code = cli_need_root();
+	if (!code)
+		code = cli_session(cli, false, &s);
+	if (code)
+		return code;
+	if (cli->argc == 1)
+		code = show_one(cli, s, cli->argv[0], NULL);
+	else
+		code = show_all(cli, s);
+	vnet_session_close(s);
+	return code;
 }

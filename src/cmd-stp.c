@@ -20,7 +20,8 @@ static const struct vnet_link *port_no(const struct vnet_model *m, const struct 
 	for (size_t i = 0; i < m->links.n; i++) {
 		const struct vnet_link *p = &m->links.v[i];
 
-		if (!strcmp(p->ns, br->ns) && !strcmp(p->master, br->name) && p->stp_port.port_no == no)
+		if (!strcmp(p->ns, br->ns) && !strcmp(p->master, br->name) &&
+		    p->stp_port.port_no == no)
 			return p;
 	}
 	return NULL;
@@ -58,8 +59,9 @@ static void print_json(const struct found *f)
 			      "topology", f->m->name, "bridge", br->name, "node", f->ns->node,
 			      "netns", f->ns->name, "stp", br->br.stp, "bridge_id", id, "root_id",
 			      root, "is_root", !br->stp_br.root_port, "root_port",
-			      rp ? rp->name : NULL, "root_path_cost", (int)br->stp_br.root_path_cost,
-			      "topology_change", br->stp_br.topology_change, "ports", ports);
+			      rp ? rp->name : NULL, "root_path_cost",
+			      (int)br->stp_br.root_path_cost, "topology_change",
+			      br->stp_br.topology_change, "ports", ports);
 
 	json_dumpf(o, stdout, JSON_INDENT(2));
 	fputc('\n', stdout);
@@ -141,7 +143,8 @@ int cmd_stp(struct cli *cli)
 	int code, hits = 0;
 
 	if (cli->argc != 1)
-		return cli_errorf(EXIT_USAGE, "usage: vnet stp [NODE/]BRIDGE [--name NAME] [--json]");
+		return cli_errorf(EXIT_USAGE,
+				  "usage: vnet stp [NODE/]BRIDGE [--name NAME] [--json]");
 	code = cli_need_root();
 	if (!code)
 		code = cli_session(cli, false, &s);
@@ -156,9 +159,10 @@ int cmd_stp(struct cli *cli)
 		code = cli_errorf(EXIT_USAGE, "no bridge \"%s\" in %s", cli->argv[0],
 				  cli->name ? cli->name : "the topologies that are up");
 	else if (!code && hits > 1)
-		code = cli_errorf(EXIT_USAGE,
-				  "\"%s\" names %d bridges: say which, as NODE/BRIDGE or with --name",
-				  cli->argv[0], hits);
+		code = cli_errorf(
+			EXIT_USAGE,
+			"\"%s\" names %d bridges: say which, as NODE/BRIDGE or with --name",
+			cli->argv[0], hits);
 	if (!code)
 		cli->json ? print_json(&f) : print_text(&f);
 	vnet_model_free(f.m);

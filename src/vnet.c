@@ -49,21 +49,27 @@ static void usage(FILE *f)
 		   "See vnet(8) and vnet-topology(5).\n");
 }
 
+static const struct option long_opts[] = {
+	{ "state-dir", required_argument, NULL, 's' },
+	{ "name", required_argument, NULL, 'n' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "dry-run", no_argument, NULL, 'd' },
+	{ "sandbox", no_argument, NULL, 'S' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "dot", no_argument, NULL, 'D' },
+	{ "svg", no_argument, NULL, 'G' },
+	{ "no-wait", no_argument, NULL, 'W' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{},
+};
+
 /* Options may come anywhere on the line; what is left are the command and its operands. */
 static int parse_options(int argc, char **argv, struct cli *cli)
 {
-	static const struct option opts[] = { { "state-dir", required_argument, NULL, 's' },
-					      { "name", required_argument, NULL, 'n' },
-					      { "json", no_argument, NULL, 'j' },
-					      { "dry-run", no_argument, NULL, 'd' },
-					      { "sandbox", no_argument, NULL, 'S' },
-					      { "verbose", no_argument, NULL, 'v' },
-					      { "help", no_argument, NULL, 'h' },
-					      { "version", no_argument, NULL, 'V' },
-					      {} };
 	int c;
 
-	while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hv", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			cli->state_dir = optarg;

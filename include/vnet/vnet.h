@@ -176,7 +176,7 @@ struct vnet_link {
 	int ifindex, peer_ifindex;
 	char alias[VNET_NAMSIZ + 8];
 	bool owned;
-	bool lower_up;		       /* observed: has carrier (IFF_LOWER_UP) */
+	bool lower_up; /* observed: has carrier (IFF_LOWER_UP) */
 	struct vnet_stp_bridge stp_br; /* observed bridge */
 	struct vnet_stp_port stp_port; /* observed bridge port */
 };
@@ -513,7 +513,7 @@ enum vnet_stp_role {
 	VNET_ROLE_ROOT,
 	VNET_ROLE_DESIGNATED,
 	VNET_ROLE_ALTERNATE, /* blocked: a better path to the root goes through another bridge */
-	VNET_ROLE_BACKUP,    /* blocked: another port of the same bridge serves the segment */
+	VNET_ROLE_BACKUP, /* blocked: another port of the same bridge serves the segment */
 };
 
 /* vnet_stp_state_name() - "disabled", "listening", "learning", "forwarding", "blocking". */

@@ -68,7 +68,18 @@ check_all() { # FORWARD_DELAY PRIORITY P2_COST P3_ISOLATED
 	check_br forward_delay "$1"
 	check_br hello_time 200
 	check_br max_age 1200
-	check_br ageing_time 12000
+	# During a topology change the kernel ages MACs out after 2 x forward_delay and reports
+	# that as ageing_time (br_stp.c); `vnet up` now returns right after STP converged, when
+	# the bridge is usually still in that state.
+	# (when it sets and restores that value depends on the timers: accept either then)
+	local ageing
+	ageing=$(lget "$H" br0 .linkinfo.info_data.ageing_time)
+	if [ "$(lget "$H" br0 .linkinfo.info_data.topology_change)" = 1 ] &&
+		[ "$ageing" = $((2 * $1)) ]; then
+		check_br ageing_time $((2 * $1))
+	else
+		check_br ageing_time 12000
+	fi
 	check_port p1 cost 10
 	check_port p1 priority 5
 	check_port p1 hairpin 1
