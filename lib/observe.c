@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* observe.c - the kernel's links, addresses and routes of some namespaces, read into a model */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -612,26 +613,132 @@ static int observe_ns(struct obs *o, const char *name)
  * Three dumps per namespace (links, addresses, routes), on cached sockets.
  * Return: 0 or -errno.
  */
+/* One reader: namespaces ns[0..n) into a model of its own, on the sockets of @s. */
+struct reader {
+	struct obs o;
+	const char *const *ns;
+	size_t n;
+	int r;
+};
+
+static void *read_namespaces(void *arg)
+{
+	struct reader *rd = arg;
+
+	for (size_t i = 0; i < rd->n && rd->r == 0; i++)
+		rd->r = observe_ns(&rd->o, rd->ns[i]);
+	return NULL;
+}
+
+static int reader_init(struct reader *rd, struct vnet_nlset *s, const char *topo,
+		       const char *const *ns, size_t n)
+{
+	*rd = (struct reader){ .o = { .s = s }, .ns = ns, .n = n };
+	rd->o.m = vnet_model_new();
+	if (!rd->o.m)
+		return -ENOMEM;
+	snprintf(rd->o.m->name, sizeof(rd->o.m->name), "%s", topo);
+	snprintf(rd->o.tag, sizeof(rd->o.tag), "%s%s", VNET_TAG_PREFIX, topo);
+	return 0;
+}
+
+/* Append everything @b read to @a (links keep their namespace by index, shifted). */
+static int merge(struct obs *a, struct obs *b)
+{
+	size_t shift = a->m->ns.n, first = a->m->links.n;
+	struct link_extra *x = realloc(a->x, (first + b->m->links.n + 1) * sizeof(*x));
+	int r = 0;
+
+	if (!x)
+		return -ENOMEM;
+	a->x = x;
+	a->xcap = first + b->m->links.n + 1;
+	for (size_t i = 0; i < b->m->ns.n && !r; i++)
+		r = vnet_model_add_ns(a->m) ? (a->m->ns.v[a->m->ns.n - 1] = b->m->ns.v[i], 0) :
+					      -ENOMEM;
+	for (size_t i = 0; i < b->m->links.n && !r; i++) {
+		r = vnet_model_add_link(a->m) ?
+			    (a->m->links.v[a->m->links.n - 1] = b->m->links.v[i], 0) :
+			    -ENOMEM;
+		x[first + i] = b->x[i];
+		x[first + i].ns += shift;
+	}
+	for (size_t i = 0; i < b->m->addrs.n && !r; i++)
+		r = vnet_model_add_addr(a->m) ?
+			    (a->m->addrs.v[a->m->addrs.n - 1] = b->m->addrs.v[i], 0) :
+			    -ENOMEM;
+	for (size_t i = 0; i < b->m->routes.n && !r; i++)
+		r = vnet_model_add_route(a->m) ?
+			    (a->m->routes.v[a->m->routes.n - 1] = b->m->routes.v[i], 0) :
+			    -ENOMEM;
+	return r;
+}
+
+/* Sockets the helper thread opened join the caller's set, for the apply that follows. */
+static void adopt_sockets(struct vnet_nlset *s, struct vnet_nlset *t)
+{
+	struct vnet_nlset_entry *v = realloc(s->v, (s->n + t->n + 1) * sizeof(*v));
+
+	if (!v) {
+		vnet_nlset_free(t); /* they are only a cache */
+		return;
+	}
+	memcpy(v + s->n, t->v, t->n * sizeof(*v));
+	s->v = v;
+	s->n += t->n;
+	s->cap = s->n + 1;
+	free(t->v);
+	*t = (struct vnet_nlset){ 0 };
+}
+
+/*
+ * With many namespaces, a second thread reads half of them: the kernel answers
+ * dumps of different namespaces in parallel (they take no common lock), and the
+ * reading is most of a no-op `up` or of `show` at 1000 nodes. setns() moves only
+ * the calling thread, so each thread enters namespaces on its own.
+ */
+#define PARALLEL_MIN 64
+
+static int read_all(struct reader *rd, struct vnet_nlset *s, const char *topo,
+		    const char *const *ns, size_t n)
+{
+	struct vnet_nlset theirs = { 0 };
+	struct reader half;
+	pthread_t t;
+	int r = reader_init(rd, s, topo, ns, n);
+
+	if (r < 0 || n < PARALLEL_MIN)
+		return r < 0 ? r : (read_namespaces(rd), rd->r);
+	r = reader_init(&half, &theirs, topo, ns + n / 2, n - n / 2);
+	if (r < 0 || pthread_create(&t, NULL, read_namespaces, &half)) {
+		vnet_model_free(half.o.m);
+		return (read_namespaces(rd), rd->r); /* no thread: read all here */
+	}
+	rd->n = n / 2;
+	read_namespaces(rd);
+	pthread_join(t, NULL);
+	r = rd->r ? rd->r : half.r;
+	if (!r)
+		r = merge(&rd->o, &half.o);
+	adopt_sockets(s, &theirs);
+	vnet_model_free(half.o.m);
+	free(half.o.x);
+	return r;
+}
+
 int vnet_observe(struct vnet_nlset *s, const char *topo, const char *const *ns, size_t n,
 		 struct vnet_model **ret_model)
 {
-	struct obs o = { .s = s };
-	int r = 0;
+	struct reader rd;
+	int r = read_all(&rd, s, topo, ns, n);
 
-	o.m = vnet_model_new();
-	if (!o.m)
-		return -ENOMEM;
-	snprintf(o.m->name, sizeof(o.m->name), "%s", topo);
-	snprintf(o.tag, sizeof(o.tag), "%s%s", VNET_TAG_PREFIX, topo);
-	for (size_t i = 0; i < n && r == 0; i++)
-		r = observe_ns(&o, ns[i]);
 	if (r == 0)
-		r = resolve_peers(&o);
-	free(o.x);
+		r = resolve_peers(&rd.o);
+	free(rd.o.x);
 	if (r < 0) {
-		vnet_model_free(o.m);
+		vnet_model_free(rd.o.m);
 		return r;
 	}
-	*ret_model = o.m;
+	*ret_model = rd.o.m;
 	return 0;
 }
