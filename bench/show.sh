@@ -75,7 +75,8 @@ for ((r = 1; r <= REPS; r++)); do
 	timed anchor || die "the ip -j anchor"
 	ta+=("$T")
 done
-row() { printf '%s\t%s\t%s\t%s\t%s\n' "$N" "$@"; }
-row "vnet show --json" "$(median "${tj[@]}")" "$(minimum "${tj[@]}")" 100000
-row "vnet show (text)" "$(median "${tt[@]}")" "$(minimum "${tt[@]}")" -
-row "ip -j -d link + addr + route, every namespace" "$(median "${ta[@]}")" "$(minimum "${ta[@]}")" -
+ms() { awk -v u="$1" 'BEGIN { if (u >= 1000000) printf "%.2f s", u / 1e6; else printf "%.1f ms", u / 1e3 }'; }
+printf '%-48s %12s %12s %10s\n' "vnet show, $N-node star" median min goal
+printf '%-48s %12s %12s %10s\n' "vnet show --json" "$(ms "$(median "${tj[@]}")")" "$(ms "$(minimum "${tj[@]}")")" "<= 100 ms"
+printf '%-48s %12s %12s %10s\n' "vnet show (text, compact)" "$(ms "$(median "${tt[@]}")")" "$(ms "$(minimum "${tt[@]}")")" -
+printf '%-48s %12s %12s %10s\n' "anchor: ip -j -d link, addr, route per namespace" "$(ms "$(median "${ta[@]}")")" "$(ms "$(minimum "${ta[@]}")")" -
