@@ -122,9 +122,9 @@ int vnet_netns_del(const char *name);
 /* vnet_netns_open() - an O_CLOEXEC fd of the namespace ("" is vnet's own); Return: fd or -errno. */
 int vnet_netns_open(const char *name);
 bool vnet_netns_exists(const char *name);
-/* vnet_netns_enter() - setns() into @fd, saving the current namespace in @ret_saved. */
+/* vnet_netns_enter() - setns() into @fd; @ret_saved is the thread's own namespace (kept open). */
 int vnet_netns_enter(int fd, int *ret_saved);
-/* vnet_netns_leave() - return to @saved and close it. */
+/* vnet_netns_leave() - return to @saved. Entering does not nest. */
 int vnet_netns_leave(int saved);
 
 /* ---- link.c, veth.c, bridge.c, tuntap.c: link messages, by name ---- */

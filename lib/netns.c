@@ -70,6 +70,7 @@ static int netns_create_on(const char *path)
 	if (mount(THREAD_NETNS, path, "none", MS_BIND, NULL) < 0)
 		r = -errno;
 	q = vnet_netns_leave(saved);
+	close(saved); /* its own, not the thread's kept one: it may run before any enter */
 	if (q < 0 && r == 0) {
 		umount2(path, MNT_DETACH);
 		r = q;
@@ -166,39 +167,40 @@ bool vnet_netns_exists(const char *name)
 	return statfs(path, &sf) == 0 && sf.f_type == NSFS_MAGIC;
 }
 
+/*
+ * The namespace each thread goes back to: opened at its first vnet_netns_enter()
+ * and kept, since reading 1000 namespaces would otherwise open and close it 1000
+ * times. Entering does not nest: leaving always returns here.
+ */
+static __thread int home_fd = -1;
+
 /**
  * vnet_netns_enter() - move the calling thread into a namespace
  * @fd: the namespace
- * @ret_saved: an fd of the namespace the thread was in, for vnet_netns_leave()
+ * @ret_saved: an fd of the thread's own namespace, for vnet_netns_leave()
  *
  * Return: 0 or -errno.
  */
 int vnet_netns_enter(int fd, int *ret_saved)
 {
-	int saved = open(THREAD_NETNS, O_RDONLY | O_CLOEXEC);
-	int r;
-
-	if (saved < 0)
-		return -errno;
-	if (setns(fd, CLONE_NEWNET) < 0) {
-		r = -errno;
-		close(saved);
-		return r;
+	if (home_fd < 0) {
+		home_fd = open(THREAD_NETNS, O_RDONLY | O_CLOEXEC);
+		if (home_fd < 0)
+			return -errno;
 	}
-	*ret_saved = saved;
+	if (setns(fd, CLONE_NEWNET) < 0)
+		return -errno;
+	*ret_saved = home_fd;
 	return 0;
 }
 
 /**
- * vnet_netns_leave() - return to the namespace vnet_netns_enter() saved, and close it
- * @saved: the fd it gave
+ * vnet_netns_leave() - return to the namespace vnet_netns_enter() saved
+ * @saved: the fd it gave (the thread's own namespace, kept open)
  *
  * Return: 0 or -errno (the thread is then still in the other namespace).
  */
 int vnet_netns_leave(int saved)
 {
-	int r = setns(saved, CLONE_NEWNET) < 0 ? -errno : 0;
-
-	close(saved);
-	return r;
+	return setns(saved, CLONE_NEWNET) < 0 ? -errno : 0;
 }

@@ -43,9 +43,7 @@ static int enter(const char *ns)
 	if (fd < 0)
 		return cli_errorf(EXIT_FAILED, "cannot open namespace %s: %s", ns, strerror(-fd));
 	r = vnet_netns_enter(fd, &saved);
-	close(fd);
-	if (saved >= 0)
-		close(saved); /* no way back is needed: the command replaces vnet */
+	close(fd); /* the saved fd is close-on-exec: the command replaces vnet */
 	if (r < 0)
 		return cli_errorf(cli_exit_code(r), "cannot enter namespace %s: %s", ns,
 				  strerror(-r));
