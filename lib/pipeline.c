@@ -95,6 +95,8 @@ static int ns_row_cmp(const void *key, const void *elem)
 
 static const struct vnet_state_row *ns_row(const struct owned *o, const char *ns)
 {
+	if (!o->n)
+		return NULL; /* bsearch() wants a base even for no elements */
 	return bsearch(ns, o->rows, o->n, sizeof(*o->rows), ns_row_cmp);
 }
 
@@ -105,7 +107,7 @@ static bool recorded(const struct owned *o, const char *kind, const char *ns, co
 	snprintf(key.kind, sizeof(key.kind), "%s", kind);
 	snprintf(key.ns, sizeof(key.ns), "%s", ns);
 	snprintf(key.name, sizeof(key.name), "%s", name);
-	return bsearch(&key, o->rows, o->n, sizeof(*o->rows), row_cmp) != NULL;
+	return o->n && bsearch(&key, o->rows, o->n, sizeof(*o->rows), row_cmp) != NULL;
 }
 
 /* Observe marks what carries our tag; keep only what the store also records. */
