@@ -35,6 +35,22 @@ struct applier {
 	int first_err;
 };
 
+void vnet_crash_point(void)
+{
+	/* a test-only switch: a process-wide count is what it is meant to be */
+	static long left = -1;
+
+	if (left < 0) {
+		const char *at = getenv("VNET_CRASH_AT");
+
+		left = at ? strtol(at, NULL, 10) : 0;
+		if (left <= 0)
+			left = 0;
+	}
+	if (left && !--left)
+		_exit(99);
+}
+
 /* ---- the name cache ---- */
 
 static bool is_dirty(struct applier *a, const char *ns)
@@ -243,6 +259,8 @@ static int flush(struct applier *a)
 	r = vnet_nlset_get(a->nls, a->batch_ns, &nl);
 	if (r >= 0)
 		r = vnet_nl_send(nl, &a->b, res);
+	if (r >= 0)
+		vnet_crash_point();
 	for (unsigned i = 0; r >= 0 && i < a->b.n; i++) {
 		const struct vnet_op *op = &a->ops[a->msg_op[i]];
 
@@ -311,6 +329,7 @@ static int do_link_add(struct applier *a, const struct vnet_op *op, size_t idx)
 		if (r < 0)
 			return r;
 		r = vnet_tuntap_create(l, a->err);
+		vnet_crash_point();
 		if (r < 0)
 			return fail(a, op, r, NULL);
 		a->done[idx] = true;
@@ -417,6 +436,7 @@ static int do_ns(struct applier *a, const struct vnet_op *op, size_t idx)
 		cache_drop_ns(a, op->ns.name);
 		r = vnet_netns_del(op->ns.name);
 	}
+	vnet_crash_point();
 	if (r < 0 && !gone_is_fine(op, r))
 		return fail(a, op, r, NULL);
 	a->done[idx] = true;

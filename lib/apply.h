@@ -32,6 +32,16 @@ const char *vnet_op_ns(const struct vnet_op *op);
  * @as_peer: the link was made as the peer of a veth, which creation gives no mtu or mac. */
 unsigned vnet_link_settings(const struct vnet_link *l, bool as_peer);
 
+/**
+ * vnet_crash_point() - a place where a crash would leave work half done
+ *
+ * Called after every netlink batch, namespace or tun/tap change and state-store
+ * commit. With the environment variable VNET_CRASH_AT=N (tests only), the Nth
+ * call kills the process on the spot, as a power cut or kill -9 would, so that
+ * tests can walk N over every step of an apply and check what the next run repairs.
+ */
+void vnet_crash_point(void);
+
 /* vnet_session_nls() - the session's sockets, one per namespace. */
 struct vnet_nlset *vnet_session_nls(struct vnet_session *s);
 

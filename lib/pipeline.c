@@ -100,14 +100,29 @@ static const struct vnet_state_row *ns_row(const struct owned *o, const char *ns
 	return bsearch(ns, o->rows, o->n, sizeof(*o->rows), ns_row_cmp);
 }
 
-static bool recorded(const struct owned *o, const char *kind, const char *ns, const char *name)
+static const struct vnet_state_row *row_of(const struct owned *o, const char *kind, const char *ns,
+					   const char *name)
 {
 	struct vnet_state_row key;
 
+	if (!o->n)
+		return NULL;
 	snprintf(key.kind, sizeof(key.kind), "%s", kind);
 	snprintf(key.ns, sizeof(key.ns), "%s", ns);
 	snprintf(key.name, sizeof(key.name), "%s", name);
-	return o->n && bsearch(&key, o->rows, o->n, sizeof(*o->rows), row_cmp) != NULL;
+	return bsearch(&key, o->rows, o->n, sizeof(*o->rows), row_cmp);
+}
+
+/*
+ * Is an object whose tag says @alias ours? Ours when the store records it and it
+ * carries our tag. One more case: an apply that was cut short (a crash) between
+ * creating an object and tagging it left a pending row and no tag at all. The
+ * plan had seen the name free just before, under the store's lock, so the object
+ * is taken as ours; one with another tag never is.
+ */
+static bool ours(const struct owned *o, const struct vnet_state_row *row, const char *alias)
+{
+	return row && (!strcmp(alias, o->tag) || (row->pending && !alias[0]));
 }
 
 /* Observe marks what carries our tag; keep only what the store also records. */
@@ -119,23 +134,24 @@ static void mark_owned(struct vnet_model *m, const struct owned *o)
 		struct vnet_ns *ns = &m->ns.v[i];
 		const struct vnet_link *lo = vnet_model_find_link(m, ns->name, "lo");
 
-		ns->owned = ns->exists && ns->name[0] && ns_row(o, ns->name) && lo &&
-			    !strcmp(lo->alias, o->tag);
+		ns->owned = ns->exists && ns->name[0] && lo &&
+			    ours(o, ns_row(o, ns->name), lo->alias);
 	}
 	for (size_t i = 0; i < m->links.n; i++) {
 		struct vnet_link *l = &m->links.v[i];
 
-		l->owned = l->owned && recorded(o, "link", l->ns, l->name);
+		l->owned = l->kind != VNET_KIND_OTHER &&
+			   ours(o, row_of(o, "link", l->ns, l->name), l->alias);
 	}
 	for (size_t i = 0; i < m->addrs.n; i++) {
 		vnet_state_key_addr(&m->addrs.v[i], key, sizeof(key));
 		m->addrs.v[i].owned = m->addrs.v[i].owned &&
-				      recorded(o, "addr", m->addrs.v[i].ns, key);
+				      row_of(o, "addr", m->addrs.v[i].ns, key);
 	}
 	for (size_t i = 0; i < m->routes.n; i++) {
 		vnet_state_key_route(&m->routes.v[i], key, sizeof(key));
 		m->routes.v[i].owned = m->routes.v[i].owned &&
-				       recorded(o, "route", m->routes.v[i].ns, key);
+				       row_of(o, "route", m->routes.v[i].ns, key);
 	}
 }
 

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "apply.h"
 #include "state.h"
 
 /*
@@ -316,6 +317,8 @@ static int writer_close(struct writer *w, int r)
 		r = db_error(w->st, w->err, "commit");
 	if (r < 0)
 		sqlite3_exec(w->st->db, "ROLLBACK", NULL, NULL, NULL);
+	else
+		vnet_crash_point();
 	return r;
 }
 
@@ -426,8 +429,11 @@ int vnet_state_commit(struct vnet_state *st, const struct vnet_model *m)
 
 int vnet_state_abort(struct vnet_state *st, const char *topo)
 {
-	int r = exec_topo(st, "DELETE FROM object WHERE topo = ? AND pending = 1", topo);
+	struct writer w;
+	int r = writer_open(&w, st, topo, 0, NULL);
 
+	if (r >= 0)
+		r = exec_topo(st, "DELETE FROM object WHERE topo = ? AND pending = 1", topo);
 	if (r >= 0)
 		r = exec_topo(st, "DELETE FROM journal WHERE topo = ?", topo);
 	/* a topology that never got anything built is not worth listing */
@@ -436,7 +442,7 @@ int vnet_state_abort(struct vnet_state *st, const char *topo)
 			      "DELETE FROM topology WHERE name = ?1 AND NOT EXISTS"
 			      " (SELECT 1 FROM object WHERE topo = ?1)",
 			      topo);
-	return r;
+	return writer_close(&w, r);
 }
 
 int vnet_state_forget(struct vnet_state *st, const char *topo)

@@ -1,0 +1,90 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# crash.sh - vnet killed at every step of up and of down; the next run repairs, nothing leaks.
+#
+# +------------------------------------------+-----------------+-----------------+
+# |  outer namespace O (made by the test;    |  c1 (NAME-c1)   |  c2 (NAME-c2)   |
+# |  stands for the machine's own)           |                 |                 |
+# |   br0 .9.1 <---> veth-c1 <------------------> eth0 .9.2   |                 |
+# |           <---> veth-c2 <--------------------------------------> eth0 .9.3   |
+# +------------------------------------------+-----------------+-----------------+
+#
+# Proves: with VNET_CRASH_AT=N vnet kills itself (as kill -9 would) at the Nth crash point
+# (after every netlink batch, namespace or tun/tap change, and state-store commit). For every
+# N over the whole of `vnet up` of examples/docker.yaml, built outside the sandbox with an
+# outer namespace standing for the machine: `vnet list` shows the apply as interrupted, a
+# second `vnet up` completes the topology (diff clean), and `vnet down` leaves the outer
+# namespace exactly as before (full dumps of links, addresses and routes), no namespace and
+# no state row. Then the same for every N over `vnet down`: the next down finishes the job.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+trap cleanup EXIT
+kt_init cr
+
+T=$PFX O=$PFX-o F=examples/docker.yaml
+own_ns "$O"
+track "$T" "$O"
+v() { in_outer "$O" "$VNET" "$@"; }
+before=$(dump "$O")
+left_behind() { ls /run/netns | grep "^$T-" | grep -vx "$O" || true; }
+
+clean_after() { # WHAT: down, then everything as before
+	v down "$T" >/dev/null || fail "$1: vnet down failed"
+	[ -z "$(left_behind)" ] || fail "$1: namespaces left: $(left_behind | tr '\n' ' ')"
+	[ "$(v list --json | jq length)" = 0 ] || fail "$1: state rows left: $(v list)"
+	diff <(echo "$before") <(dump "$O") >/dev/null || fail "$1: the outer namespace changed"
+}
+
+n=1
+while :; do
+	rc=0
+	VNET_CRASH_AT=$n v up "$F" --name "$T" >/dev/null 2>&1 || rc=$?
+	[ "$rc" = 0 ] && break # no crash point $n: the whole up ran
+	[ "$rc" = 99 ] || fail "up, crash point $n: expected the injected crash (99), got $rc"
+	interrupted=$(v list --json | jq -r 'if length == 0 then "none" else .[0].interrupted end')
+	out=$(v up "$F" --name "$T") || fail "up, crash point $n: the second up failed"
+	# the apply is journaled as interrupted, unless the crash came after its last commit
+	# (then there is nothing left to do) or before its first (then nothing was recorded)
+	case $interrupted in
+	true) grep -q "repairing an apply that was interrupted" <<<"$out" ||
+		fail "up, crash point $n: the second up did not say it repaired" ;;
+	false) grep -q "nothing to change" <<<"$out" ||
+		fail "up, crash point $n: not marked interrupted, yet there was work left" ;;
+	none) [ "$n" = 1 ] || fail "up, crash point $n: no record of the topology" ;;
+	esac
+	expect_rc 0 v diff "$F" --name "$T" >/dev/null
+	clean_after "up, crash point $n"
+	n=$((n + 1))
+	[ $n -le 100 ] || fail "more than 100 crash points in one up?"
+done
+up_points=$((n - 1))
+[ "$up_points" -ge 5 ] || fail "only $up_points crash points in up: the switch does not work"
+echo "ok - killed at each of the $up_points crash points of up; each time up repaired and down cleaned"
+clean_after "the uninterrupted up"
+
+n=1
+while :; do
+	v up "$F" --name "$T" >/dev/null || fail "up before the down crash $n"
+	rc=0
+	VNET_CRASH_AT=$n v down "$T" >/dev/null 2>&1 || rc=$?
+	if [ "$rc" = 0 ]; then
+		[ -z "$(left_behind)" ] && [ "$(v list --json | jq length)" = 0 ] &&
+			diff <(echo "$before") <(dump "$O") >/dev/null ||
+			fail "the uninterrupted down left something"
+		break
+	fi
+	[ "$rc" = 99 ] || fail "down, crash point $n: expected the injected crash (99), got $rc"
+	if [ "$(v list --json | jq length)" = 0 ]; then
+		# killed after its last commit: the store forgot the topology, and the kernel must
+		# hold nothing of it either
+		[ -z "$(left_behind)" ] || fail "down, crash point $n: forgotten, yet namespaces left"
+		diff <(echo "$before") <(dump "$O") >/dev/null ||
+			fail "down, crash point $n: forgotten, yet the outer namespace changed"
+	else
+		clean_after "down, crash point $n"
+	fi
+	n=$((n + 1))
+	[ $n -le 100 ] || fail "more than 100 crash points in one down?"
+done
+echo "ok - killed at each of the $((n - 1)) crash points of down; each time down finished the job"
+echo "PASS: crash.sh"
