@@ -80,6 +80,27 @@ static const char *ns_label(const char *ns)
 	return ns[0] ? ns : "the host namespace";
 }
 
+/*
+ * Why an object in the way is not ours, from its tag (a link's alias, or the alias
+ * of a namespace's lo): untagged, another topology's, or this topology's without a
+ * record in the state store, which happens when the store was lost or another is used.
+ */
+static const char *foreign_words(const struct planner *p, const struct vnet_link *tagged, char *buf,
+				 size_t len)
+{
+	const char *tag = tagged ? tagged->alias : "";
+	size_t plen = strlen(VNET_TAG_PREFIX);
+
+	if (strncmp(tag, VNET_TAG_PREFIX, plen))
+		return "is not vnet's";
+	if (strcmp(tag + plen, p->want->name)) {
+		snprintf(buf, len, "belongs to vnet topology %s", tag + plen);
+		return buf;
+	}
+	return "carries this topology's tag, but the state store has no record of it "
+	       "(was the store lost, or is this another --state-dir?)";
+}
+
 /* ---- namespaces ---- */
 
 static const struct vnet_link *have_link(const struct planner *p, const char *ns, const char *name)
@@ -119,15 +140,16 @@ static int plan_namespaces(struct planner *p)
 	for (size_t i = 0; i < p->want->ns.n; i++) {
 		const struct vnet_ns *w = &p->want->ns.v[i];
 		const struct vnet_ns *h = vnet_model_find_ns(p->have, w->name);
-		char obj[VNET_NAMSIZ + 8];
+		char obj[VNET_NAMSIZ + 8], why[96];
 		int r;
 
 		if (!w->name[0])
 			continue; /* vnet's own namespace: always there, never ours */
 		snprintf(obj, sizeof(obj), "node %s", w->node);
 		if (h && h->exists && !h->owned)
-			return conflict(p, &w->pos, obj, "namespace %s exists and is not vnet's%s",
-					w->name, "");
+			return conflict(p, &w->pos, obj, "namespace %s exists and %s", w->name,
+					foreign_words(p, have_link(p, w->name, "lo"), why,
+						      sizeof(why)));
 		if (!h || !h->exists) {
 			struct vnet_op *op = push(p, VNET_OP_NS_ADD, PH_NS_ADD);
 
@@ -324,20 +346,18 @@ static int plan_one_link(struct planner *p, size_t idx, const char *tag)
 {
 	const struct vnet_link *w = &p->want->links.v[idx];
 	const struct vnet_link *h = have_link(p, w->ns, w->name);
-	char obj[VNET_IFNAMSIZ + 16];
+	char obj[VNET_IFNAMSIZ + 16], why[96], what[VNET_IFNAMSIZ + VNET_NAMSIZ + 32];
 	unsigned set;
 	int r;
 
 	if (!h)
 		return plan_link_add(p, w, idx, tag);
 	snprintf(obj, sizeof(obj), "interface %s", w->name);
-	if (!h->owned && !strncmp(h->alias, VNET_TAG_PREFIX, strlen(VNET_TAG_PREFIX)))
-		return conflict(p, &w->pos, obj,
-				"%s already exists and belongs to vnet topology %s", w->name,
-				h->alias + strlen(VNET_TAG_PREFIX));
-	if (!h->owned)
-		return conflict(p, &w->pos, obj, "%s already exists in %s and is not vnet's",
-				w->name, ns_label(w->ns));
+	if (!h->owned) {
+		snprintf(what, sizeof(what), "%s already exists in %s", w->name, ns_label(w->ns));
+		return conflict(p, &w->pos, obj, "%s and %s", what,
+				foreign_words(p, h, why, sizeof(why)));
+	}
 	if (link_replaced(w, h)) {
 		/* a veth pair is removed once, by the end that would create it */
 		if (w->kind != VNET_KIND_VETH || veth_creator(p, w, idx)) {

@@ -165,7 +165,16 @@ static int build_children(struct pctx *p, struct ynode *n, int depth)
 		r = build_node(p, &ev, depth + 1, &kid);
 		if (r < 0)
 			return r;
-		r = add_kid(p, n, kid);
+		/*
+		 * A key must be a string: every reader of the tree takes a key's ->str, which
+		 * a map or list key ("{}: x", "? [a]: x", "!:{}: x") does not have (found by
+		 * fuzzing: a NULL dereference in parse_ifref()).
+		 */
+		if (n->type == Y_MAP && !(n->n % 2) && kid->type != Y_SCALAR)
+			r = perr(p, kid->pos, NULL, "expected a string for a key, got %s",
+				 kid->type == Y_MAP ? "a map" : "a list");
+		if (!r)
+			r = add_kid(p, n, kid);
 		if (r < 0) {
 			ynode_free(kid);
 			return r;

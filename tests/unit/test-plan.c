@@ -210,7 +210,23 @@ static void test_other_topology_conflict(void **state)
 	l->owned = false;
 	snprintf(l->alias, sizeof(l->alias), "vnet:lab");
 	assert_int_equal(vnet_plan_up(want, have, &p, &e), -EEXIST);
-	assert_string_equal(e.msg, "br0 already exists and belongs to vnet topology lab");
+	assert_string_equal(e.msg, "br0 already exists in dk-host and belongs to vnet topology lab");
+	vnet_model_free(want);
+	vnet_model_free(have);
+}
+
+static void test_lost_store_conflict(void **state)
+{
+	struct vnet_model *want = parse(docker), *have = built(want);
+	struct vnet_plan *p = NULL;
+	struct vnet_error e = { 0 };
+
+	/* our tags everywhere, but no record: the store was lost */
+	for (size_t i = 0; i < have->ns.n; i++)
+		have->ns.v[i].owned = false;
+	assert_int_equal(vnet_plan_up(want, have, &p, &e), -EEXIST);
+	assert_non_null(strstr(e.msg, "carries this topology's tag"));
+	assert_non_null(strstr(e.msg, "state store has no record"));
 	vnet_model_free(want);
 	vnet_model_free(have);
 }
@@ -302,6 +318,7 @@ int main(void)
 		cmocka_unit_test(test_node_removed),
 		cmocka_unit_test(test_foreign_link_conflict),
 		cmocka_unit_test(test_other_topology_conflict),
+		cmocka_unit_test(test_lost_store_conflict),
 		cmocka_unit_test(test_foreign_namespace_conflict),
 		cmocka_unit_test(test_down_spares_foreign),
 		cmocka_unit_test(test_down_host_links),

@@ -1,0 +1,62 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# behind-the-back.sh - the kernel or the state store changed by hand: clear words, no damage.
+#
+#   examples/docker.yaml in the sandbox, then by hand:
+#   ip netns del NAME-c2 | ip link set veth-c1 nomaster | ip link del veth-c1
+#   rm state.db | a state.db of garbage
+#
+# Proves: a namespace deleted behind vnet's back, a port taken off its bridge and a veth
+# deleted by hand are each drift that `vnet diff` names and `vnet up` repairs (and diff is
+# then clean); a lost state store makes `vnet up` refuse (exit 5), naming the topology the
+# objects belong to, and change nothing — it never rebuilds ownership silently; a corrupt
+# store is a one-line error, not a crash.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+trap cleanup EXIT
+kt_init bb
+
+T=$PFX H=$PFX-host F=examples/docker.yaml
+vup "$T" "$F"
+repaired() { # WHAT: diff names it, up repairs it, diff is clean
+	expect_rc 1 "$VNET" diff "$F" --sandbox --name "$T"
+	grep -q "$2" <<<"$OUT" || fail "$1: diff does not name $2"
+	vup "$T" "$F"
+	expect_rc 0 "$VNET" diff "$F" --sandbox --name "$T"
+	echo "ok - $1: named by diff, repaired by up"
+}
+
+ip netns del "$T-c2"
+# the kernel frees c2's devices, and with them the host end of its veth, in a moment
+wait_until 10 bash -c "! ip -n '$H' link show veth-c2 >/dev/null 2>&1" || fail "veth-c2 lingers"
+repaired "namespace c2 deleted by hand" "create namespace $T-c2"
+nsx "$T-c1" ping -c 1 -W 2 192.168.9.3 >/dev/null || fail "c1 cannot reach the rebuilt c2"
+
+ip -n "$H" link set veth-c1 nomaster
+repaired "port veth-c1 taken off br0" "set veth-c1 in $H: master br0"
+
+ip -n "$H" link del veth-c1
+repaired "veth-c1 deleted by hand" "create veth veth-c1"
+nsx "$T-c1" ping -c 1 -W 2 192.168.9.1 >/dev/null || fail "c1 cannot reach br0 after the repair"
+
+# The state store lost: the kernel's objects carry the topology's tag, but no record.
+before=$(dump "$H" "$T-c1" "$T-c2")
+mv "$VNET_STATE_DIR" "$VNET_STATE_DIR.kept"
+mkdir "$VNET_STATE_DIR"
+expect_rc 5 "$VNET" up "$F" --sandbox --name "$T"
+grep -q "carries this topology.s tag, but the state store has no record" <<<"$OUT" ||
+	fail "the refusal does not say the store lost its record"
+diff <(echo "$before") <(dump "$H" "$T-c1" "$T-c2") >/dev/null || fail "the refused up changed the kernel"
+expect_rc 3 "$VNET" down "$T"
+echo "ok - with the store lost, up refuses and changes nothing; down knows nothing to remove"
+
+# A corrupt store: one line, no crash.
+head -c 4096 /dev/urandom >"$VNET_STATE_DIR/state.db"
+expect_rc 3 "$VNET" list
+[ "$(grep -c '^vnet: state store' <<<"$OUT")" = 1 ] || fail "no one-line error for a corrupt store"
+echo "ok - a corrupt store is a one-line error"
+
+rm -rf "$VNET_STATE_DIR"
+mv "$VNET_STATE_DIR.kept" "$VNET_STATE_DIR"
+expect_rc 0 "$VNET" diff "$F" --sandbox --name "$T"
+echo "PASS: behind-the-back.sh"
