@@ -210,7 +210,8 @@ static void test_other_topology_conflict(void **state)
 	l->owned = false;
 	snprintf(l->alias, sizeof(l->alias), "vnet:lab");
 	assert_int_equal(vnet_plan_up(want, have, &p, &e), -EEXIST);
-	assert_string_equal(e.msg, "br0 already exists in dk-host and belongs to vnet topology lab");
+	assert_string_equal(e.msg,
+			    "br0 already exists in dk-host and belongs to vnet topology lab");
 	vnet_model_free(want);
 	vnet_model_free(have);
 }
