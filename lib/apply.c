@@ -311,12 +311,6 @@ static int batch_for(struct applier *a, const char *ns, size_t idx)
 	return 0;
 }
 
-/* After a vnet_*_msg() builder ran: it added one message, or failed. */
-static int added(struct applier *a, int r)
-{
-	return r < 0 ? r : 0;
-}
-
 /* ---- steps ---- */
 
 static int do_link_add(struct applier *a, const struct vnet_op *op, size_t idx)
@@ -340,7 +334,7 @@ static int do_link_add(struct applier *a, const struct vnet_op *op, size_t idx)
 	if (r < 0)
 		return r;
 	if (l->kind == VNET_KIND_BRIDGE)
-		return added(a, vnet_bridge_msg_add(&a->b, l)) ?: (mark_dirty(a, l->ns), 0);
+		return vnet_bridge_msg_add(&a->b, l) ?: (mark_dirty(a, l->ns), 0);
 	if (strcmp(l->peer_ns, l->ns)) {
 		fd = vnet_netns_open(l->peer_ns);
 		if (fd < 0)
@@ -349,7 +343,7 @@ static int do_link_add(struct applier *a, const struct vnet_op *op, size_t idx)
 	}
 	mark_dirty(a, l->ns);
 	mark_dirty(a, l->peer_ns);
-	return added(a, vnet_veth_msg_add(&a->b, l, fd));
+	return vnet_veth_msg_add(&a->b, l, fd);
 }
 
 static int do_link_set(struct applier *a, const struct vnet_op *op, size_t idx)
@@ -367,21 +361,21 @@ static int do_link_set(struct applier *a, const struct vnet_op *op, size_t idx)
 	if (basic) {
 		r = batch_for(a, l->ns, idx);
 		if (r >= 0)
-			r = added(a, vnet_link_msg_set(&a->b, l, basic, master, l->alias));
+			r = vnet_link_msg_set(&a->b, l, basic, master, l->alias);
 		if (r < 0)
 			return r;
 	}
 	if (op->set & VNET_SET_BRIDGE) {
 		r = batch_for(a, l->ns, idx);
 		if (r >= 0)
-			r = added(a, vnet_bridge_msg_set(&a->b, l));
+			r = vnet_bridge_msg_set(&a->b, l);
 		if (r < 0)
 			return r;
 	}
 	if (op->set & VNET_SET_PORT) {
 		r = batch_for(a, l->ns, idx);
 		if (r >= 0)
-			r = added(a, vnet_bridge_msg_port(&a->b, l));
+			r = vnet_bridge_msg_port(&a->b, l);
 		if (r < 0)
 			return r;
 	}
@@ -401,7 +395,7 @@ static int do_addr(struct applier *a, const struct vnet_op *op, size_t idx)
 		return fail(a, op, ifindex, NULL);
 	}
 	r = batch_for(a, op->addr.ns, idx);
-	return r < 0 ? r : added(a, vnet_addr_msg(&a->b, type, &op->addr, ifindex));
+	return r < 0 ? r : vnet_addr_msg(&a->b, type, &op->addr, ifindex);
 }
 
 static int do_route(struct applier *a, const struct vnet_op *op, size_t idx)
@@ -420,7 +414,7 @@ static int do_route(struct applier *a, const struct vnet_op *op, size_t idx)
 		}
 	}
 	r = batch_for(a, op->route.ns, idx);
-	return r < 0 ? r : added(a, vnet_route_msg(&a->b, type, &op->route, oif));
+	return r < 0 ? r : vnet_route_msg(&a->b, type, &op->route, oif);
 }
 
 static int do_ns(struct applier *a, const struct vnet_op *op, size_t idx)
@@ -466,7 +460,7 @@ static int do_op(struct applier *a, size_t idx)
 	case VNET_OP_LINK_DEL:
 		r = batch_for(a, op->link.ns, idx);
 		mark_dirty(a, op->link.ns);
-		return r < 0 ? r : added(a, vnet_link_msg_del(&a->b, op->link.name));
+		return r < 0 ? r : vnet_link_msg_del(&a->b, op->link.name);
 	case VNET_OP_LINK_SET:
 		return do_link_set(a, op, idx);
 	case VNET_OP_ADDR_ADD:

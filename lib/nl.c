@@ -265,7 +265,7 @@ struct nlmsghdr *vnet_batch_msg(struct vnet_batch *b, uint16_t type, uint16_t fl
 	struct nlmsghdr *nlh;
 
 	if (start + NL_BATCH_ROOM > b->cap) {
-		size_t ncap = b->cap ? b->cap : 4 * NL_BATCH_ROOM;
+		size_t ncap = b->cap ? b->cap : (size_t)4 * NL_BATCH_ROOM;
 		char *nb;
 
 		while (ncap < start + NL_BATCH_ROOM)
@@ -578,7 +578,7 @@ static int nlset_check(const char *ns, const struct vnet_nl *nl)
  */
 int vnet_nlset_get(struct vnet_nlset *s, const char *ns, struct vnet_nl **ret_nl)
 {
-	struct vnet_nl *nl;
+	struct vnet_nl *nl = NULL;
 	int r;
 
 	if (strlen(ns) >= VNET_NAMSIZ)

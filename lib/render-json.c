@@ -189,7 +189,7 @@ void *vnet_render_json_value(const struct vnet_model *m)
 
 	if (vnet_view_build(m, &v) < 0)
 		return NULL;
-	route_of = malloc((m->routes.n + 1) * sizeof(*route_of));
+	route_of = calloc(m->routes.n + 1, sizeof(*route_of));
 	nodes = json_array();
 	if (links_by_node(&v, &by, &start) < 0)
 		free(route_of), route_of = NULL;

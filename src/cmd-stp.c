@@ -44,6 +44,7 @@ static json_t *port_json(const struct vnet_link *br, const struct vnet_link *p)
 static void print_json(const struct found *f)
 {
 	const struct vnet_link *br = f->br, *rp = port_no(f->m, br, br->stp_br.root_port);
+	const char *node = f->ns ? f->ns->node : "", *netns = f->ns ? f->ns->name : "";
 	char id[24], root[24];
 	json_t *ports = json_array();
 
@@ -56,11 +57,10 @@ static void print_json(const struct found *f)
 			json_array_append_new(ports, port_json(br, p));
 	}
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:b, s:s?, s:i, s:b, s:o}",
-			      "topology", f->m->name, "bridge", br->name, "node", f->ns->node,
-			      "netns", f->ns->name, "stp", br->br.stp, "bridge_id", id, "root_id",
-			      root, "is_root", !br->stp_br.root_port, "root_port",
-			      rp ? rp->name : NULL, "root_path_cost",
-			      (int)br->stp_br.root_path_cost, "topology_change",
+			      "topology", f->m->name, "bridge", br->name, "node", node, "netns",
+			      netns, "stp", br->br.stp, "bridge_id", id, "root_id", root, "is_root",
+			      !br->stp_br.root_port, "root_port", rp ? rp->name : NULL,
+			      "root_path_cost", (int)br->stp_br.root_path_cost, "topology_change",
 			      br->stp_br.topology_change, "ports", ports);
 
 	json_dumpf(o, stdout, JSON_INDENT(2));
@@ -75,8 +75,8 @@ static void print_text(const struct found *f)
 
 	vnet_stp_id_format(br->stp_br.bridge_id, id, sizeof(id));
 	vnet_stp_id_format(br->stp_br.root_id, root, sizeof(root));
-	printf("bridge %s (topology %s, node %s): STP %s\n", br->name, f->m->name, f->ns->node,
-	       br->br.stp ? "on" : "off");
+	printf("bridge %s (topology %s, node %s): STP %s\n", br->name, f->m->name,
+	       f->ns ? f->ns->node : "?", br->br.stp ? "on" : "off");
 	printf("  bridge id %s, root %s%s\n", id, root,
 	       br->stp_br.root_port ? "" : " (this bridge is the root)");
 	if (rp)
@@ -163,7 +163,7 @@ int cmd_stp(struct cli *cli)
 			EXIT_USAGE,
 			"\"%s\" names %d bridges: say which, as NODE/BRIDGE or with --name",
 			cli->argv[0], hits);
-	if (!code)
+	if (!code && f.br) /* found exactly one */
 		cli->json ? print_json(&f) : print_text(&f);
 	vnet_model_free(f.m);
 	free(v);
