@@ -326,9 +326,9 @@ static int want_list(struct pctx *p, const struct ynode *n, const char *what, co
 static int want_scalar(struct pctx *p, const struct ynode *k, const struct ynode *v,
 		       const char *object)
 {
-	if (is_null(v))
-		return perr(p, v->pos, object, "\"%s\" needs a value", k->str);
-	if (v->type != Y_SCALAR)
+	if (is_null(v)) /* no node at all, too */
+		return perr(p, v ? v->pos : k->pos, object, "\"%s\" needs a value", k->str);
+	if (v->type != Y_SCALAR || !v->str) /* every scalar has text; the analyzer wants it said */
 		return wrong_type(p, v, "a value", k->str, object);
 	return 0;
 }
@@ -383,8 +383,8 @@ static int parse_bool(struct pctx *p, const struct ynode *k, const struct ynode 
 	static const char *const no[] = { "false", "no", "off", NULL };
 	int r = want_scalar(p, k, v, object);
 
-	if (r < 0)
-		return r;
+	if (r < 0 || !v) /* want_scalar() refuses a missing node; said for the analyzer */
+		return r < 0 ? r : -EINVAL;
 	for (size_t i = 0; yes[i]; i++) {
 		if (!strcasecmp(v->str, yes[i]) || !strcasecmp(v->str, no[i])) {
 			*ret = !strcasecmp(v->str, yes[i]);
@@ -604,10 +604,10 @@ static int parse_prefix(struct pctx *p, const struct ynode *v, const char *objec
 
 static int add_address(struct pctx *p, size_t li, const struct ynode *v, const char *object)
 {
-	const struct vnet_link *l = &p->m->links.v[li];
+	const struct vnet_link *l; /* looked up after the array may have grown */
 	struct vnet_addr *a;
 	uint8_t bytes[16] = { 0 };
-	unsigned plen;
+	unsigned plen = 0;
 	int family, r;
 
 	if (v->type != Y_SCALAR || is_null(v))
@@ -687,25 +687,36 @@ static int opt_mtu(struct pctx *p, const struct optarg *a)
 	return 0;
 }
 
+/* "xx:xx:xx:xx:xx:xx" in hex digits, and nothing more; Return: true with the bytes. */
+static bool parse_mac(const char *s, uint8_t mac[6])
+{
+	for (int i = 0; i < 6; i++, s += 3) {
+		char hex[3] = { s[0], s[0] ? s[1] : '\0', '\0' };
+
+		if (!isxdigit((unsigned char)hex[0]) || !isxdigit((unsigned char)hex[1]) ||
+		    s[2] != (i < 5 ? ':' : '\0'))
+			return false;
+		mac[i] = (uint8_t)strtoul(hex, NULL, 16);
+	}
+	return true;
+}
+
 static int opt_mac(struct pctx *p, const struct optarg *a)
 {
 	struct vnet_link *l = arg_link(p, a);
-	unsigned b[6];
-	int used = 0, r = want_scalar(p, a->k, a->v, a->obj);
+	uint8_t b[6];
+	int r = want_scalar(p, a->k, a->v, a->obj);
 
 	if (r < 0)
 		return r;
-	if (sscanf(a->v->str, "%2x:%2x:%2x:%2x:%2x:%2x%n", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
-		   &used) != 6 ||
-	    used != 17 || a->v->str[used])
+	if (!parse_mac(a->v->str, b))
 		return perr(p, a->v->pos, a->obj, "\"%s\" is not a MAC address (xx:xx:xx:xx:xx:xx)",
 			    a->v->str);
 	if (b[0] & 1)
 		return perr(p, a->v->pos, a->obj, "MAC address %s is multicast", a->v->str);
 	if (!(b[0] | b[1] | b[2] | b[3] | b[4] | b[5]))
 		return perr(p, a->v->pos, a->obj, "MAC address %s is all zero", a->v->str);
-	for (int i = 0; i < 6; i++)
-		l->mac[i] = (uint8_t)b[i];
+	memcpy(l->mac, b, sizeof(l->mac));
 	l->has |= VNET_LINK_HAS_MAC;
 	return 0;
 }
@@ -827,7 +838,7 @@ static int resolve_id(struct pctx *p, const struct optarg *a, bool user, unsigne
 static int opt_owner_group(struct pctx *p, const struct optarg *a)
 {
 	struct vnet_tuntap_opts *tt = &arg_link(p, a)->tt;
-	unsigned long long id;
+	unsigned long long id = 0;
 	int r = want_scalar(p, a->k, a->v, a->obj);
 
 	if (!r)
@@ -1085,7 +1096,7 @@ static int route_dest(struct pctx *p, struct rctx *rc, const struct rword *w)
 	struct ynode tmp = { .type = Y_SCALAR, .pos = w->pos, .str = w->s };
 	uint8_t masked[16];
 	char net[INET6_ADDRSTRLEN];
-	unsigned plen;
+	unsigned plen = 0;
 	int r;
 
 	if (!strcmp(w->s, "default") || !strcmp(w->s, "default6")) {
@@ -1397,7 +1408,7 @@ static int check_options(struct pctx *p, const struct ynode *item, const char *o
 			 struct vnet_check *c)
 {
 	const struct ynode *k = NULL, *v = lookup(item, "reach", &k);
-	unsigned long long port;
+	unsigned long long port = 0;
 	int r = v ? parse_bool(p, k, v, obj, &c->reach) : 0;
 
 	v = lookup(item, "tcp", &k);

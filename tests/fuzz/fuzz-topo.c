@@ -11,9 +11,9 @@
 
 /*
  * Nothing here may reach the kernel: the stages driven below are the pure ones (parse,
- * validate, plan against an empty observed model, describe, render, check planning). The
- * only system access is /dev/null for the renderers, and the passwd and group databases
- * that tun/tap "owner" and "group" names are looked up in.
+ * validate, plan up and down against models made in memory, describe, render, check
+ * planning). The only system access is /dev/null for the renderers, and the passwd and
+ * group databases that tun/tap "owner" and "group" names are looked up in.
  */
 
 static FILE *devnull;
@@ -30,7 +30,17 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* The plan from nothing to @m, and a line for every step of it. */
+/* A line for every step of @p, then @p freed. */
+static void describe(struct vnet_plan *p)
+{
+	char line[512];
+
+	for (size_t i = 0; i < p->ops.n; i++)
+		vnet_op_describe(&p->ops.v[i], line, sizeof(line));
+	vnet_plan_free(p);
+}
+
+/* The plan from nothing to @m. */
 static void plan(const struct vnet_model *m)
 {
 	struct vnet_model *empty = vnet_model_new();
@@ -40,14 +50,45 @@ static void plan(const struct vnet_model *m)
 
 	if (!empty)
 		return;
-	if (!vnet_plan_up(m, empty, &p, &e)) {
-		for (size_t i = 0; i < p->ops.n; i++)
-			vnet_op_describe(&p->ops.v[i], line, sizeof(line));
-		vnet_plan_free(p);
-	} else {
+	if (!vnet_plan_up(m, empty, &p, &e))
+		describe(p);
+	else
 		vnet_error_format(&e, line, sizeof(line));
-	}
 	vnet_model_free(empty);
+}
+
+/*
+ * Beyond the brief's empty observed model: @seen, the same file parsed in the other mode,
+ * made to look as the kernel would after "vnet up" (every object there and owned, every
+ * link tagged), as what @want is planned against, and as what "vnet down" removes. This
+ * reaches the planner's comparisons (link settings, conflicts, removals), which an empty
+ * observed model never does.
+ */
+static void replan(const struct vnet_model *want, struct vnet_model *seen)
+{
+	struct vnet_plan *p = NULL;
+	struct vnet_error e;
+	char line[512];
+
+	for (size_t i = 0; i < seen->ns.n; i++)
+		seen->ns.v[i].exists = seen->ns.v[i].owned = true;
+	for (size_t i = 0; i < seen->links.n; i++) {
+		struct vnet_link *l = &seen->links.v[i];
+
+		l->owned = true;
+		l->ifindex = (int)i + 2;
+		snprintf(l->alias, sizeof(l->alias), VNET_TAG_PREFIX "%s", seen->name);
+	}
+	for (size_t i = 0; i < seen->addrs.n; i++)
+		seen->addrs.v[i].owned = true;
+	for (size_t i = 0; i < seen->routes.n; i++)
+		seen->routes.v[i].owned = true;
+	if (!vnet_plan_up(want, seen, &p, &e))
+		describe(p);
+	else
+		vnet_error_format(&e, line, sizeof(line));
+	if (!vnet_plan_down(seen, &p))
+		describe(p);
 }
 
 /* Every picture of @m: the boxes (and the compact form), JSON, DOT and SVG. */
@@ -62,7 +103,8 @@ static void render(const struct vnet_model *m)
 	fflush(devnull);
 }
 
-static void one(const char *text, size_t len, bool sandbox)
+/* @text as a file, with or without --sandbox, and every stage after parsing. */
+static struct vnet_model *one(const char *text, size_t len, bool sandbox)
 {
 	struct vnet_load_opts o = { .sandbox = sandbox };
 	struct vnet_probes probes = { 0 };
@@ -73,13 +115,13 @@ static void one(const char *text, size_t len, bool sandbox)
 	if (vnet_topo_parse_string(text, len, "fuzz.yaml", &o, &m, &e) < 0) {
 		/* the message is part of what a bad file produces: build it too */
 		vnet_error_format(&e, line, sizeof(line));
-		return;
+		return NULL;
 	}
 	plan(m);
 	render(m);
 	vnet_check_plan(m, &probes);
 	vnet_probes_clear(&probes);
-	vnet_model_free(m);
+	return m;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -89,12 +131,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * parser takes a length, and ASan catches any read past it.
 	 */
 	char *text = malloc(size ? size : 1);
+	struct vnet_model *plain, *sandboxed;
 
 	if (!text)
 		return 0;
 	memcpy(text, data, size);
-	one(text, size, false);
-	one(text, size, true);
+	plain = one(text, size, false);
+	sandboxed = one(text, size, true);
+	if (plain && sandboxed)
+		replan(plain, sandboxed);
+	vnet_model_free(plain);
+	vnet_model_free(sandboxed);
 	free(text);
 	return 0;
 }
