@@ -23,6 +23,7 @@ set -u -o pipefail
 export LC_ALL=C
 
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
 N=${1:-100}
 REPS=${2:-3}
 M=${CHECK_MATRIX_N:-15}
@@ -58,8 +59,6 @@ trap 'exit 130' INT
 trap 'exit 143' TERM HUP
 
 star_addr() { local a=$(($1 + 1)); echo "10.0.$((a / 256)).$((a % 256))"; }
-median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : int((v[NR/2]+v[NR/2+1])/2)}'; }
-minimum() { printf '%s\n' "$@" | sort -n | head -n 1; }
 fmt() { awk -v u="$1" 'BEGIN { if (u >= 1000000) printf "%.3f s", u / 1e6; else printf "%.1f ms", u / 1e3 }'; }
 
 # flush NAME COUNT: empty the neighbour caches of a star's namespaces.

@@ -12,6 +12,7 @@ set -u -o pipefail
 export LC_ALL=C
 
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
 N=${1:-1000}
 REPS=${2:-5}
 VNET=${VNET_BIN:-$here/../build/vnet}
@@ -48,8 +49,6 @@ timed() {
 	e=${EPOCHREALTIME/./}
 	T=$((e - s))
 }
-median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : int((v[NR/2]+v[NR/2+1])/2)}'; }
-minimum() { printf '%s\n' "$@" | sort -n | head -n 1; }
 
 "$here/gen-star" "$N" >"$work/star.yaml" || die "gen-star"
 say "building the star"
@@ -75,7 +74,6 @@ for ((r = 1; r <= REPS; r++)); do
 	timed anchor || die "the ip -j anchor"
 	ta+=("$T")
 done
-ms() { awk -v u="$1" 'BEGIN { if (u >= 1000000) printf "%.2f s", u / 1e6; else printf "%.1f ms", u / 1e3 }'; }
 printf '%-48s %12s %12s %10s\n' "vnet show, $N-node star" median min goal
 printf '%-48s %12s %12s %10s\n' "vnet show --json" "$(ms "$(median "${tj[@]}")")" "$(ms "$(minimum "${tj[@]}")")" "<= 100 ms"
 printf '%-48s %12s %12s %10s\n' "vnet show (text, compact)" "$(ms "$(median "${tt[@]}")")" "$(ms "$(minimum "${tt[@]}")")" -

@@ -15,6 +15,7 @@ set -u -o pipefail
 export LC_ALL=C
 
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
 N=${1:?usage: star.sh N [REPS]}
 REPS=${2:-3}
 # rounds for the anchors: they are 10-100x slower, one round is enough for big N
@@ -74,8 +75,6 @@ timed() {
 	T=$((e - s))
 }
 
-median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : int((v[NR/2]+v[NR/2+1])/2)}'; }
-minimum() { printf '%s\n' "$@" | sort -n | head -n 1; }
 
 # ---- the kernel frees namespaces asynchronously (cleanup_net in the netns workqueue) ----
 # `ip netns del` and `vnet down` only detach the mount; the namespace and its devices go

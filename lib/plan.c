@@ -641,6 +641,22 @@ static int sort_plan(struct planner *p)
 	return 0;
 }
 
+/* Both plans end alike: namespaces no longer wanted go last, then the steps are sorted. */
+static int finish(struct planner *p, int r, struct vnet_plan **ret_plan)
+{
+	if (r >= 0)
+		r = plan_ns_removal(p);
+	if (r >= 0)
+		r = sort_plan(p);
+	free(p->phase);
+	if (r < 0) {
+		vnet_plan_free(p->plan);
+		return r;
+	}
+	*ret_plan = p->plan;
+	return 0;
+}
+
 int vnet_plan_up(const struct vnet_model *desired, const struct vnet_model *observed,
 		 struct vnet_plan **ret_plan, struct vnet_error *reterr)
 {
@@ -658,17 +674,7 @@ int vnet_plan_up(const struct vnet_model *desired, const struct vnet_model *obse
 		r = plan_addrs(&p);
 	if (r >= 0)
 		r = plan_routes(&p);
-	if (r >= 0)
-		r = plan_ns_removal(&p);
-	if (r >= 0)
-		r = sort_plan(&p);
-	free(p.phase);
-	if (r < 0) {
-		vnet_plan_free(p.plan);
-		return r;
-	}
-	*ret_plan = p.plan;
-	return 0;
+	return finish(&p, r, ret_plan);
 }
 
 /* Down: owned links outside owned namespaces, then the namespaces (with all inside). */
@@ -726,17 +732,7 @@ int vnet_plan_down(const struct vnet_model *observed, struct vnet_plan **ret_pla
 		if (h->owned && !in_dying_ns(observed, h->ns) && !link_goes(&p, h->ns, h->dev))
 			r = plan_route_del(&p, h);
 	}
-	if (r >= 0)
-		r = plan_ns_removal(&p);
-	if (r >= 0)
-		r = sort_plan(&p);
-	free(p.phase);
-	if (r < 0) {
-		vnet_plan_free(p.plan);
-		return r;
-	}
-	*ret_plan = p.plan;
-	return 0;
+	return finish(&p, r, ret_plan);
 }
 
 void vnet_plan_free(struct vnet_plan *p)

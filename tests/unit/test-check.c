@@ -13,47 +13,14 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "unit.h"
 #include "vnet/check.h"
 #include "vnet/vnet.h"
 
-/* The docker figure: br0 (host) .9.1, c1 .9.2, c2 .9.3; then whatever @extra adds. */
-#define DOCKER                                        \
-	"nodes:\n"                                    \
-	"  c1: {routes: [default via 192.168.9.1]}\n" \
-	"  c2: {routes: [default via 192.168.9.1]}\n" \
-	"bridges:\n"                                  \
-	"  br0: {addresses: 192.168.9.1/24}\n"        \
-	"veths:\n"                                    \
-	"  - veth-c1: {master: br0}\n"                \
-	"    c1/eth0: {addresses: 192.168.9.2/24}\n"  \
-	"  - veth-c2: {master: br0}\n"                \
-	"    c2/eth0: {addresses: 192.168.9.3/24}\n"
-
+/* The file's model, named "t". */
 static struct vnet_model *parse(const char *yaml, bool sandbox)
 {
-	struct vnet_load_opts opts = { .name = "t", .sandbox = sandbox };
-	struct vnet_model *m = NULL;
-	struct vnet_error e;
-	char buf[1024];
-
-	if (vnet_topo_parse_string(yaml, strlen(yaml), "t.yaml", &opts, &m, &e) < 0) {
-		vnet_error_format(&e, buf, sizeof(buf));
-		fail_msg("%s", buf);
-	}
-	return m;
-}
-
-static void bad(const char *yaml, const char *want)
-{
-	struct vnet_model *m = (struct vnet_model *)1;
-	struct vnet_error e;
-	char buf[1024];
-
-	assert_int_equal(vnet_topo_parse_string(yaml, strlen(yaml), "t.yaml", NULL, &m, &e),
-			 -EINVAL);
-	assert_null(m);
-	vnet_error_format(&e, buf, sizeof(buf));
-	assert_string_equal(buf, want);
+	return unit_parse(yaml, "t", sandbox);
 }
 
 /* The probes of @m, one "from>to ADDR kind expect" string each, joined by ", ". */
@@ -80,11 +47,11 @@ static void plan_text(const struct vnet_model *m, char *buf, size_t len)
 
 static void test_parse_checks(void **state)
 {
-	struct vnet_model *m = parse(DOCKER "checks:\n"
-					    "  - {from: c1, to: c2}\n"
-					    "  - {from: host, to: 192.168.9.3, reach: no}\n"
-					    "  - {from: c2, to: 'fd00::1', tcp: 443}\n"
-					    "allow_loops: yes\n",
+	struct vnet_model *m = parse(UNIT_DOCKER "checks:\n"
+						 "  - {from: c1, to: c2}\n"
+						 "  - {from: host, to: 192.168.9.3, reach: no}\n"
+						 "  - {from: c2, to: 'fd00::1', tcp: 443}\n"
+						 "allow_loops: yes\n",
 				     true);
 
 	assert_int_equal(m->checks.n, 3);
@@ -101,7 +68,7 @@ static void test_parse_checks(void **state)
 	assert_int_equal(m->checks.v[2].family, AF_INET6);
 	assert_int_equal(m->checks.v[2].tcp_port, 443);
 	vnet_model_free(m);
-	m = parse(DOCKER, false);
+	m = parse(UNIT_DOCKER, false);
 	assert_false(m->allow_loops);
 	assert_int_equal(m->checks.n, 0);
 	vnet_model_free(m);
@@ -109,41 +76,44 @@ static void test_parse_checks(void **state)
 
 static void test_bad_checks(void **state)
 {
-	bad(DOCKER "checks:\n  - {from: c1, to: c3}\n",
-	    "t.yaml:12:20: check c1 -> c3: node \"c3\" is not declared under nodes "
-	    "(did you mean \"c1\"?)");
-	bad(DOCKER "checks:\n  - {from: cx, to: c2}\n",
-	    "t.yaml:12:12: check cx -> c2: node \"cx\" is not declared under nodes "
-	    "(did you mean \"c1\"?)");
-	bad(DOCKER "checks:\n  - {from: c1, to: c2, tcp: 0}\n",
-	    "t.yaml:12:29: check c1 -> c2: tcp 0 is out of range 1..65535");
-	bad(DOCKER "checks:\n  - {from: c1, to: c2, tcp: http}\n",
-	    "t.yaml:12:29: check c1 -> c2: tcp \"http\" is not an integer");
-	bad(DOCKER "checks:\n  - {from: c1, to: 192.168.9.300}\n",
-	    "t.yaml:12:20: check c1 -> 192.168.9.300: \"192.168.9.300\" is not an IP address "
-	    "(a check takes one without a prefix length)");
-	bad(DOCKER "checks:\n  - {from: c1, to: 192.168.9.3/24}\n",
-	    "t.yaml:12:20: check c1 -> 192.168.9.3/24: \"192.168.9.3/24\" is not an IP address "
-	    "(a check takes one without a prefix length)");
-	bad(DOCKER "checks:\n  - {from: c1, to: c2, rech: false}\n",
-	    "t.yaml:12:24: check c1 -> c2: unknown key \"rech\" (did you mean \"reach\"?)");
-	bad(DOCKER "checks:\n  - {from: c1}\n", "t.yaml:12:5: check c1 -> ?: a check needs \"to\"");
-	bad(DOCKER "checks:\n  - {from: c1, to: c2, reach: maybe}\n",
-	    "t.yaml:12:31: check c1 -> c2: \"maybe\" is not a boolean (true/false, yes/no, on/off)");
-	bad(DOCKER "checks: {from: c1}\n",
-	    "t.yaml:11:9: expected a list for \"checks\", got a map");
-	bad(DOCKER "checks:\n  - c1\n",
-	    "t.yaml:12:5: expected a map (from, to, reach, tcp) for \"checks\", got \"c1\"");
-	bad("nodes: {c1: , c2: }\nchecks:\n  - {from: c1, to: c2}\n",
-	    "t.yaml:3:20: check c1 -> c2: node c2 has no address to probe");
-	bad(DOCKER "allow_loops: sometimes\n",
-	    "t.yaml:11:14: \"sometimes\" is not a boolean (true/false, yes/no, on/off)");
+	unit_bad(UNIT_DOCKER "checks:\n  - {from: c1, to: c3}\n",
+		 "t.yaml:12:20: check c1 -> c3: node \"c3\" is not declared under nodes "
+		 "(did you mean \"c1\"?)");
+	unit_bad(UNIT_DOCKER "checks:\n  - {from: cx, to: c2}\n",
+		 "t.yaml:12:12: check cx -> c2: node \"cx\" is not declared under nodes "
+		 "(did you mean \"c1\"?)");
+	unit_bad(UNIT_DOCKER "checks:\n  - {from: c1, to: c2, tcp: 0}\n",
+		 "t.yaml:12:29: check c1 -> c2: tcp 0 is out of range 1..65535");
+	unit_bad(UNIT_DOCKER "checks:\n  - {from: c1, to: c2, tcp: http}\n",
+		 "t.yaml:12:29: check c1 -> c2: tcp \"http\" is not an integer");
+	unit_bad(UNIT_DOCKER "checks:\n  - {from: c1, to: 192.168.9.300}\n",
+		 "t.yaml:12:20: check c1 -> 192.168.9.300: \"192.168.9.300\" is not an IP address "
+		 "(a check takes one without a prefix length)");
+	unit_bad(
+		UNIT_DOCKER "checks:\n  - {from: c1, to: 192.168.9.3/24}\n",
+		"t.yaml:12:20: check c1 -> 192.168.9.3/24: \"192.168.9.3/24\" is not an IP address "
+		"(a check takes one without a prefix length)");
+	unit_bad(UNIT_DOCKER "checks:\n  - {from: c1, to: c2, rech: false}\n",
+		 "t.yaml:12:24: check c1 -> c2: unknown key \"rech\" (did you mean \"reach\"?)");
+	unit_bad(UNIT_DOCKER "checks:\n  - {from: c1}\n",
+		 "t.yaml:12:5: check c1 -> ?: a check needs \"to\"");
+	unit_bad(
+		UNIT_DOCKER "checks:\n  - {from: c1, to: c2, reach: maybe}\n",
+		"t.yaml:12:31: check c1 -> c2: \"maybe\" is not a boolean (true/false, yes/no, on/off)");
+	unit_bad(UNIT_DOCKER "checks: {from: c1}\n",
+		 "t.yaml:11:9: expected a list for \"checks\", got a map");
+	unit_bad(UNIT_DOCKER "checks:\n  - c1\n",
+		 "t.yaml:12:5: expected a map (from, to, reach, tcp) for \"checks\", got \"c1\"");
+	unit_bad("nodes: {c1: , c2: }\nchecks:\n  - {from: c1, to: c2}\n",
+		 "t.yaml:3:20: check c1 -> c2: node c2 has no address to probe");
+	unit_bad(UNIT_DOCKER "allow_loops: sometimes\n",
+		 "t.yaml:11:14: \"sometimes\" is not a boolean (true/false, yes/no, on/off)");
 }
 
 /* No checks: every ordered pair of nodes with addresses in one subnet, host included. */
 static void test_default_matrix(void **state)
 {
-	struct vnet_model *m = parse(DOCKER, true);
+	struct vnet_model *m = parse(UNIT_DOCKER, true);
 	char buf[2048];
 
 	plan_text(m, buf, sizeof(buf));

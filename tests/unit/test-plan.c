@@ -10,31 +10,13 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "vnet/vnet.h"
+#include "unit.h"
 
-static const char docker[] = "name: dk\n"
-			     "nodes:\n"
-			     "  c1: {routes: [default via 192.168.9.1]}\n"
-			     "  c2: {routes: [default via 192.168.9.1]}\n"
-			     "bridges:\n"
-			     "  br0: {addresses: 192.168.9.1/24}\n"
-			     "veths:\n"
-			     "  - veth-c1: {master: br0}\n"
-			     "    c1/eth0: {addresses: 192.168.9.2/24}\n"
-			     "  - veth-c2: {master: br0}\n"
-			     "    c2/eth0: {addresses: 192.168.9.3/24}\n";
+static const char docker[] = "name: dk\n" UNIT_DOCKER;
 
 static struct vnet_model *parse(const char *text)
 {
-	struct vnet_model *m = NULL;
-	struct vnet_error e = { 0 };
-	struct vnet_load_opts o = { .sandbox = true };
-	int r = vnet_topo_parse_string(text, strlen(text), "t.yaml", &o, &m, &e);
-
-	if (r < 0)
-		fprintf(stderr, "parse: %s\n", e.msg);
-	assert_int_equal(r, 0);
-	return m;
+	return unit_parse(text, NULL, true);
 }
 
 /* What the kernel would show after a successful up of @want: everything there, ours. */

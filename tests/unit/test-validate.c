@@ -12,6 +12,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "unit.h"
+
 #include "topo.h"
 #include "vnet/vnet.h"
 
@@ -30,38 +32,24 @@ static void ok(const char *yaml)
 	vnet_model_free(m);
 }
 
-/* @yaml fails with exactly @want, and hands back no model. */
-static void bad(const char *yaml, const char *want)
-{
-	struct vnet_model *m = (struct vnet_model *)1;
-	struct vnet_error e;
-	char buf[1024];
-
-	assert_int_equal(vnet_topo_parse_string(yaml, strlen(yaml), "t.yaml", NULL, &m, &e),
-			 -EINVAL);
-	assert_null(m);
-	assert_int_equal(e.err, 0);
-	vnet_error_format(&e, buf, sizeof(buf));
-	assert_string_equal(buf, want);
-}
-
 static void test_unique_names(void **state)
 {
-	bad("bridges: {br0: }\ntaps: {br0: }\n",
-	    "t.yaml:2:8: tap br0: duplicate interface \"br0\" in node host (first at line 1)");
-	bad("nodes: {c1: }\nbridges: {c1/x: }\ntuns: {c1/x: }\n",
-	    "t.yaml:3:8: tun c1/x: duplicate interface \"x\" in node c1 (first at line 2)");
+	unit_bad("bridges: {br0: }\ntaps: {br0: }\n",
+		 "t.yaml:2:8: tap br0: duplicate interface \"br0\" in node host (first at line 1)");
+	unit_bad("nodes: {c1: }\nbridges: {c1/x: }\ntuns: {c1/x: }\n",
+		 "t.yaml:3:8: tun c1/x: duplicate interface \"x\" in node c1 (first at line 2)");
 	/* the same name in two nodes is fine */
 	ok("nodes: {c1: , c2: }\nveths:\n  - c1/eth0:\n    c2/eth0:\n");
-	bad("nodes: {c1: {netns: n}, c2: {netns: n}}\n",
-	    "t.yaml:1:37: node c2: namespace \"n\" is already used by node c1");
+	unit_bad("nodes: {c1: {netns: n}, c2: {netns: n}}\n",
+		 "t.yaml:1:37: node c2: namespace \"n\" is already used by node c1");
 }
 
 static void test_undeclared_node(void **state)
 {
-	bad("veths:\n  - veth0:\n    c3/eth0:\n",
-	    "t.yaml:3:5: veth end c3/eth0: node \"c3\" is not declared under nodes");
-	bad("taps: {x/tap0: }\n", "t.yaml:1:8: tap x/tap0: node \"x\" is not declared under nodes");
+	unit_bad("veths:\n  - veth0:\n    c3/eth0:\n",
+		 "t.yaml:3:5: veth end c3/eth0: node \"c3\" is not declared under nodes");
+	unit_bad("taps: {x/tap0: }\n",
+		 "t.yaml:1:8: tap x/tap0: node \"x\" is not declared under nodes");
 	/* host/ is the host, declared or not */
 	ok("taps: {host/tap0: }\n");
 }
@@ -69,36 +57,36 @@ static void test_undeclared_node(void **state)
 static void test_master(void **state)
 {
 	ok("bridges: {br0: }\ntaps: {tap0: {master: br0}}\n");
-	bad("taps: {tap0: {master: br0}}\n",
-	    "t.yaml:1:23: tap tap0: \"br0\" is not a bridge in node host");
-	bad("nodes: {c1: }\nbridges: {br0: }\ntaps: {c1/tap0: {master: br0}}\n",
-	    "t.yaml:3:26: tap c1/tap0: \"br0\" is not a bridge in node c1");
-	bad("taps: {tap0: , tap1: {master: tap0}}\n",
-	    "t.yaml:1:31: tap tap1: \"tap0\" is not a bridge in node host");
-	bad("bridges: {br0: , br1: {master: br0}}\n",
-	    "t.yaml:1:24: bridge br1: a bridge cannot be a bridge port (no nested bridges)");
+	unit_bad("taps: {tap0: {master: br0}}\n",
+		 "t.yaml:1:23: tap tap0: \"br0\" is not a bridge in node host");
+	unit_bad("nodes: {c1: }\nbridges: {br0: }\ntaps: {c1/tap0: {master: br0}}\n",
+		 "t.yaml:3:26: tap c1/tap0: \"br0\" is not a bridge in node c1");
+	unit_bad("taps: {tap0: , tap1: {master: tap0}}\n",
+		 "t.yaml:1:31: tap tap1: \"tap0\" is not a bridge in node host");
+	unit_bad("bridges: {br0: , br1: {master: br0}}\n",
+		 "t.yaml:1:24: bridge br1: a bridge cannot be a bridge port (no nested bridges)");
 }
 
 static void test_port_options(void **state)
 {
-	bad("taps: {tap0: {hairpin: on}}\n",
-	    "t.yaml:1:15: tap tap0: hairpin needs master: port options apply to bridge ports");
-	bad("tuns: {tun0: {cost: 3}}\n",
-	    "t.yaml:1:15: tun tun0: a tun is layer 3 and cannot be a bridge port");
-	bad("tuns: {tun0: {mac: \"02:00:00:00:00:01\"}}\n",
-	    "t.yaml:1:15: tun tun0: a tun is layer 3 and has no MAC address");
+	unit_bad("taps: {tap0: {hairpin: on}}\n",
+		 "t.yaml:1:15: tap tap0: hairpin needs master: port options apply to bridge ports");
+	unit_bad("tuns: {tun0: {cost: 3}}\n",
+		 "t.yaml:1:15: tun tun0: a tun is layer 3 and cannot be a bridge port");
+	unit_bad("tuns: {tun0: {mac: \"02:00:00:00:00:01\"}}\n",
+		 "t.yaml:1:15: tun tun0: a tun is layer 3 and has no MAC address");
 	/* priority means the bridge priority on a bridge, the port priority on a port */
 	ok("bridges: {br0: {priority: 1000}}\n");
-	bad("bridges: {br0: }\ntaps: {tap0: {master: br0, priority: 1000}}\n",
-	    "t.yaml:2:38: tap tap0: priority 1000 is out of range 0..63");
+	unit_bad("bridges: {br0: }\ntaps: {tap0: {master: br0, priority: 1000}}\n",
+		 "t.yaml:2:38: tap tap0: priority 1000 is out of range 0..63");
 }
 
 static void test_addresses(void **state)
 {
-	bad("taps: {a: {addresses: 10.0.0.1/24}, b: {addresses: 10.0.0.1/16}}\n",
-	    "t.yaml:1:52: tap b: address 10.0.0.1/16 is already on a (line 1)");
-	bad("taps: {a: {addresses: [\"fd00::1/64\", \"fd00::1/64\"]}}\n",
-	    "t.yaml:1:38: tap a: address fd00::1/64 is already on a (line 1)");
+	unit_bad("taps: {a: {addresses: 10.0.0.1/24}, b: {addresses: 10.0.0.1/16}}\n",
+		 "t.yaml:1:52: tap b: address 10.0.0.1/16 is already on a (line 1)");
+	unit_bad("taps: {a: {addresses: [\"fd00::1/64\", \"fd00::1/64\"]}}\n",
+		 "t.yaml:1:38: tap a: address fd00::1/64 is already on a (line 1)");
 	/* the same address in two namespaces is two hosts' business */
 	ok("nodes: {c1: , c2: }\ntaps: {c1/a: {addresses: 10.0.0.1/24}, c2/a: {addresses: "
 	   "10.0.0.1/24}}\n");
@@ -108,22 +96,25 @@ static void test_addresses(void **state)
 static void test_gateways(void **state)
 {
 	ok("taps: {a: {addresses: 10.0.0.1/24}}\nnodes: {host: {routes: [default via 10.0.0.9]}}\n");
-	bad("taps: {a: {addresses: 10.0.0.1/24}}\nnodes: {host: {routes: [default via 10.0.1.9]}}\n",
-	    "t.yaml:2:37: route \"default via 10.0.1.9\": gateway 10.0.1.9 is outside every subnet "
-	    "of node host");
+	unit_bad(
+		"taps: {a: {addresses: 10.0.0.1/24}}\nnodes: {host: {routes: [default via 10.0.1.9]}}\n",
+		"t.yaml:2:37: route \"default via 10.0.1.9\": gateway 10.0.1.9 is outside every subnet "
+		"of node host");
 	/* with dev, only that device's subnets count */
-	bad("taps: {a: {addresses: 10.0.0.1/24}, b: }\n"
-	    "nodes: {host: {routes: [default via 10.0.0.9 dev b]}}\n",
-	    "t.yaml:2:37: route \"default via 10.0.0.9 dev b\": gateway 10.0.0.9 is outside every "
-	    "subnet of b");
+	unit_bad(
+		"taps: {a: {addresses: 10.0.0.1/24}, b: }\n"
+		"nodes: {host: {routes: [default via 10.0.0.9 dev b]}}\n",
+		"t.yaml:2:37: route \"default via 10.0.0.9 dev b\": gateway 10.0.0.9 is outside every "
+		"subnet of b");
 	/* an IPv6 link-local gateway is reachable on any link, given the link */
 	ok("taps: {a: }\nnodes: {host: {routes: [\"default via fe80::1 dev a\"]}}\n");
-	bad("taps: {a: {addresses: 10.0.0.1/24}}\n"
-	    "nodes: {host: {routes: [\"10.2.0.0/16 via fd00::1\"]}}\n",
-	    "t.yaml:2:42: route \"10.2.0.0/16 via fd00::1\": gateway fd00::1 is IPv6 but the "
-	    "destination is IPv4");
-	bad("taps: {a: }\nnodes: {host: {routes: [10.2.0.0/16 dev b]}}\n",
-	    "t.yaml:2:41: route \"10.2.0.0/16 dev b\": \"b\" is not an interface of node host");
+	unit_bad("taps: {a: {addresses: 10.0.0.1/24}}\n"
+		 "nodes: {host: {routes: [\"10.2.0.0/16 via fd00::1\"]}}\n",
+		 "t.yaml:2:42: route \"10.2.0.0/16 via fd00::1\": gateway fd00::1 is IPv6 but the "
+		 "destination is IPv4");
+	unit_bad(
+		"taps: {a: }\nnodes: {host: {routes: [10.2.0.0/16 dev b]}}\n",
+		"t.yaml:2:41: route \"10.2.0.0/16 dev b\": \"b\" is not an interface of node host");
 }
 
 static void test_duplicate_routes(void **state)
@@ -136,8 +127,9 @@ static void test_duplicate_routes(void **state)
 	ok(yaml);
 	snprintf(yaml, sizeof(yaml), "%s%s]}}\n", base,
 		 "default via 10.0.0.9, default dev a metric 0");
-	bad(yaml, "t.yaml:2:47: route \"default dev a metric 0\": duplicate route to default with "
-		  "metric 0 in node host (first at line 2)");
+	unit_bad(yaml,
+		 "t.yaml:2:47: route \"default dev a metric 0\": duplicate route to default with "
+		 "metric 0 in node host (first at line 2)");
 	/* default and default6 are different destinations */
 	snprintf(yaml, sizeof(yaml), "%s%s]}}\n", base, "default dev a, default6 dev a");
 	ok(yaml);
@@ -152,10 +144,10 @@ static void test_suggest(void **state)
 	assert_string_equal(vnet_topo_suggest("mtuu", keys), "mtu");
 	assert_null(vnet_topo_suggest("bandwidth", keys));
 	assert_null(vnet_topo_suggest("mtu", keys)); /* exact: nothing to suggest */
-	bad("bridges: {br0: {stpp: on}}\n",
-	    "t.yaml:1:17: bridge br0: unknown key \"stpp\" (did you mean \"stp\"?)");
+	unit_bad("bridges: {br0: {stpp: on}}\n",
+		 "t.yaml:1:17: bridge br0: unknown key \"stpp\" (did you mean \"stp\"?)");
 	/* a tun refuses master: it is not offered as a suggestion */
-	bad("tuns: {tun0: {mastr: x}}\n", "t.yaml:1:15: tun tun0: unknown key \"mastr\"");
+	unit_bad("tuns: {tun0: {mastr: x}}\n", "t.yaml:1:15: tun tun0: unknown key \"mastr\"");
 }
 
 /* A model built by hand, as a program using the library might. */
