@@ -40,6 +40,8 @@ repaired "veth-c1 deleted by hand" "create veth veth-c1"
 nsx "$T-c1" ping -c 1 -W 2 192.168.9.1 >/dev/null || fail "c1 cannot reach br0 after the repair"
 
 # The state store lost: the kernel's objects carry the topology's tag, but no record.
+# (after the repairs the kernel is still finishing IPv6 duplicate address detection)
+wait_until 10 settled "$H" "$T-c1" "$T-c2" || fail "the namespaces did not settle"
 before=$(dump "$H" "$T-c1" "$T-c2")
 mv "$VNET_STATE_DIR" "$VNET_STATE_DIR.kept"
 mkdir "$VNET_STATE_DIR"
