@@ -1574,13 +1574,46 @@ int vnet_topo_parse_string(const char *text, size_t len, const char *path,
 }
 
 /* The whole of a file, NUL-terminated, in *ret (to free). */
+/* Read all of @fd, up to MAX_FILE bytes, NUL-terminated; pipes and /dev/stdin too. */
+static int read_all(int fd, char **ret, size_t *ret_len)
+{
+	size_t len = 0, cap = 0;
+	char *buf = NULL;
+
+	for (;;) {
+		if (len + 1 >= cap) {
+			char *nb = cap > MAX_FILE ? NULL : realloc(buf, cap = cap ? 2 * cap : 4096);
+
+			if (!nb) {
+				free(buf);
+				return cap > MAX_FILE ? -EFBIG : -ENOMEM;
+			}
+			buf = nb;
+		}
+		ssize_t n = read(fd, buf + len, cap - len - 1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int r = -errno;
+
+			free(buf);
+			return r;
+		}
+		if (!n)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	*ret = buf;
+	*ret_len = len;
+	return 0;
+}
+
 static int read_file(const char *path, char **ret, size_t *ret_len)
 {
 	struct stat st;
-	char *buf = NULL;
-	size_t len = 0;
-	ssize_t n;
-	int fd, r = 0;
+	int fd, r;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -1591,30 +1624,9 @@ static int read_file(const char *path, char **ret, size_t *ret_len)
 		r = -EISDIR;
 	else if (st.st_size > MAX_FILE)
 		r = -EFBIG;
-	if (r < 0)
-		goto out;
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		r = -ENOMEM;
-		goto out;
-	}
-	while (len < (size_t)st.st_size) {
-		n = read(fd, buf + len, (size_t)st.st_size - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			r = n < 0 ? -errno : 0;
-			break;
-		}
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-out:
-	close(fd);
-	if (r < 0)
-		free(buf);
 	else
-		*ret = buf, *ret_len = len;
+		r = read_all(fd, ret, ret_len);
+	close(fd);
 	return r;
 }
 
