@@ -39,24 +39,7 @@ command -v ping >/dev/null || die "needs ping"
 
 S=vbchk$$ # star with checks: namespaces S-host, S-n1..S-nN
 D=vbchm$$ # star for the default matrix
-work=$(mktemp -d /tmp/vnet-bench-check.XXXXXX) || exit 1
-export VNET_STATE_DIR=$work/state
-mkdir -p "$VNET_STATE_DIR"
-
-cleanup() {
-	local rc=$? ns
-	trap - EXIT INT TERM HUP
-	"$VNET" down "$S" >/dev/null 2>&1
-	"$VNET" down "$D" >/dev/null 2>&1
-	for ns in $(ls /run/netns 2>/dev/null | grep -E "^($S|$D)-"); do
-		ip netns del "$ns" 2>/dev/null
-	done
-	rm -rf "$work"
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM HUP
+bench_init check "$S" "$D"
 
 star_addr() { local a=$(($1 + 1)); echo "10.0.$((a / 256)).$((a % 256))"; }
 fmt() { awk -v u="$1" 'BEGIN { if (u >= 1000000) printf "%.3f s", u / 1e6; else printf "%.1f ms", u / 1e3 }'; }

@@ -15,3 +15,31 @@ minimum() { printf '%s\n' "$@" | sort -n | head -n 1; }
 ms() {
 	awk -v u="$1" 'BEGIN { if (u >= 1000000) printf "%.2f s", u / 1e6; else printf "%.1f ms", u / 1e3 }'
 }
+
+# bench_init NAME TOPOLOGY...: a private work dir ($work) and state store for this run; on
+# exit, even a failed or interrupted one, `vnet down` of every TOPOLOGY, then any namespace
+# still named after one (TOPOLOGY-*: the anchors' too), then the work dir. Needs $VNET.
+bench_init() {
+	local name=$1
+	shift
+	BENCH_TOPOS=("$@")
+	work=$(mktemp -d "/tmp/vnet-bench-$name.XXXXXX") || exit 1
+	export VNET_STATE_DIR=$work/state
+	mkdir -p "$VNET_STATE_DIR"
+	trap bench_cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM HUP
+}
+
+bench_cleanup() {
+	local rc=$? t ns
+	trap - EXIT INT TERM HUP
+	for t in "${BENCH_TOPOS[@]}"; do
+		"$VNET" down "$t" >/dev/null 2>&1 || true
+		for ns in $(ls /run/netns 2>/dev/null | grep -E "^$t-"); do
+			ip netns del "$ns" 2>/dev/null || true
+		done
+	done
+	rm -rf "$work"
+	exit "$rc"
+}

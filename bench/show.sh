@@ -24,22 +24,7 @@ die() { say "FAILED: $*"; exit 1; }
 [ -x "$VNET" ] || die "no vnet binary at $VNET (build it, or set VNET_BIN)"
 
 V=vshow$$
-work=$(mktemp -d /tmp/vnet-bench-show.XXXXXX) || exit 1
-export VNET_STATE_DIR=$work/state
-mkdir -p "$VNET_STATE_DIR"
-cleanup() {
-	local rc=$? ns
-	trap - EXIT INT TERM HUP
-	"$VNET" down "$V" >/dev/null 2>&1 || true
-	for ns in $(ls /run/netns 2>/dev/null | grep -E "^$V-"); do
-		ip netns del "$ns" 2>/dev/null || true
-	done
-	rm -rf "$work"
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM HUP
+bench_init show "$V"
 
 T=0
 timed() {

@@ -35,31 +35,10 @@ command -v ping >/dev/null || die "needs ping"
 V=vbench$$   # vnet's topology: namespaces V-host, V-n1.. V-nN
 A=vbip$$     # plain iproute2 script
 B=vbipb$$    # ip -batch
-work=$(mktemp -d /tmp/vnet-bench.XXXXXX) || exit 1
-export VNET_STATE_DIR=$work/state
-mkdir -p "$VNET_STATE_DIR"
+bench_init star "$V" "$A" "$B"
 log=$work/log
 : >"$log"
 
-our_namespaces() {
-	ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^($V|$A|$B)-" || true
-}
-
-cleanup() {
-	local rc=$? ns
-	trap - EXIT INT TERM HUP
-	if [ -e "$VNET_STATE_DIR/state.db" ]; then
-		"$VNET" down "$V" >/dev/null 2>&1 || true
-	fi
-	for ns in $(our_namespaces); do
-		ip netns del "$ns" 2>/dev/null || true
-	done
-	rm -rf "$work"
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM HUP
 
 # ---- clocks and statistics ----
 

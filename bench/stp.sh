@@ -5,17 +5,10 @@
 # iproute2 script that polls `bridge -j link` the same way. Prints a small table.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
 VNET=${VNET_BIN:-$here/../build/vnet}
-export VNET_STATE_DIR
-VNET_STATE_DIR=$(mktemp -d /tmp/vnet-bench-stp.XXXXXX)
 T=vbstp$$ A=vbsta$$
-cleanup() {
-	"$VNET" down "$T" >/dev/null 2>&1 || true
-	"$VNET" down "$T.k" >/dev/null 2>&1 || true
-	for ns in $(ls /run/netns 2>/dev/null | grep -E "^$A-"); do ip netns del "$ns"; done
-	rm -rf "$VNET_STATE_DIR"
-}
-trap cleanup EXIT
+bench_init stp "$T" "$T.k" "$A"
 now() { echo "${EPOCHREALTIME/./}"; }
 
 # vnet up waits for convergence itself and reports it in its JSON
@@ -61,7 +54,7 @@ ip_converge() {
 	echo $((t1 - t0))
 }
 
-kdef=$VNET_STATE_DIR/stp-kernel-defaults.yaml
+kdef=$work/stp-kernel-defaults.yaml
 sed -e 's/{stp: on}/{stp: on, forward_delay: 15, hello_time: 2, max_age: 20}/' \
 	"$here/../examples/stp-loop.yaml" >"$kdef"
 grep -q forward_delay "$kdef" || { echo "stp.sh: could not derive the kernel-defaults file" >&2; exit 1; }
@@ -69,8 +62,7 @@ grep -q forward_delay "$kdef" || { echo "stp.sh: could not derive the kernel-def
 fast=$(vnet_converge "$T" "$here/../examples/stp-loop.yaml")
 slow=$(vnet_converge "$T.k" "$kdef")
 anchor=$(ip_converge)
-s() { awk -v u="$1" 'BEGIN { printf "%.1f s", u / 1e6 }'; }
 echo "STP convergence of the seed's triangle (3 bridges in a loop, 2 hosts), up to converged:"
-printf '  %-48s %8s\n' "vnet, default timers (fd 2 s, hello 1 s, age 6 s)" "$(s "$fast")"
-printf '  %-48s %8s\n' "vnet, kernel default timers (fd 15, hello 2, age 20)" "$(s "$slow")"
-printf '  %-48s %8s\n' "iproute2 script, kernel default timers" "$(s "$anchor")"
+printf '  %-48s %8s\n' "vnet, default timers (fd 2 s, hello 1 s, age 6 s)" "$(ms "$fast")"
+printf '  %-48s %8s\n' "vnet, kernel default timers (fd 15, hello 2, age 20)" "$(ms "$slow")"
+printf '  %-48s %8s\n' "iproute2 script, kernel default timers" "$(ms "$anchor")"
