@@ -91,6 +91,13 @@ int vnet_nl_dump(struct vnet_nl *nl, uint16_t type, uint8_t family, mnl_cb_t cb,
  */
 int vnet_nl_request(struct vnet_nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data);
 
+/*
+ * vnet_nl_whole() - how many bytes of @buf hold whole netlink messages, from its start.
+ * Everything read from the kernel is cut to this before libmnl walks it: libmnl's
+ * mnl_nlmsg_ok() compares a length over INT_MAX as negative, and so trusts it.
+ */
+size_t vnet_nl_whole(const void *buf, size_t len);
+
 /* A set of sockets, one per namespace, opened on first use. */
 struct vnet_nlset {
 	struct vnet_nlset_entry {
@@ -218,5 +225,20 @@ int vnet_route_msg(struct vnet_batch *b, uint16_t type, const struct vnet_route 
  */
 int vnet_observe(struct vnet_nlset *s, const char *topo, const char *const *ns, size_t n,
 		 struct vnet_model **ret_model);
+
+/**
+ * vnet_observe_replay() - what vnet_observe() makes of dump answers it is handed
+ * @topo: as for vnet_observe()
+ * @buf: netlink messages, as the kernel answers RTM_GETLINK, RTM_GETADDR and RTM_GETROUTE
+ *       dumps (in any order; other types are ignored)
+ * @len: bytes in @buf
+ * @ret_model: the model of one namespace, "replay"
+ *
+ * For the fuzzer: the parsing of the kernel's answers, without a kernel. A malformed
+ * message ends the reading, keeping what came before it, as a truncated dump would.
+ * Return: 0 or -ENOMEM.
+ */
+int vnet_observe_replay(const char *topo, const void *buf, size_t len,
+			struct vnet_model **ret_model);
 
 #endif /* VNET_KERNEL_H */

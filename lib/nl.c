@@ -157,6 +157,23 @@ static int nl_reserve(struct vnet_nl *nl, size_t off)
 }
 
 /* Receive one datagram at @off of the receive buffer; Return: its length or -errno. */
+size_t vnet_nl_whole(const void *buf, size_t len)
+{
+	size_t off = 0;
+
+	while (len - off >= sizeof(struct nlmsghdr)) {
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)((const char *)buf + off);
+
+		if (nlh->nlmsg_len < sizeof(*nlh) || nlh->nlmsg_len > len - off)
+			break;
+		off += MNL_ALIGN(nlh->nlmsg_len);
+		if (off >= len)
+			return len; /* the last one, perhaps unpadded */
+	}
+	return off;
+}
+
+/* One datagram at @off of the buffer, cut to its whole messages; Return: its length or -errno. */
 static ssize_t nl_recv(struct vnet_nl *nl, size_t off)
 {
 	ssize_t n;
@@ -171,7 +188,7 @@ static ssize_t nl_recv(struct vnet_nl *nl, size_t off)
 		return -errno;
 	if (n > NL_DGRAM)
 		return -EMSGSIZE;
-	return n;
+	return (ssize_t)vnet_nl_whole(nl->buf + off, (size_t)n);
 }
 
 static int nl_sendbuf(struct vnet_nl *nl, const void *buf, size_t len)

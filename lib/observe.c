@@ -600,19 +600,6 @@ static int observe_ns(struct obs *o, const char *name)
 	return vnet_nl_dump(nl, RTM_GETROUTE, AF_UNSPEC, route_cb, o);
 }
 
-/**
- * vnet_observe() - read the kernel's state of some namespaces into a model
- * @s: the sockets to use (opened here as needed, kept for the caller)
- * @topo: topology name; links whose alias is "vnet:<topo>" and addresses and
- *        routes with protocol VNET_PROTO are marked owned
- * @ns: namespace names ("" is vnet's own); missing ones get exists = false
- * @n: how many
- * @ret_model: the observed model; its namespaces have owned = false, for the
- *             caller to set from its state store
- *
- * Three dumps per namespace (links, addresses, routes), on cached sockets.
- * Return: 0 or -errno.
- */
 /* One reader: namespaces ns[0..n) into a model of its own, on the sockets of @s. */
 struct reader {
 	struct obs o;
@@ -726,12 +713,47 @@ static int read_all(struct reader *rd, struct vnet_nlset *s, const char *topo,
 	return r;
 }
 
+/* Three dumps per namespace (links, addresses, routes), on cached sockets. */
 int vnet_observe(struct vnet_nlset *s, const char *topo, const char *const *ns, size_t n,
 		 struct vnet_model **ret_model)
 {
 	struct reader rd;
 	int r = read_all(&rd, s, topo, ns, n);
 
+	if (r == 0)
+		r = resolve_peers(&rd.o);
+	free(rd.o.x);
+	if (r < 0) {
+		vnet_model_free(rd.o.m);
+		return r;
+	}
+	*ret_model = rd.o.m;
+	return 0;
+}
+
+int vnet_observe_replay(const char *topo, const void *buf, size_t len,
+			struct vnet_model **ret_model)
+{
+	struct reader rd;
+	struct vnet_ns *e;
+	int r = reader_init(&rd, NULL, topo, NULL, 0);
+	mnl_cb_t pass[] = { link_cb, addr_cb, route_cb };
+
+	len = vnet_nl_whole(buf, len); /* as vnet_nl_dump() reads a datagram */
+
+	e = r < 0 ? NULL : vnet_model_add_ns(rd.o.m);
+	if (!e)
+		r = -ENOMEM;
+	else
+		*e = (struct vnet_ns){ .name = "replay", .exists = true };
+	/* as observe_ns does it: the links, their masters, then what refers to them */
+	for (size_t i = 0; r == 0 && i < sizeof(pass) / sizeof(*pass); i++) {
+		errno = 0;
+		if (mnl_cb_run(buf, len, 0, 0, pass[i], &rd.o) == MNL_CB_ERROR && errno == ENOMEM)
+			r = -ENOMEM; /* other errors are the input's: read what came before them */
+		if (i == 0)
+			resolve_masters(&rd.o);
+	}
 	if (r == 0)
 		r = resolve_peers(&rd.o);
 	free(rd.o.x);

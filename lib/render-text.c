@@ -117,30 +117,43 @@ static void index_addrs(struct vnet_view *v)
 	}
 }
 
-/* A node's links: each bridge followed by its ports, then the others; lo left out. */
+/*
+ * A node's links: each bridge followed by its ports, then the others; lo left out. Each link
+ * is drawn once, even where the model is odd (a bridge named as its own master, two links
+ * of one name: the kernel would never say so, but the model is read from it, not trusted).
+ */
 static int order_links(struct vnet_view *v, size_t k, const size_t *all, size_t n)
 {
 	const struct vnet_model *m = v->m;
 	size_t *out = malloc((n + 1) * sizeof(*out)), c = 0;
+	bool *placed = calloc(n + 1, sizeof(*placed));
 
-	if (!out)
+	if (!out || !placed) {
+		free(out);
+		free(placed);
 		return -ENOMEM;
+	}
 	for (size_t i = 0; i < n; i++) {
 		const struct vnet_link *br = &m->links.v[all[i]];
 
-		if (br->kind != VNET_KIND_BRIDGE)
+		if (br->kind != VNET_KIND_BRIDGE || placed[i])
 			continue;
+		placed[i] = true;
 		out[c++] = all[i];
 		for (size_t j = 0; j < n; j++)
-			if (!strcmp(m->links.v[all[j]].master, br->name))
+			if (!placed[j] && !strcmp(m->links.v[all[j]].master, br->name)) {
+				placed[j] = true;
 				out[c++] = all[j];
+			}
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct vnet_link *l = &m->links.v[all[i]];
 
-		if (l->kind != VNET_KIND_BRIDGE && !vnet_view_bridge(v, l) && strcmp(l->name, "lo"))
+		if (!placed[i] && l->kind != VNET_KIND_BRIDGE && !vnet_view_bridge(v, l) &&
+		    strcmp(l->name, "lo"))
 			out[c++] = all[i];
 	}
+	free(placed);
 	v->links[k] = out;
 	v->nlinks[k] = c;
 	return 0;
@@ -191,6 +204,11 @@ static void index_wires(struct vnet_view *v)
 		if (p)
 			v->peer[i] = p - m->links.v;
 	}
+	/* a wire joins two ends that name each other (so a model with two links of one name
+	 * cannot give a wire a third end) */
+	for (size_t i = 0; i < m->links.n; i++)
+		if (v->peer[i] >= 0 && v->peer[v->peer[i]] != (long)i)
+			v->peer[i] = -1;
 	v->nwires = 0;
 	for (size_t k = 0; k < v->nnodes; k++)
 		for (size_t j = 0; j < v->nlinks[k]; j++) {

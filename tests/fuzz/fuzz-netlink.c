@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* fuzz-netlink.c - libFuzzer target: the kernel's dump answers through observe and after it */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernel.h"
+#include "vnet/render.h"
+#include "vnet/vnet.h"
+
+/*
+ * The kernel is outside input too: a newer kernel adds attributes, an older one leaves some
+ * out, and interface names and aliases are anybody's bytes. An input is a run of netlink
+ * messages as links, addresses and routes dumps answer (the corpus holds real answers,
+ * captured by tests/fuzz/capture-netlink); it goes through the parsing `vnet show`,
+ * `vnet stp`, `vnet diff` and `vnet down` rely on, then through what each does with the
+ * model. Nothing here reaches the kernel.
+ */
+
+static FILE *devnull;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	devnull = fopen("/dev/null", "we");
+	if (!devnull)
+		abort();
+	return 0;
+}
+
+/* Every step of a plan described, then the plan freed. */
+static void describe(struct vnet_plan *p)
+{
+	char line[512];
+
+	for (size_t i = 0; i < p->ops.n; i++)
+		vnet_op_describe(&p->ops.v[i], line, sizeof(line));
+	vnet_plan_free(p);
+}
+
+/* What `vnet stp` prints: every port's role as its bridge sees it. */
+static void roles(const struct vnet_model *m)
+{
+	char id[32];
+
+	for (size_t i = 0; i < m->links.n; i++) {
+		const struct vnet_link *p = &m->links.v[i], *br;
+
+		if (!p->master[0])
+			continue;
+		br = vnet_model_find_link(m, p->ns, p->master);
+		if (!br)
+			continue;
+		vnet_stp_id_format(br->stp_br.root_id, id, sizeof(id));
+		(void)vnet_stp_role_name(vnet_stp_port_role(br, p));
+		(void)vnet_stp_state_name(p->stp_port.state);
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	/* a copy of exactly @size bytes, so that ASan sees any read past the end */
+	void *buf = malloc(size ? size : 1);
+	struct vnet_model *m = NULL, *empty;
+	struct vnet_plan *p = NULL;
+	struct vnet_error e;
+	char line[512];
+
+	if (!buf)
+		return 0;
+	memcpy(buf, data, size);
+	if (vnet_observe_replay("t", buf, size, &m) < 0) {
+		free(buf);
+		return 0;
+	}
+	/* as the state store says of a namespace vnet made; the corpus's tags name topologies
+	 * of the capture, so any vnet tag counts here */
+	m->ns.v[0].owned = true;
+	for (size_t i = 0; i < m->links.n; i++)
+		if (!strncmp(m->links.v[i].alias, VNET_TAG_PREFIX, strlen(VNET_TAG_PREFIX)))
+			m->links.v[i].owned = true;
+	vnet_render_text(m, 80, devnull);
+	vnet_render_compact(m, devnull);
+	vnet_render_json(m, devnull);
+	vnet_render_dot(m, devnull);
+	vnet_render_svg(m, devnull);
+	fflush(devnull);
+	roles(m);
+	if (!vnet_plan_down(m, &p)) /* vnet down */
+		describe(p);
+	empty = vnet_model_new(); /* vnet up of a file that dropped everything */
+	if (empty) {
+		snprintf(empty->name, sizeof(empty->name), "t");
+		if (!vnet_plan_up(empty, m, &p, &e))
+			describe(p);
+		else
+			vnet_error_format(&e, line, sizeof(line));
+		vnet_model_free(empty);
+	}
+	vnet_model_free(m);
+	free(buf);
+	return 0;
+}
