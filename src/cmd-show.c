@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* cmd-show.c - vnet show: draw what the kernel has of a topology, as text, JSON, DOT or SVG */
 #include <errno.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,13 +20,11 @@ static unsigned term_width(void)
 	return 80;
 }
 
-static int render(const struct cli *cli, const struct vnet_model *m, json_t *all)
+/* @all: where --json of every topology gathers the array's elements (then at depth 1). */
+static int render(const struct cli *cli, const struct vnet_model *m, FILE *all)
 {
-	if (cli->json && all) {
-		json_t *o = vnet_render_json_value(m);
-
-		return o ? json_array_append_new(all, o) : -ENOMEM;
-	}
+	if (cli->json && all)
+		return vnet_render_json_nested(m, 1, all);
 	if (cli->json)
 		return vnet_render_json(m, stdout);
 	if (cli->dot)
@@ -37,7 +34,7 @@ static int render(const struct cli *cli, const struct vnet_model *m, json_t *all
 	return vnet_render_text(m, term_width(), stdout);
 }
 
-static int show_one(const struct cli *cli, struct vnet_session *s, const char *name, json_t *all)
+static int show_one(const struct cli *cli, struct vnet_session *s, const char *name, FILE *all)
 {
 	struct vnet_model *m = NULL;
 	struct vnet_error e = { 0 };
@@ -55,31 +52,37 @@ static int show_one(const struct cli *cli, struct vnet_session *s, const char *n
 	return EXIT_OK;
 }
 
-/* Every topology that is up; JSON gathers them in one array, SVG takes only one. */
+/*
+ * Every topology that is up; JSON gathers them in one array, SVG takes only one. The array
+ * is kept until all are read: a topology that fails prints an error, not half an array.
+ */
 static int show_all(const struct cli *cli, struct vnet_session *s)
 {
 	struct vnet_topo_info *v = NULL;
-	json_t *all = cli->json ? json_array() : NULL;
-	size_t n = 0;
+	char *json = NULL;
+	size_t n = 0, len = 0;
+	FILE *all = NULL;
 	int code = EXIT_OK;
 
 	if (vnet_list(s, &v, &n) < 0)
 		return cli_errorf(EXIT_FAILED, "cannot read the state store in %s", cli->state_dir);
-	if (cli->svg && n != 1)
+	if (cli->json && !(all = open_memstream(&json, &len)))
+		code = cli_errorf(EXIT_FAILED, "show: %s", strerror(errno));
+	else if (cli->svg && n != 1)
 		code = cli_errorf(EXIT_USAGE, "show --svg draws one topology: name it (%zu are up)",
 				  n);
 	else if (!n && !cli->json && !cli->dot)
 		printf("no topologies are up\n");
 	for (size_t i = 0; i < n && code == EXIT_OK; i++) {
-		if (i && !cli->json && !cli->dot)
+		if (all)
+			fputs(i ? ",\n  " : "\n  ", all);
+		else if (i && !cli->dot)
 			putchar('\n');
 		code = show_one(cli, s, v[i].name, all);
 	}
-	if (all && code == EXIT_OK) {
-		json_dumpf(all, stdout, JSON_INDENT(2));
-		putchar('\n');
-	}
-	json_decref(all);
+	if (all && fclose(all) == 0 && code == EXIT_OK)
+		printf("[%s%s]\n", json, n ? "\n" : "");
+	free(json);
 	free(v);
 	return code;
 }

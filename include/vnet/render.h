@@ -81,12 +81,14 @@ int vnet_render_compact(const struct vnet_model *m, FILE *out);
 int vnet_render_json(const struct vnet_model *m, FILE *out);
 
 /**
- * vnet_render_json_value() - the same document as a jansson value
+ * vnet_render_json_nested() - the same document, as an element of an enclosing one
  * @m: the model
+ * @depth: how deep it sits: its inner lines are indented as for that nesting
+ * @out: where to write (neither a new line before its "{" nor one after its "}")
  *
- * Return: a new reference (a json_t *, json_decref() it), or NULL when out of memory.
+ * Return: 0, -ENOMEM or -EIO.
  */
-void *vnet_render_json_value(const struct vnet_model *m);
+int vnet_render_json_nested(const struct vnet_model *m, unsigned depth, FILE *out);
 
 /**
  * vnet_render_dot() - the topology as a Graphviz graph: a cluster per namespace

@@ -181,6 +181,31 @@ static void test_json(void **state)
 	vnet_model_free(m);
 }
 
+/*
+ * Interface names are the kernel's bytes: any but NUL, '/', ':' and white space. Quotes,
+ * backslashes and control characters are escaped; a byte that is not UTF-8 becomes U+FFFD,
+ * so the document stays valid JSON (jansson refuses to load anything else).
+ */
+static void test_json_names(void **state)
+{
+	struct vnet_model *m = model(docker);
+	struct vnet_link *l = &m->links.v[0];
+	json_t *o, *links;
+	char *s;
+
+	snprintf(l->name, sizeof(l->name), "a\"b\\c\001\xff\xc3\xa9");
+	s = render(vnet_render_json, m);
+	o = json_loads(s, 0, NULL);
+	assert_non_null(o);
+	links = json_object_get(json_array_get(json_object_get(o, "nodes"), 0), "links");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(links, 0), "name")),
+			    "a\"b\\c\001\xef\xbf\xbd\xc3\xa9");
+	assert_non_null(strstr(s, "\"a\\\"b\\\\c\\u0001\\ufffd\xc3\xa9\""));
+	json_decref(o);
+	free(s);
+	vnet_model_free(m);
+}
+
 static void test_dot(void **state)
 {
 	struct vnet_model *m = model(docker);
@@ -219,7 +244,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_text_docker),  cmocka_unit_test(test_text_marks),
 		cmocka_unit_test(test_compact_1000), cmocka_unit_test(test_json),
-		cmocka_unit_test(test_dot),	     cmocka_unit_test(test_svg),
+		cmocka_unit_test(test_json_names),   cmocka_unit_test(test_dot),
+		cmocka_unit_test(test_svg),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
