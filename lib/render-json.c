@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "utf8.h"
 #include "vnet/render.h"
 
 /*
@@ -48,32 +49,6 @@ static void puts_(struct jw *w, const char *s)
 	put(w, s, strlen(s));
 }
 
-/* The length of the valid UTF-8 sequence at @p, or 0 (NUL-terminated: never reads past). */
-static size_t utf8_seq(const unsigned char *p)
-{
-	unsigned c = p[0], cp, min;
-	size_t n;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2, min = 0x80, cp = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3, min = 0x800, cp = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4, min = 0x10000, cp = c & 0x07;
-	else
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
 /*
  * @s as a JSON string. Names come from the kernel, which allows any byte but NUL, '/', ':'
  * and white space in an interface name: a byte that is not UTF-8 becomes U+FFFD.
@@ -94,7 +69,7 @@ static void put_string(struct jw *w, const char *s)
 		if (!*p)
 			break;
 		if (*p >= 0x80) {
-			n = utf8_seq(p);
+			n = vnet_utf8_seq(p);
 			put(w, n ? (const char *)p : "\\ufffd", n ? n : 6);
 			p += n ? n : 1;
 			continue;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
 #include "vnet/render.h"
 
 /* Sizes in pixels: a box per namespace, devices in a column, ports indented under bridges. */
@@ -22,10 +23,24 @@ struct svg_layout {
 	double w, h;
 };
 
+/*
+ * @s as XML character data. Names come from the kernel, which allows nearly any byte in an
+ * interface name; XML 1.0 allows no control character but tab and newline, even escaped,
+ * nor bytes that are not UTF-8. Such a byte is drawn as U+FFFD, so the picture still loads.
+ */
 static void put_xml(const char *s, FILE *out)
 {
-	for (; *s; s++)
-		switch (*s) {
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		size_t n = vnet_utf8_seq(p);
+
+		if (!n || (*p < 0x20 && *p != '\t' && *p != '\n')) {
+			fputs(VNET_UTF8_REPLACEMENT, out);
+			p++;
+			continue;
+		}
+		switch (*p) {
 		case '&':
 			fputs("&amp;", out);
 			break;
@@ -42,8 +57,10 @@ static void put_xml(const char *s, FILE *out)
 			fputs("&apos;", out);
 			break;
 		default:
-			fputc(*s, out);
+			fwrite(p, 1, n, out);
 		}
+		p += n;
+	}
 }
 
 static size_t node_routes(const struct vnet_model *m, const char *ns)

@@ -236,6 +236,11 @@ static void test_svg(void **state)
 	assert_non_null(strstr(s, "class=\"wire\""));
 	assert_non_null(strstr(s, "</svg>\n"));
 	free(s);
+	/* a name the kernel allows but XML does not: a control character, a byte not UTF-8 */
+	snprintf(m->links.v[0].name, sizeof(m->links.v[0].name), "x\001y\xffz\xc3\xa9");
+	s = render(vnet_render_svg, m);
+	assert_non_null(strstr(s, ">x\xef\xbf\xbdy\xef\xbf\xbdz\xc3\xa9</text>"));
+	free(s);
 	vnet_model_free(m);
 }
 
