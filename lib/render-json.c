@@ -109,7 +109,7 @@ static void put_string(struct jw *w, const char *s)
 static void newline(struct jw *w)
 {
 	static const char spaces[] = "                                ";
-	size_t n = w->depth * 2;
+	size_t n = (size_t)w->depth * 2;
 
 	put(w, "\n", 1);
 	while (n) {
