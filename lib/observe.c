@@ -713,22 +713,27 @@ static int read_all(struct reader *rd, struct vnet_nlset *s, const char *topo,
 	return r;
 }
 
+/* After reading, whether @r says it went well or not: the veth peers, then the model out. */
+static int finish(struct reader *rd, int r, struct vnet_model **ret_model)
+{
+	if (r == 0)
+		r = resolve_peers(&rd->o);
+	free(rd->o.x);
+	if (r < 0) {
+		vnet_model_free(rd->o.m);
+		return r;
+	}
+	*ret_model = rd->o.m;
+	return 0;
+}
+
 /* Three dumps per namespace (links, addresses, routes), on cached sockets. */
 int vnet_observe(struct vnet_nlset *s, const char *topo, const char *const *ns, size_t n,
 		 struct vnet_model **ret_model)
 {
 	struct reader rd;
-	int r = read_all(&rd, s, topo, ns, n);
 
-	if (r == 0)
-		r = resolve_peers(&rd.o);
-	free(rd.o.x);
-	if (r < 0) {
-		vnet_model_free(rd.o.m);
-		return r;
-	}
-	*ret_model = rd.o.m;
-	return 0;
+	return finish(&rd, read_all(&rd, s, topo, ns, n), ret_model);
 }
 
 int vnet_observe_replay(const char *topo, const void *buf, size_t len,
@@ -740,7 +745,6 @@ int vnet_observe_replay(const char *topo, const void *buf, size_t len,
 	mnl_cb_t pass[] = { link_cb, addr_cb, route_cb };
 
 	len = vnet_nl_whole(buf, len); /* as vnet_nl_dump() reads a datagram */
-
 	e = r < 0 ? NULL : vnet_model_add_ns(rd.o.m);
 	if (!e)
 		r = -ENOMEM;
@@ -754,13 +758,5 @@ int vnet_observe_replay(const char *topo, const void *buf, size_t len,
 		if (i == 0)
 			resolve_masters(&rd.o);
 	}
-	if (r == 0)
-		r = resolve_peers(&rd.o);
-	free(rd.o.x);
-	if (r < 0) {
-		vnet_model_free(rd.o.m);
-		return r;
-	}
-	*ret_model = rd.o.m;
-	return 0;
+	return finish(&rd, r, ret_model);
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "kernel.h"
 #include "vnet/render.h"
 #include "vnet/vnet.h"
@@ -18,29 +19,6 @@
  * `vnet stp`, `vnet diff` and `vnet down` rely on, then through what each does with the
  * model. Nothing here reaches the kernel.
  */
-
-static FILE *devnull;
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	devnull = fopen("/dev/null", "we");
-	if (!devnull)
-		abort();
-	return 0;
-}
-
-/* Every step of a plan described, then the plan freed. */
-static void describe(struct vnet_plan *p)
-{
-	char line[512];
-
-	for (size_t i = 0; i < p->ops.n; i++)
-		vnet_op_describe(&p->ops.v[i], line, sizeof(line));
-	vnet_plan_free(p);
-}
 
 /* What `vnet stp` prints: every port's role as its bridge sees it. */
 static void roles(const struct vnet_model *m)

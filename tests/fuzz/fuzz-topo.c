@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "vnet/check.h"
 #include "vnet/render.h"
 #include "vnet/vnet.h"
@@ -15,30 +16,6 @@
  * planning). The only system access is /dev/null for the renderers, and the passwd and
  * group databases that tun/tap "owner" and "group" names are looked up in.
  */
-
-static FILE *devnull;
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	/* Opened once and kept: reachable at exit, so the leak check does not count it. */
-	devnull = fopen("/dev/null", "we");
-	if (!devnull)
-		abort();
-	return 0;
-}
-
-/* A line for every step of @p, then @p freed. */
-static void describe(struct vnet_plan *p)
-{
-	char line[512];
-
-	for (size_t i = 0; i < p->ops.n; i++)
-		vnet_op_describe(&p->ops.v[i], line, sizeof(line));
-	vnet_plan_free(p);
-}
 
 /* The plan from nothing to @m. */
 static void plan(const struct vnet_model *m)
