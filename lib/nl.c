@@ -156,7 +156,6 @@ static int nl_reserve(struct vnet_nl *nl, size_t off)
 	return 0;
 }
 
-/* Receive one datagram at @off of the receive buffer; Return: its length or -errno. */
 size_t vnet_nl_whole(const void *buf, size_t len)
 {
 	size_t off = 0;

@@ -80,7 +80,9 @@ static int show_all(const struct cli *cli, struct vnet_session *s)
 			putchar('\n');
 		code = show_one(cli, s, v[i].name, all);
 	}
-	if (all && fclose(all) == 0 && code == EXIT_OK)
+	if (all && fclose(all) != 0 && code == EXIT_OK)
+		code = cli_errorf(EXIT_FAILED, "show: %s", strerror(errno));
+	else if (all && code == EXIT_OK)
 		printf("[%s%s]\n", json, n ? "\n" : "");
 	free(json);
 	free(v);
