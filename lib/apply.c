@@ -30,6 +30,7 @@ struct applier {
 	const struct vnet_op *ops;
 	bool *done;
 	bool tolerant; /* down: go on past failures */
+	struct vnet_result *res; /* the counts of done and undone steps */
 	long fault_step;
 	struct vnet_error *err;
 	int first_err;
@@ -282,6 +283,22 @@ out:
 	return r;
 }
 
+/* The next message of the batch belongs to op @idx; Return: 0 or -ENOMEM. */
+static int batch_note(struct applier *a, size_t idx)
+{
+	if (a->b.n + 1 > a->msg_cap) {
+		size_t cap = a->msg_cap ? a->msg_cap * 2 : 256;
+		size_t *v = realloc(a->msg_op, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		a->msg_op = v;
+		a->msg_cap = cap;
+	}
+	a->msg_op[a->b.n] = idx;
+	return 0;
+}
+
 /* Make room for a message of op @idx in the batch of @ns; Return: 0 or -errno. */
 static int batch_for(struct applier *a, const char *ns, size_t idx)
 {
@@ -298,16 +315,39 @@ static int batch_for(struct applier *a, const char *ns, size_t idx)
 			return r;
 	}
 	snprintf(a->batch_ns, sizeof(a->batch_ns), "%s", ns);
-	if (a->b.n + 1 > a->msg_cap) {
-		size_t cap = a->msg_cap ? a->msg_cap * 2 : 256;
-		size_t *v = realloc(a->msg_op, cap * sizeof(*v));
+	return batch_note(a, idx);
+}
 
-		if (!v)
-			return -ENOMEM;
-		a->msg_op = v;
-		a->msg_cap = cap;
-	}
-	a->msg_op[a->b.n] = idx;
+/*
+ * The tag of a link vnet creates goes in the message right after its creation, in
+ * the same batch: the kernel runs a sendmsg's messages in one go (and vnet_nl_send
+ * never cuts after a creation), so no crash leaves the link untagged. The kernel
+ * ignores IFLA_IFALIAS in the creating message itself.
+ */
+static int tag_created(struct applier *a, const struct vnet_link *l, size_t idx)
+{
+	int r = batch_note(a, idx);
+
+	return r < 0 ? r : vnet_link_msg_set(&a->b, l, VNET_SET_ALIAS, 0, l->alias);
+}
+
+/* A tun or tap: made by ioctl, tagged before it is made persistent (see tuntap.c). */
+static int tuntap_add(struct applier *a, const struct vnet_op *op, size_t idx)
+{
+	struct vnet_nl *nl = NULL;
+	int r = flush(a);
+
+	if (r < 0)
+		return r;
+	r = vnet_nlset_get(a->nls, op->link.ns, &nl);
+	if (r < 0)
+		return fail(a, op, r, NULL);
+	r = vnet_tuntap_create(&op->link, nl, a->err);
+	vnet_crash_point();
+	if (r < 0)
+		return fail(a, op, r, NULL);
+	a->done[idx] = true;
+	mark_dirty(a, op->link.ns);
 	return 0;
 }
 
@@ -318,32 +358,22 @@ static int do_link_add(struct applier *a, const struct vnet_op *op, size_t idx)
 	const struct vnet_link *l = &op->link;
 	int r, fd = -1;
 
-	if (l->kind == VNET_KIND_TAP || l->kind == VNET_KIND_TUN) {
-		r = flush(a);
-		if (r < 0)
-			return r;
-		r = vnet_tuntap_create(l, a->err);
-		vnet_crash_point();
-		if (r < 0)
-			return fail(a, op, r, NULL);
-		a->done[idx] = true;
-		mark_dirty(a, l->ns);
-		return 0;
-	}
+	if (l->kind == VNET_KIND_TAP || l->kind == VNET_KIND_TUN)
+		return tuntap_add(a, op, idx);
 	r = batch_for(a, l->ns, idx);
 	if (r < 0)
 		return r;
+	mark_dirty(a, l->ns);
 	if (l->kind == VNET_KIND_BRIDGE)
-		return vnet_bridge_msg_add(&a->b, l) ?: (mark_dirty(a, l->ns), 0);
+		return vnet_bridge_msg_add(&a->b, l) ?: tag_created(a, l, idx);
 	if (strcmp(l->peer_ns, l->ns)) {
 		fd = vnet_netns_open(l->peer_ns);
 		if (fd < 0)
 			return fail(a, op, fd, NULL);
 		a->fds[a->nfds++] = fd;
 	}
-	mark_dirty(a, l->ns);
 	mark_dirty(a, l->peer_ns);
-	return vnet_veth_msg_add(&a->b, l, fd);
+	return vnet_veth_msg_add(&a->b, l, fd) ?: tag_created(a, l, idx);
 }
 
 static int do_link_set(struct applier *a, const struct vnet_op *op, size_t idx)
@@ -424,7 +454,13 @@ static int do_ns(struct applier *a, const struct vnet_op *op, size_t idx)
 	if (r < 0)
 		return r;
 	if (op->kind == VNET_OP_NS_ADD) {
-		r = vnet_netns_add(op->ns.name);
+		char tag[VNET_NAMSIZ + 8];
+		struct vnet_nl *nl = NULL;
+
+		snprintf(tag, sizeof(tag), VNET_TAG_PREFIX "%s", a->topo);
+		r = vnet_netns_add(op->ns.name, tag, &nl);
+		if (r >= 0)
+			r = vnet_nlset_put(a->nls, op->ns.name, nl);
 	} else {
 		vnet_nlset_forget(a->nls, op->ns.name);
 		cache_drop_ns(a, op->ns.name);
@@ -514,7 +550,7 @@ static size_t recreate(const struct vnet_op *op, struct vnet_op *inv)
 }
 
 /* The steps that undo @op; Return: how many were written to @inv (at most 3). */
-static size_t inverse(const struct vnet_op *op, const char *topo, struct vnet_op *inv)
+static size_t inverse(const struct vnet_op *op, struct vnet_op *inv)
 {
 	memset(inv, 0, 3 * sizeof(*inv));
 	switch (op->kind) {
@@ -522,14 +558,9 @@ static size_t inverse(const struct vnet_op *op, const char *topo, struct vnet_op
 		inv[0] = (struct vnet_op){ .kind = VNET_OP_NS_DEL, .ns = op->ns };
 		return 1;
 	case VNET_OP_NS_DEL:
+		/* made tagged, with lo up; what was in it was removed by earlier steps */
 		inv[0] = (struct vnet_op){ .kind = VNET_OP_NS_ADD, .ns = op->ns };
-		inv[1].kind = VNET_OP_LINK_SET;
-		inv[1].set = VNET_SET_UP | VNET_SET_ALIAS;
-		snprintf(inv[1].link.name, sizeof(inv[1].link.name), "lo");
-		snprintf(inv[1].link.ns, sizeof(inv[1].link.ns), "%s", op->ns.name);
-		snprintf(inv[1].link.alias, sizeof(inv[1].link.alias), VNET_TAG_PREFIX "%s", topo);
-		inv[1].link.up = true;
-		return 2;
+		return 1;
 	case VNET_OP_LINK_ADD:
 		inv[0] = (struct vnet_op){ .kind = VNET_OP_LINK_DEL, .link = op->link };
 		return 1;
@@ -557,6 +588,18 @@ static size_t inverse(const struct vnet_op *op, const char *topo, struct vnet_op
 	return 0;
 }
 
+/* Count an undo that failed; the first one is described in words. */
+static void undo_failed(struct applier *a, const struct vnet_op *op, const struct vnet_error *why)
+{
+	char step[160], reason[VNET_MSGSIZ + 64];
+
+	if (a->res && !a->res->undo_failed++) {
+		vnet_op_describe(op, step, sizeof(step));
+		vnet_error_format(why, reason, sizeof(reason));
+		snprintf(a->res->undo_err, sizeof(a->res->undo_err), "%s: %s", step, reason);
+	}
+}
+
 /* Undo every done step, newest first; each undo runs alone and goes on past failures. */
 static void undo(struct applier *a, const struct vnet_plan *plan, const bool *done)
 {
@@ -573,19 +616,21 @@ static void undo(struct applier *a, const struct vnet_plan *plan, const bool *do
 
 		if (!done[i])
 			continue;
-		n = inverse(&plan->ops.v[i], plan->topo, inv);
-		run(a, inv, n, inv_done);
+		n = inverse(&plan->ops.v[i], inv);
+		if (run(a, inv, n, inv_done) < 0)
+			undo_failed(a, &plan->ops.v[i], &ignored);
+		memset(&ignored, 0, sizeof(ignored));
 	}
 	a->err = saved;
 }
 
 int vnet_apply(struct vnet_nlset *nls, const struct vnet_plan *plan, unsigned flags,
-	       size_t *ret_done, struct vnet_error *reterr)
+	       int (*commit)(void *data, struct vnet_error *reterr), void *data,
+	       struct vnet_result *res, struct vnet_error *reterr)
 {
-	struct applier a = { .nls = nls, .topo = plan->topo, .err = reterr };
+	struct applier a = { .nls = nls, .topo = plan->topo, .err = reterr, .res = res };
 	bool *done = calloc(plan->ops.n ? plan->ops.n : 1, sizeof(*done));
 	const char *fault = getenv("VNET_FAULT_STEP");
-	size_t ndone = 0;
 	int r;
 
 	if (!done)
@@ -594,12 +639,14 @@ int vnet_apply(struct vnet_nlset *nls, const struct vnet_plan *plan, unsigned fl
 	a.tolerant = flags & VNET_APPLY_TOLERANT;
 	a.fault_step = fault ? strtol(fault, NULL, 10) : 0;
 	r = run(&a, plan->ops.v, plan->ops.n, done);
+	res->done = 0;
 	for (size_t i = 0; i < plan->ops.n; i++)
-		ndone += done[i];
+		res->done += done[i];
+	/* a change the store cannot record is undone like one the kernel refused */
+	if (r >= 0 && commit)
+		r = commit(data, reterr);
 	if (r < 0 && (flags & VNET_APPLY_UNDO))
 		undo(&a, plan, done);
-	if (ret_done)
-		*ret_done = ndone;
 	vnet_batch_free(&a.b);
 	free(a.msg_op);
 	free(a.cache.v);

@@ -13,7 +13,11 @@
  * @nls: sockets per namespace
  * @plan: the steps, in order
  * @flags: VNET_APPLY_*
- * @ret_done: how many steps took effect, or NULL
+ * @commit: called once every step took effect (to record them), or NULL; when it fails,
+ *          the steps are undone as for a failed step (with VNET_APPLY_UNDO)
+ * @data: for @commit
+ * @res: @res->done: how many steps took effect; @res->undo_failed and @res->undo_err:
+ *       how many undos failed, and the first of them in words
  * @reterr: the first failure, with the kernel's extended-ack text
  *
  * Consecutive steps in one namespace go to the kernel as one netlink batch.
@@ -23,7 +27,8 @@
  * Return: 0, or the first failure's -errno.
  */
 int vnet_apply(struct vnet_nlset *nls, const struct vnet_plan *plan, unsigned flags,
-	       size_t *ret_done, struct vnet_error *reterr);
+	       int (*commit)(void *data, struct vnet_error *reterr), void *data,
+	       struct vnet_result *res, struct vnet_error *reterr);
 
 /* vnet_op_ns() - the namespace a step acts in. */
 const char *vnet_op_ns(const struct vnet_op *op);

@@ -22,6 +22,8 @@ struct vnet_nl;
  * Return: 0, -ENOENT when the namespace does not exist, or another -errno.
  */
 int vnet_nl_open(const char *ns, struct vnet_nl **ret_nl);
+/* vnet_nl_open_current() - a socket in the calling thread's namespace; Return: 0 or -errno. */
+int vnet_nl_open_current(struct vnet_nl **ret_nl);
 void vnet_nl_close(struct vnet_nl *nl);
 
 /* The result of one message of a batch: its errno and the kernel's extended-ack text. */
@@ -110,6 +112,8 @@ struct vnet_nlset {
 
 /* vnet_nlset_get() - the socket for @ns; Return: 0 or -errno (-ENOENT: no such namespace). */
 int vnet_nlset_get(struct vnet_nlset *s, const char *ns, struct vnet_nl **ret_nl);
+/* vnet_nlset_put() - hand @nl, a socket in @ns, to the set (closed on failure). */
+int vnet_nlset_put(struct vnet_nlset *s, const char *ns, struct vnet_nl *nl);
 /* vnet_nlset_forget() - close the socket of a namespace that is being removed. */
 void vnet_nlset_forget(struct vnet_nlset *s, const char *ns);
 void vnet_nlset_free(struct vnet_nlset *s);
@@ -117,13 +121,17 @@ void vnet_nlset_free(struct vnet_nlset *s);
 /* ---- netns.c: named namespaces under /run/netns ---- */
 
 /**
- * vnet_netns_add() - create a named namespace, as `ip netns add` does
+ * vnet_netns_add() - create a named namespace, tagged before it has a name
  * @name: the name; fails with -EEXIST when taken (never adopts a foreign one)
+ * @tag: the alias its loopback gets (brought up too) before the namespace is mounted
+ * @ret_nl: a socket in the new namespace, or NULL
  *
- * The loopback device of the new namespace is left down; callers bring it up.
  * Return: 0 or -errno.
  */
-int vnet_netns_add(const char *name);
+int vnet_netns_add(const char *name, const char *tag, struct vnet_nl **ret_nl);
+/* vnet_netns_debris() - remove /run/netns/@name if it is a file a crash left half made
+ * with @tag in it (never a namespace, never another's file); Return: 1 removed, 0 or -errno. */
+int vnet_netns_debris(const char *name, const char *tag);
 /* vnet_netns_del() - unmount and remove /run/netns/@name; Return: 0, -ENOENT or -errno. */
 int vnet_netns_del(const char *name);
 /* vnet_netns_open() - an O_CLOEXEC fd of the namespace ("" is vnet's own); Return: fd or -errno. */
@@ -191,14 +199,17 @@ int vnet_bridge_msg_flush(struct vnet_batch *b, const char *name);
 /**
  * vnet_tuntap_create() - create a persistent tun or tap device in its namespace
  * @l: kind VNET_KIND_TUN or VNET_KIND_TAP, with its options; @l->ns says where
+ * @nl: a socket in @l->ns
  * @reterr: filled on failure
  *
  * Opens /dev/net/tun inside @l->ns (the device belongs to the namespace of
  * whoever opens the file), refuses to take over an existing device
- * (IFF_TUN_EXCL), sets owner, group and persistence, and closes.
+ * (IFF_TUN_EXCL), sets owner and group, tags it with @l->alias through @nl (a socket
+ * in @l->ns), and only then makes it persistent and closes: a crash before that
+ * point takes the device away with the file, so no untagged device is ever left.
  * Return: 0 or -errno.
  */
-int vnet_tuntap_create(const struct vnet_link *l, struct vnet_error *reterr);
+int vnet_tuntap_create(const struct vnet_link *l, struct vnet_nl *nl, struct vnet_error *reterr);
 
 /* ---- addr.c, route.c ---- */
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-/* netns.c - named network namespaces under /run/netns, made as `ip netns add` makes them */
+/* netns.c - named network namespaces under /run/netns, tagged before they are named */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -54,10 +54,39 @@ static int netns_prepare_dir(void)
 	return 0;
 }
 
-/* Make a new namespace for this thread and pin it on @path; the thread goes back after. */
-static int netns_create_on(const char *path)
+/* Bring lo up and tag it, through a socket made in the thread's new namespace. */
+static int netns_tag_lo(const char *tag, struct vnet_nl **ret_nl)
+{
+	struct vnet_link lo = { .name = "lo", .up = true };
+	struct vnet_nl_result res = { 0 };
+	struct vnet_batch b;
+	struct vnet_nl *nl = NULL;
+	int r = vnet_nl_open_current(&nl);
+
+	vnet_batch_init(&b);
+	if (r >= 0)
+		r = vnet_link_msg_set(&b, &lo, VNET_SET_UP | VNET_SET_ALIAS, 0, tag);
+	if (r >= 0)
+		r = vnet_nl_send(nl, &b, &res);
+	if (r >= 0)
+		r = res.err;
+	vnet_batch_free(&b);
+	if (r < 0 || !ret_nl)
+		vnet_nl_close(nl);
+	else
+		*ret_nl = nl;
+	return r;
+}
+
+/*
+ * Make a new namespace for this thread, tag it, and only then pin it on @path; the
+ * thread goes back after. Until the mount, the namespace lives only as long as this
+ * thread: a crash before it leaves no namespace, and none is ever visible untagged.
+ */
+static int netns_create_on(const char *path, const char *tag, struct vnet_nl **ret_nl)
 {
 	int saved = open(THREAD_NETNS, O_RDONLY | O_CLOEXEC);
+	struct vnet_nl *nl = NULL;
 	int r = 0, q;
 
 	if (saved < 0)
@@ -67,7 +96,8 @@ static int netns_create_on(const char *path)
 		close(saved);
 		return r;
 	}
-	if (mount(THREAD_NETNS, path, "none", MS_BIND, NULL) < 0)
+	r = netns_tag_lo(tag, ret_nl ? &nl : NULL);
+	if (r >= 0 && mount(THREAD_NETNS, path, "none", MS_BIND, NULL) < 0)
 		r = -errno;
 	q = vnet_netns_leave(saved);
 	close(saved); /* its own, not the thread's kept one: it may run before any enter */
@@ -75,22 +105,73 @@ static int netns_create_on(const char *path)
 		umount2(path, MNT_DETACH);
 		r = q;
 	}
+	if (r < 0)
+		vnet_nl_close(nl);
+	else if (ret_nl)
+		*ret_nl = nl;
 	return r;
 }
 
+/*
+ * The file a namespace is mounted on appears whole, holding "@tag\n", or not at all
+ * (O_TMPFILE, then linkat): a crash between it and the mount leaves a file that says
+ * whose it is, which vnet_netns_debris() can remove without guessing.
+ */
+static int netns_marker(const char *path, const char *tag)
+{
+	char proc[64], line[VNET_NAMSIZ + 16];
+	int fd = open(NETNS_RUN_DIR, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0);
+	int n = snprintf(line, sizeof(line), "%s\n", tag), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, line, (size_t)n) != n)
+		r = errno ? -errno : -EIO;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (r == 0 && linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+int vnet_netns_debris(const char *name, const char *tag)
+{
+	char path[PATH_MAX], buf[VNET_NAMSIZ + 16], want[VNET_NAMSIZ + 16];
+	struct statfs sf;
+	ssize_t n;
+	int fd, r = netns_path(name, path, sizeof(path));
+
+	if (r < 0)
+		return r;
+	if (statfs(path, &sf) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (sf.f_type == NSFS_MAGIC)
+		return 0; /* a namespace: never debris */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	snprintf(want, sizeof(want), "%s\n", tag);
+	if (n != (ssize_t)strlen(want) || memcmp(buf, want, (size_t)n))
+		return 0; /* not ours: an empty file may be `ip netns add` at work */
+	return unlink(path) < 0 ? -errno : 1;
+}
+
 /**
- * vnet_netns_add() - create a named namespace, as `ip netns add` does
+ * vnet_netns_add() - create a named namespace, tagged before it has a name
  * @name: the name; fails with -EEXIST when taken (never adopts a foreign one)
+ * @tag: the alias the loopback gets, brought up, before the namespace is mounted
+ * @ret_nl: a socket in the new namespace, or NULL
  *
- * The loopback device of the new namespace is left down; callers bring it up.
  * Only the calling thread changes namespace, and only for the time it takes.
  *
  * Return: 0 or -errno.
  */
-int vnet_netns_add(const char *name)
+int vnet_netns_add(const char *name, const char *tag, struct vnet_nl **ret_nl)
 {
 	char path[PATH_MAX];
-	int fd, r;
+	int r;
 
 	r = netns_path(name, path, sizeof(path));
 	if (r < 0)
@@ -98,11 +179,12 @@ int vnet_netns_add(const char *name)
 	r = netns_prepare_dir();
 	if (r < 0)
 		return r;
-	fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	close(fd);
-	r = netns_create_on(path);
+	r = netns_marker(path, tag);
+	if (r == -EEXIST && vnet_netns_debris(name, tag) == 1)
+		r = netns_marker(path, tag);
+	if (r < 0)
+		return r;
+	r = netns_create_on(path, tag, ret_nl);
 	if (r < 0)
 		unlink(path);
 	return r;
@@ -124,7 +206,7 @@ int vnet_netns_del(const char *name)
 
 	if (r < 0)
 		return r;
-	/* EINVAL: not a mount point, a file left by a crash between open and mount */
+	/* EINVAL: not a mount point, a marker left by a crash between link and mount */
 	if (umount2(path, MNT_DETACH) < 0 && errno != EINVAL)
 		return -errno;
 	if (unlink(path) < 0)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* nl.c - rtnetlink sockets bound to a namespace: batches with one ack per message, dumps */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +87,27 @@ static int nl_open_here(int nsfd, struct vnet_nl **ret_nl)
 	nl->ns_ino = st.st_ino;
 	*ret_nl = nl;
 	return 0;
+}
+
+/**
+ * vnet_nl_open_current() - an rtnetlink socket in the namespace the calling thread is in
+ * @ret_nl: the socket
+ *
+ * For a namespace that has no name yet: vnet_netns_add() tags a new namespace's
+ * loopback through it before the namespace appears under /run/netns.
+ *
+ * Return: 0 or -errno.
+ */
+int vnet_nl_open_current(struct vnet_nl **ret_nl)
+{
+	int fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	int r;
+
+	if (fd < 0)
+		return -errno;
+	r = nl_open_here(fd, ret_nl);
+	close(fd);
+	return r;
 }
 
 /**
@@ -349,14 +371,25 @@ static int nl_send_chunk(struct vnet_nl *nl, const struct vnet_batch *b, size_t 
 	struct ack_wait w = { .seq = seq, .res = res };
 	int r;
 
+	const struct nlmsghdr *prev = NULL;
+
 	while (end < total) {
 		const struct nlmsghdr *nlh = (const struct nlmsghdr *)(b->buf + end);
 		size_t len = MNL_ALIGN(nlh->nlmsg_len);
 
-		if (end > *off && end + len - *off > NL_CHUNK)
+		/*
+		 * Never cut after a link's creation: the message after it tags the link, and
+		 * the kernel runs one sendmsg's messages in one go, so a kill -9 cannot fall
+		 * between them (a chunk may then pass NL_CHUNK by one message, far below
+		 * SO_SNDBUF).
+		 */
+		if (end > *off && end + len - *off > NL_CHUNK &&
+		    !(prev && prev->nlmsg_type == RTM_NEWLINK &&
+		      (prev->nlmsg_flags & NLM_F_CREATE)))
 			break;
 		seq[w.n++] = nlh->nlmsg_seq;
 		end += len;
+		prev = nlh;
 	}
 	w.due = w.n;
 	memset(got, 0, w.n);
@@ -616,21 +649,30 @@ int vnet_nlset_get(struct vnet_nlset *s, const char *ns, struct vnet_nl **ret_nl
 			return r;
 		break;
 	}
+	r = vnet_nl_open(ns, &nl);
+	if (r >= 0)
+		r = vnet_nlset_put(s, ns, nl);
+	if (r >= 0)
+		*ret_nl = nl;
+	return r;
+}
+
+int vnet_nlset_put(struct vnet_nlset *s, const char *ns, struct vnet_nl *nl)
+{
+	vnet_nlset_forget(s, ns);
 	if (s->n == s->cap) {
 		size_t ncap = s->cap ? s->cap * 2 : 16;
 		struct vnet_nlset_entry *nv = realloc(s->v, ncap * sizeof(*nv));
 
-		if (!nv)
+		if (!nv) {
+			vnet_nl_close(nl);
 			return -ENOMEM;
+		}
 		s->v = nv;
 		s->cap = ncap;
 	}
-	r = vnet_nl_open(ns, &nl);
-	if (r < 0)
-		return r;
 	snprintf(s->v[s->n].ns, sizeof(s->v[s->n].ns), "%s", ns);
 	s->v[s->n++].nl = nl;
-	*ret_nl = nl;
 	return 0;
 }
 

@@ -670,7 +670,8 @@ static void adopt_sockets(struct vnet_nlset *s, struct vnet_nlset *t)
 		vnet_nlset_free(t); /* they are only a cache */
 		return;
 	}
-	memcpy(v + s->n, t->v, t->n * sizeof(*v));
+	if (t->n) /* none, when every namespace read was made (and its socket kept) by apply */
+		memcpy(v + s->n, t->v, t->n * sizeof(*v));
 	s->v = v;
 	s->n += t->n;
 	s->cap = s->n + 1;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* pipeline.c - up and down: observe, mark what is ours, plan, journal, apply */
+#include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,13 +26,23 @@ int vnet_session_open(const char *state_dir, bool lock, struct vnet_session **re
 		return -ENOMEM;
 	r = vnet_state_open(state_dir, &s->st, reterr);
 	if (r >= 0 && lock)
-		r = vnet_state_lock(s->st, reterr);
+		r = vnet_state_lock(s->st, true, reterr);
 	if (r < 0) {
 		vnet_session_close(s);
 		return r;
 	}
 	*ret_s = s;
 	return 0;
+}
+
+int vnet_session_lock(struct vnet_session *s, bool wait, struct vnet_error *reterr)
+{
+	return vnet_state_lock(s->st, wait, reterr);
+}
+
+void vnet_session_unlock(struct vnet_session *s)
+{
+	vnet_state_unlock(s->st);
 }
 
 void vnet_session_close(struct vnet_session *s)
@@ -50,6 +62,7 @@ struct vnet_nlset *vnet_session_nls(struct vnet_session *s)
 void vnet_result_clear(struct vnet_result *r)
 {
 	vnet_plan_free(r->plan);
+	free(r->notes);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -72,6 +85,7 @@ struct owned {
 	struct vnet_state_row *rows;
 	size_t n;
 	char tag[VNET_NAMSIZ + 8];
+	bool by_tag; /* recover: the tag alone proves it (the store was lost) */
 };
 
 static int row_cmp(const void *key, const void *elem)
@@ -114,15 +128,74 @@ static const struct vnet_state_row *row_of(const struct owned *o, const char *ki
 }
 
 /*
- * Is an object whose tag says @alias ours? Ours when the store records it and it
- * carries our tag. One more case: an apply that was cut short (a crash) between
- * creating an object and tagging it left a pending row and no tag at all. The
- * plan had seen the name free just before, under the store's lock, so the object
- * is taken as ours; one with another tag never is.
+ * Is an object whose tag says @alias ours? Only when it carries our tag, and the store
+ * records it (or, to recover a lost store, on the tag alone). vnet tags everything it
+ * makes before a crash can leave it untagged (namespaces before they are mounted,
+ * tun/taps before they are persistent, other links in the batch that creates them), so
+ * an untagged object is never taken for vnet's, whatever the store says.
  */
 static bool ours(const struct owned *o, const struct vnet_state_row *row, const char *alias)
 {
-	return row && (!strcmp(alias, o->tag) || (row->pending && !alias[0]));
+	return (row || o->by_tag) && !strcmp(alias, o->tag);
+}
+
+/*
+ * The far end of a pair whose near end is ours is ours: both were born in one message,
+ * the near end tagged in the same batch; the far end's tag goes in a later batch, to
+ * its own namespace, and a crash may come between.
+ */
+static void mark_far_ends(struct vnet_model *m, const struct owned *o)
+{
+	for (size_t i = 0; i < m->links.n; i++) {
+		struct vnet_link *l = &m->links.v[i];
+		const struct vnet_link *p;
+
+		if (l->owned || l->kind != VNET_KIND_VETH || l->alias[0] || !l->peer[0] ||
+		    (!o->by_tag && !row_of(o, "link", l->ns, l->name)))
+			continue;
+		p = vnet_model_find_link(m, l->peer_ns, l->peer);
+		l->owned = p && p->owned && p->kind == VNET_KIND_VETH &&
+			   !strcmp(p->peer, l->name) && !strcmp(p->peer_ns, l->ns);
+	}
+}
+
+/* Recovering: an address or route is the topology's when it is on a link or in a
+ * namespace that is. */
+static bool held_by_ours(const struct vnet_model *m, const char *ns, const char *dev)
+{
+	const struct vnet_ns *n = vnet_model_find_ns(m, ns);
+	const struct vnet_link *l = dev[0] ? vnet_model_find_link(m, ns, dev) : NULL;
+
+	return (n && n->owned) || (l && l->owned);
+}
+
+/*
+ * Interfaces the kernel itself puts in every new namespace when their module is loaded
+ * (fallback tunnel devices, net.core.fb_tunnels_only_for_init_net = 0): not a stranger's.
+ */
+static bool kernel_made(const char *name)
+{
+	static const char *const fallback[] = { "lo",	   "sit0",     "tunl0",	    "ip6tnl0",
+						"ip6gre0", "gre0",     "gretap0",   "erspan0",
+						"ip_vti0", "ip6_vti0", "ip6erspan0" };
+
+	for (size_t i = 0; i < sizeof(fallback) / sizeof(fallback[0]); i++)
+		if (!strcmp(name, fallback[i]))
+			return true;
+	return false;
+}
+
+/* A namespace of ours that holds an interface someone else made keeps it alive. */
+static void mark_foreign(struct vnet_model *m)
+{
+	for (size_t i = 0; i < m->links.n; i++) {
+		const struct vnet_link *l = &m->links.v[i];
+		struct vnet_ns *ns =
+			l->owned || kernel_made(l->name) ? NULL : vnet_model_find_ns(m, l->ns);
+
+		if (ns && ns->owned && !ns->foreign[0])
+			snprintf(ns->foreign, sizeof(ns->foreign), "%s", l->name);
+	}
 }
 
 /* Observe marks what carries our tag; keep only what the store also records. */
@@ -143,15 +216,70 @@ static void mark_owned(struct vnet_model *m, const struct owned *o)
 		l->owned = l->kind != VNET_KIND_OTHER &&
 			   ours(o, row_of(o, "link", l->ns, l->name), l->alias);
 	}
+	mark_far_ends(m, o);
+	mark_foreign(m);
 	for (size_t i = 0; i < m->addrs.n; i++) {
-		vnet_state_key_addr(&m->addrs.v[i], key, sizeof(key));
-		m->addrs.v[i].owned = m->addrs.v[i].owned &&
-				      row_of(o, "addr", m->addrs.v[i].ns, key);
+		struct vnet_addr *a = &m->addrs.v[i];
+
+		vnet_state_key_addr(a, key, sizeof(key));
+		a->owned = a->owned && (o->by_tag ? held_by_ours(m, a->ns, a->dev) :
+						    row_of(o, "addr", a->ns, key) != NULL);
 	}
 	for (size_t i = 0; i < m->routes.n; i++) {
-		vnet_state_key_route(&m->routes.v[i], key, sizeof(key));
-		m->routes.v[i].owned = m->routes.v[i].owned &&
-				       row_of(o, "route", m->routes.v[i].ns, key);
+		struct vnet_route *r = &m->routes.v[i];
+
+		vnet_state_key_route(r, key, sizeof(key));
+		r->owned = r->owned && (o->by_tag ? held_by_ours(m, r->ns, r->dev) :
+						    row_of(o, "route", r->ns, key) != NULL);
+	}
+}
+
+/* ---- notes: what the user must be told beside the plan ---- */
+
+static void note(struct vnet_result *res, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void note(struct vnet_result *res, const char *fmt, ...)
+{
+	size_t old = res->notes ? strlen(res->notes) : 0;
+	char line[512];
+	char *n;
+	va_list ap;
+
+	va_start(ap, fmt);
+	// NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): clang 14 misses the va_start
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	n = realloc(res->notes, old + strlen(line) + 2);
+	if (!n)
+		return; /* a note lost to memory: the plan and the errors still tell the rest */
+	snprintf(n + old, strlen(line) + 2, "%s\n", line);
+	res->notes = n;
+}
+
+/* Recorded objects that exist but are not (or no longer) provably ours are left alone. */
+static void note_foreign(const struct vnet_model *m, const struct owned *o, struct vnet_result *res)
+{
+	for (size_t i = 0; i < m->ns.n; i++) {
+		const struct vnet_ns *ns = &m->ns.v[i];
+
+		if (ns->exists && !ns->owned && ns->name[0] && ns_row(o, ns->name))
+			note(res,
+			     "left namespace %s alone: it exists but its lo does not carry the"
+			     " tag %s, so vnet did not make it",
+			     ns->name, o->tag);
+		if (ns->owned && ns->foreign[0])
+			note(res,
+			     "kept namespace %s: it holds interface %s, which vnet did not"
+			     " make; once that is gone, vnet down removes the namespace",
+			     ns->name, ns->foreign);
+	}
+	for (size_t i = 0; i < m->links.n; i++) {
+		const struct vnet_link *l = &m->links.v[i];
+
+		if (!l->owned && l->kind != VNET_KIND_OTHER && row_of(o, "link", l->ns, l->name))
+			note(res, "left interface %s in %s alone: it does not carry the tag %s",
+			     l->name, l->ns[0] ? l->ns : "the host namespace", o->tag);
 	}
 }
 
@@ -185,20 +313,41 @@ static int ns_list(const struct vnet_model *desired, const struct owned *o, cons
 /* The store knows which node each namespace is; vnet's own namespace is the host. */
 static void name_nodes(struct vnet_model *m, const struct owned *o)
 {
+	size_t plen = strlen(o->tag) - strlen(VNET_TAG_PREFIX);
+
 	for (size_t i = 0; i < m->ns.n; i++) {
 		struct vnet_ns *ns = &m->ns.v[i];
 		const struct vnet_state_row *row = ns_row(o, ns->name);
+		const char *name = ns->name;
 
+		/* recovering: the node is what follows "TOPO-" in the namespace's name */
+		if (!row && o->by_tag && strlen(name) > plen + 1 && name[plen] == '-')
+			name += plen + 1;
 		snprintf(ns->node, sizeof(ns->node), "%.63s",
-			 row	     ? row->name :
-			 ns->name[0] ? ns->name :
-				       "host");
+			 row	 ? row->name :
+			 name[0] ? name :
+				   "host");
 	}
 }
 
-/* Read the kernel: the namespaces @desired names (if any) and all that @topo owns. */
+#define OBS_CLEAN (1U << 0) /* remove the namespace files a crash left half made */
+#define OBS_NOTES (1U << 1) /* note the recorded objects that are not ours */
+
+/* Namespace files an interrupted run left between their making and their mount. */
+static void clean_debris(const struct owned *o, const char **ns, size_t n, struct vnet_result *res)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ns[i][0] && vnet_netns_debris(ns[i], o->tag) == 1)
+			note(res,
+			     "removed /run/netns/%s, the file of a namespace that an"
+			     " interrupted run did not finish",
+			     ns[i]);
+}
+
+/* Read the kernel: the namespaces @desired names (if any), all that @topo owns, and @extra. */
 static int observe(struct vnet_session *s, const char *topo, const struct vnet_model *desired,
-		   struct vnet_model **ret, struct vnet_result *res, struct vnet_error *reterr)
+		   unsigned flags, struct vnet_model **ret, struct vnet_result *res,
+		   struct vnet_error *reterr)
 {
 	struct owned o = { 0 };
 	const char **ns = NULL;
@@ -208,19 +357,24 @@ static int observe(struct vnet_session *s, const char *topo, const struct vnet_m
 
 	snprintf(o.tag, sizeof(o.tag), VNET_TAG_PREFIX "%s", topo);
 	r = vnet_state_rows(s->st, topo, &o.rows, &o.n);
-	if (r >= 0)
-		r = ns_list(desired, &o, &ns, &nns);
+	if (r < 0)
+		return vnet_error_set(reterr, r, "state store", "read", "%s", strerror(-r));
+	r = ns_list(desired, &o, &ns, &nns);
+	if (r >= 0 && (flags & OBS_CLEAN))
+		clean_debris(&o, ns, nns, res);
 	if (r >= 0)
 		r = vnet_observe(&s->nls, topo, ns, nns, ret);
 	if (r >= 0) {
 		mark_owned(*ret, &o);
 		name_nodes(*ret, &o);
+		if (flags & OBS_NOTES)
+			note_foreign(*ret, &o, res);
 	} else {
 		vnet_error_set(reterr, r, "kernel", "read", "%s", strerror(-r));
 	}
 	free(ns);
 	free(o.rows);
-	res->observe_us = now_us() - t0;
+	res->observe_us += now_us() - t0;
 	return r;
 }
 
@@ -231,66 +385,304 @@ static bool interrupted(struct vnet_session *s, const char *topo)
 	return vnet_state_get_topo(s->st, topo, &info) >= 0 && info.interrupted;
 }
 
+/* What of @have is owned, as a model of @topo to record. */
+static struct vnet_model *owned_part(const struct vnet_model *have, const char *topo,
+				     const char *file, bool sandbox)
+{
+	struct vnet_model *m = vnet_model_new();
+	bool ok = m != NULL;
+
+	for (size_t i = 0; ok && i < have->ns.n; i++)
+		if (have->ns.v[i].owned)
+			ok = vnet_model_add_ns(m) && (m->ns.v[m->ns.n - 1] = have->ns.v[i], true);
+	for (size_t i = 0; ok && i < have->links.n; i++)
+		if (have->links.v[i].owned)
+			ok = vnet_model_add_link(m) &&
+			     (m->links.v[m->links.n - 1] = have->links.v[i], true);
+	for (size_t i = 0; ok && i < have->addrs.n; i++)
+		if (have->addrs.v[i].owned)
+			ok = vnet_model_add_addr(m) &&
+			     (m->addrs.v[m->addrs.n - 1] = have->addrs.v[i], true);
+	for (size_t i = 0; ok && i < have->routes.n; i++)
+		if (have->routes.v[i].owned)
+			ok = vnet_model_add_route(m) &&
+			     (m->routes.v[m->routes.n - 1] = have->routes.v[i], true);
+	if (!ok) {
+		vnet_model_free(m);
+		return NULL;
+	}
+	snprintf(m->name, sizeof(m->name), "%s", topo);
+	snprintf(m->file, sizeof(m->file), "%s", file);
+	m->sandbox = sandbox;
+	return m;
+}
+
+/* How many objects a model holds (its namespaces but vnet's own). */
+static size_t model_objects(const struct vnet_model *m)
+{
+	size_t n = m->links.n + m->addrs.n + m->routes.n;
+
+	for (size_t i = 0; i < m->ns.n; i++)
+		n += m->ns.v[i].name[0] != '\0';
+	return n;
+}
+
+/*
+ * After a failed apply, or a down that had to keep a namespace: record what is vnet's
+ * in the kernel now, read back, so that nothing this or an interrupted earlier run made
+ * is left without a record (an undo may have failed in part) and nothing removed stays
+ * recorded. @desired: the file's model (its namespaces are read too), or NULL.
+ */
+static void settle(struct vnet_session *s, const struct vnet_topo_info *t,
+		   const struct vnet_model *desired, struct vnet_result *res)
+{
+	struct vnet_error e = { 0 };
+	struct vnet_model *have = NULL, *mine = NULL;
+	int r = observe(s, t->name, desired, 0, &have, res, &e);
+
+	if (r >= 0) {
+		mine = owned_part(have, t->name, t->file, t->sandbox);
+		r = mine ? vnet_state_settle(s->st, mine, &e) : -ENOMEM;
+	}
+	if (r < 0) {
+		char why[VNET_MSGSIZ + 200];
+
+		vnet_error_format(&e, why, sizeof(why));
+		note(res,
+		     "could not record what is left of the topology: %s; the next vnet up"
+		     " or vnet down repairs it from the journal",
+		     e.msg[0] ? why : strerror(-r));
+	}
+	vnet_model_free(have);
+	vnet_model_free(mine);
+}
+
+/* The record of @m, for settle(). */
+static void info_of(const struct vnet_model *m, struct vnet_topo_info *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	snprintf(ret->name, sizeof(ret->name), "%s", m->name);
+	snprintf(ret->file, sizeof(ret->file), "%s", m->file);
+	ret->sandbox = m->sandbox;
+}
+
+/* Does the observed model keep a namespace of ours for what someone else put in it? */
+static bool keeps_ns(const struct vnet_model *have)
+{
+	for (size_t i = 0; i < have->ns.n; i++)
+		if (have->ns.v[i].owned && have->ns.v[i].foreign[0])
+			return true;
+	return false;
+}
+
+static void note_reserve(struct vnet_session *s, struct vnet_result *res)
+{
+	char dir[300];
+
+	if (!vnet_state_used_reserve(s->st))
+		return;
+	snprintf(dir, sizeof(dir), "%s", vnet_state_dir(s->st));
+	note(res,
+	     "the disk of the state store (%s) is full: vnet used the room it keeps for"
+	     " this; free some space",
+	     dir);
+}
+
+struct commit_ctx {
+	struct vnet_session *s;
+	const struct vnet_model *m;
+};
+
+static int commit_up(void *data, struct vnet_error *reterr)
+{
+	const struct commit_ctx *c = data;
+
+	return vnet_state_commit(c->s->st, c->m, reterr);
+}
+
 int vnet_up(struct vnet_session *s, const struct vnet_model *desired, unsigned flags,
 	    struct vnet_result *ret, struct vnet_error *reterr)
 {
+	struct commit_ctx c = { s, desired };
+	bool dry = flags & VNET_UP_DRY_RUN;
 	struct vnet_model *have = NULL;
 	long t0;
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
 	ret->recovered = interrupted(s, desired->name);
-	r = observe(s, desired->name, desired, &have, ret, reterr);
+	r = observe(s, desired->name, desired, dry ? 0 : OBS_CLEAN, &have, ret, reterr);
 	if (r >= 0)
 		r = vnet_plan_up(desired, have, &ret->plan, reterr);
 	vnet_model_free(have);
-	if (r < 0 || (flags & VNET_UP_DRY_RUN))
+	if (r < 0 || dry)
 		return r;
 	if (!ret->plan->ops.n)
-		return ret->recovered ? vnet_state_commit(s->st, desired) : 0;
-	r = vnet_state_begin(s->st, desired, ret->plan, reterr);
-	if (r < 0)
-		return r;
+		r = ret->recovered ? vnet_state_commit(s->st, desired, reterr) : 0;
+	else
+		r = vnet_state_begin(s->st, desired, ret->plan, reterr);
+	if (r < 0 || !ret->plan->ops.n)
+		goto out;
 	t0 = now_us();
-	r = vnet_apply(&s->nls, ret->plan, VNET_APPLY_UNDO, &ret->done, reterr);
+	r = vnet_apply(&s->nls, ret->plan, VNET_APPLY_UNDO, commit_up, &c, ret, reterr);
 	ret->apply_us = now_us() - t0;
 	if (r < 0) {
-		vnet_state_abort(s->st, desired->name);
-		return r;
+		struct vnet_topo_info t;
+
+		info_of(desired, &t);
+		settle(s, &t, desired, ret);
 	}
-	r = vnet_state_commit(s->st, desired);
-	if (r < 0)
-		vnet_error_set(reterr, r, "state store", "commit", "%s", strerror(-r));
+out:
+	note_reserve(s, ret);
 	return r;
 }
 
-int vnet_down(struct vnet_session *s, const char *topo, struct vnet_result *ret,
+/* The topology's record; Return: 0, or -ENOENT ("not up") or the store's error, said. */
+static int topo_info(struct vnet_session *s, const char *topo, struct vnet_topo_info *ret,
+		     struct vnet_error *reterr)
+{
+	int r = vnet_state_get_topo(s->st, topo, ret);
+
+	if (r == -ENOENT)
+		return vnet_error_set(reterr, r, "", "",
+				      "no topology named \"%s\" is up (see vnet list)", topo);
+	if (r < 0)
+		return vnet_error_set(reterr, r, "state store", "read", "%s (%s)", strerror(-r),
+				      vnet_state_dir(s->st));
+	return 0;
+}
+
+int vnet_down(struct vnet_session *s, const char *topo, unsigned flags, struct vnet_result *ret,
 	      struct vnet_error *reterr)
 {
+	bool dry = flags & VNET_DOWN_DRY_RUN, kept = false;
 	struct vnet_topo_info info;
 	struct vnet_model *have = NULL;
 	long t0;
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
-	if (vnet_state_get_topo(s->st, topo, &info) < 0)
-		return vnet_error_set(reterr, -ENOENT, "", "",
-				      "no topology named \"%s\" is up (see vnet list)", topo);
-	ret->recovered = info.interrupted;
-	r = observe(s, topo, NULL, &have, ret, reterr);
-	if (r >= 0)
-		r = vnet_plan_down(have, &ret->plan);
-	vnet_model_free(have);
+	r = topo_info(s, topo, &info, reterr);
 	if (r < 0)
+		return r;
+	ret->recovered = info.interrupted;
+	r = observe(s, topo, NULL, dry ? OBS_NOTES : OBS_CLEAN | OBS_NOTES, &have, ret, reterr);
+	if (r >= 0) {
+		r = vnet_plan_down(have, &ret->plan);
+		kept = keeps_ns(have);
+	}
+	vnet_model_free(have);
+	if (r < 0 || dry)
 		return r;
 	t0 = now_us();
-	r = vnet_apply(&s->nls, ret->plan, VNET_APPLY_TOLERANT, &ret->done, reterr);
+	r = vnet_apply(&s->nls, ret->plan, VNET_APPLY_TOLERANT, NULL, NULL, ret, reterr);
 	ret->apply_us = now_us() - t0;
+	if (r >= 0 && kept)
+		settle(s, &info, NULL, ret); /* the kept namespaces stay on record */
+	else if (r >= 0)
+		r = vnet_state_forget(s->st, topo, reterr);
+	note_reserve(s, ret);
+	return r;
+}
+
+/* ---- recovery of a lost store, from the kernel's tags ---- */
+
+struct names {
+	char **v;
+	size_t n, cap;
+};
+
+static void names_free(struct names *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+}
+
+static int names_add(struct names *l, const char *name)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		char **v = realloc(l->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n] = strdup(name);
+	return l->v[l->n] ? (l->n++, 0) : -ENOMEM;
+}
+
+/* vnet's own namespace, and every namespace under /run/netns named "TOPO-...". */
+static int candidates(const char *topo, struct names *ret)
+{
+	DIR *d = opendir("/run/netns");
+	size_t len = strlen(topo);
+	struct dirent *e;
+	int r = names_add(ret, "");
+
+	while (r >= 0 && d && (e = readdir(d)))
+		if (!strncmp(e->d_name, topo, len) && e->d_name[len] == '-' &&
+		    strlen(e->d_name) < VNET_NAMSIZ)
+			r = names_add(ret, e->d_name);
+	if (d)
+		closedir(d);
+	return r;
+}
+
+/* The model of what carries @topo's tag; Return: 0 or -errno. */
+static int read_tagged(struct vnet_session *s, const char *topo, const char *file,
+		       struct vnet_model **ret, struct vnet_result *res)
+{
+	struct owned o = { .by_tag = true };
+	struct vnet_model *have = NULL;
+	struct names l = { 0 };
+	char host[VNET_NAMSIZ + 8];
+	long t0 = now_us();
+	int r = candidates(topo, &l);
+
+	snprintf(o.tag, sizeof(o.tag), VNET_TAG_PREFIX "%s", topo);
+	if (r >= 0)
+		r = vnet_observe(&s->nls, topo, (const char *const *)l.v, l.n, &have);
+	if (r >= 0) {
+		mark_owned(have, &o);
+		name_nodes(have, &o);
+		snprintf(host, sizeof(host), "%s-host", topo);
+		const struct vnet_ns *h = vnet_model_find_ns(have, host);
+
+		*ret = owned_part(have, topo, file, h && h->owned);
+		r = *ret ? 0 : -ENOMEM;
+	}
+	vnet_model_free(have);
+	names_free(&l);
+	res->observe_us = now_us() - t0;
+	return r;
+}
+
+int vnet_recover(struct vnet_session *s, const char *topo, struct vnet_result *ret,
+		 struct vnet_error *reterr)
+{
+	struct vnet_topo_info info = { 0 };
+	struct vnet_model *mine = NULL;
+	int r = vnet_state_get_topo(s->st, topo, &info);
+
+	memset(ret, 0, sizeof(*ret));
+	if (r < 0 && r != -ENOENT)
+		return topo_info(s, topo, &info, reterr);
+	r = read_tagged(s, topo, info.file, &mine, ret);
 	if (r < 0)
-		return r;
-	r = vnet_state_forget(s->st, topo);
-	if (r < 0)
-		vnet_error_set(reterr, r, "state store", "forget", "%s", strerror(-r));
+		return vnet_error_set(reterr, r, "kernel", "read", "%s", strerror(-r));
+	ret->done = model_objects(mine);
+	if (!ret->done)
+		r = vnet_error_set(reterr, -ENOENT, "", "",
+				   "no namespace or interface carries the tag " VNET_TAG_PREFIX
+				   "%s: nothing to recover",
+				   topo);
+	else
+		r = vnet_state_settle(s->st, mine, reterr);
+	note_reserve(s, ret);
+	vnet_model_free(mine);
 	return r;
 }
 
@@ -299,12 +691,11 @@ int vnet_observe_topology(struct vnet_session *s, const char *topo, struct vnet_
 {
 	struct vnet_result res = { 0 };
 	struct vnet_topo_info info;
-	int r;
+	int r = topo_info(s, topo, &info, reterr);
 
-	if (vnet_state_get_topo(s->st, topo, &info) < 0)
-		return vnet_error_set(reterr, -ENOENT, "", "",
-				      "no topology named \"%s\" is up (see vnet list)", topo);
-	r = observe(s, topo, NULL, ret_model, &res, reterr);
+	if (r < 0)
+		return r;
+	r = observe(s, topo, NULL, 0, ret_model, &res, reterr);
 	if (r < 0)
 		return r;
 	snprintf((*ret_model)->name, sizeof((*ret_model)->name), "%s", topo);

@@ -11,16 +11,18 @@
 /*
  * Steps run in phases so that each phase only needs what earlier phases made:
  * removals first (routes before the addresses that carry them, addresses
- * before their links, links before their namespaces), then creation in the
- * opposite order. Within a phase steps are grouped by namespace, so apply can
- * send each group as one netlink batch. Undoing runs the inverses backwards,
- * which recreates a namespace before its links and a link before its addresses.
+ * before their links), then creation in the opposite order, and last the
+ * removal of namespaces. Within a phase steps are grouped by namespace, so
+ * apply can send each group as one netlink batch. Undoing runs the inverses
+ * backwards, which recreates a link before its addresses. A namespace goes
+ * last because removing it cannot be undone as it was (everything in it is
+ * removed by steps of its own before, so that those can be): a step that
+ * fails before it leaves a plan that can be undone whole.
  */
 enum phase {
 	PH_ROUTE_DEL,
 	PH_ADDR_DEL,
 	PH_LINK_DEL,
-	PH_NS_DEL,
 	PH_NS_ADD,
 	PH_BRIDGE_ADD, /* bridges and tun/taps: what veth ends may be enslaved to */
 	PH_LINK_ADD,
@@ -28,6 +30,7 @@ enum phase {
 	PH_BRIDGE_UP, /* a new bridge comes up with its ports in place */
 	PH_ADDR_ADD,
 	PH_ROUTE_ADD,
+	PH_NS_DEL,
 };
 
 struct planner {
@@ -97,8 +100,12 @@ static const char *foreign_words(const struct planner *p, const struct vnet_link
 		snprintf(buf, len, "belongs to vnet topology %s", tag + plen);
 		return buf;
 	}
-	return "carries this topology's tag, but the state store has no record of it "
-	       "(was the store lost, or is this another --state-dir?)";
+	snprintf(buf, len,
+		 "carries this topology's tag, but the state store has no record of it (was the "
+		 "store lost, or is this another --state-dir? `vnet recover %s` takes back what "
+		 "carries the tag)",
+		 p->want->name);
+	return buf;
 }
 
 /* ---- namespaces ---- */
@@ -115,7 +122,8 @@ static int plan_loopback(struct planner *p, const struct vnet_ns *ns, bool fresh
 	char tag[VNET_NAMSIZ + 8];
 
 	snprintf(tag, sizeof(tag), VNET_TAG_PREFIX "%s", p->want->name);
-	if (!fresh && lo && lo->up && !strcmp(lo->alias, tag))
+	/* a fresh namespace is made with lo up and tagged (vnet_netns_add) */
+	if (fresh || (lo && lo->up && !strcmp(lo->alias, tag)))
 		return 0;
 	struct vnet_op *op = push(p, VNET_OP_LINK_SET, PH_LINK_SET);
 
@@ -127,7 +135,7 @@ static int plan_loopback(struct planner *p, const struct vnet_ns *ns, bool fresh
 	snprintf(op->link.alias, sizeof(op->link.alias), "%s", tag);
 	op->link.kind = VNET_KIND_OTHER;
 	op->link.up = true;
-	if (lo && !fresh)
+	if (lo)
 		op->old = *lo;
 	else
 		snprintf(op->old.name, sizeof(op->old.name), "lo");
@@ -140,7 +148,7 @@ static int plan_namespaces(struct planner *p)
 	for (size_t i = 0; i < p->want->ns.n; i++) {
 		const struct vnet_ns *w = &p->want->ns.v[i];
 		const struct vnet_ns *h = vnet_model_find_ns(p->have, w->name);
-		char obj[VNET_NAMSIZ + 8], why[96];
+		char obj[VNET_NAMSIZ + 8], why[256];
 		int r;
 
 		if (!w->name[0])
@@ -342,13 +350,51 @@ static int plan_link_del(struct planner *p, const struct vnet_link *h)
 	return 0;
 }
 
+/* Is @h, an owned link, also wanted (under the same kind and peer)? */
+static bool link_wanted(const struct planner *p, const struct vnet_link *h)
+{
+	const struct vnet_link *w = vnet_model_find_link(p->want, h->ns, h->name);
+
+	return w && !link_replaced(w, h);
+}
+
+/* The other end of an owned veth, when it is ours too. */
+static const struct vnet_link *owned_peer(const struct planner *p, const struct vnet_link *h)
+{
+	const struct vnet_link *o;
+
+	if (h->kind != VNET_KIND_VETH || !h->peer[0])
+		return NULL;
+	o = have_link(p, h->peer_ns, h->peer);
+	return o && o->owned ? o : NULL;
+}
+
+/*
+ * Does the owned link @h go: removed, or replaced by another of its name? A veth pair
+ * goes as one: when either end is not wanted as it is (removed, moved, or paired
+ * anew), both are removed, since removing one end removes the other.
+ */
+static bool pair_goes(const struct planner *p, const struct vnet_link *h)
+{
+	const struct vnet_link *o = owned_peer(p, h);
+
+	return !link_wanted(p, h) || (o && !link_wanted(p, o));
+}
+
+/* Will the link that carries something be removed or replaced by this plan? */
+static bool link_goes(const struct planner *p, const char *ns, const char *dev)
+{
+	const struct vnet_link *h = have_link(p, ns, dev);
+
+	return h && h->owned && h->kind != VNET_KIND_OTHER && pair_goes(p, h);
+}
+
 static int plan_one_link(struct planner *p, size_t idx, const char *tag)
 {
 	const struct vnet_link *w = &p->want->links.v[idx];
 	const struct vnet_link *h = have_link(p, w->ns, w->name);
-	char obj[VNET_IFNAMSIZ + 16], why[96], what[VNET_IFNAMSIZ + VNET_NAMSIZ + 32];
+	char obj[VNET_IFNAMSIZ + 16], why[256], what[VNET_IFNAMSIZ + VNET_NAMSIZ + 32];
 	unsigned set;
-	int r;
 
 	if (!h)
 		return plan_link_add(p, w, idx, tag);
@@ -358,36 +404,10 @@ static int plan_one_link(struct planner *p, size_t idx, const char *tag)
 		return conflict(p, &w->pos, obj, "%s and %s", what,
 				foreign_words(p, h, why, sizeof(why)));
 	}
-	if (link_replaced(w, h)) {
-		/* a veth pair is removed once, by the end that would create it */
-		if (w->kind != VNET_KIND_VETH || veth_creator(p, w, idx)) {
-			r = plan_link_del(p, h);
-			if (r < 0)
-				return r;
-		}
-		return plan_link_add(p, w, idx, tag);
-	}
+	if (link_goes(p, h->ns, h->name))
+		return plan_link_add(p, w, idx, tag); /* removed first, by plan_links() */
 	set = link_changes(w, h, tag);
 	return set ? push_set(p, w, h, set, tag) : 0;
-}
-
-/* Is @h, an owned link, also wanted (under the same kind and peer)? */
-static bool link_wanted(const struct planner *p, const struct vnet_link *h)
-{
-	const struct vnet_link *w = vnet_model_find_link(p->want, h->ns, h->name);
-
-	return w && !link_replaced(w, h);
-}
-
-/* An owned veth whose other end comes later is removed by that end, once. */
-static bool veth_deleted_by_peer(const struct planner *p, const struct vnet_link *h)
-{
-	const struct vnet_link *o;
-
-	if (h->kind != VNET_KIND_VETH || !h->peer[0])
-		return false;
-	o = have_link(p, h->peer_ns, h->peer);
-	return o && o > h && o->owned && !link_wanted(p, o);
 }
 
 static int plan_links(struct planner *p)
@@ -403,14 +423,13 @@ static int plan_links(struct planner *p)
 	}
 	for (size_t i = 0; i < p->have->links.n; i++) {
 		const struct vnet_link *h = &p->have->links.v[i];
-		const struct vnet_link *w = vnet_model_find_link(p->want, h->ns, h->name);
+		const struct vnet_link *o = owned_peer(p, h);
 
 		/* lo and other kinds vnet does not make are never removed, even when tagged */
-		if (!h->owned || h->kind == VNET_KIND_OTHER || w || veth_deleted_by_peer(p, h))
+		if (!h->owned || h->kind == VNET_KIND_OTHER || !pair_goes(p, h))
 			continue;
-		/* the other end may be wanted still: then the pair is replaced, already planned */
-		if (h->kind == VNET_KIND_VETH && vnet_model_find_link(p->want, h->peer_ns, h->peer))
-			continue;
+		if (o && o < h)
+			continue; /* a pair is removed once, by its first end */
 		r = plan_link_del(p, h);
 		if (r < 0)
 			return r;
@@ -436,14 +455,6 @@ static bool route_eq(const struct vnet_route *a, const struct vnet_route *b)
 {
 	return route_key_eq(a, b) && a->has_gw == b->has_gw &&
 	       (!a->has_gw || !memcmp(a->gw, b->gw, 16)) && (!a->dev[0] || !strcmp(a->dev, b->dev));
-}
-
-/* Will the link that carries something be removed or replaced by this plan? */
-static bool link_goes(const struct planner *p, const char *ns, const char *dev)
-{
-	const struct vnet_link *h = have_link(p, ns, dev);
-
-	return h && h->owned && !link_wanted(p, h);
 }
 
 static int plan_addrs(struct planner *p)
@@ -569,8 +580,10 @@ static int plan_ns_removal(struct planner *p)
 	for (size_t i = 0; i < p->have->ns.n; i++) {
 		const struct vnet_ns *h = &p->have->ns.v[i];
 
-		/* vnet's own namespace ("") is never removed, whatever the marks say */
-		if (!h->name[0] || !h->exists || !h->owned || vnet_model_find_ns(p->want, h->name))
+		/* vnet's own namespace ("") is never removed, whatever the marks say, nor one
+		 * that holds what someone else made */
+		if (!h->name[0] || !h->exists || !h->owned || h->foreign[0] ||
+		    vnet_model_find_ns(p->want, h->name))
 			continue;
 		struct vnet_op *op = push(p, VNET_OP_NS_DEL, PH_NS_DEL);
 
@@ -682,7 +695,7 @@ static bool in_dying_ns(const struct vnet_model *m, const char *ns)
 {
 	const struct vnet_ns *n = vnet_model_find_ns(m, ns);
 
-	return n && n->owned && n->exists && ns[0];
+	return n && n->owned && n->exists && ns[0] && !n->foreign[0];
 }
 
 /*

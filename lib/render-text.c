@@ -270,6 +270,36 @@ void vnet_view_clear(struct vnet_view *v)
 
 /* ---- the picture: a box per namespace, as lines of text ---- */
 
+/* Room for a name escaped by esc(): each byte may become "\xNN". */
+#define ESC_SIZE (4 * VNET_NAMSIZ + 1)
+
+/*
+ * @s with every byte that is not printable ASCII, and '\', as \xNN. Names come from the
+ * kernel, which takes "a\x1bb": printed raw they would drive the terminal, and the picture
+ * counts one byte a column (and uses bytes 0x01, \v and \f as marks of its own). Non-ASCII
+ * is escaped too, so that the count holds. The CLI's cli_esc() is the same rule for its
+ * own lines; JSON and SVG carry names as they are. Return: @buf.
+ */
+static const char *esc(const char *s, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		bool plain = c >= 0x20 && c < 0x7f && c != '\\';
+
+		if (n + (plain ? 1 : 4) >= len)
+			break;
+		if (plain)
+			buf[n++] = (char)c;
+		else
+			n += (size_t)snprintf(buf + n, len - n, "\\x%02x", c);
+	}
+	if (len)
+		buf[n < len ? n : len - 1] = '\0';
+	return buf;
+}
+
 /*
  * Lines are built as bytes, one byte a column; the arrow the seed draws between a device
  * and its stack is not ASCII, so it is the byte UP here and becomes UTF-8 on output.
@@ -336,10 +366,15 @@ static void wire_label(long w, char *buf, size_t len)
 		snprintf(buf, len, "%c%u", (char)('a' + w % 26), (unsigned)(w / 26 % 100000));
 }
 
+/* A device's label: "*", its name of up to 15 bytes escaped to 60 columns, " tap", " DOWN". */
+#define LABEL_SIZE 96
+
 /* What a device's box says: "*" when vnet did not make it, its kind for tun/tap, DOWN. */
 static void dev_label(const struct vnet_link *l, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s%s%s%s", l->owned ? "" : "*", l->name,
+	char name[ESC_SIZE];
+
+	snprintf(buf, len, "%s%s%s%s", l->owned ? "" : "*", esc(l->name, name, sizeof(name)),
 		 l->kind == VNET_KIND_TAP ? " tap" :
 		 l->kind == VNET_KIND_TUN ? " tun" :
 					    "",
@@ -404,7 +439,7 @@ static void dev_addrs(struct tbox *b, const struct vnet_view *v, size_t i)
 /* A device on the stack with no ports: its addresses above, its box, its wire after. */
 static void draw_dev(struct tbox *b, const struct vnet_view *v, size_t i)
 {
-	char label[64], rule[80], tail[128];
+	char label[LABEL_SIZE], rule[LABEL_SIZE + 8], tail[128];
 
 	dev_label(&v->m->links.v[i], label, sizeof(label));
 	box_rule(rule, sizeof(rule), (unsigned)strlen(label));
@@ -432,7 +467,8 @@ static void draw_stp_line(struct tbox *b, const struct vnet_link *br)
 static size_t draw_bridge(struct tbox *b, const struct vnet_view *v, const size_t *idx, size_t n)
 {
 	const struct vnet_link *br = &v->m->links.v[idx[0]];
-	char label[64], rule[80], pl[64], prule[80], tail[160], pad[80];
+	char label[LABEL_SIZE], rule[LABEL_SIZE + 8], pl[LABEL_SIZE], prule[LABEL_SIZE + 8];
+	char tail[160], pad[LABEL_SIZE + 8];
 	size_t np = 0, pw = 0;
 
 	while (1 + np < n && !strcmp(v->m->links.v[idx[1 + np]].master, br->name))
@@ -492,12 +528,16 @@ static void add_gutter(struct tbox *out, const struct tbox *in)
 
 static void node_title(struct tbox *b, const struct vnet_ns *ns)
 {
+	char node[ESC_SIZE], name[ESC_SIZE];
+
+	esc(ns->node, node, sizeof(node));
+	esc(ns->name, name, sizeof(name));
 	if (!ns->name[0])
-		tb_add(b, "%s (vnet's own namespace)", ns->node);
+		tb_add(b, "%s (vnet's own namespace)", node);
 	else if (strcmp(ns->node, ns->name))
-		tb_add(b, "%s (%s)%s", ns->node, ns->name, ns->exists ? "" : " MISSING");
+		tb_add(b, "%s (%s)%s", node, name, ns->exists ? "" : " MISSING");
 	else
-		tb_add(b, "%s%s", ns->name, ns->exists ? "" : " MISSING");
+		tb_add(b, "%s%s", name, ns->exists ? "" : " MISSING");
 }
 
 /* The seed's stack box, its label shortened to what the devices under it leave room for. */
@@ -517,10 +557,11 @@ static void stack_box(struct tbox *b, unsigned w)
 /* A route on one line, or cut before " via" and " dev" when it would widen the box. */
 static void route_lines(struct tbox *b, const struct vnet_route *r, unsigned w)
 {
-	char t[160], *via, *dev;
+	char raw[160], t[4 * sizeof(raw)], *via, *dev;
 
-	snprintf(t, sizeof(t), "%s", r->owned ? "" : "*");
-	vnet_route_format(r, t + strlen(t), sizeof(t) - strlen(t));
+	snprintf(raw, sizeof(raw), "%s", r->owned ? "" : "*");
+	vnet_route_format(r, raw + strlen(raw), sizeof(raw) - strlen(raw));
+	esc(raw, t, sizeof(t));
 	if (strlen(t) <= w) {
 		tb_add(b, "%s", t);
 		return;
@@ -618,15 +659,17 @@ static void print_wires(const struct vnet_view *v, FILE *out)
 	for (size_t k = 0; k < v->nnodes; k++)
 		for (size_t j = 0; j < v->nlinks[k]; j++) {
 			size_t i = v->links[k][j], p = (size_t)v->peer[i];
-			char w[16];
+			char w[16], a[ESC_SIZE], b[ESC_SIZE], c[ESC_SIZE], d[ESC_SIZE];
 
 			if (v->wire[i] != next)
 				continue;
 			next++;
 			wire_label(v->wire[i], w, sizeof(w));
-			fprintf(out, "  %-3s %s/%s <-> %s/%s\n", w, m->ns.v[v->node[k]].node,
-				m->links.v[i].name, m->ns.v[v->node[v->link_node[p]]].node,
-				m->links.v[p].name);
+			fprintf(out, "  %-3s %s/%s <-> %s/%s\n", w,
+				esc(m->ns.v[v->node[k]].node, a, sizeof(a)),
+				esc(m->links.v[i].name, b, sizeof(b)),
+				esc(m->ns.v[v->node[v->link_node[p]]].node, c, sizeof(c)),
+				esc(m->links.v[p].name, d, sizeof(d)));
 		}
 }
 
@@ -679,7 +722,10 @@ int vnet_render_text(const struct vnet_model *m, unsigned width, FILE *out)
 			r = -ERANGE;
 	}
 	if (box && !r) {
-		fprintf(out, "topology %s%s\n", m->name, m->sandbox ? " (sandbox)" : "");
+		char name[ESC_SIZE];
+
+		fprintf(out, "topology %s%s\n", esc(m->name, name, sizeof(name)),
+			m->sandbox ? " (sandbox)" : "");
 		draw_boxes(&v, box, width, out);
 		if (v.nwires)
 			fputs("wires:\n", out);
@@ -714,9 +760,10 @@ static void put_link(const struct vnet_view *v, size_t i, bool with_kind, FILE *
 {
 	const struct vnet_model *m = v->m;
 	const struct vnet_link *l = &m->links.v[i];
-	char s[48];
+	char s[48], a[ESC_SIZE], b[ESC_SIZE];
 
-	fprintf(out, "%s/%s", m->ns.v[v->node[v->link_node[i]]].node, l->name);
+	fprintf(out, "%s/%s", esc(m->ns.v[v->node[v->link_node[i]]].node, a, sizeof(a)),
+		esc(l->name, b, sizeof(b)));
 	if (with_kind)
 		fprintf(out, " %s", vnet_kind_name(l->kind));
 	fprintf(out, "%s%s", l->up ? "" : " DOWN", l->owned ? "" : " *foreign");
@@ -725,8 +772,9 @@ static void put_link(const struct vnet_view *v, size_t i, bool with_kind, FILE *
 	if (v->peer[i] >= 0) {
 		size_t p = (size_t)v->peer[i];
 
-		fprintf(out, " <-> %s/%s%s", m->ns.v[v->node[v->link_node[p]]].node,
-			m->links.v[p].name, m->links.v[p].up ? "" : " DOWN");
+		fprintf(out, " <-> %s/%s%s",
+			esc(m->ns.v[v->node[v->link_node[p]]].node, a, sizeof(a)),
+			esc(m->links.v[p].name, b, sizeof(b)), m->links.v[p].up ? "" : " DOWN");
 		put_addrs(v, p, out);
 	}
 	fputc('\n', out);
@@ -759,48 +807,63 @@ static void compact_bridges(const struct vnet_view *v, FILE *out)
 			fputs("bridge ", out);
 			put_link(v, i, false, out);
 			for (size_t p = 1; p <= np; p++) {
-				fprintf(out, "  %s/%s port ", m->ns.v[v->node[k]].node, br->name);
+				char a[ESC_SIZE], b[ESC_SIZE];
+
+				fprintf(out, "  %s/%s port ",
+					esc(m->ns.v[v->node[k]].node, a, sizeof(a)),
+					esc(br->name, b, sizeof(b)));
 				put_link(v, v->links[k][j + p], false, out);
 			}
 		}
+}
+
+/* A node's links that no bridge line told, and its routes; Return: how many lines. */
+static size_t compact_node(const struct vnet_view *v, size_t k, FILE *out)
+{
+	const struct vnet_model *m = v->m;
+	const struct vnet_ns *ns = &m->ns.v[v->node[k]];
+	char node[ESC_SIZE], name[ESC_SIZE];
+	size_t said = 0;
+
+	esc(ns->node, node, sizeof(node));
+	for (size_t j = 0; j < v->nlinks[k]; j++) {
+		if (told(v, v->links[k][j]))
+			continue;
+		fprintf(out, "%s", said++ ? "  " : "node ");
+		if (said == 1)
+			fprintf(out, "%s (%s)%s\n  ", node,
+				ns->name[0] ? esc(ns->name, name, sizeof(name)) : "-",
+				ns->exists ? "" : " MISSING");
+		put_link(v, v->links[k][j], true, out);
+	}
+	for (size_t i = 0; i < m->routes.n; i++) {
+		char t[160], te[4 * sizeof(t)];
+
+		if (strcmp(m->routes.v[i].ns, ns->name))
+			continue;
+		vnet_route_format(&m->routes.v[i], t, sizeof(t));
+		fprintf(out, "%s/route %s%s\n", node, m->routes.v[i].owned ? "" : "*",
+			esc(t, te, sizeof(te)));
+		said++;
+	}
+	return said;
 }
 
 int vnet_render_compact(const struct vnet_model *m, FILE *out)
 {
 	struct vnet_view v;
 	size_t quiet = 0;
+	char name[ESC_SIZE];
 	int r = vnet_view_build(m, &v);
 
 	if (r < 0)
 		return r;
-	fprintf(out, "topology %s%s: %zu nodes, %zu links, %zu addresses, %zu routes\n", m->name,
-		m->sandbox ? " (sandbox)" : "", m->ns.n, m->links.n, m->addrs.n, m->routes.n);
+	fprintf(out, "topology %s%s: %zu nodes, %zu links, %zu addresses, %zu routes\n",
+		esc(m->name, name, sizeof(name)), m->sandbox ? " (sandbox)" : "", m->ns.n,
+		m->links.n, m->addrs.n, m->routes.n);
 	compact_bridges(&v, out);
-	for (size_t k = 0; k < v.nnodes; k++) {
-		const struct vnet_ns *ns = &m->ns.v[v.node[k]];
-		size_t said = 0;
-
-		for (size_t j = 0; j < v.nlinks[k]; j++) {
-			if (told(&v, v.links[k][j]))
-				continue;
-			fprintf(out, "%s", said++ ? "  " : "node ");
-			if (said == 1)
-				fprintf(out, "%s (%s)%s\n  ", ns->node,
-					ns->name[0] ? ns->name : "-", ns->exists ? "" : " MISSING");
-			put_link(&v, v.links[k][j], true, out);
-		}
-		for (size_t i = 0; i < m->routes.n; i++) {
-			char t[160];
-
-			if (strcmp(m->routes.v[i].ns, ns->name))
-				continue;
-			vnet_route_format(&m->routes.v[i], t, sizeof(t));
-			fprintf(out, "%s/route %s%s\n", ns->node, m->routes.v[i].owned ? "" : "*",
-				t);
-			said++;
-		}
-		quiet += !said;
-	}
+	for (size_t k = 0; k < v.nnodes; k++)
+		quiet += !compact_node(&v, k, out);
 	if (quiet)
 		fprintf(out, "(%zu nodes have nothing more than their line above)\n", quiet);
 	fputs("legend: A <-> B veth wire   * not made by vnet   DOWN link down\n", out);

@@ -36,27 +36,134 @@ struct vnet_state {
 	sqlite3 *db;
 	char dir[PATH_MAX];
 	int lock_fd;
+	bool used_reserve; /* the disk was full and the reserve was given up to finish */
 };
 
+/* SQLite's result as -errno: a full disk must not read as an I/O error. */
+static int db_errno(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_FULL:
+		return -ENOSPC;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		return -EACCES;
+	case SQLITE_CANTOPEN:
+		return -ENOENT;
+	default:
+		return -EIO;
+	}
+}
+
+/* The last failure on @st's database as -errno: the system's errno for a full disk,
+ * which SQLite may report as a mere I/O error (creating its -wal or -shm file). */
+static int db_last(const struct vnet_state *st)
+{
+	int sys = sqlite3_system_errno(st->db);
+
+	if (sys == ENOSPC || sys == EDQUOT)
+		return -ENOSPC;
+	return db_errno(sqlite3_extended_errcode(st->db));
+}
+
+/* The error of the last failed call on @st's database, in SQLite's words. */
 static int db_error(struct vnet_state *st, struct vnet_error *e, const char *op)
 {
-	return vnet_error_set(e, -EIO, "state store", op, "%s (%s)", sqlite3_errmsg(st->db),
+	int r = db_last(st);
+
+	if (r == -ENOSPC && sqlite3_errcode(st->db) != SQLITE_FULL)
+		return vnet_error_set(e, r, "state store", op,
+				      "database or disk is full (%s: %s) (%s/state.db)",
+				      sqlite3_errmsg(st->db), strerror(ENOSPC), st->dir);
+	return vnet_error_set(e, r, "state store", op, "%s (%s/state.db)", sqlite3_errmsg(st->db),
 			      st->dir);
+}
+
+/* sqlite3_step() to the end of a statement that returns no rows; Return: 0 or -errno. */
+static int step_done(struct vnet_state *st, sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+
+	(void)st;
+	return rc == SQLITE_DONE ? 0 : db_errno(rc);
+}
+
+/*
+ * A file kept beside the database to be given up when the disk is full: then vnet can
+ * still record what it did (or forget a topology it removed) and say that the disk is
+ * full, instead of leaving the kernel and the store at odds.
+ */
+#define RESERVE_SIZE (256 << 10)
+
+static void reserve_path(const struct vnet_state *st, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/reserve", st->dir);
+}
+
+static void reserve_make(const struct vnet_state *st)
+{
+	char path[PATH_MAX + 16];
+	int fd;
+
+	reserve_path(st, path, sizeof(path));
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return; /* there already, or no room: nothing to do */
+	if (posix_fallocate(fd, 0, RESERVE_SIZE) != 0)
+		unlink(path);
+	close(fd);
+}
+
+/* Give the reserve up; Return: whether there was one. */
+static bool reserve_use(struct vnet_state *st)
+{
+	char path[PATH_MAX + 16];
+
+	reserve_path(st, path, sizeof(path));
+	if (unlink(path) < 0)
+		return false;
+	st->used_reserve = true;
+	return true;
+}
+
+const char *vnet_state_dir(const struct vnet_state *st)
+{
+	return st->dir;
+}
+
+bool vnet_state_used_reserve(const struct vnet_state *st)
+{
+	return st->used_reserve;
+}
+
+/* Open the database and set up its schema; Return: 0 or -errno (see db_error()). */
+static int db_open(struct vnet_state *st, const char *path)
+{
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+	    sqlite3_busy_timeout(st->db, 30000) != SQLITE_OK ||
+	    sqlite3_exec(st->db, schema, NULL, NULL, NULL) != SQLITE_OK)
+		return db_last(st) ?: -EIO;
+	return 0;
 }
 
 int vnet_state_open(const char *dir, struct vnet_state **ret_st, struct vnet_error *reterr)
 {
 	struct vnet_state *st = calloc(1, sizeof(*st));
 	char path[PATH_MAX + 16];
-	int fd;
+	int fd, r;
 
 	if (!st)
 		return -ENOMEM;
 	st->lock_fd = -1;
 	snprintf(st->dir, sizeof(st->dir), "%s", dir);
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		int r = -errno;
-
+		r = -errno;
 		free(st);
 		return vnet_error_set(reterr, r, "state store", "create", "%s: %s", dir,
 				      strerror(-r));
@@ -65,21 +172,23 @@ int vnet_state_open(const char *dir, struct vnet_state **ret_st, struct vnet_err
 	/* create the file ourselves so that it is 0600 whatever the umask */
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		int r = -errno;
-
+		r = -errno;
 		free(st);
 		return vnet_error_set(reterr, r, "state store", "open", "%s: %s", path,
 				      strerror(-r));
 	}
 	close(fd);
-	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
-	    sqlite3_busy_timeout(st->db, 30000) != SQLITE_OK ||
-	    sqlite3_exec(st->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
-		int r = db_error(st, reterr, "open");
-
+	r = db_open(st, path);
+	if (r == -ENOSPC && reserve_use(st)) {
+		sqlite3_close(st->db);
+		r = db_open(st, path);
+	}
+	if (r < 0) {
+		r = db_error(st, reterr, "open");
 		vnet_state_close(st);
 		return r;
 	}
+	reserve_make(st);
 	*ret_st = st;
 	return 0;
 }
@@ -94,16 +203,64 @@ void vnet_state_close(struct vnet_state *st)
 	free(st);
 }
 
-int vnet_state_lock(struct vnet_state *st, struct vnet_error *reterr)
+/* Who holds the lock, as its holder wrote it: "pid 123 (vnet up docker.yaml)". */
+static void lock_holder(int fd, char *buf, size_t len)
 {
-	char path[PATH_MAX + 16];
+	ssize_t n = pread(fd, buf, len - 1, 0);
+
+	buf[n > 0 ? n : 0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	if (!buf[0])
+		snprintf(buf, len, "another vnet");
+}
+
+/* Say who holds the lock now, for the next one who waits; best effort. */
+static void lock_sign(int fd)
+{
+	char cmd[160] = "", line[200];
+	int in = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC), n;
+	ssize_t got = in < 0 ? 0 : read(in, cmd, sizeof(cmd) - 1);
+
+	if (in >= 0)
+		close(in);
+	for (ssize_t i = 0; i + 1 < got; i++)
+		if (!cmd[i] || (unsigned char)cmd[i] < 0x20 || cmd[i] == 0x7f)
+			cmd[i] = ' ';
+	cmd[got > 0 ? got : 0] = '\0';
+	n = snprintf(line, sizeof(line), "pid %d (%s)\n", (int)getpid(), cmd);
+	if (ftruncate(fd, 0) == 0 && pwrite(fd, line, (size_t)n, 0) != n)
+		(void)ftruncate(fd, 0);
+}
+
+int vnet_state_lock(struct vnet_state *st, bool wait, struct vnet_error *reterr)
+{
+	char path[PATH_MAX + 16], who[200];
 
 	snprintf(path, sizeof(path), "%s/lock", st->dir);
-	st->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (st->lock_fd < 0 || flock(st->lock_fd, LOCK_EX) < 0)
+	if (st->lock_fd < 0)
+		st->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (st->lock_fd < 0)
 		return vnet_error_set(reterr, -errno, "state store", "lock", "%s: %s", path,
 				      strerror(errno));
+	if (flock(st->lock_fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0) {
+		int r = -errno;
+
+		if (r != -EWOULDBLOCK)
+			return vnet_error_set(reterr, r, "state store", "lock", "%s: %s", path,
+					      strerror(-r));
+		lock_holder(st->lock_fd, who, sizeof(who));
+		return vnet_error_set(reterr, -EBUSY, "state store", "lock", "in use by %s", who);
+	}
+	lock_sign(st->lock_fd);
 	return 0;
+}
+
+void vnet_state_unlock(struct vnet_state *st)
+{
+	if (st->lock_fd < 0)
+		return;
+	(void)ftruncate(st->lock_fd, 0);
+	flock(st->lock_fd, LOCK_UN);
 }
 
 /* Run @sql with text parameters; Return: SQLITE_DONE/ROW code of the first step, or error. */
@@ -149,15 +306,15 @@ static void fill_info(sqlite3_stmt *s, struct vnet_topo_info *t)
 int vnet_state_get_topo(struct vnet_state *st, const char *name, struct vnet_topo_info *ret)
 {
 	sqlite3_stmt *s = prepare(st, INFO_SQL " WHERE name = ?");
-	int r = -ENOENT;
+	int r, rc;
 
 	if (!s)
-		return -EIO;
+		return db_errno(sqlite3_extended_errcode(st->db));
 	bind_texts(s, 1, &name);
-	if (sqlite3_step(s) == SQLITE_ROW) {
+	rc = sqlite3_step(s);
+	r = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : db_errno(rc);
+	if (!r)
 		fill_info(s, ret);
-		r = 0;
-	}
 	sqlite3_finalize(s);
 	return r;
 }
@@ -167,21 +324,26 @@ int vnet_state_list(struct vnet_state *st, struct vnet_topo_info **ret, size_t *
 	sqlite3_stmt *s = prepare(st, INFO_SQL " ORDER BY name");
 	struct vnet_topo_info *v = NULL;
 	size_t n = 0;
+	int rc;
 
 	if (!s)
-		return -EIO;
-	while (sqlite3_step(s) == SQLITE_ROW) {
+		return db_errno(sqlite3_extended_errcode(st->db));
+	/* a failed step is an error, never the end of the rows (a corrupt page reads so) */
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct vnet_topo_info *nv = realloc(v, (n + 1) * sizeof(*v));
 
 		if (!nv) {
-			free(v);
-			sqlite3_finalize(s);
-			return -ENOMEM;
+			rc = SQLITE_NOMEM;
+			break;
 		}
 		v = nv;
 		fill_info(s, &v[n++]);
 	}
 	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		free(v);
+		return db_errno(rc);
+	}
 	*ret = v;
 	*ret_n = n;
 	return 0;
@@ -194,19 +356,19 @@ int vnet_state_rows(struct vnet_state *st, const char *topo, struct vnet_state_r
 				      " ORDER BY kind, ns, name");
 	struct vnet_state_row *v = NULL;
 	size_t n = 0, cap = 0;
+	int rc;
 
 	if (!s)
-		return -EIO;
+		return db_errno(sqlite3_extended_errcode(st->db));
 	bind_texts(s, 1, &topo);
-	while (sqlite3_step(s) == SQLITE_ROW) {
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if (n == cap) {
 			cap = cap ? cap * 2 : 64;
 			struct vnet_state_row *nv = realloc(v, cap * sizeof(*v));
 
 			if (!nv) {
-				free(v);
-				sqlite3_finalize(s);
-				return -ENOMEM;
+				rc = SQLITE_NOMEM;
+				break;
 			}
 			v = nv;
 		}
@@ -217,6 +379,10 @@ int vnet_state_rows(struct vnet_state *st, const char *topo, struct vnet_state_r
 		n++;
 	}
 	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		free(v);
+		return db_errno(rc);
+	}
 	*ret = v;
 	*ret_n = n;
 	return 0;
@@ -253,6 +419,7 @@ static int record(struct writer *w, const char *kind, const char *ns, const char
 {
 	const char *v[] = { kind, ns, name, w->topo };
 	char p[2] = { (char)('0' + w->pending), 0 };
+	int rc;
 
 	bind_texts(w->ins, 4, v);
 	sqlite3_bind_text(w->ins, 5, p, -1, SQLITE_TRANSIENT);
@@ -261,7 +428,10 @@ static int record(struct writer *w, const char *kind, const char *ns, const char
 	if (sqlite3_changes(w->st->db))
 		return 0;
 	bind_texts(w->owner, 3, v);
-	if (sqlite3_step(w->owner) == SQLITE_ROW && strcmp(col_text(w->owner, 0), w->topo))
+	rc = sqlite3_step(w->owner);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(w->st, w->err, "record");
+	if (rc == SQLITE_ROW && strcmp(col_text(w->owner, 0), w->topo))
 		return vnet_error_set(w->err, -EEXIST, kind, "record",
 				      "%s %s%s%s belongs to topology %s", kind, name,
 				      ns[0] ? " in " : "", ns, col_text(w->owner, 0));
@@ -322,17 +492,39 @@ static int writer_close(struct writer *w, int r)
 	return r;
 }
 
-static int exec_topo(struct vnet_state *st, const char *sql, const char *topo)
+/*
+ * One write transaction around @body. When the disk is full, the reserve is given up
+ * and the transaction runs once more: a full disk must not leave the kernel changed
+ * and the store unaware of it.
+ */
+static int txn(struct vnet_state *st, const char *topo, int pending,
+	       int (*body)(struct writer *w, const void *arg), const void *arg,
+	       struct vnet_error *reterr)
 {
-	sqlite3_stmt *s = prepare(st, sql);
+	struct writer w;
+	int r;
+
+	for (int attempt = 0;; attempt++) {
+		r = writer_open(&w, st, topo, pending, reterr);
+		if (r >= 0)
+			r = body(&w, arg);
+		r = writer_close(&w, r);
+		if (r != -ENOSPC || attempt || !reserve_use(st))
+			return r;
+	}
+}
+
+static int exec_topo(struct writer *w, const char *sql)
+{
+	sqlite3_stmt *s = prepare(w->st, sql);
 	int r;
 
 	if (!s)
-		return -EIO;
-	bind_texts(s, 1, &topo);
-	r = sqlite3_step(s) == SQLITE_DONE ? 0 : -EIO;
+		return db_error(w->st, w->err, "prepare");
+	bind_texts(s, 1, &w->topo);
+	r = step_done(w->st, s);
 	sqlite3_finalize(s);
-	return r;
+	return r < 0 ? db_error(w->st, w->err, "write") : 0;
 }
 
 #define TOPO_INSERT "INSERT INTO topology (name, file, sandbox, updated) VALUES (?, ?, ?, ?)"
@@ -343,51 +535,62 @@ static int exec_topo(struct vnet_state *st, const char *sql, const char *topo)
 
 /* The topology's row: TOPO_UPSERT after success; TOPO_KEEP before an apply, so that a
  * failed apply leaves a known topology's row as it was. */
-static int write_topo(struct vnet_state *st, const struct vnet_model *m, const char *sql)
+static int write_topo(struct writer *w, const struct vnet_model *m, const char *sql)
 {
-	sqlite3_stmt *s = prepare(st, sql);
+	sqlite3_stmt *s = prepare(w->st, sql);
 	int r;
 
 	if (!s)
-		return -EIO;
+		return db_error(w->st, w->err, "prepare");
 	sqlite3_bind_text(s, 1, m->name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, m->file, -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, 3, m->sandbox);
 	sqlite3_bind_int64(s, 4, (sqlite3_int64)time(NULL));
-	r = sqlite3_step(s) == SQLITE_DONE ? 0 : -EIO;
+	r = step_done(w->st, s);
 	sqlite3_finalize(s);
-	return r;
+	return r < 0 ? db_error(w->st, w->err, "write") : 0;
 }
 
-static int journal_start(struct vnet_state *st, const char *topo, size_t steps)
+static int journal_start(struct writer *w, size_t steps)
 {
-	sqlite3_stmt *s = prepare(st, "INSERT OR REPLACE INTO journal (topo, pid, started, steps)"
-				      " VALUES (?, ?, ?, ?)");
+	sqlite3_stmt *s = prepare(w->st, "INSERT OR REPLACE INTO journal (topo, pid, started,"
+					 " steps) VALUES (?, ?, ?, ?)");
 	int r;
 
 	if (!s)
-		return -EIO;
-	sqlite3_bind_text(s, 1, topo, -1, SQLITE_STATIC);
+		return db_error(w->st, w->err, "prepare");
+	sqlite3_bind_text(s, 1, w->topo, -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, 2, (int)getpid());
 	sqlite3_bind_int64(s, 3, (sqlite3_int64)time(NULL));
 	sqlite3_bind_int64(s, 4, (sqlite3_int64)steps);
-	r = sqlite3_step(s) == SQLITE_DONE ? 0 : -EIO;
+	r = step_done(w->st, s);
 	sqlite3_finalize(s);
+	return r < 0 ? db_error(w->st, w->err, "journal") : 0;
+}
+
+struct begin_arg {
+	const struct vnet_model *m;
+	const struct vnet_plan *plan;
+};
+
+static int begin_body(struct writer *w, const void *arg)
+{
+	const struct begin_arg *a = arg;
+	int r = write_topo(w, a->m, TOPO_KEEP);
+
+	if (r >= 0)
+		r = journal_start(w, a->plan->ops.n);
+	for (size_t i = 0; r >= 0 && i < a->plan->ops.n; i++)
+		r = record_op(w, &a->plan->ops.v[i]);
 	return r;
 }
 
 int vnet_state_begin(struct vnet_state *st, const struct vnet_model *m,
 		     const struct vnet_plan *plan, struct vnet_error *reterr)
 {
-	struct writer w;
-	int r = writer_open(&w, st, m->name, 1, reterr);
+	struct begin_arg a = { m, plan };
 
-	if (r >= 0 &&
-	    (write_topo(st, m, TOPO_KEEP) < 0 || journal_start(st, m->name, plan->ops.n) < 0))
-		r = db_error(st, reterr, "journal");
-	for (size_t i = 0; r >= 0 && i < plan->ops.n; i++)
-		r = record_op(&w, &plan->ops.v[i]);
-	return writer_close(&w, r);
+	return txn(st, m->name, 1, begin_body, &a, reterr);
 }
 
 static int record_model(struct writer *w, const struct vnet_model *m)
@@ -411,50 +614,60 @@ static int record_model(struct writer *w, const struct vnet_model *m)
 	return r;
 }
 
-int vnet_state_commit(struct vnet_state *st, const struct vnet_model *m)
+/* The rows of the topology become exactly the objects of @arg, and its journal ends. */
+static int replace_rows(struct writer *w, const struct vnet_model *m, const char *topo_sql)
 {
-	struct writer w;
-	int r = writer_open(&w, st, m->name, 0, NULL);
+	int r = exec_topo(w, "DELETE FROM object WHERE topo = ?");
 
 	if (r >= 0)
-		r = exec_topo(st, "DELETE FROM object WHERE topo = ?", m->name);
+		r = record_model(w, m);
 	if (r >= 0)
-		r = record_model(&w, m);
+		r = write_topo(w, m, topo_sql);
 	if (r >= 0)
-		r = write_topo(st, m, TOPO_UPSERT);
-	if (r >= 0)
-		r = exec_topo(st, "DELETE FROM journal WHERE topo = ?", m->name);
-	return writer_close(&w, r);
+		r = exec_topo(w, "DELETE FROM journal WHERE topo = ?");
+	return r;
 }
 
-int vnet_state_abort(struct vnet_state *st, const char *topo)
+static int commit_body(struct writer *w, const void *arg)
 {
-	struct writer w;
-	int r = writer_open(&w, st, topo, 0, NULL);
-
-	if (r >= 0)
-		r = exec_topo(st, "DELETE FROM object WHERE topo = ? AND pending = 1", topo);
-	if (r >= 0)
-		r = exec_topo(st, "DELETE FROM journal WHERE topo = ?", topo);
-	/* a topology that never got anything built is not worth listing */
-	if (r >= 0)
-		r = exec_topo(st,
-			      "DELETE FROM topology WHERE name = ?1 AND NOT EXISTS"
-			      " (SELECT 1 FROM object WHERE topo = ?1)",
-			      topo);
-	return writer_close(&w, r);
+	return replace_rows(w, arg, TOPO_UPSERT);
 }
 
-int vnet_state_forget(struct vnet_state *st, const char *topo)
+int vnet_state_commit(struct vnet_state *st, const struct vnet_model *m, struct vnet_error *reterr)
 {
-	struct writer w;
-	int r = writer_open(&w, st, topo, 0, NULL);
+	return txn(st, m->name, 0, commit_body, m, reterr);
+}
 
+static int settle_body(struct writer *w, const void *arg)
+{
+	int r = replace_rows(w, arg, TOPO_KEEP);
+
+	/* a topology that has nothing built is not worth listing */
 	if (r >= 0)
-		r = exec_topo(st, "DELETE FROM object WHERE topo = ?", topo);
+		r = exec_topo(w, "DELETE FROM topology WHERE name = ?1 AND NOT EXISTS"
+				 " (SELECT 1 FROM object WHERE topo = ?1)");
+	return r;
+}
+
+int vnet_state_settle(struct vnet_state *st, const struct vnet_model *owned,
+		      struct vnet_error *reterr)
+{
+	return txn(st, owned->name, 0, settle_body, owned, reterr);
+}
+
+static int forget_body(struct writer *w, const void *arg)
+{
+	int r = exec_topo(w, "DELETE FROM object WHERE topo = ?");
+
+	(void)arg;
 	if (r >= 0)
-		r = exec_topo(st, "DELETE FROM journal WHERE topo = ?", topo);
+		r = exec_topo(w, "DELETE FROM journal WHERE topo = ?");
 	if (r >= 0)
-		r = exec_topo(st, "DELETE FROM topology WHERE name = ?", topo);
-	return writer_close(&w, r);
+		r = exec_topo(w, "DELETE FROM topology WHERE name = ?");
+	return r;
+}
+
+int vnet_state_forget(struct vnet_state *st, const char *topo, struct vnet_error *reterr)
+{
+	return txn(st, topo, 0, forget_body, NULL, reterr);
 }

@@ -26,8 +26,21 @@ struct vnet_state_row {
 int vnet_state_open(const char *dir, struct vnet_state **ret_st, struct vnet_error *reterr);
 void vnet_state_close(struct vnet_state *st);
 
-/* vnet_state_lock() - serialize commands that change the kernel: an exclusive flock(2). */
-int vnet_state_lock(struct vnet_state *st, struct vnet_error *reterr);
+/**
+ * vnet_state_lock() - serialize commands that change the kernel: an exclusive flock(2)
+ * @st: the store
+ * @wait: wait for the lock; else fail at once with -EBUSY, @reterr naming the holder
+ * @reterr: why not
+ *
+ * Return: 0, -EBUSY or -errno.
+ */
+int vnet_state_lock(struct vnet_state *st, bool wait, struct vnet_error *reterr);
+/* vnet_state_unlock() - let the next command in (the store stays open for reading). */
+void vnet_state_unlock(struct vnet_state *st);
+/* vnet_state_dir() - the store's directory, for messages. */
+const char *vnet_state_dir(const struct vnet_state *st);
+/* vnet_state_used_reserve() - the disk was full, and the reserve kept for that was used. */
+bool vnet_state_used_reserve(const struct vnet_state *st);
 
 /* vnet_state_get_topo() - Return: 0 with @ret filled, -ENOENT when @name is unknown. */
 int vnet_state_get_topo(struct vnet_state *st, const char *name, struct vnet_topo_info *ret);
@@ -54,11 +67,16 @@ void vnet_state_key_route(const struct vnet_route *r, char *buf, size_t len);
 int vnet_state_begin(struct vnet_state *st, const struct vnet_model *m,
 		     const struct vnet_plan *plan, struct vnet_error *reterr);
 
-/* vnet_state_commit() - after success: @topo owns exactly the objects of @m. */
-int vnet_state_commit(struct vnet_state *st, const struct vnet_model *m);
-/* vnet_state_abort() - after a rollback: forget the pending rows and the journal. */
-int vnet_state_abort(struct vnet_state *st, const char *topo);
+/* vnet_state_commit() - after success: @m->name owns exactly the objects of @m. */
+int vnet_state_commit(struct vnet_state *st, const struct vnet_model *m, struct vnet_error *reterr);
+/*
+ * vnet_state_settle() - after a failed apply, or to take back what the kernel's tags
+ * prove: @owned->name owns exactly the objects of @owned (what is vnet's in the kernel
+ * now), its journal ends; a topology left with nothing is forgotten.
+ */
+int vnet_state_settle(struct vnet_state *st, const struct vnet_model *owned,
+		      struct vnet_error *reterr);
 /* vnet_state_forget() - after down: forget @topo and all it owned. */
-int vnet_state_forget(struct vnet_state *st, const char *topo);
+int vnet_state_forget(struct vnet_state *st, const char *topo, struct vnet_error *reterr);
 
 #endif /* VNET_STATE_H */

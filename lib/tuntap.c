@@ -47,8 +47,24 @@ static int tun_ioctl(int fd, unsigned long req, unsigned long arg, const char *w
 	return -errno;
 }
 
-/* Attach @fd to a new device @l, then give it owner, group and persistence. */
-static int tun_setup(int fd, const struct vnet_link *l, const char **ret_op)
+/* Tag the device while only the open file keeps it alive. */
+static int tun_tag(const struct vnet_link *l, struct vnet_nl *nl, const char **ret_op)
+{
+	struct vnet_nl_result res = { 0 };
+	struct vnet_batch b;
+	int r;
+
+	*ret_op = "tag";
+	vnet_batch_init(&b);
+	r = vnet_link_msg_set(&b, l, VNET_SET_ALIAS, 0, l->alias);
+	if (r >= 0)
+		r = vnet_nl_send(nl, &b, &res);
+	vnet_batch_free(&b);
+	return r < 0 ? r : res.err;
+}
+
+/* Attach @fd to a new device @l, then give it owner, group, its tag and persistence. */
+static int tun_setup(int fd, const struct vnet_link *l, struct vnet_nl *nl, const char **ret_op)
 {
 	const struct vnet_tuntap_opts *o = &l->tt;
 	struct ifreq ifr;
@@ -67,7 +83,10 @@ static int tun_setup(int fd, const struct vnet_link *l, const char **ret_op)
 		r = tun_ioctl(fd, TUNSETOWNER, o->owner, "set owner", ret_op);
 	if (r == 0 && (o->has & VNET_TT_HAS_GROUP))
 		r = tun_ioctl(fd, TUNSETGROUP, o->group, "set group", ret_op);
-	/* Last: until it is persistent, closing the fd removes the device, so failures undo. */
+	if (r == 0)
+		r = tun_tag(l, nl, ret_op);
+	/* Last: until it is persistent, closing the fd removes the device, so failures undo
+	 * (and a crash leaves nothing untagged behind). */
 	if (r == 0)
 		r = tun_ioctl(fd, TUNSETPERSIST, 1, "set persistent", ret_op);
 	return r;
@@ -75,15 +94,16 @@ static int tun_setup(int fd, const struct vnet_link *l, const char **ret_op)
 
 /**
  * vnet_tuntap_create() - create a persistent tun or tap device in its namespace
- * @l: kind VNET_KIND_TUN or VNET_KIND_TAP, with its options; @l->ns says where
+ * @l: kind VNET_KIND_TUN or VNET_KIND_TAP, with its options and tag; @l->ns says where
+ * @nl: a socket in @l->ns, to tag the device before it is made persistent
  * @reterr: filled on failure, with object "tun NAME" or "tap NAME"
  *
  * The kernel has no RTM_NEWLINK for tun devices (tun's newlink refuses), so
- * this uses the ioctls; mtu, mac, alias and up are left to RTM_SETLINK.
+ * this uses the ioctls; mtu, mac and up are left to RTM_SETLINK.
  *
  * Return: 0 or -errno.
  */
-int vnet_tuntap_create(const struct vnet_link *l, struct vnet_error *reterr)
+int vnet_tuntap_create(const struct vnet_link *l, struct vnet_nl *nl, struct vnet_error *reterr)
 {
 	const char *op = "create";
 	char obj[8 + VNET_IFNAMSIZ];
@@ -97,7 +117,7 @@ int vnet_tuntap_create(const struct vnet_link *l, struct vnet_error *reterr)
 		return vnet_error_set(reterr, fd, obj, op,
 				      "open /dev/net/tun in namespace \"%s\": %s", l->ns,
 				      strerror(-fd));
-	r = tun_setup(fd, l, &op);
+	r = tun_setup(fd, l, nl, &op);
 	close(fd);
 	if (r == -EBUSY && !strcmp(op, "create"))
 		return vnet_error_set(reterr, r, obj, op, "a device of that name exists");

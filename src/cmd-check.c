@@ -209,9 +209,6 @@ int cmd_check(struct cli *cli)
 	struct timespec t0;
 	int code;
 
-	if (cli->argc != 1)
-		return cli_errorf(EXIT_USAGE,
-				  "usage: vnet check FILE [--sandbox] [--name NAME] [--json]");
 	code = cli_need_root();
 	if (!code)
 		code = cli_load(cli, cli->argv[0], &m);

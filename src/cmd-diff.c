@@ -12,8 +12,6 @@ int cmd_diff(struct cli *cli)
 	struct vnet_error e = { 0 };
 	int code;
 
-	if (cli->argc != 1)
-		return cli_errorf(EXIT_USAGE, "usage: vnet diff FILE [--sandbox] [--name NAME]");
 	code = cli_need_root();
 	if (!code)
 		code = cli_load(cli, cli->argv[0], &m);

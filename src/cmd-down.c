@@ -1,20 +1,32 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* cmd-down.c - vnet down: remove exactly what a topology created, by file or by name */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "vnet.h"
 
-/* A FILE operand names the topology its file declares; anything else is a name. */
+/*
+ * Is @arg a FILE rather than a topology NAME? By its spelling alone, never by what the
+ * current directory holds: `vnet down docker` next to a file named docker must take down
+ * docker, not the topology that file happens to declare.
+ */
+static bool is_file(const char *arg)
+{
+	size_t n = strlen(arg);
+
+	return strchr(arg, '/') || (n > 5 && !strcmp(arg + n - 5, ".yaml")) ||
+	       (n > 4 && !strcmp(arg + n - 4, ".yml"));
+}
+
+/* A FILE operand stands for the topology its file declares; anything else is a name. */
 static int topo_name(struct cli *cli, const char *arg, char *buf, size_t len)
 {
 	struct vnet_model *m = NULL;
-	struct stat st;
 	int code;
 
-	if (cli->name || stat(arg, &st) < 0 || !S_ISREG(st.st_mode)) {
-		snprintf(buf, len, "%s", cli->name ? cli->name : arg);
+	if (!is_file(arg)) {
+		snprintf(buf, len, "%s", arg);
 		return 0;
 	}
 	code = cli_load(cli, arg, &m);
@@ -24,31 +36,49 @@ static int topo_name(struct cli *cli, const char *arg, char *buf, size_t len)
 	return code;
 }
 
+static void print_summary(const struct cli *cli, const char *name, const struct vnet_result *res)
+{
+	char esc[CLI_ESC_SIZE(VNET_NAMSIZ)];
+	size_t planned = res->plan ? res->plan->ops.n : 0;
+
+	cli_esc(name, esc, sizeof(esc));
+	if (cli->dry_run)
+		printf("%s: %zu step(s) planned; nothing changed (--dry-run)\n", esc, planned);
+	else
+		printf("%s: down: %zu step(s) in %.1f ms\n", esc, res->done,
+		       (res->observe_us + res->apply_us) / 1000.0);
+}
+
 int cmd_down(struct cli *cli)
 {
 	struct vnet_session *s = NULL;
 	struct vnet_result res = { 0 };
 	struct vnet_error e = { 0 };
-	char name[VNET_NAMSIZ];
-	int code;
+	char name[VNET_NAMSIZ], esc[CLI_ESC_SIZE(VNET_NAMSIZ)];
+	int code, r;
 
-	if (cli->argc != 1)
-		return cli_errorf(EXIT_USAGE, "usage: vnet down FILE|NAME");
 	code = cli_need_root();
 	if (!code)
 		code = topo_name(cli, cli->argv[0], name, sizeof(name));
-	if (!code)
-		code = cli_session(cli, true, &s);
+	if (!code) /* a dry run changes nothing: it need not wait for, nor hold, the lock */
+		code = cli_session(cli, !cli->dry_run, &s);
 	if (code)
 		goto out;
-	if (vnet_down(s, name, &res, &e) < 0) {
-		code = cli_error(&e);
+	r = vnet_down(s, name, cli->dry_run ? VNET_DOWN_DRY_RUN : 0, &res, &e);
+	cli_print_notes(name, &res);
+	if (r < 0) {
+		/* -ENOENT before any plan: no such topology, a name the user got wrong */
+		code = r == -ENOENT && !res.plan ? cli_error_as(&e, EXIT_USAGE) : cli_error(&e);
+		if (res.plan && res.done) /* down goes on past failures: say what took effect */
+			fprintf(stderr,
+				"vnet: %s: %zu of the %zu step(s) took effect; vnet down %s again "
+				"finishes the job\n",
+				cli_esc(name, esc, sizeof(esc)), res.done, res.plan->ops.n, esc);
 		goto out;
 	}
-	cli_print_plan(cli, name, &res, "down");
+	cli_print_plan(cli, name, &res, cli->dry_run ? "plan" : "down");
 	if (!cli->json)
-		printf("%s: down: %zu step(s) in %.1f ms\n", name, res.done,
-		       (res.observe_us + res.apply_us) / 1000.0);
+		print_summary(cli, name, &res);
 out:
 	vnet_result_clear(&res);
 	vnet_session_close(s);

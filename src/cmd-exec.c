@@ -16,11 +16,16 @@ static int lookup(const struct cli *cli, const char *spec, char *ns, size_t len)
 {
 	struct vnet_session *s = NULL;
 	struct vnet_error e = { 0 };
-	int code = cli_session(cli, false, &s);
+	int r, code = cli_session(cli, false, &s);
 
 	if (code)
 		return code;
-	if (vnet_node_lookup(s, spec, ns, len, &e) < 0)
+	r = vnet_node_lookup(s, spec, ns, len, &e);
+	/* no such node, or one name for several: the operand is wrong (2), as vnet(8) says;
+	 * 126 and 127 stay the command's, as with env(1) and ip netns exec */
+	if (r == -ENOENT || r == -EINVAL)
+		code = cli_error_as(&e, EXIT_USAGE);
+	else if (r < 0)
 		code = cli_error(&e);
 	vnet_session_close(s); /* before exec: the store's files are not the command's */
 	return code;
@@ -56,8 +61,6 @@ int cmd_exec(struct cli *cli)
 	int code;
 
 	/* the option parser took the "--": what is left is NODE CMD [ARGS...] */
-	if (cli->argc < 2)
-		return cli_errorf(EXIT_USAGE, "usage: vnet exec [TOPOLOGY/]NODE -- CMD [ARGS...]");
 	code = cli_need_root();
 	if (!code)
 		code = lookup(cli, cli->argv[0], ns, sizeof(ns));

@@ -94,8 +94,6 @@ int cmd_show(struct cli *cli)
 	struct vnet_session *s = NULL;
 	int code;
 
-	if (cli->argc > 1)
-		return cli_errorf(EXIT_USAGE, "usage: vnet show [NAME] [--json|--dot|--svg]");
 	if (cli->json + cli->dot + cli->svg > 1)
 		return cli_errorf(EXIT_USAGE, "show: --json, --dot and --svg exclude each other");
 	code = cli_need_root();

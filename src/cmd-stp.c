@@ -68,19 +68,23 @@ static void print_json(const struct found *f)
 	json_decref(o);
 }
 
+/* Names come from the kernel: escaped (cli_esc) into @buf, one name at a time. */
+#define ESC(s, buf) cli_esc((s), (buf), sizeof(buf))
+
 static void print_text(const struct found *f)
 {
 	const struct vnet_link *br = f->br, *rp = port_no(f->m, br, br->stp_br.root_port);
-	char id[24], root[24], db[24];
+	char id[24], root[24], db[24], a[CLI_ESC_SIZE(VNET_NAMSIZ)], b[sizeof(a)], c[sizeof(a)];
 
 	vnet_stp_id_format(br->stp_br.bridge_id, id, sizeof(id));
 	vnet_stp_id_format(br->stp_br.root_id, root, sizeof(root));
-	printf("bridge %s (topology %s, node %s): STP %s\n", br->name, f->m->name,
-	       f->ns ? f->ns->node : "?", br->br.stp ? "on" : "off");
+	printf("bridge %s (topology %s, node %s): STP %s\n", ESC(br->name, a), ESC(f->m->name, b),
+	       f->ns ? ESC(f->ns->node, c) : "?", br->br.stp ? "on" : "off");
 	printf("  bridge id %s, root %s%s\n", id, root,
 	       br->stp_br.root_port ? "" : " (this bridge is the root)");
 	if (rp)
-		printf("  root port %s, root path cost %u\n", rp->name, br->stp_br.root_path_cost);
+		printf("  root port %s, root path cost %u\n", ESC(rp->name, a),
+		       br->stp_br.root_path_cost);
 	printf("  %-15s %-11s %-11s %6s  %-18s %s\n", "port", "role", "state", "cost",
 	       "designated bridge", "port");
 	for (size_t i = 0; i < f->m->links.n; i++) {
@@ -89,7 +93,7 @@ static void print_text(const struct found *f)
 		if (strcmp(p->ns, br->ns) || strcmp(p->master, br->name))
 			continue;
 		vnet_stp_id_format(p->stp_port.designated_bridge, db, sizeof(db));
-		printf("  %-15s %-11s %-11s %6u  %-18s %04x\n", p->name,
+		printf("  %-15s %-11s %-11s %6u  %-18s %04x\n", ESC(p->name, a),
 		       vnet_stp_role_name(vnet_stp_port_role(br, p)),
 		       vnet_stp_state_name(p->stp_port.state), p->port.cost, db,
 		       p->stp_port.designated_port);
@@ -142,9 +146,6 @@ int cmd_stp(struct cli *cli)
 	size_t n = 0;
 	int code, hits = 0;
 
-	if (cli->argc != 1)
-		return cli_errorf(EXIT_USAGE,
-				  "usage: vnet stp [NODE/]BRIDGE [--name NAME] [--json]");
 	code = cli_need_root();
 	if (!code)
 		code = cli_session(cli, false, &s);

@@ -40,6 +40,26 @@ static int wait_stp(struct vnet_session *s, const struct vnet_model *m, const st
 	return r < 0 ? cli_error(&e) : 0;
 }
 
+/* After a failure: what the undo did, in words that must be true. */
+static void print_undone(const char *topo, const struct vnet_result *res)
+{
+	char name[CLI_ESC_SIZE(VNET_NAMSIZ)], why[CLI_ESC_SIZE(sizeof(res->undo_err))];
+
+	if (!res->plan || !res->done)
+		return;
+	cli_esc(topo, name, sizeof(name));
+	if (!res->undo_failed) {
+		fprintf(stderr, "vnet: %s: undid the %zu step(s) already done; nothing changed\n",
+			name, res->done);
+		return;
+	}
+	fprintf(stderr,
+		"vnet: %s: %zu of the %zu step(s) already done could not be undone, first: %s\n"
+		"vnet: %s: the kernel is between the old and the new file; vnet diff shows how, "
+		"vnet up finishes, vnet down removes it\n",
+		name, res->undo_failed, res->done, cli_esc(res->undo_err, why, sizeof(why)), name);
+}
+
 int cmd_up(struct cli *cli)
 {
 	struct vnet_model *m = NULL;
@@ -48,9 +68,6 @@ int cmd_up(struct cli *cli)
 	struct vnet_error e = { 0 };
 	int code, r;
 
-	if (cli->argc != 1)
-		return cli_errorf(EXIT_USAGE,
-				  "usage: vnet up FILE [--dry-run] [--sandbox] [--name NAME]");
 	code = cli_need_root();
 	if (!code)
 		code = cli_load(cli, cli->argv[0], &m);
@@ -59,17 +76,17 @@ int cmd_up(struct cli *cli)
 	if (code)
 		goto out;
 	r = vnet_up(s, m, cli->dry_run ? VNET_UP_DRY_RUN : 0, &res, &e);
+	cli_print_notes(m->name, &res);
 	if (r < 0) {
 		code = cli_error(&e);
-		if (res.plan && res.done)
-			fprintf(stderr,
-				"vnet: %s: undid the %zu step(s) already done; nothing changed\n",
-				m->name, res.done);
+		print_undone(m->name, &res);
 		goto out;
 	}
 	if (!cli->json)
 		cli_print_plan(cli, m->name, &res, cli->dry_run ? "plan" : "up");
 	res.stp_ms = -1;
+	/* STP takes seconds: other commands need not wait for it */
+	vnet_session_unlock(s);
 	if (!cli->dry_run && !cli->no_wait)
 		code = wait_stp(s, m, cli, &res.stp_ms);
 	if (cli->json)

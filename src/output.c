@@ -12,13 +12,16 @@
 
 #include "vnet.h"
 
+/*
+ * The exit code of a refusal by the kernel or the state store (vnet(8), EXIT STATUS). Only
+ * errors from there come here: a topology file's errors are 2 whatever their errno, and
+ * an EINVAL from the kernel is its refusal (3), not a bad command line.
+ */
 int cli_exit_code(int err)
 {
 	switch (err) {
 	case 0:
 		return EXIT_OK;
-	case -EINVAL:
-		return EXIT_USAGE;
 	case -EEXIST:
 		return EXIT_CONFLICT;
 	case -EPERM:
@@ -29,26 +32,67 @@ int cli_exit_code(int err)
 	}
 }
 
+/*
+ * @s with every byte that is not printable ASCII, and '\', as \xNN: names come from the
+ * kernel, the store and files, and "a\x1bb" must not drive the terminal. Non-ASCII too,
+ * as systemd's cescape() does: one byte is then one column, and text is the same in any
+ * locale. Cut at a whole escape when @buf is short. Return: @buf.
+ */
+const char *cli_esc(const char *s, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		bool plain = c >= 0x20 && c < 0x7f && c != '\\';
+
+		if (n + (plain ? 1 : 4) >= len)
+			break;
+		if (plain)
+			buf[n++] = (char)c;
+		else
+			n += (size_t)snprintf(buf + n, len - n, "\\x%02x", c);
+	}
+	if (len)
+		buf[n < len ? n : len - 1] = '\0';
+	return buf;
+}
+
+/* "vnet: " and @msg escaped, on stderr. */
+static void put_error(const char *msg)
+{
+	char esc[CLI_ESC_SIZE(VNET_MSGSIZ + 512)];
+
+	fprintf(stderr, "vnet: %s\n", cli_esc(msg, esc, sizeof(esc)));
+}
+
+/* An error from the library: a topology file's (err 0) is 2, the kernel's as it says. */
 int cli_error(const struct vnet_error *e)
 {
-	char line[1024];
+	return cli_error_as(e, e->err ? cli_exit_code(e->err) : EXIT_USAGE);
+}
+
+/* The same with the exit code the caller knows: a name that is not up is a usage error. */
+int cli_error_as(const struct vnet_error *e, int code)
+{
+	char line[VNET_MSGSIZ + 512];
 
 	vnet_error_format(e, line, sizeof(line));
-	fprintf(stderr, "vnet: %s\n", line);
-	return cli_exit_code(e->err ? e->err : -EINVAL);
+	put_error(line);
+	return code;
 }
 
 int cli_errorf(int code, const char *fmt, ...)
 {
+	char msg[VNET_MSGSIZ + 512];
 	va_list ap;
 
-	fputs("vnet: ", stderr);
 	va_start(ap, fmt);
 	/* clang 14's analyzer misses the va_start above (a known false positive) */
 	// NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized)
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	put_error(msg);
 	return code;
 }
 
@@ -85,12 +129,42 @@ int cli_load(const struct cli *cli, const char *path, struct vnet_model **ret)
 	return 0;
 }
 
+/*
+ * Open the store; to change the kernel, take its lock, and when another command holds
+ * it (an up waiting for STP, a long build), say whom we wait for rather than hang mute.
+ */
 int cli_session(const struct cli *cli, bool lock, struct vnet_session **ret)
 {
+	char esc[CLI_ESC_SIZE(VNET_MSGSIZ)];
 	struct vnet_error e = { 0 };
-	int r = vnet_session_open(cli->state_dir, lock, ret, &e);
+	int r = vnet_session_open(cli->state_dir, false, ret, &e);
 
-	return r < 0 ? cli_error(&e) : 0;
+	if (r >= 0 && lock && (r = vnet_session_lock(*ret, false, &e)) == -EBUSY) {
+		fprintf(stderr, "vnet: waiting for the state store (%s): %s\n", cli->state_dir,
+			cli_esc(e.msg, esc, sizeof(esc)));
+		r = vnet_session_lock(*ret, true, &e);
+	}
+	if (r < 0) {
+		vnet_session_close(*ret);
+		*ret = NULL;
+		return cli_error(&e);
+	}
+	return 0;
+}
+
+void cli_print_notes(const char *topo, const struct vnet_result *res)
+{
+	char name[CLI_ESC_SIZE(VNET_NAMSIZ)], line[CLI_ESC_SIZE(512)], one[512];
+	const char *p = res->notes;
+
+	cli_esc(topo, name, sizeof(name));
+	while (p && *p) {
+		size_t n = strcspn(p, "\n");
+
+		snprintf(one, sizeof(one), "%.*s", (int)n, p);
+		fprintf(stderr, "vnet: %s: %s\n", name, cli_esc(one, line, sizeof(line)));
+		p += n + (p[n] == '\n');
+	}
 }
 
 static char sign(const struct vnet_op *op)
@@ -159,18 +233,19 @@ void cli_print_plan(const struct cli *cli, const char *topo, const struct vnet_r
 		    const char *verb)
 {
 	size_t n = res->plan ? res->plan->ops.n : 0;
-	char line[256];
+	char line[256], esc[CLI_ESC_SIZE(256)];
 
 	if (cli->json) {
 		print_plan_json(topo, res, verb);
 		return;
 	}
 	if (res->recovered)
-		printf("%s: repairing an apply that was interrupted\n", topo);
+		printf("%s: repairing an apply that was interrupted\n",
+		       cli_esc(topo, esc, sizeof(esc)));
 	for (size_t i = 0; i < n; i++) {
 		if (!cli->verbose && part_of_creation(res->plan, i))
 			continue;
 		vnet_op_describe(&res->plan->ops.v[i], line, sizeof(line));
-		printf("  %c %s\n", sign(&res->plan->ops.v[i]), line);
+		printf("  %c %s\n", sign(&res->plan->ops.v[i]), cli_esc(line, esc, sizeof(esc)));
 	}
 }

@@ -4,6 +4,7 @@
 #define VNET_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "vnet/vnet.h"
 
@@ -17,22 +18,36 @@ enum {
 	EXIT_CONFLICT = 5 /* something vnet does not own is in the way */
 };
 
-/* Options every command takes. */
+/* The options a command may take; vnet.c's table says which, and refuses the others. */
+enum {
+	OPT_NAME = 1U << 0, /* --name NAME */
+	OPT_JSON = 1U << 1,
+	OPT_DRY_RUN = 1U << 2,
+	OPT_SANDBOX = 1U << 3,
+	OPT_DOT = 1U << 4,
+	OPT_SVG = 1U << 5,
+	OPT_NO_WAIT = 1U << 6,
+};
+
+/* The command line, parsed; --state-dir, -v, -h and --version apply to every command. */
 struct cli {
 	const char *state_dir;
 	const char *name; /* --name */
+	unsigned given; /* OPT_* seen on the line */
 	bool json, dry_run, sandbox, verbose;
-	bool dot, svg, no_wait;
+	bool dot, svg, no_wait, help;
 	int argc;
 	char **argv; /* what is left after the options: the command's operands */
 };
 
-/* A subcommand: wg-style table entry. */
+/* A subcommand: wg-style table entry, with what it accepts, checked before it runs. */
 struct command {
 	const char *name;
 	int (*run)(struct cli *cli);
 	const char *usage;
 	const char *help;
+	unsigned opts; /* OPT_* it takes */
+	int min_args, max_args; /* operands; max -1: no limit */
 };
 
 int cmd_up(struct cli *cli);
@@ -44,15 +59,23 @@ int cmd_show(struct cli *cli);
 int cmd_check(struct cli *cli);
 int cmd_exec(struct cli *cli);
 int cmd_stp(struct cli *cli);
+int cmd_recover(struct cli *cli);
 
 /* output.c */
 int cli_error(const struct vnet_error *e);
+int cli_error_as(const struct vnet_error *e, int code);
 int cli_errorf(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+const char *cli_esc(const char *s, char *buf, size_t len);
 int cli_need_root(void);
 int cli_load(const struct cli *cli, const char *path, struct vnet_model **ret);
 int cli_session(const struct cli *cli, bool lock, struct vnet_session **ret);
+/* cli_print_notes() - what the library said the user must know, one "vnet: TOPO: " line each. */
+void cli_print_notes(const char *topo, const struct vnet_result *res);
 int cli_exit_code(int err);
 void cli_print_plan(const struct cli *cli, const char *topo, const struct vnet_result *res,
 		    const char *verb);
+
+/* Room for a name of @n bytes escaped by cli_esc(): each byte may become "\xNN". */
+#define CLI_ESC_SIZE(n) (4 * (n) + 1)
 
 #endif /* VNET_CLI_H */

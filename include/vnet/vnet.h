@@ -218,6 +218,9 @@ struct vnet_ns {
 	char node[VNET_NAMSIZ];
 	struct vnet_pos pos;
 	bool exists, owned;
+	/* observed: holds an interface vnet did not make, which removing the namespace
+	 * would destroy; then it is kept, and only vnet's own objects in it are removed */
+	char foreign[VNET_IFNAMSIZ];
 };
 
 /**
@@ -430,13 +433,30 @@ int vnet_session_open(const char *state_dir, bool lock, struct vnet_session **re
 		      struct vnet_error *reterr);
 void vnet_session_close(struct vnet_session *s);
 
+/**
+ * vnet_session_lock() - take the store's lock, for a session opened without it
+ * @s: the session
+ * @wait: wait for it; else fail at once with -EBUSY, @reterr naming the holder
+ *        ("in use by pid 123 (vnet up docker.yaml)"), so that the caller can say so
+ * @reterr: why not
+ *
+ * Return: 0, -EBUSY or -errno.
+ */
+int vnet_session_lock(struct vnet_session *s, bool wait, struct vnet_error *reterr);
+/* vnet_session_unlock() - let other commands change the kernel (up, while it waits for STP). */
+void vnet_session_unlock(struct vnet_session *s);
+
 #define VNET_UP_DRY_RUN (1U << 0) /* plan only: diff and --dry-run */
 
 /**
  * struct vnet_result - what a command did
  * @plan: the steps planned
  * @done: how many took effect
+ * @undo_failed: after a failure, how many of the done steps could not be undone
+ * @undo_err: the first of those, in words
  * @recovered: an interrupted apply of this topology was found and repaired
+ * @notes: lines the user must read, each ending in "\n" (NULL when none): what an
+ *         interrupted run left and vnet removed, what vnet left alone and why
  * @observe_us: time spent reading the kernel, in microseconds
  * @apply_us: time spent changing it
  * @stp_ms: filled by the command, which waits for STP with vnet_stp_wait()
@@ -444,7 +464,10 @@ void vnet_session_close(struct vnet_session *s);
 struct vnet_result {
 	struct vnet_plan *plan;
 	size_t done;
+	size_t undo_failed;
+	char undo_err[1024];
 	bool recovered;
+	char *notes;
 	long observe_us, apply_us;
 	long stp_ms; /* time STP took to converge after up; -1 when not waited for */
 };
@@ -464,17 +487,38 @@ void vnet_result_clear(struct vnet_result *r);
 int vnet_up(struct vnet_session *s, const struct vnet_model *desired, unsigned flags,
 	    struct vnet_result *ret, struct vnet_error *reterr);
 
+#define VNET_DOWN_DRY_RUN (1U << 0) /* plan only: down --dry-run */
+
 /**
  * vnet_down() - remove exactly what a topology created
- * @s: the session, locked
+ * @s: the session, locked (unless @flags has VNET_DOWN_DRY_RUN)
  * @topo: the topology's name
+ * @flags: VNET_DOWN_*
  * @ret: the plan and what was done
  * @reterr: the first failure (down goes on past failures; run it again)
  *
  * Return: 0, -ENOENT when no such topology is recorded, or -errno.
  */
-int vnet_down(struct vnet_session *s, const char *topo, struct vnet_result *ret,
+int vnet_down(struct vnet_session *s, const char *topo, unsigned flags, struct vnet_result *ret,
 	      struct vnet_error *reterr);
+
+/**
+ * vnet_recover() - rebuild a topology's record from the kernel's tags
+ * @s: the session, locked
+ * @topo: the topology's name
+ * @ret: @ret->done: how many objects were recovered
+ * @reterr: -ENOENT when nothing carries the tag "vnet:@topo"
+ *
+ * For a state store that was lost or replaced: every namespace "@topo-NODE" whose lo
+ * carries the topology's tag, every link that carries it (and the far end of a veth
+ * pair whose near end does), and the addresses and routes with vnet's protocol on
+ * those links or in those namespaces become the topology's record, so that vnet down
+ * can remove them. Nothing untagged is ever taken.
+ *
+ * Return: 0, -ENOENT or -errno.
+ */
+int vnet_recover(struct vnet_session *s, const char *topo, struct vnet_result *ret,
+		 struct vnet_error *reterr);
 
 /* vnet_list() - the topologies in the store; free *@ret with free(). */
 int vnet_list(struct vnet_session *s, struct vnet_topo_info **ret, size_t *ret_n);

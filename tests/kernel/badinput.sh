@@ -31,7 +31,7 @@ for f in "${files[@]}"; do
 		[ -n "$T" ] || fail "$f is valid under --name, and has no name of its own"
 	fi
 	track "$T" # should it be built after all, cleanup removes it and reports the leak
-	ns_before=$(ls /run/netns)
+	ns_before=$(ls /run/netns 2>/dev/null || true) # /run/netns: not there on a fresh machine
 	rc=0
 	err=$("$VNET" up "$f" "${args[@]}" 2>&1 >/dev/null) || rc=$?
 	[ "$rc" = 2 ] || fail "$f: vnet up ${args[*]}: expected exit 2, got $rc ($err)"
@@ -44,7 +44,7 @@ for f in "${files[@]}"; do
 	else
 		[[ $err == "vnet: $f"* ]] || fail "$f: the error line does not name the file: $err"
 	fi
-	new=$(comm -13 <(echo "$ns_before") <(ls /run/netns) | grep -F -- "$T" || true)
+	new=$(comm -13 <(echo "$ns_before") <(ls /run/netns 2>/dev/null || true) | grep -F -- "$T" || true)
 	[ -z "$new" ] || fail "$f: vnet up made namespaces: $new"
 	rows=$("$VNET" list --json | jq -r '.[].name')
 	[ -z "$rows" ] || fail "$f: the state store lists: $rows"

@@ -48,8 +48,9 @@ mkdir "$VNET_STATE_DIR"
 expect_rc 5 "$VNET" up "$F" --sandbox --name "$T"
 grep -q "carries this topology.s tag, but the state store has no record" <<<"$OUT" ||
 	fail "the refusal does not say the store lost its record"
+grep -q "vnet recover $T" <<<"$OUT" || fail "the refusal does not point to vnet recover"
 diff <(echo "$before") <(dump "$H" "$T-c1" "$T-c2") >/dev/null || fail "the refused up changed the kernel"
-expect_rc 3 "$VNET" down "$T"
+expect_rc 2 "$VNET" down "$T"
 echo "ok - with the store lost, up refuses and changes nothing; down knows nothing to remove"
 
 # A corrupt store: one line, no crash.

@@ -279,7 +279,7 @@ static void test_same_ns_veth_once(void **state)
 
 	assert_int_equal(vnet_plan_up(want, have, &p, NULL), 0);
 	assert_int_equal(count(p, VNET_OP_LINK_ADD), 1);
-	assert_int_equal(count(p, VNET_OP_LINK_SET), 3); /* lo of the sandbox host, both ends */
+	assert_int_equal(count(p, VNET_OP_LINK_SET), 2); /* both ends; lo is made up and tagged */
 	for (size_t i = 0; i < p->ops.n; i++)
 		if (p->ops.v[i].kind == VNET_OP_LINK_ADD) {
 			vnet_op_describe(&p->ops.v[i], line, sizeof(line));
@@ -287,6 +287,54 @@ static void test_same_ns_veth_once(void **state)
 					    "create veth veth0 in v-host <-> veth1 in v-host");
 		}
 	vnet_plan_free(p);
+	vnet_model_free(want);
+	vnet_model_free(have);
+}
+
+/* Index of the first op of @kind, or ops.n. */
+static size_t first_of(const struct vnet_plan *p, enum vnet_op_kind kind)
+{
+	size_t i = 0;
+
+	while (i < p->ops.n && p->ops.v[i].kind != kind)
+		i++;
+	return i;
+}
+
+/*
+ * A veth end moved from a node that goes to the host: the old pair is removed once,
+ * before the new one is made (c1/eth0 keeps its name), with both its addresses, so
+ * that an undo can make them again; the namespace of the removed node goes last.
+ */
+static void test_veth_end_moved(void **state)
+{
+	static const char a[] = "name: mv\n"
+				"nodes: {c1: {}, c2: {}}\n"
+				"veths:\n"
+				"  - c2/x: {addresses: 10.9.0.2/24}\n"
+				"    c1/eth0: {addresses: 10.9.0.1/24}\n";
+	static const char b[] = "name: mv\n"
+				"nodes: {c1: {}}\n"
+				"veths:\n"
+				"  - x: {addresses: 10.9.0.2/24}\n"
+				"    c1/eth0: {addresses: 10.9.0.1/24}\n";
+	struct vnet_model *old = parse(a), *want = parse(b), *have = built(old);
+	struct vnet_plan *p = NULL;
+	char line[256];
+
+	assert_int_equal(vnet_plan_up(want, have, &p, NULL), 0);
+	assert_int_equal(count(p, VNET_OP_LINK_DEL), 1);
+	assert_int_equal(count(p, VNET_OP_LINK_ADD), 1);
+	assert_int_equal(count(p, VNET_OP_ADDR_DEL), 2);
+	assert_int_equal(count(p, VNET_OP_ADDR_ADD), 2);
+	assert_true(first_of(p, VNET_OP_LINK_DEL) < first_of(p, VNET_OP_LINK_ADD));
+	vnet_op_describe(&p->ops.v[first_of(p, VNET_OP_LINK_ADD)], line, sizeof(line));
+	assert_string_equal(line, "create veth x in mv-host <-> eth0 in mv-c1");
+	assert_int_equal(p->ops.v[p->ops.n - 1].kind, VNET_OP_NS_DEL);
+	assert_string_equal(p->ops.v[p->ops.n - 1].ns.name, "mv-c2");
+	assert_int_equal(count(p, VNET_OP_NS_DEL), 1);
+	vnet_plan_free(p);
+	vnet_model_free(old);
 	vnet_model_free(want);
 	vnet_model_free(have);
 }
@@ -306,6 +354,7 @@ int main(void)
 		cmocka_unit_test(test_down_spares_foreign),
 		cmocka_unit_test(test_down_host_links),
 		cmocka_unit_test(test_same_ns_veth_once),
+		cmocka_unit_test(test_veth_end_moved),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
