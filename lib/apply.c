@@ -189,8 +189,29 @@ static void op_object(const struct vnet_op *op, char *buf, size_t len)
 	default:
 		snprintf(buf, len, "%s %s", vnet_kind_name(op->link.kind), op->link.name);
 	}
-	if (vnet_op_ns(op)[0] && strlen(buf) + 4 < len)
+	/* a namespace is its own place: not "namespace X in X" */
+	if (op->kind != VNET_OP_NS_ADD && op->kind != VNET_OP_NS_DEL && vnet_op_ns(op)[0] &&
+	    strlen(buf) + 4 < len)
 		snprintf(buf + strlen(buf), len - strlen(buf), " in %s", vnet_op_ns(op));
+}
+
+/*
+ * A veth pair's creation says EEXIST for either end: name the one that is in the way
+ * (something made it after the plan was made), not always the first.
+ */
+static void name_clash(struct applier *a, const struct vnet_op *op, char *buf, size_t len)
+{
+	const struct vnet_link *l = &op->link;
+	struct vnet_nl *nl;
+
+	if (op->kind != VNET_OP_LINK_ADD || l->kind != VNET_KIND_VETH)
+		return;
+	if (vnet_nlset_get(a->nls, l->peer_ns, &nl) < 0 || vnet_link_get_index(nl, l->peer) < 0)
+		return;
+	if (vnet_nlset_get(a->nls, l->ns, &nl) >= 0 && vnet_link_get_index(nl, l->name) > 0)
+		return; /* both there: the first end is as good a name as any */
+	snprintf(buf, len, "interface %s in %s (the peer of veth %s)", l->peer,
+		 l->peer_ns[0] ? l->peer_ns : "the host namespace", l->name);
 }
 
 static const char *op_verb(const struct vnet_op *op)
@@ -218,6 +239,8 @@ static int fail(struct applier *a, const struct vnet_op *op, int r, const char *
 		return r;
 	a->first_err = r;
 	op_object(op, obj, sizeof(obj));
+	if (r == -EEXIST)
+		name_clash(a, op, obj, sizeof(obj));
 	if (extack && extack[0])
 		vnet_error_set(a->err, r, obj, op_verb(op), "%s (kernel: %s)", strerror(-r),
 			       extack);
@@ -459,8 +482,17 @@ static int do_ns(struct applier *a, const struct vnet_op *op, size_t idx)
 
 		snprintf(tag, sizeof(tag), VNET_TAG_PREFIX "%s", a->topo);
 		r = vnet_netns_add(op->ns.name, tag, &nl);
-		if (r >= 0)
-			r = vnet_nlset_put(a->nls, op->ns.name, nl);
+		if (r >= 0) /* the set can do without it: it opens one when needed */
+			(void)vnet_nlset_put(a->nls, op->ns.name, nl);
+		if (r == -EEXIST && !a->first_err) {
+			/* the plan saw no namespace: a file of that name is not one, and not
+			 * a file a crash of vnet's left (that one it would have removed) */
+			a->first_err = r;
+			return vnet_error_set(a->err, r, "", "",
+					      "/run/netns/%s exists and is not a namespace; vnet "
+					      "did not make it, and leaves it alone",
+					      op->ns.name);
+		}
 	} else {
 		vnet_nlset_forget(a->nls, op->ns.name);
 		cache_drop_ns(a, op->ns.name);

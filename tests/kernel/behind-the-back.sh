@@ -4,19 +4,32 @@
 #
 #   examples/docker.yaml in the sandbox, then by hand:
 #   ip netns del NAME-c2 | ip link set veth-c1 nomaster | ip link del veth-c1
-#   rm state.db | a state.db of garbage
+#   rm state.db | a state.db of garbage | an empty file /run/netns/NAME.x-c1
 #
 # Proves: a namespace deleted behind vnet's back, a port taken off its bridge and a veth
 # deleted by hand are each drift that `vnet diff` names and `vnet up` repairs (and diff is
 # then clean); a lost state store makes `vnet up` refuse (exit 5), naming the topology the
 # objects belong to, and change nothing — it never rebuilds ownership silently; a corrupt
-# store is a one-line error, not a crash.
+# store is a one-line error, not a crash. A plain file where a namespace of the topology
+# goes (someone's `ip netns add` at work, or debris not of vnet's) stops `up` with a
+# message naming that file, and is left alone.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 trap cleanup EXIT
 kt_init bb
 
 T=$PFX H=$PFX-host F=examples/docker.yaml
+
+touch "/run/netns/$T.x-c1"
+KT_OWN_NS+=("$T.x-c1") # removed on exit, with the namespaces made by hand
+expect_rc 5 "$VNET" up "$F" --sandbox --name "$T.x"
+grep -qx "vnet: /run/netns/$T.x-c1 exists and is not a namespace; vnet did not make it, and leaves it alone" <<<"$OUT" ||
+	fail "the refusal does not name the file in the way"
+[ -f "/run/netns/$T.x-c1" ] && [ ! -s "/run/netns/$T.x-c1" ] || fail "the stranger's file was touched"
+[ -z "$(ns_list | grep -v "^$T.x-c1$")" ] || fail "the refused up left: $(ns_list | tr '\n' ' ')"
+[ "$("$VNET" list --json | jq length)" = 0 ] || fail "the refused up left a record"
+echo "ok - a plain file where a namespace goes: named, left alone, nothing changed"
+
 vup "$T" "$F"
 repaired() { # WHAT: diff names it, up repairs it, diff is clean
 	expect_rc 1 "$VNET" diff "$F" --sandbox --name "$T"
