@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "topo.h"
 #include "vnet/vnet.h"
 
 struct vnet_model *vnet_model_new(void)
@@ -165,4 +166,85 @@ void vnet_node_ns_name(const char *topo, const char *node, bool sandbox, char *b
 		snprintf(buf, len, "%s", "");
 	else
 		snprintf(buf, len, "%s-%s", topo, node);
+}
+
+/* ---- the index of positions by hash, for the parser's and the validator's lookups ---- */
+
+uint32_t vnet_hash(uint32_t h, const void *p, size_t len)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ b[i]) * 16777619U;
+	return h;
+}
+
+uint32_t vnet_hash_str(uint32_t h, const char *s)
+{
+	return vnet_hash(h, s, strlen(s) + 1);
+}
+
+/* The home slot of @hash: FNV's low bits alone cluster names that differ in their last
+ * characters ("n1".."n99999"), so mix the high bits in (murmur3's finalizer). */
+static size_t home(uint32_t hash, size_t cap)
+{
+	hash ^= hash >> 16;
+	hash *= 0x85ebca6bU;
+	hash ^= hash >> 13;
+	hash *= 0xc2b2ae35U;
+	hash ^= hash >> 16;
+	return hash & (cap - 1);
+}
+
+long vnet_index_find(const struct vnet_index *ix, uint32_t hash,
+		     bool (*same)(const void *ctx, size_t pos), const void *ctx)
+{
+	if (!ix->cap)
+		return -1;
+	for (size_t i = home(hash, ix->cap);; i = (i + 1) & (ix->cap - 1)) {
+		const struct vnet_index_slot *s = &ix->slot[i];
+
+		if (!s->pos1)
+			return -1;
+		if (s->hash == hash && same(ctx, s->pos1 - 1))
+			return (long)s->pos1 - 1;
+	}
+}
+
+static void index_put(struct vnet_index_slot *slot, size_t cap, struct vnet_index_slot e)
+{
+	size_t i = home(e.hash, cap);
+
+	while (slot[i].pos1)
+		i = (i + 1) & (cap - 1);
+	slot[i] = e;
+}
+
+int vnet_index_add(struct vnet_index *ix, uint32_t hash, size_t pos)
+{
+	if (pos >= UINT32_MAX)
+		return -ENOMEM;
+	/* at most half full: probe chains stay short, and a free slot always ends them */
+	if (2 * (ix->n + 1) > ix->cap) {
+		size_t cap = ix->cap ? 2 * ix->cap : 16;
+		struct vnet_index_slot *v = calloc(cap, sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		for (size_t i = 0; i < ix->cap; i++)
+			if (ix->slot[i].pos1)
+				index_put(v, cap, ix->slot[i]);
+		free(ix->slot);
+		ix->slot = v;
+		ix->cap = cap;
+	}
+	index_put(ix->slot, ix->cap, (struct vnet_index_slot){ hash, (uint32_t)pos + 1 });
+	ix->n++;
+	return 0;
+}
+
+void vnet_index_free(struct vnet_index *ix)
+{
+	free(ix->slot);
+	*ix = (struct vnet_index){ 0 };
 }

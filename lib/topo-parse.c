@@ -22,13 +22,15 @@
 #define NAME_MAX_LEN 32 /* topology and node names */
 #define NS_MAX_LEN (VNET_NAMSIZ - 1) /* namespace names */
 
-/* ---- the node tree: a YAML document with the marks of every node ---- */
+/* ---- the node tree: one item of a section at a time, with the marks of every node ---- */
 
 enum ytype { Y_SCALAR, Y_MAP, Y_SEQ };
 
 /*
  * One YAML node. A map keeps its keys and values alternating in @kids, in file
  * order, so that the first error of a file is the first one met reading it.
+ * A "shallow" node has its type and position but not its children: what an
+ * error about a value of the wrong type needs.
  */
 struct ynode {
 	enum ytype type;
@@ -41,12 +43,35 @@ struct ynode {
 	size_t n, cap;
 };
 
+/* Strings that outlive the item they come from: the marks point at them until validation. */
+struct strblock {
+	struct strblock *next;
+	size_t len, cap;
+	char text[];
+};
+
+/* What the first pass keeps of the top level, for the conversion that follows. */
+struct top {
+	bool doc; /* the file holds a document */
+	struct ynode root; /* shallow */
+	struct ynode bad_key; /* the first unknown top-level key; str NULL when none */
+	struct ynode name; /* the value of "name", shallow; str NULL when absent */
+	bool has_name, nodes_seen;
+	bool before_nodes; /* a section comes before "nodes", whose errors come first */
+	const char *cur; /* the top-level key whose value is being read */
+};
+
 /* Everything the parser carries: input, output, the marks for the validator. */
 struct pctx {
 	const char *file;
+	const char *text;
+	size_t len;
 	struct vnet_error *err;
 	struct vnet_model *m;
 	yaml_parser_t yp;
+	bool yp_open;
+	struct strblock *strs;
+	struct vnet_index nodes; /* node name -> namespace position */
 	struct vnet_link_mark *lm;
 	struct vnet_route_mark *rm;
 	struct vnet_ns_mark *nm;
@@ -71,6 +96,27 @@ static int enomem(struct pctx *p)
 {
 	vnet_error_set(p->err, -ENOMEM, NULL, NULL, "out of memory");
 	return -ENOMEM;
+}
+
+/* A copy of @s that lives as long as the parse; NULL when out of memory. */
+static const char *keep(struct pctx *p, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	struct strblock *b = p->strs;
+	char *ret;
+
+	if (!b || b->cap - b->len < n) {
+		size_t cap = n > 65536 ? n : 65536;
+
+		b = malloc(sizeof(*b) + cap);
+		if (!b)
+			return NULL;
+		*b = (struct strblock){ .next = p->strs, .cap = cap };
+		p->strs = b;
+	}
+	ret = memcpy(b->text + b->len, s, n);
+	b->len += n;
+	return ret;
 }
 
 static void ynode_free(struct ynode *n)
@@ -113,116 +159,225 @@ static int next_event(struct pctx *p, yaml_event_t *ev)
 	return 0;
 }
 
-static int add_kid(struct pctx *p, struct ynode *n, struct ynode *kid)
+static bool is_end(const yaml_event_t *ev)
 {
-	if (n->n == n->cap) {
-		size_t cap = n->cap ? 2 * n->cap : 8;
-		struct ynode **v = realloc(n->kids, cap * sizeof(*v));
+	return ev->type == YAML_MAPPING_END_EVENT || ev->type == YAML_SEQUENCE_END_EVENT;
+}
 
-		if (!v)
+/* Type, position and style of the node that event @ev starts; the text of a scalar. */
+static int shallow(struct pctx *p, const yaml_event_t *ev, struct ynode *n)
+{
+	*n = (struct ynode){ .pos = mark_pos(ev->start_mark) };
+	if (ev->type == YAML_MAPPING_START_EVENT || ev->type == YAML_SEQUENCE_START_EVENT) {
+		n->type = ev->type == YAML_MAPPING_START_EVENT ? Y_MAP : Y_SEQ;
+		return 0;
+	}
+	n->type = Y_SCALAR;
+	n->str = strdup(ev->type == YAML_SCALAR_EVENT ? (const char *)ev->data.scalar.value : "");
+	n->plain = ev->type == YAML_SCALAR_EVENT &&
+		   ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+	n->quoted = ev->type == YAML_SCALAR_EVENT &&
+		    (ev->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+		     ev->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE);
+	n->oneline = ev->end_mark.line == ev->start_mark.line;
+	return n->str ? 0 : enomem(p);
+}
+
+/* ---- the first pass: all of the YAML checked, nothing of it kept ---- */
+
+/*
+ * The keys of one map, to refuse a key given twice (libyaml lets it through).
+ * A hash of the keys rather than a comparison of every pair: a map of 100k
+ * nodes took minutes. The keys are copied because the pass keeps no tree.
+ */
+struct keyset {
+	struct vnet_index ix;
+	char *text; /* the keys, each NUL-terminated */
+	size_t len, cap;
+	struct key {
+		size_t off;
+		unsigned line;
+	} * k;
+	size_t n, kcap;
+};
+
+static bool key_same(const void *ctx, size_t pos)
+{
+	const struct keyset *ks = ctx;
+
+	return !strcmp(ks->text + ks->k[pos].off, ks->text + ks->len);
+}
+
+/* Add key @s of line @line; Return: 0, -EEXIST with *ret_line its first line, -ENOMEM. */
+static int keyset_add(struct keyset *ks, const char *s, unsigned line, unsigned *ret_line)
+{
+	size_t n = strlen(s) + 1;
+	uint32_t h = vnet_hash_str(VNET_HASH_INIT, s);
+	long at;
+
+	if (ks->len + n > ks->cap) {
+		char *t = realloc(ks->text, 2 * ks->cap + n);
+
+		if (!t)
+			return -ENOMEM;
+		ks->text = t;
+		ks->cap = 2 * ks->cap + n;
+	}
+	if (ks->n == ks->kcap) {
+		struct key *k = realloc(ks->k, (ks->kcap ? 2 * ks->kcap : 8) * sizeof(*k));
+
+		if (!k)
+			return -ENOMEM;
+		ks->k = k;
+		ks->kcap = ks->kcap ? 2 * ks->kcap : 8;
+	}
+	memcpy(ks->text + ks->len, s, n); /* at the end, uncounted, for key_same() */
+	at = vnet_index_find(&ks->ix, h, key_same, ks);
+	if (at >= 0) {
+		*ret_line = ks->k[at].line;
+		return -EEXIST;
+	}
+	if (vnet_index_add(&ks->ix, h, ks->n) < 0)
+		return -ENOMEM;
+	ks->k[ks->n++] = (struct key){ ks->len, line };
+	ks->len += n;
+	return 0;
+}
+
+static void keyset_free(struct keyset *ks)
+{
+	vnet_index_free(&ks->ix);
+	free(ks->text);
+	free(ks->k);
+}
+
+static const char *const top_keys[] = { "name", "nodes",  "bridges",	 "veths", "taps",
+					"tuns", "checks", "allow_loops", NULL };
+
+static int scan_node(struct pctx *p, yaml_event_t *ev, int depth, struct top *top);
+
+/* What the top level needs to know of key @k: unknown, "name", the order of the sections. */
+static int top_key(struct pctx *p, const struct ynode *k, struct top *top)
+{
+	size_t i;
+
+	for (i = 0; top_keys[i] && strcmp(top_keys[i], k->str); i++)
+		;
+	top->cur = top_keys[i];
+	if (!top_keys[i] && !top->bad_key.str) {
+		top->bad_key = *k;
+		top->bad_key.str = strdup(k->str);
+		if (!top->bad_key.str)
 			return enomem(p);
-		n->kids = v;
-		n->cap = cap;
 	}
-	n->kids[n->n++] = kid;
+	if (top_keys[i] && !strcmp(top_keys[i], "nodes"))
+		top->nodes_seen = true;
+	else if (top_keys[i] && i > 1 && !top->nodes_seen)
+		top->before_nodes = true;
 	return 0;
 }
 
-/* The same key twice in a map is an error (libyaml lets it through). */
-static int check_dup_keys(struct pctx *p, const struct ynode *map)
+/* A key of a map: a string, not given before in the map. */
+static int scan_key(struct pctx *p, yaml_event_t *ev, int depth, struct keyset *ks, struct top *top)
 {
-	for (size_t i = 2; i < map->n; i += 2) {
-		const struct ynode *k = map->kids[i];
-
-		if (k->type != Y_SCALAR)
-			continue;
-		for (size_t j = 0; j < i; j += 2)
-			if (map->kids[j]->type == Y_SCALAR && !strcmp(map->kids[j]->str, k->str))
-				return perr(p, k->pos, NULL,
-					    "duplicate key \"%s\" (first at line %u)", k->str,
-					    map->kids[j]->pos.line);
-	}
-	return 0;
-}
-
-static int build_node(struct pctx *p, yaml_event_t *ev, int depth, struct ynode **ret);
-
-/* The children of a map or list, up to its end event. */
-static int build_children(struct pctx *p, struct ynode *n, int depth)
-{
-	yaml_event_t ev;
-	struct ynode *kid;
+	struct ynode k;
+	unsigned first = 0;
 	int r;
 
-	for (;;) {
-		r = next_event(p, &ev);
-		if (r < 0)
-			return r;
-		if (ev.type == YAML_MAPPING_END_EVENT || ev.type == YAML_SEQUENCE_END_EVENT) {
-			yaml_event_delete(&ev);
-			return n->type == Y_MAP ? check_dup_keys(p, n) : 0;
-		}
-		r = build_node(p, &ev, depth + 1, &kid);
-		if (r < 0)
-			return r;
+	if (ev->type != YAML_SCALAR_EVENT) {
 		/*
 		 * A key must be a string: every reader of the tree takes a key's ->str, which
 		 * a map or list key ("{}: x", "? [a]: x", "!:{}: x") does not have (found by
 		 * fuzzing: a NULL dereference in parse_ifref()).
 		 */
-		if (n->type == Y_MAP && !(n->n % 2) && kid->type != Y_SCALAR)
-			r = perr(p, kid->pos, NULL, "expected a string for a key, got %s",
-				 kid->type == Y_MAP ? "a map" : "a list");
-		if (!r)
-			r = add_kid(p, n, kid);
+		struct vnet_pos at = mark_pos(ev->start_mark);
+		bool map = ev->type == YAML_MAPPING_START_EVENT;
+
+		r = scan_node(p, ev, depth + 1, NULL);
+		return r < 0 ? r :
+			       perr(p, at, NULL, "expected a string for a key, got %s",
+				    map ? "a map" : "a list");
+	}
+	r = shallow(p, ev, &k);
+	yaml_event_delete(ev);
+	if (!r)
+		r = keyset_add(ks, k.str, k.pos.line, &first);
+	if (r == -EEXIST)
+		r = perr(p, k.pos, NULL, "duplicate key \"%s\" (first at line %u)", k.str, first);
+	else if (r == -ENOMEM)
+		r = enomem(p);
+	if (!r && top)
+		r = top_key(p, &k, top);
+	free(k.str);
+	return r;
+}
+
+/* A value in a map or a list; the top level's "name" is noted on the way. */
+static int scan_value(struct pctx *p, yaml_event_t *ev, int depth, struct top *top)
+{
+	if (top && top->cur && !strcmp(top->cur, "name")) {
+		int r = shallow(p, ev, &top->name);
+
+		top->has_name = true;
 		if (r < 0) {
-			ynode_free(kid);
+			yaml_event_delete(ev);
 			return r;
 		}
 	}
+	return scan_node(p, ev, depth + 1, NULL);
 }
 
-/* One node from its first event @ev (consumed), and its children. */
-static int build_node(struct pctx *p, yaml_event_t *ev, int depth, struct ynode **ret)
+/* The children of a map or list, up to its end event. */
+static int scan_children(struct pctx *p, bool map, int depth, struct top *top)
+{
+	struct keyset ks = { 0 };
+	yaml_event_t ev;
+	bool key = map;
+	int r;
+
+	for (;;) {
+		r = next_event(p, &ev);
+		if (r < 0 || is_end(&ev))
+			break;
+		if (key)
+			r = scan_key(p, &ev, depth, &ks, top);
+		else
+			r = scan_value(p, &ev, depth, top);
+		if (r < 0)
+			break;
+		key = map && !key;
+	}
+	if (r >= 0)
+		yaml_event_delete(&ev);
+	keyset_free(&ks);
+	return r;
+}
+
+/* One node from its first event @ev (consumed): aliases and depth refused, keys checked. */
+static int scan_node(struct pctx *p, yaml_event_t *ev, int depth, struct top *top)
 {
 	struct vnet_pos at = mark_pos(ev->start_mark);
-	struct ynode *n;
-	int r = 0;
+	yaml_event_type_t type = ev->type;
 
-	if (ev->type == YAML_ALIAS_EVENT) {
-		yaml_event_delete(ev);
-		return perr(p, at, NULL, "YAML aliases are not supported");
-	}
-	if (depth > MAX_DEPTH) {
-		yaml_event_delete(ev);
-		return perr(p, at, NULL, "nesting deeper than %d levels", MAX_DEPTH);
-	}
-	n = calloc(1, sizeof(*n));
-	if (!n) {
-		yaml_event_delete(ev);
-		return enomem(p);
-	}
-	n->pos = at;
-	if (ev->type == YAML_SCALAR_EVENT) {
-		n->type = Y_SCALAR;
-		n->str = strdup((const char *)ev->data.scalar.value);
-		n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-		n->quoted = ev->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
-			    ev->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
-		n->oneline = ev->end_mark.line == ev->start_mark.line;
-		if (!n->str)
-			r = enomem(p);
-	} else {
-		n->type = ev->type == YAML_MAPPING_START_EVENT ? Y_MAP : Y_SEQ;
-	}
 	yaml_event_delete(ev);
-	if (!r && n->type != Y_SCALAR)
-		r = build_children(p, n, depth);
-	if (r < 0) {
-		ynode_free(n);
-		return r;
-	}
-	*ret = n;
+	if (type == YAML_ALIAS_EVENT)
+		return perr(p, at, NULL, "YAML aliases are not supported");
+	if (depth > MAX_DEPTH)
+		return perr(p, at, NULL, "nesting deeper than %d levels", MAX_DEPTH);
+	if (type != YAML_MAPPING_START_EVENT && type != YAML_SEQUENCE_START_EVENT)
+		return 0;
+	return scan_children(p, type == YAML_MAPPING_START_EVENT, depth, top);
+}
+
+/* (Re)start libyaml at the beginning of the text: each pass reads it anew. */
+static int open_parser(struct pctx *p)
+{
+	if (p->yp_open)
+		yaml_parser_delete(&p->yp);
+	p->yp_open = yaml_parser_initialize(&p->yp);
+	if (!p->yp_open)
+		return enomem(p);
+	yaml_parser_set_input_string(&p->yp, (const unsigned char *)p->text, p->len);
 	return 0;
 }
 
@@ -244,33 +399,131 @@ static int expect_event(struct pctx *p, yaml_event_type_t type)
 	return 0;
 }
 
-/* The document's tree; NULL in *ret for a file with no document at all. */
-static int parse_tree(struct pctx *p, struct ynode **ret)
+/*
+ * The first pass: the whole file through libyaml, every YAML error found in file
+ * order, and the top level noted. It keeps no tree: a 16 MB list of names used to
+ * become 870 MB of nodes before the first of them was found wrong.
+ */
+static int scan_file(struct pctx *p, struct top *top)
 {
 	yaml_event_t ev;
-	int r;
+	bool end;
+	int r = open_parser(p);
 
-	*ret = NULL;
-	r = expect_event(p, YAML_STREAM_START_EVENT);
-	if (r < 0)
+	if (!r)
+		r = expect_event(p, YAML_STREAM_START_EVENT);
+	if (!r)
+		r = next_event(p, &ev);
+	if (r)
 		return r;
-	r = next_event(p, &ev);
-	if (r < 0)
-		return r;
-	if (ev.type == YAML_STREAM_END_EVENT) {
-		yaml_event_delete(&ev);
+	end = ev.type == YAML_STREAM_END_EVENT;
+	yaml_event_delete(&ev); /* DOCUMENT-START or STREAM-END: the only events allowed here */
+	if (end)
 		return 0;
-	}
-	yaml_event_delete(&ev); /* DOCUMENT-START: the only other event allowed here */
+	top->doc = true;
 	r = next_event(p, &ev);
-	if (r < 0)
-		return r;
-	r = build_node(p, &ev, 0, ret);
+	if (!r)
+		r = shallow(p, &ev, &top->root);
+	if (!r)
+		r = scan_node(p, &ev, 0, top->root.type == Y_MAP ? top : NULL);
+	else
+		yaml_event_delete(&ev);
 	if (!r)
 		r = expect_event(p, YAML_DOCUMENT_END_EVENT);
 	if (!r)
 		r = expect_event(p, YAML_STREAM_END_EVENT);
 	return r;
+}
+
+/* ---- later passes: one item of a section at a time, as a tree ---- */
+
+static int add_kid(struct pctx *p, struct ynode *n, struct ynode *kid)
+{
+	if (n->n == n->cap) {
+		size_t cap = n->cap ? 2 * n->cap : 8;
+		struct ynode **v = realloc(n->kids, cap * sizeof(*v));
+
+		if (!v)
+			return enomem(p);
+		n->kids = v;
+		n->cap = cap;
+	}
+	n->kids[n->n++] = kid;
+	return 0;
+}
+
+static int build_node(struct pctx *p, yaml_event_t *ev, struct ynode **ret);
+
+/* The children of a map or list, up to its end event; the first pass checked them. */
+static int build_children(struct pctx *p, struct ynode *n)
+{
+	yaml_event_t ev;
+	struct ynode *kid;
+	int r;
+
+	for (;;) {
+		r = next_event(p, &ev);
+		if (r < 0)
+			return r;
+		if (is_end(&ev)) {
+			yaml_event_delete(&ev);
+			return 0;
+		}
+		r = build_node(p, &ev, &kid);
+		if (r < 0)
+			return r;
+		r = add_kid(p, n, kid);
+		if (r < 0) {
+			ynode_free(kid);
+			return r;
+		}
+	}
+}
+
+/* One node from its first event @ev (consumed), and its children. */
+static int build_node(struct pctx *p, yaml_event_t *ev, struct ynode **ret)
+{
+	struct ynode *n = calloc(1, sizeof(*n));
+	int r = n ? shallow(p, ev, n) : enomem(p);
+
+	yaml_event_delete(ev);
+	if (!r && n->type != Y_SCALAR)
+		r = build_children(p, n);
+	if (r < 0) {
+		ynode_free(n);
+		return r;
+	}
+	*ret = n;
+	return 0;
+}
+
+/* Drop the events of the node that @ev starts (consumed). */
+static int skip_node(struct pctx *p, yaml_event_t *ev)
+{
+	int depth = 0, r = 0;
+
+	do {
+		if (ev->type == YAML_MAPPING_START_EVENT || ev->type == YAML_SEQUENCE_START_EVENT)
+			depth++;
+		else if (is_end(ev))
+			depth--;
+		yaml_event_delete(ev);
+		if (depth > 0)
+			r = next_event(p, ev);
+	} while (!r && depth > 0);
+	return r;
+}
+
+/* A whole value that should be small (a name, a boolean): shallow when it is not a scalar. */
+static int value_node(struct pctx *p, yaml_event_t *ev, struct ynode *ret)
+{
+	int r = shallow(p, ev, ret);
+
+	if (r < 0) {
+		yaml_event_delete(ev);
+		return r;
+	}
+	return skip_node(p, ev);
 }
 
 /* ---- reading nodes ---- */
@@ -483,21 +736,51 @@ static int check_ifname(struct pctx *p, struct vnet_pos at, const char *s, const
 		return perr(p, at, object, "interface name \"%s\" contains \"%c\"", s, *bad);
 	if (bad)
 		return perr(p, at, object, "interface name \"%s\" contains whitespace", s);
+	/* the kernel's isspace() is Latin-1's: it refuses 0xa0 (no-break space) too */
+	if (strchr(s, '\xa0'))
+		return perr(p, at, object,
+			    "interface name \"%s\" contains byte 0xa0, which the kernel takes for "
+			    "whitespace",
+			    s);
+	/* the kernel takes them, but names are printed by vnet, ip and every log */
+	if (s[vnet_topo_control(s)])
+		return perr(p, at, object, "interface name \"%s\" contains a control character", s);
 	if (!strcmp(s, "lo"))
 		return perr(p, at, object,
 			    "interface \"lo\" is not allowed: every namespace has its own");
 	return 0;
 }
 
+/* A node looked up by name, for node_same(). */
+struct node_key {
+	const struct vnet_model *m;
+	const char *node;
+};
+
+static bool node_same(const void *ctx, size_t pos)
+{
+	const struct node_key *k = ctx;
+
+	return !strcmp(k->m->ns.v[pos].node, k->node);
+}
+
+/* Index node @pos by name: every interface names its node, and a scan per interface was
+ * quadratic. */
+static int index_node(struct pctx *p, size_t pos)
+{
+	return vnet_index_add(&p->nodes, vnet_hash_str(VNET_HASH_INIT, p->m->ns.v[pos].node), pos);
+}
+
 /* The namespace of a node given by name: *ret_ns is its name. */
 static int node_ns(struct pctx *p, struct vnet_pos at, const char *node, const char *object,
 		   const char **ret_ns)
 {
-	const struct vnet_ns *n = vnet_model_find_node(p->m, node);
+	struct node_key k = { p->m, node };
+	long i = vnet_index_find(&p->nodes, vnet_hash_str(VNET_HASH_INIT, node), node_same, &k);
 
-	if (!n)
+	if (i < 0)
 		return perr(p, at, object, "node \"%s\" is not declared under nodes", node);
-	*ret_ns = n->name;
+	*ret_ns = p->m->ns.v[i].name;
 	return 0;
 }
 
@@ -995,7 +1278,9 @@ static long parse_iface(struct pctx *p, enum vnet_link_kind kind, const struct y
 	l->kind = kind;
 	l->up = true;
 	l->pos = k->pos;
-	p->lm[li].written = k->str;
+	p->lm[li].written = keep(p, k->str);
+	if (!p->lm[li].written)
+		return enomem(p);
 	r = is_null(v) ? 0 : apply_options(p, (size_t)li, v, obj);
 	if (r < 0)
 		return r;
@@ -1004,18 +1289,13 @@ static long parse_iface(struct pctx *p, enum vnet_link_kind kind, const struct y
 	return li;
 }
 
-/* bridges, taps, tuns: maps of interfaces. */
-static int parse_iface_map(struct pctx *p, enum vnet_link_kind kind, const struct ynode *k,
-			   const struct ynode *v)
+/* One item of bridges, taps or tuns: an interface. */
+static int parse_iface_item(struct pctx *p, enum vnet_link_kind kind, const struct ynode *k,
+			    const struct ynode *v)
 {
-	int r = want_map(p, v, k->str, NULL);
+	long li = parse_iface(p, kind, k, v);
 
-	for (size_t i = 0; !r && !is_null(v) && i < v->n; i += 2) {
-		long li = parse_iface(p, kind, v->kids[i], v->kids[i + 1]);
-
-		r = li < 0 ? (int)li : 0;
-	}
-	return r;
+	return li < 0 ? (int)li : 0;
 }
 
 static void set_peer(struct vnet_link *l, const struct vnet_link *peer)
@@ -1024,28 +1304,25 @@ static void set_peer(struct vnet_link *l, const struct vnet_link *peer)
 	snprintf(l->peer_ns, sizeof(l->peer_ns), "%s", peer->ns);
 }
 
-/* veths: a list of maps with exactly two keys, the ends. */
-static int parse_veths(struct pctx *p, const struct ynode *k, const struct ynode *v)
+/* One item of veths: a map with exactly two keys, the ends. */
+static int parse_veth(struct pctx *p, enum vnet_link_kind kind, const struct ynode *item,
+		      const struct ynode *unused)
 {
-	int r = want_list(p, v, k->str, NULL);
+	long a, b;
 
-	for (size_t i = 0; !r && !is_null(v) && i < v->n; i++) {
-		const struct ynode *item = v->kids[i];
-		long a, b;
-
-		if (item->type != Y_MAP)
-			return wrong_type(p, item, "a map of two ends", "veths", NULL);
-		if (item->n != 4)
-			return perr(p, item->pos, "veth",
-				    "a veth needs exactly two ends, found %zu", item->n / 2);
-		a = parse_iface(p, VNET_KIND_VETH, item->kids[0], item->kids[1]);
-		b = a < 0 ? a : parse_iface(p, VNET_KIND_VETH, item->kids[2], item->kids[3]);
-		if (b < 0)
-			return (int)b;
-		set_peer(&p->m->links.v[a], &p->m->links.v[b]);
-		set_peer(&p->m->links.v[b], &p->m->links.v[a]);
-	}
-	return r;
+	(void)unused;
+	if (item->type != Y_MAP)
+		return wrong_type(p, item, "a map of two ends", "veths", NULL);
+	if (item->n != 4)
+		return perr(p, item->pos, "veth", "a veth needs exactly two ends, found %zu",
+			    item->n / 2);
+	a = parse_iface(p, kind, item->kids[0], item->kids[1]);
+	b = a < 0 ? a : parse_iface(p, kind, item->kids[2], item->kids[3]);
+	if (b < 0)
+		return (int)b;
+	set_peer(&p->m->links.v[a], &p->m->links.v[b]);
+	set_peer(&p->m->links.v[b], &p->m->links.v[a]);
+	return 0;
 }
 
 /* ---- routes ---- */
@@ -1210,13 +1487,14 @@ static int parse_route(struct pctx *p, const char *ns, const struct ynode *n)
 		return wrong_type(p, n, "a route string", "routes", NULL);
 	snprintf(obj, sizeof(obj), "route \"%.80s\"", n->str);
 	rc.r = add_route(p);
+	rc.mk = rc.r ? &p->rm[p->m->routes.n - 1] : NULL;
+	if (rc.mk)
+		rc.mk->text = keep(p, n->str);
 	buf = strdup(n->str);
-	if (!rc.r || !buf) {
+	if (!rc.mk || !rc.mk->text || !buf) {
 		free(buf);
 		return enomem(p);
 	}
-	rc.mk = &p->rm[p->m->routes.n - 1];
-	rc.mk->text = n->str;
 	rc.obj = obj;
 	rc.r->pos = n->pos;
 	snprintf(rc.r->ns, sizeof(rc.r->ns), "%s", ns);
@@ -1295,6 +1573,8 @@ static int parse_node(struct pctx *p, const struct ynode *k, const struct ynode 
 	else
 		snprintf(ns, sizeof(ns), "%s", n->name);
 	n->pos = k->pos;
+	if (n != p->m->ns.v && index_node(p, (size_t)(n - p->m->ns.v)) < 0)
+		return enomem(p);
 	if (lookup(v, "netns", NULL))
 		p->nm[n - p->m->ns.v].netns = lookup(v, "netns", NULL)->pos;
 	routes = lookup(v, "routes", &rk);
@@ -1304,19 +1584,17 @@ static int parse_node(struct pctx *p, const struct ynode *k, const struct ynode 
 	return r;
 }
 
-static int parse_nodes(struct pctx *p, const struct ynode *k, const struct ynode *v)
+/* One item of nodes (@kind unused: the items of every section are read alike). */
+static int parse_node_item(struct pctx *p, enum vnet_link_kind kind, const struct ynode *k,
+			   const struct ynode *v)
 {
-	int r = want_map(p, v, k->str, NULL);
-
-	for (size_t i = 0; !r && !is_null(v) && i < v->n; i += 2)
-		r = parse_node(p, v->kids[i], v->kids[i + 1]);
-	return r;
+	(void)kind;
+	return parse_node(p, k, v);
 }
 
 /* The topology name: the override, else "name", else the file name without .yaml/.yml. */
-static int parse_name(struct pctx *p, const struct ynode *root, const char *override)
+static int parse_name(struct pctx *p, const struct ynode *v, const char *override)
 {
-	const struct ynode *v = lookup(root, "name", NULL);
 	const char *base = p->file ? strrchr(p->file, '/') : NULL;
 	struct vnet_pos at = { 0, 0 };
 	char name[VNET_NAMSIZ * 2];
@@ -1452,38 +1730,163 @@ static int parse_check(struct pctx *p, const struct ynode *item)
 	return r ? r : check_options(p, item, obj, c);
 }
 
-static int parse_checks(struct pctx *p, const struct ynode *k, const struct ynode *v)
+/* One item of checks (@kind and @unused: the items of every section are read alike). */
+static int parse_check_item(struct pctx *p, enum vnet_link_kind kind, const struct ynode *item,
+			    const struct ynode *unused)
 {
-	int r = want_list(p, v, k->str, NULL);
-
-	for (size_t i = 0; !r && !is_null(v) && i < v->n; i++)
-		r = parse_check(p, v->kids[i]);
-	return r;
+	(void)kind;
+	(void)unused;
+	return parse_check(p, item);
 }
 
 /* ---- the top level ---- */
 
-static const char *const top_keys[] = { "name", "nodes",  "bridges",	 "veths", "taps",
-					"tuns", "checks", "allow_loops", NULL };
+typedef int item_fn(struct pctx *p, enum vnet_link_kind kind, const struct ynode *a,
+		    const struct ynode *b);
+
+/* The sections: a map or a list, read one item at a time. */
+static const struct section {
+	const char *key;
+	enum ytype type;
+	enum vnet_link_kind kind;
+	item_fn *fn;
+} sections[] = {
+	{ "nodes", Y_MAP, VNET_KIND_BRIDGE, parse_node_item },
+	{ "bridges", Y_MAP, VNET_KIND_BRIDGE, parse_iface_item },
+	{ "taps", Y_MAP, VNET_KIND_TAP, parse_iface_item },
+	{ "tuns", Y_MAP, VNET_KIND_TUN, parse_iface_item },
+	{ "veths", Y_SEQ, VNET_KIND_VETH, parse_veth },
+	{ "checks", Y_SEQ, VNET_KIND_BRIDGE, parse_check_item },
+};
+
+/* One item of section @sec, from its first event @ev (consumed); the tree of the item only. */
+static int section_item(struct pctx *p, const struct section *sec, yaml_event_t *ev)
+{
+	struct ynode *a = NULL, *b = NULL;
+	yaml_event_t vev;
+	int r = build_node(p, ev, &a);
+
+	if (!r && sec->type == Y_MAP) {
+		r = next_event(p, &vev);
+		if (!r)
+			r = build_node(p, &vev, &b);
+	}
+	if (!r)
+		r = sec->fn(p, sec->kind, a, b);
+	ynode_free(a);
+	ynode_free(b);
+	return r;
+}
+
+/*
+ * Section @sec at key @k, item by item: a 100k-node file never becomes one tree, and a
+ * wrong first item stops the reading there.
+ */
+static int read_section(struct pctx *p, const struct section *sec, const struct ynode *k)
+{
+	bool map = sec->type == Y_MAP;
+	yaml_event_t ev;
+	struct ynode v = { 0 };
+	int r = next_event(p, &ev);
+
+	if (r < 0)
+		return r;
+	if (ev.type != (map ? YAML_MAPPING_START_EVENT : YAML_SEQUENCE_START_EVENT)) {
+		r = value_node(p, &ev, &v); /* null is an empty section; anything else is wrong */
+		if (!r)
+			r = map ? want_map(p, &v, k->str, NULL) : want_list(p, &v, k->str, NULL);
+		free(v.str);
+		return r;
+	}
+	yaml_event_delete(&ev);
+	for (;;) {
+		r = next_event(p, &ev);
+		if (r < 0 || is_end(&ev))
+			break;
+		r = section_item(p, sec, &ev);
+		if (r < 0)
+			return r;
+	}
+	if (!r)
+		yaml_event_delete(&ev);
+	return r;
+}
+
+/* Options of the top level that are one value (a boolean). */
+static int read_option(struct pctx *p, const struct ynode *k)
+{
+	yaml_event_t ev;
+	struct ynode v = { 0 };
+	int r = next_event(p, &ev);
+
+	if (!r)
+		r = value_node(p, &ev, &v);
+	if (!r)
+		r = parse_bool(p, k, &v, NULL, &p->m->allow_loops);
+	free(v.str);
+	return r;
+}
+
+/* The value of top-level key @k: read in the pass that wants it, else skipped. */
+static int top_value(struct pctx *p, const struct ynode *k, bool nodes, bool others)
+{
+	yaml_event_t ev;
+	int r;
+
+	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
+		if (!strcmp(k->str, sections[i].key) && (i ? others : nodes))
+			return read_section(p, &sections[i], k);
+	if (!strcmp(k->str, "allow_loops") && others)
+		return read_option(p, k);
+	r = next_event(p, &ev); /* "name" (read already), or a section of another pass */
+	return r < 0 ? r : skip_node(p, &ev);
+}
+
+/* One pass over the top level, a map of known keys (the first pass made sure). */
+static int read_top(struct pctx *p, bool nodes, bool others)
+{
+	yaml_event_t ev;
+	struct ynode k;
+	int r = open_parser(p);
+
+	if (!r)
+		r = expect_event(p, YAML_STREAM_START_EVENT);
+	if (!r)
+		r = expect_event(p, YAML_DOCUMENT_START_EVENT);
+	if (!r)
+		r = expect_event(p, YAML_MAPPING_START_EVENT);
+	while (!r) {
+		r = next_event(p, &ev);
+		if (r < 0 || is_end(&ev))
+			break;
+		r = shallow(p, &ev, &k);
+		yaml_event_delete(&ev);
+		if (!r)
+			r = top_value(p, &k, nodes, others);
+		free(k.str);
+	}
+	if (!r)
+		yaml_event_delete(&ev);
+	return r;
+}
 
 /* The top level: name and nodes first (links and checks refer to them), then in file order. */
-static int convert(struct pctx *p, const struct ynode *root, const struct vnet_load_opts *opts)
+static int convert(struct pctx *p, const struct top *top, const struct vnet_load_opts *opts)
 {
-	const struct ynode *k, *v;
 	struct vnet_ns *host;
 	int r;
 
-	if (is_null(root))
+	if (!top->doc || is_null(&top->root))
 		return perr(p, (struct vnet_pos){ 0, 0 }, NULL, "the file is empty");
-	if (root->type != Y_MAP) {
+	if (top->root.type != Y_MAP) {
 		char got[72];
 
-		describe(root, got, sizeof(got));
-		return perr(p, root->pos, NULL, "expected a map at the top level, got %s", got);
+		describe(&top->root, got, sizeof(got));
+		return perr(p, top->root.pos, NULL, "expected a map at the top level, got %s", got);
 	}
-	r = check_keys(p, root, top_keys, NULL);
-	if (!r)
-		r = parse_name(p, root, opts ? opts->name : NULL);
+	if (top->bad_key.str)
+		return unknown_key(p, &top->bad_key, top_keys, NULL);
+	r = parse_name(p, top->has_name ? &top->name : NULL, opts ? opts->name : NULL);
 	if (r < 0)
 		return r;
 	host = add_ns(p);
@@ -1491,46 +1894,33 @@ static int convert(struct pctx *p, const struct ynode *root, const struct vnet_l
 		return enomem(p);
 	snprintf(host->node, sizeof(host->node), "host");
 	vnet_node_ns_name(p->m->name, "host", p->m->sandbox, host->name, sizeof(host->name));
-	v = lookup(root, "nodes", &k);
-	r = v ? parse_nodes(p, k, v) : 0;
-	for (size_t i = 0; !r && i < root->n; i += 2) {
-		k = root->kids[i];
-		v = root->kids[i + 1];
-		if (!strcmp(k->str, "bridges"))
-			r = parse_iface_map(p, VNET_KIND_BRIDGE, k, v);
-		else if (!strcmp(k->str, "taps"))
-			r = parse_iface_map(p, VNET_KIND_TAP, k, v);
-		else if (!strcmp(k->str, "tuns"))
-			r = parse_iface_map(p, VNET_KIND_TUN, k, v);
-		else if (!strcmp(k->str, "veths"))
-			r = parse_veths(p, k, v);
-		else if (!strcmp(k->str, "checks"))
-			r = parse_checks(p, k, v);
-		else if (!strcmp(k->str, "allow_loops"))
-			r = parse_bool(p, k, v, NULL, &p->m->allow_loops);
-	}
+	if (index_node(p, 0) < 0)
+		return enomem(p);
+	/* one more pass only when a section comes before the nodes it may refer to */
+	r = read_top(p, true, !top->before_nodes);
+	if (!r && top->before_nodes)
+		r = read_top(p, false, true);
 	return r;
 }
 
 /* Parse, convert and validate; on success the model is the caller's. */
-static int run(struct pctx *p, const char *text, size_t len, const struct vnet_load_opts *opts)
+static int run(struct pctx *p, const struct vnet_load_opts *opts)
 {
 	struct vnet_topo_marks mk;
-	struct ynode *root = NULL;
-	int r;
+	struct top top = { 0 };
+	int r = scan_file(p, &top);
 
-	if (!yaml_parser_initialize(&p->yp))
-		return enomem(p);
-	yaml_parser_set_input_string(&p->yp, (const unsigned char *)text, len);
-	r = parse_tree(p, &root);
 	if (!r)
-		r = convert(p, root, opts);
+		r = convert(p, &top, opts);
 	if (!r) {
 		mk = (struct vnet_topo_marks){ p->lm, p->rm, p->nm, p->cm };
 		r = vnet_topo_validate_marks(p->m, &mk, p->err);
 	}
-	ynode_free(root);
-	yaml_parser_delete(&p->yp);
+	free(top.root.str);
+	free(top.bad_key.str);
+	free(top.name.str);
+	if (p->yp_open)
+		yaml_parser_delete(&p->yp);
 	return r;
 }
 
@@ -1549,7 +1939,7 @@ int vnet_topo_parse_string(const char *text, size_t len, const char *path,
 			   const struct vnet_load_opts *opts, struct vnet_model **ret_model,
 			   struct vnet_error *reterr)
 {
-	struct pctx p = { .file = path ? path : "", .err = reterr };
+	struct pctx p = { .file = path ? path : "", .text = text, .len = len, .err = reterr };
 	int r;
 
 	*ret_model = NULL;
@@ -1560,7 +1950,14 @@ int vnet_topo_parse_string(const char *text, size_t len, const char *path,
 		return enomem(&p);
 	snprintf(p.m->file, sizeof(p.m->file), "%s", p.file);
 	p.m->sandbox = opts && opts->sandbox;
-	r = run(&p, text, len, opts);
+	r = run(&p, opts);
+	while (p.strs) {
+		struct strblock *next = p.strs->next;
+
+		free(p.strs);
+		p.strs = next;
+	}
+	vnet_index_free(&p.nodes);
 	free(p.lm);
 	free(p.rm);
 	free(p.nm);

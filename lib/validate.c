@@ -9,18 +9,58 @@
 
 #include "topo.h"
 
+/* Whether the bytes at @s start a C1 control (U+0080..U+009F, as UTF-8). */
+static bool is_c1(const unsigned char *s)
+{
+	return s[0] == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f;
+}
+
+size_t vnet_topo_control(const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i;
+
+	for (i = 0; u[i] && u[i] >= 0x20 && u[i] != 0x7f && !is_c1(&u[i]); i++)
+		;
+	return i;
+}
+
+void vnet_topo_escape(const char *s, char *buf, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t off = 0;
+
+	for (size_t i = 0; u[i] && off + 7 < len; i++) {
+		if (u[i] < 0x20 || u[i] == 0x7f)
+			off += (size_t)snprintf(buf + off, len - off, "\\x%02x", u[i]);
+		else if (is_c1(&u[i]))
+			off += (size_t)snprintf(buf + off, len - off, "\\u%04x", u[++i]);
+		else
+			buf[off++] = (char)u[i];
+	}
+	if (len)
+		buf[off < len ? off : len - 1] = '\0';
+}
+
 int vnet_topo_verror(struct vnet_error *e, const char *file, struct vnet_pos pos,
 		     const char *object, const char *fmt, va_list ap)
 {
-	char msg[VNET_MSGSIZ];
+	char msg[VNET_MSGSIZ], safe[VNET_MSGSIZ], obj[sizeof(e->object)];
 
 	if (!e)
 		return -EINVAL;
 	/* @ap comes from the caller's va_start; clang 14's analyzer cannot see it */
 	// NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/*
+	 * Messages quote the file's tokens, which YAML escapes ("\e", "\x9b") can fill
+	 * with terminal controls: the error line must be safe to print, whatever it quotes.
+	 */
+	vnet_topo_escape(msg, safe, sizeof(safe));
+	if (object)
+		vnet_topo_escape(object, obj, sizeof(obj));
 	/* A topology error is not an errno: err stays 0, the return value says -EINVAL. */
-	vnet_error_set(e, 0, object, NULL, "%s", msg);
+	vnet_error_set(e, 0, object ? obj : NULL, NULL, "%s", safe);
 	snprintf(e->file, sizeof(e->file), "%s", file ? file : "");
 	e->line = pos.line;
 	e->col = pos.line ? pos.col : 0;
@@ -92,12 +132,51 @@ const char *vnet_topo_kind_word(enum vnet_link_kind kind)
 	return kind == VNET_KIND_VETH ? "veth end" : vnet_kind_name(kind);
 }
 
-/* What the checks share: the model, the parser's marks and the error to fill. */
+/*
+ * What the checks share: the model, the parser's marks, the error to fill, and
+ * indexes of the model, so that every reference and every duplicate costs one
+ * lookup: scans of the arrays made 100k nodes take minutes (issue 7).
+ */
 struct vctx {
 	const struct vnet_model *m;
 	const struct vnet_topo_marks *mk;
 	struct vnet_error *err;
+	struct vnet_index ns, node; /* namespace and node names -> namespace position */
+	struct vnet_index addr; /* (namespace, address) -> address position */
+	struct vnet_index subnet; /* see subnet_key() -> 2 * address position (+ 1: on its dev) */
+	struct vnet_index route; /* (namespace, destination, metric) -> route position */
+	uint8_t plens[2][129 / 8 + 1]; /* the prefix lengths of addresses, IPv4 and IPv6 */
+	bool *ns_has_addr; /* per namespace: some address is in it */
 };
+
+/* A name looked up in the ns or node index. */
+struct name_key {
+	const struct vnet_model *m;
+	const char *s;
+	bool node;
+};
+
+static bool name_same(const void *ctx, size_t pos)
+{
+	const struct name_key *k = ctx;
+	const struct vnet_ns *n = &k->m->ns.v[pos];
+
+	return !strcmp(k->node ? n->node : n->name, k->s);
+}
+
+/* The position of the namespace named @name (@node: of the node), or -1. */
+static long find_name(const struct vctx *c, const char *s, bool node)
+{
+	struct name_key k = { c->m, s, node };
+
+	return vnet_index_find(node ? &c->node : &c->ns, vnet_hash_str(VNET_HASH_INIT, s),
+			       name_same, &k);
+}
+
+static int enomem(const struct vctx *c)
+{
+	return vnet_error_set(c->err, -ENOMEM, NULL, NULL, "out of memory");
+}
 
 static int verr(const struct vctx *c, struct vnet_pos pos, const char *object, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -113,17 +192,17 @@ static int verr(const struct vctx *c, struct vnet_pos pos, const char *object, c
 }
 
 /* The node name of namespace @ns, or @ns itself when no node has it. */
-static const char *node_of(const struct vnet_model *m, const char *ns)
+static const char *node_of(const struct vctx *c, const char *ns)
 {
-	const struct vnet_ns *n = vnet_model_find_ns(m, ns);
+	long i = find_name(c, ns, false);
 
-	return n ? n->node : ns;
+	return i >= 0 ? c->m->ns.v[i].node : ns;
 }
 
 /* "c1/eth0", or "eth0" for the host, or the name as the file wrote it. */
 static void link_path(const struct vctx *c, const char *ns, const char *name, char *buf, size_t len)
 {
-	const char *node = node_of(c->m, ns);
+	const char *node = node_of(c, ns);
 
 	if (!strcmp(node, "host"))
 		snprintf(buf, len, "%s", name);
@@ -149,8 +228,8 @@ static struct vnet_pos pick(struct vnet_pos mark, struct vnet_pos fallback)
 	return mark.line ? mark : fallback;
 }
 
-/* Namespaces: the host first, every name used once. */
-static int check_ns(const struct vctx *c)
+/* Namespaces: the host first, every name used once; indexed on the way. */
+static int check_ns(struct vctx *c)
 {
 	const struct vnet_model *m = c->m;
 	char obj[VNET_NAMSIZ + 8];
@@ -158,19 +237,20 @@ static int check_ns(const struct vctx *c)
 	for (size_t i = 0; i < m->ns.n; i++) {
 		const struct vnet_ns *n = &m->ns.v[i];
 		struct vnet_pos at = n->pos;
+		long jn = find_name(c, n->node, true), jm = find_name(c, n->name, false);
 
 		if (c->mk && c->mk->ns)
 			at = pick(c->mk->ns[i].netns, n->pos);
 		snprintf(obj, sizeof(obj), "node %s", n->node);
-		for (size_t j = 0; j < i; j++) {
-			if (!strcmp(m->ns.v[j].node, n->node))
-				return verr(c, n->pos, obj, "node \"%s\" is declared twice",
-					    n->node);
-			if (!strcmp(m->ns.v[j].name, n->name))
-				return verr(c, at, obj,
-					    "namespace \"%s\" is already used by node %s", n->name,
-					    m->ns.v[j].node);
-		}
+		/* the earlier of the two clashes, as a scan in file order would find it */
+		if (jn >= 0 && (jm < 0 || jn <= jm))
+			return verr(c, n->pos, obj, "node \"%s\" is declared twice", n->node);
+		if (jm >= 0)
+			return verr(c, at, obj, "namespace \"%s\" is already used by node %s",
+				    n->name, m->ns.v[jm].node);
+		if (vnet_index_add(&c->node, vnet_hash_str(VNET_HASH_INIT, n->node), i) < 0 ||
+		    vnet_index_add(&c->ns, vnet_hash_str(VNET_HASH_INIT, n->name), i) < 0)
+			return enomem(c);
 	}
 	return 0;
 }
@@ -217,7 +297,7 @@ static int check_link_refs(const struct vctx *c, size_t i, const char *obj)
 	const struct vnet_link *l = &m->links.v[i];
 	const struct vnet_link *br, *first;
 
-	if (!vnet_model_find_ns(m, l->ns))
+	if (find_name(c, l->ns, false) < 0)
 		return verr(c, l->pos, obj, "namespace \"%s\" is not a node of the topology",
 			    l->ns);
 	/* the lookup finds the first of equal names, in file order */
@@ -225,7 +305,7 @@ static int check_link_refs(const struct vctx *c, size_t i, const char *obj)
 	if (first && first != l)
 		return verr(c, l->pos, obj,
 			    "duplicate interface \"%s\" in node %s (first at line %u)", l->name,
-			    node_of(m, l->ns), first->pos.line);
+			    node_of(c, l->ns), first->pos.line);
 	if (l->master[0]) {
 		br = vnet_model_find_link(m, l->ns, l->master);
 		if (!br || br->kind != VNET_KIND_BRIDGE)
@@ -233,7 +313,7 @@ static int check_link_refs(const struct vctx *c, size_t i, const char *obj)
 				    pick(c->mk && c->mk->links ? c->mk->links[i].master : l->pos,
 					 l->pos),
 				    obj, "\"%s\" is not a bridge in node %s", l->master,
-				    node_of(m, l->ns));
+				    node_of(c, l->ns));
 	}
 	if (l->kind == VNET_KIND_VETH) {
 		const struct vnet_link *p = vnet_model_find_link(m, l->peer_ns, l->peer);
@@ -270,18 +350,6 @@ static void addr_text(int family, const uint8_t *a, char *buf, size_t len)
 		snprintf(buf, len, "?");
 }
 
-/* Whether @a and @b share their first @plen bits. */
-static bool same_prefix(const uint8_t *a, const uint8_t *b, unsigned plen)
-{
-	unsigned bytes = plen / 8, bits = plen % 8;
-
-	if (memcmp(a, b, bytes))
-		return false;
-	if (!bits)
-		return true;
-	return !((a[bytes] ^ b[bytes]) & (uint8_t)(0xff << (8 - bits)));
-}
-
 static size_t addr_len(int family)
 {
 	return family == AF_INET ? 4 : 16;
@@ -295,34 +363,163 @@ static long link_index(const struct vnet_model *m, const char *ns, const char *d
 	return l ? l - m->links.v : -1;
 }
 
-static int check_addrs(const struct vctx *c)
+/* An address looked up in the addr index: same namespace, family and bytes. */
+struct addr_key {
+	const struct vnet_addr *a, *v; /* the address, and the array of positions */
+};
+
+static bool addr_same(const void *ctx, size_t pos)
 {
-	const struct vnet_model *m = c->m;
-	char obj[128], ip[INET6_ADDRSTRLEN], path[VNET_NAMSIZ + VNET_IFNAMSIZ + 2];
+	const struct addr_key *k = ctx;
+	const struct vnet_addr *b = &k->v[pos];
 
-	for (size_t i = 0; i < m->addrs.n; i++) {
-		const struct vnet_addr *a = &m->addrs.v[i];
-		long li = link_index(m, a->ns, a->dev);
+	return b->family == k->a->family && !strcmp(b->ns, k->a->ns) &&
+	       !memcmp(b->addr, k->a->addr, addr_len(k->a->family));
+}
 
-		addr_text(a->family, a->addr, ip, sizeof(ip));
-		if (li < 0) {
-			snprintf(obj, sizeof(obj), "address %s/%u", ip, a->prefixlen);
-			return verr(c, a->pos, obj, "\"%s\" is not an interface of node %s", a->dev,
-				    node_of(m, a->ns));
-		}
-		link_object(c, (size_t)li, obj, sizeof(obj));
-		for (size_t j = 0; j < i; j++) {
-			const struct vnet_addr *b = &m->addrs.v[j];
+static uint32_t addr_hash(const struct vnet_addr *a)
+{
+	return vnet_hash(vnet_hash_str(VNET_HASH_INIT, a->ns), a->addr, addr_len(a->family));
+}
 
-			if (b->family != a->family || strcmp(b->ns, a->ns) ||
-			    memcmp(b->addr, a->addr, addr_len(a->family)))
-				continue;
-			link_path(c, b->ns, b->dev, path, sizeof(path));
-			return verr(c, a->pos, obj, "address %s/%u is already on %s (line %u)", ip,
-				    a->prefixlen, path, b->pos.line);
-		}
+/*
+ * A subnet as the gateway check looks it up: namespace, device ("" for any),
+ * family, prefix length and the address masked to it. A gateway is reachable
+ * when, for one of the prefix lengths in use, its masked self is such a key:
+ * one lookup per length instead of a scan of every address per route.
+ */
+struct subnet_key {
+	const char *ns, *dev;
+	int family;
+	unsigned plen;
+	uint8_t net[16];
+	const struct vnet_addr *addrs;
+};
+
+static void mask(const uint8_t *a, unsigned plen, uint8_t net[16])
+{
+	memset(net, 0, 16);
+	memcpy(net, a, plen / 8);
+	if (plen % 8)
+		net[plen / 8] = a[plen / 8] & (uint8_t)(0xff << (8 - plen % 8));
+}
+
+static uint32_t subnet_hash(const struct subnet_key *k)
+{
+	uint8_t head[2] = { (uint8_t)k->family, (uint8_t)k->plen };
+	uint32_t h = vnet_hash_str(vnet_hash_str(VNET_HASH_INIT, k->ns), k->dev);
+
+	return vnet_hash(vnet_hash(h, head, 2), k->net, 16);
+}
+
+static bool subnet_same(const void *ctx, size_t pos)
+{
+	const struct subnet_key *k = ctx;
+	const struct vnet_addr *a = &k->addrs[pos / 2];
+	uint8_t net[16];
+
+	if (a->family != k->family || a->prefixlen != k->plen || strcmp(a->ns, k->ns) ||
+	    strcmp(pos % 2 ? a->dev : "", k->dev))
+		return false;
+	mask(a->addr, a->prefixlen, net);
+	return !memcmp(net, k->net, 16);
+}
+
+/* Index address @i by its subnet, for any device and for its own. */
+static int index_subnet(struct vctx *c, size_t i)
+{
+	const struct vnet_addr *a = &c->m->addrs.v[i];
+	struct subnet_key k = { a->ns, "", a->family, a->prefixlen, { 0 }, c->m->addrs.v };
+
+	mask(a->addr, a->prefixlen, k.net);
+	c->plens[a->family == AF_INET6][a->prefixlen / 8] |= (uint8_t)(1U << (a->prefixlen % 8));
+	for (int dev = 0; dev < 2; dev++) {
+		k.dev = dev ? a->dev : "";
+		if (vnet_index_find(&c->subnet, subnet_hash(&k), subnet_same, &k) < 0 &&
+		    vnet_index_add(&c->subnet, subnet_hash(&k), 2 * i + (size_t)dev) < 0)
+			return -ENOMEM;
 	}
 	return 0;
+}
+
+/* Kinds of address that no interface keeps and no route goes via. */
+static const struct unusable {
+	const char *what, *why_addr, *why_gw;
+} unusable_kinds[] = {
+	{ "the unspecified address", "the kernel cannot keep it on an interface",
+	  "it names no host to route via" },
+	{ "a multicast address", "an interface joins a group, it cannot be given one",
+	  "a route goes via one host" },
+	{ "a loopback address", "only lo can have it", "it never leaves the node" },
+	{ "the broadcast address", "the kernel cannot keep it on an interface",
+	  "a route goes via one host" },
+};
+
+/*
+ * Whether @a is of a kind the kernel cannot use as an interface's address or a
+ * gateway: 0.0.0.0 and :: (the kernel refuses ::, and takes 0.0.0.0/0 anew at every
+ * up, so diff never settles), 224/4 and ff00::/8, 127/8 off lo and ::1,
+ * 255.255.255.255. Return: the kind, or NULL.
+ */
+static const struct unusable *unusable(int family, const uint8_t *a)
+{
+	static const uint8_t zero[16], loop6[16] = { [15] = 1 };
+
+	if (!memcmp(a, zero, addr_len(family)))
+		return &unusable_kinds[0];
+	if (family == AF_INET ? (a[0] & 0xf0) == 0xe0 : a[0] == 0xff)
+		return &unusable_kinds[1];
+	if (family == AF_INET ? a[0] == 127 : !memcmp(a, loop6, 16))
+		return &unusable_kinds[2];
+	if (family == AF_INET && (a[0] & a[1] & a[2] & a[3]) == 0xff)
+		return &unusable_kinds[3];
+	return NULL;
+}
+
+/* Address @i: usable, on an interface of its node, not twice in the node; then indexed. */
+static int check_addr(struct vctx *c, size_t i)
+{
+	const struct vnet_model *m = c->m;
+	const struct vnet_addr *a = &m->addrs.v[i];
+	const struct addr_key key = { a, m->addrs.v };
+	char obj[128], ip[INET6_ADDRSTRLEN], path[VNET_NAMSIZ + VNET_IFNAMSIZ + 2];
+	long li = link_index(m, a->ns, a->dev), j;
+
+	addr_text(a->family, a->addr, ip, sizeof(ip));
+	if (li < 0) {
+		snprintf(obj, sizeof(obj), "address %s/%u", ip, a->prefixlen);
+		return verr(c, a->pos, obj, "\"%s\" is not an interface of node %s", a->dev,
+			    node_of(c, a->ns));
+	}
+	link_object(c, (size_t)li, obj, sizeof(obj));
+	if (unusable(a->family, a->addr))
+		return verr(c, a->pos, obj, "address %s/%u is %s: %s", ip, a->prefixlen,
+			    unusable(a->family, a->addr)->what,
+			    unusable(a->family, a->addr)->why_addr);
+	j = vnet_index_find(&c->addr, addr_hash(a), addr_same, &key);
+	if (j >= 0) {
+		link_path(c, m->addrs.v[j].ns, m->addrs.v[j].dev, path, sizeof(path));
+		return verr(c, a->pos, obj, "address %s/%u is already on %s (line %u)", ip,
+			    a->prefixlen, path, m->addrs.v[j].pos.line);
+	}
+	if (vnet_index_add(&c->addr, addr_hash(a), i) < 0 || index_subnet(c, i) < 0)
+		return enomem(c);
+	j = find_name(c, a->ns, false);
+	if (j >= 0)
+		c->ns_has_addr[j] = true;
+	return 0;
+}
+
+static int check_addrs(struct vctx *c)
+{
+	int r = 0;
+
+	c->ns_has_addr = calloc(c->m->ns.n + 1, sizeof(*c->ns_has_addr));
+	if (!c->ns_has_addr)
+		return enomem(c);
+	for (size_t i = 0; !r && i < c->m->addrs.n; i++)
+		r = check_addr(c, i);
+	return r;
 }
 
 /* The destination of a route as a route string writes it: "default", "10.1.0.0/16". */
@@ -356,17 +553,18 @@ static void route_object(const struct vctx *c, size_t i, char *buf, size_t len)
 	snprintf(buf, len, "route \"%s%s%s%s\"", dst, gw, r->dev[0] ? " dev " : "", r->dev);
 }
 
-/* Whether some address of namespace @ns (on @dev, when not "") has @gw in its subnet. */
-static bool gw_reachable(const struct vnet_model *m, const struct vnet_route *r)
+/* Whether some address of the route's namespace (on its dev, when it has one) has the
+ * gateway in its subnet: one lookup per prefix length in use. */
+static bool gw_reachable(const struct vctx *c, const struct vnet_route *r)
 {
-	for (size_t i = 0; i < m->addrs.n; i++) {
-		const struct vnet_addr *a = &m->addrs.v[i];
+	struct subnet_key k = { r->ns, r->dev, r->family, 0, { 0 }, c->m->addrs.v };
+	const uint8_t *in_use = c->plens[r->family == AF_INET6];
 
-		if (a->family != r->family || strcmp(a->ns, r->ns))
+	for (k.plen = 0; k.plen <= (r->family == AF_INET ? 32U : 128U); k.plen++) {
+		if (!(in_use[k.plen / 8] & (1U << (k.plen % 8))))
 			continue;
-		if (r->dev[0] && strcmp(a->dev, r->dev))
-			continue;
-		if (same_prefix(a->addr, r->gw, a->prefixlen))
+		mask(r->gw, k.plen, k.net);
+		if (vnet_index_find(&c->subnet, subnet_hash(&k), subnet_same, &k) >= 0)
 			return true;
 	}
 	return false;
@@ -387,41 +585,62 @@ static int check_gateway(const struct vctx *c, size_t i, const char *obj)
 	if (c->mk && c->mk->routes)
 		at = pick(c->mk->routes[i].gw, r->pos);
 	addr_text(r->family, r->gw, gw, sizeof(gw));
+	if (unusable(r->family, r->gw))
+		return verr(c, at, obj, "gateway %s is %s: %s", gw,
+			    unusable(r->family, r->gw)->what, unusable(r->family, r->gw)->why_gw);
 	/* An IPv6 link-local gateway is on every link: the kernel needs only the device. */
 	if (is_link_local6(r)) {
 		if (!r->dev[0])
 			return verr(c, at, obj, "link-local gateway %s needs \"dev\"", gw);
 		return 0;
 	}
-	if (gw_reachable(c->m, r))
+	if (gw_reachable(c, r))
 		return 0;
 	if (!r->dev[0])
 		return verr(c, at, obj, "gateway %s is outside every subnet of node %s", gw,
-			    node_of(c->m, r->ns));
+			    node_of(c, r->ns));
 	link_path(c, r->ns, r->dev, path, sizeof(path));
 	return verr(c, at, obj, "gateway %s is outside every subnet of %s", gw, path);
 }
 
-static int check_route_dup(const struct vctx *c, size_t i, const char *obj)
+/* A route looked up in the route index: same namespace, destination and metric. */
+struct route_key {
+	const struct vnet_route *r, *v; /* the route, and the array of positions */
+};
+
+static bool route_same(const void *ctx, size_t pos)
 {
-	const struct vnet_route *r = &c->m->routes.v[i];
-	char dst[INET6_ADDRSTRLEN + 4];
+	const struct route_key *k = ctx;
+	const struct vnet_route *o = &k->v[pos], *r = k->r;
 
-	for (size_t j = 0; j < i; j++) {
-		const struct vnet_route *o = &c->m->routes.v[j];
-
-		if (strcmp(o->ns, r->ns) || o->family != r->family || o->dst_len != r->dst_len ||
-		    o->metric != r->metric || memcmp(o->dst, r->dst, addr_len(r->family)))
-			continue;
-		dest_text(r, dst, sizeof(dst));
-		return verr(c, r->pos, obj,
-			    "duplicate route to %s with metric %u in node %s (first at line %u)",
-			    dst, r->metric, node_of(c->m, r->ns), o->pos.line);
-	}
-	return 0;
+	return !strcmp(o->ns, r->ns) && o->family == r->family && o->dst_len == r->dst_len &&
+	       o->metric == r->metric && !memcmp(o->dst, r->dst, addr_len(r->family));
 }
 
-static int check_routes(const struct vctx *c)
+static uint32_t route_hash(const struct vnet_route *r)
+{
+	uint8_t head[2] = { (uint8_t)r->family, r->dst_len };
+	uint32_t h = vnet_hash(vnet_hash_str(VNET_HASH_INIT, r->ns), head, 2);
+
+	return vnet_hash(vnet_hash(h, &r->metric, sizeof(r->metric)), r->dst, addr_len(r->family));
+}
+
+static int check_route_dup(struct vctx *c, size_t i, const char *obj)
+{
+	const struct vnet_route *r = &c->m->routes.v[i];
+	const struct route_key key = { r, c->m->routes.v };
+	long j = vnet_index_find(&c->route, route_hash(r), route_same, &key);
+	char dst[INET6_ADDRSTRLEN + 4];
+
+	if (j < 0)
+		return vnet_index_add(&c->route, route_hash(r), i) < 0 ? enomem(c) : 0;
+	dest_text(r, dst, sizeof(dst));
+	return verr(c, r->pos, obj,
+		    "duplicate route to %s with metric %u in node %s (first at line %u)", dst,
+		    r->metric, node_of(c, r->ns), c->m->routes.v[j].pos.line);
+}
+
+static int check_routes(struct vctx *c)
 {
 	char obj[128];
 	int ret;
@@ -430,7 +649,7 @@ static int check_routes(const struct vctx *c)
 		const struct vnet_route *r = &c->m->routes.v[i];
 
 		route_object(c, i, obj, sizeof(obj));
-		if (!vnet_model_find_ns(c->m, r->ns))
+		if (find_name(c, r->ns, false) < 0)
 			return verr(c, r->pos, obj,
 				    "namespace \"%s\" is not a node of the topology", r->ns);
 		if (r->dev[0] && !vnet_model_find_link(c->m, r->ns, r->dev))
@@ -438,7 +657,7 @@ static int check_routes(const struct vctx *c)
 				    pick(c->mk && c->mk->routes ? c->mk->routes[i].dev : r->pos,
 					 r->pos),
 				    obj, "\"%s\" is not an interface of node %s", r->dev,
-				    node_of(c->m, r->ns));
+				    node_of(c, r->ns));
 		if (!r->has_gw && !r->dev[0])
 			return verr(c, r->pos, obj, "a route needs \"via\" or \"dev\"");
 		ret = r->has_gw ? check_gateway(c, i, obj) : 0;
@@ -470,7 +689,7 @@ static int check_node(const struct vctx *c, struct vnet_pos at, const char *obj,
 	const char *hint;
 	int r;
 
-	if (vnet_model_find_node(c->m, node))
+	if (find_name(c, node, true) >= 0)
 		return 0;
 	names = calloc(c->m->ns.n + 1, sizeof(*names));
 	if (!names)
@@ -498,8 +717,7 @@ static int check_checks(const struct vctx *c)
 		const struct vnet_check *k = &c->m->checks.v[i];
 		const struct vnet_check_mark *mk = c->mk && c->mk->checks ? &c->mk->checks[i] :
 									    NULL;
-		const struct vnet_ns *to;
-		size_t a;
+		long to;
 
 		check_object(k, obj, sizeof(obj));
 		r = check_node(c, pick(mk ? mk->from : k->pos, k->pos), obj, k->from);
@@ -507,10 +725,8 @@ static int check_checks(const struct vctx *c)
 			r = check_node(c, pick(mk ? mk->to : k->pos, k->pos), obj, k->to);
 		if (r < 0 || k->has_addr)
 			return r;
-		to = vnet_model_find_node(c->m, k->to);
-		for (a = 0; a < c->m->addrs.n && strcmp(c->m->addrs.v[a].ns, to->name); a++)
-			;
-		if (a == c->m->addrs.n)
+		to = find_name(c, k->to, true);
+		if (to < 0 || !c->ns_has_addr[to])
 			return verr(c, pick(mk ? mk->to : k->pos, k->pos), obj,
 				    "node %s has no address to probe", k->to);
 	}
@@ -537,6 +753,12 @@ int vnet_topo_validate_marks(const struct vnet_model *m, const struct vnet_topo_
 		r = check_routes(&c);
 	if (!r)
 		r = check_checks(&c);
+	vnet_index_free(&c.ns);
+	vnet_index_free(&c.node);
+	vnet_index_free(&c.addr);
+	vnet_index_free(&c.subnet);
+	vnet_index_free(&c.route);
+	free(c.ns_has_addr);
 	/* last: a loop is only worth looking for in a model that is otherwise sound */
 	if (!r)
 		r = vnet_stp_find_loop(m, reterr);

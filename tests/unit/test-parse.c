@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -386,6 +387,45 @@ static void test_syntax_errors(void **state)
 	assert_string_equal(e.file, "/nonexistent/x.yaml");
 }
 
+/* Big maps: a key given twice is found by the hash of the keys, at its own line. */
+static void test_many_keys(void **state)
+{
+	size_t cap = 2000 * 16 + 64, n = 0;
+	char *yaml = malloc(cap);
+	struct vnet_model *m = NULL;
+	struct vnet_error e;
+	char buf[1024];
+
+	assert_non_null(yaml);
+	n += (size_t)snprintf(yaml + n, cap - n, "nodes:\n");
+	for (int i = 0; i < 2000; i++)
+		n += (size_t)snprintf(yaml + n, cap - n, "  n%d:\n", i);
+	m = parse(yaml, NULL);
+	assert_int_equal(m->ns.n, 2001);
+	assert_non_null(vnet_model_find_node(m, "n1999"));
+	vnet_model_free(m);
+	m = NULL;
+	n += (size_t)snprintf(yaml + n, cap - n, "  n1234:\n");
+	assert_int_equal(vnet_topo_parse_string(yaml, n, "t.yaml", NULL, &m, &e), -EINVAL);
+	vnet_error_format(&e, buf, sizeof(buf));
+	assert_string_equal(buf, "t.yaml:2002:3: duplicate key \"n1234\" (first at line 1236)");
+	assert_null(m);
+	free(yaml);
+}
+
+/* The file in any order: name last, links before their nodes; nodes still come first. */
+static void test_any_order(void **state)
+{
+	struct vnet_model *m = parse("veths:\n  - v1: {master: br0}\n    c1/eth0: {addresses: "
+				     "10.0.0.2/24}\nbridges: {br0: }\nnodes: {c1: }\nname: late\n",
+				     NULL);
+
+	assert_string_equal(m->name, "late");
+	assert_string_equal(link_of(m, "late-c1", "eth0")->peer, "v1");
+	assert_string_equal(link_of(m, "", "v1")->master, "br0");
+	vnet_model_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -403,6 +443,8 @@ int main(void)
 		cmocka_unit_test(test_routes),
 		cmocka_unit_test(test_route_error_columns),
 		cmocka_unit_test(test_syntax_errors),
+		cmocka_unit_test(test_many_keys),
+		cmocka_unit_test(test_any_order),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

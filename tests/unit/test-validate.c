@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -200,14 +201,107 @@ static void test_built_models(void **state)
 	vnet_model_free(m);
 }
 
+/* A growing buffer of YAML text, for topologies too big to write out. */
+struct text {
+	char *s;
+	size_t n;
+};
+
+static void text_add(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void text_add(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+	char line[256];
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	t->s = realloc(t->s, t->n + (size_t)n + 1);
+	assert_non_null(t->s);
+	memcpy(t->s + t->n, line, (size_t)n + 1);
+	t->n += (size_t)n;
+}
+
+/* Duplicates found by the indexes, past their first growth: the same error a scan gave. */
+static void test_duplicates_in_many(void **state)
+{
+	struct text t = { 0 };
+
+	text_add(&t, "nodes:\n");
+	for (int i = 0; i < 300; i++)
+		text_add(&t, "  n%d: {routes: [\"10.%d.0.0/16 via 10.0.%d.1\"]}\n", i, i % 256,
+			 i % 200);
+	text_add(&t, "veths:\n");
+	for (int i = 0; i < 300; i++)
+		text_add(&t, "  - v%d: {addresses: 10.0.%d.1/24}\n    n%d/eth0:\n", i, i % 200, i);
+	/* v200 has 10.0.0.1 again (line 303 is v0's) */
+	unit_bad(t.s, "t.yaml:703:23: veth end v200: address 10.0.0.1/24 is already on v0 (line "
+		      "303)");
+	free(t.s);
+}
+
+/* Addresses no interface keeps, gateways no route goes via: refused with the reason. */
+static void test_unusable_addresses(void **state)
+{
+	unit_bad("bridges: {br0: {addresses: 0.0.0.0/0}}\n",
+		 "t.yaml:1:28: bridge br0: address 0.0.0.0/0 is the unspecified address: the "
+		 "kernel cannot keep it on an interface");
+	unit_bad("bridges: {br0: {addresses: \"ff02::1/64\"}}\n",
+		 "t.yaml:1:28: bridge br0: address ff02::1/64 is a multicast address: an interface "
+		 "joins a group, it cannot be given one");
+	unit_bad("bridges: {br0: {addresses: 127.0.0.1/8}}\n",
+		 "t.yaml:1:28: bridge br0: address 127.0.0.1/8 is a loopback address: only lo can "
+		 "have it");
+	unit_bad("nodes: {c1: {routes: [\"default6 via ::1\"]}}\n",
+		 "t.yaml:1:37: route \"default6 via ::1\": gateway ::1 is a loopback address: it "
+		 "never leaves the node");
+	/* as a destination, 0.0.0.0/0 is the default route, and stays allowed */
+	ok("nodes: {c1: {routes: [\"0.0.0.0/0 via 10.0.0.1\"]}}\nveths:\n  - v1:\n"
+	   "    c1/eth0: {addresses: 10.0.0.2/24}\n");
+	ok("bridges: {br0: {addresses: [223.255.255.254/8, \"fe80::1/64\", 128.0.0.1/16]}}\n");
+}
+
+/* Control characters never reach the error line raw, whatever token carries them. */
+static void test_control_characters(void **state)
+{
+	char buf[64];
+
+	unit_bad("bridges: {\"br\\e0\": }\n",
+		 "t.yaml:1:11: bridge br\\x1b0: interface name \"br\\x1b0\" contains a control "
+		 "character");
+	unit_bad("taps: {tap0: {owner: \"\\e]0;x\\a\"}}\n",
+		 "t.yaml:1:22: tap tap0: user \"\\x1b]0;x\\x07\" does not exist");
+	/* the kernel's own rule: 0xa0 is whitespace to it */
+	unit_bad("taps: {\"t\\xa0\": }\n",
+		 "t.yaml:1:8: tap t\xc2\xa0: interface name \"t\xc2\xa0\" contains byte 0xa0, "
+		 "which the kernel takes for whitespace");
+	vnet_topo_escape("a\x1b[1m\xc2\x9b"
+			 "b\x7f",
+			 buf, sizeof(buf));
+	assert_string_equal(buf, "a\\x1b[1m\\u009bb\\x7f");
+	assert_int_equal(vnet_topo_control("abc\xc2\xa0"
+					   "d"),
+			 6);
+	assert_int_equal(vnet_topo_control("ab\tc"), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_unique_names),	 cmocka_unit_test(test_undeclared_node),
-		cmocka_unit_test(test_master),		 cmocka_unit_test(test_port_options),
-		cmocka_unit_test(test_addresses),	 cmocka_unit_test(test_gateways),
-		cmocka_unit_test(test_duplicate_routes), cmocka_unit_test(test_suggest),
+		cmocka_unit_test(test_unique_names),
+		cmocka_unit_test(test_undeclared_node),
+		cmocka_unit_test(test_master),
+		cmocka_unit_test(test_port_options),
+		cmocka_unit_test(test_addresses),
+		cmocka_unit_test(test_gateways),
+		cmocka_unit_test(test_duplicate_routes),
+		cmocka_unit_test(test_suggest),
 		cmocka_unit_test(test_built_models),
+		cmocka_unit_test(test_duplicates_in_many),
+		cmocka_unit_test(test_unusable_addresses),
+		cmocka_unit_test(test_control_characters),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
