@@ -122,14 +122,20 @@ static int netns_marker(const char *path, const char *tag)
 	char proc[64], line[VNET_NAMSIZ + 16];
 	int fd = open(NETNS_RUN_DIR, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0);
 	int n = snprintf(line, sizeof(line), "%s\n", tag), r = 0;
+	bool tmpfile = fd >= 0;
 
+	/* a file system without O_TMPFILE: made in place, with a window for an empty file */
+	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL))
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	if (write(fd, line, (size_t)n) != n)
 		r = errno ? -errno : -EIO;
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	if (r == 0 && linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW) < 0)
+	if (r == 0 && tmpfile && linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW) < 0)
 		r = -errno;
+	if (r < 0 && !tmpfile)
+		unlink(path);
 	close(fd);
 	return r;
 }

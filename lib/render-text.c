@@ -274,7 +274,7 @@ void vnet_view_clear(struct vnet_view *v)
 #define ESC_SIZE (4 * VNET_NAMSIZ + 1)
 
 /*
- * @s with every byte that is not printable ASCII, and '\', as \xNN. Names come from the
+ * @s with every byte that is not printable ASCII as \xNN. Names come from the
  * kernel, which takes "a\x1bb": printed raw they would drive the terminal, and the picture
  * counts one byte a column (and uses bytes 0x01, \v and \f as marks of its own). Non-ASCII
  * is escaped too, so that the count holds. The CLI's cli_esc() is the same rule for its
@@ -286,7 +286,7 @@ static const char *esc(const char *s, char *buf, size_t len)
 
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
-		bool plain = c >= 0x20 && c < 0x7f && c != '\\';
+		bool plain = c >= 0x20 && c < 0x7f;
 
 		if (n + (plain ? 1 : 4) >= len)
 			break;

@@ -33,7 +33,7 @@ int cli_exit_code(int err)
 }
 
 /*
- * @s with every byte that is not printable ASCII, and '\', as \xNN: names come from the
+ * @s with every byte that is not printable ASCII as \xNN: names come from the
  * kernel, the store and files, and "a\x1bb" must not drive the terminal. Non-ASCII too,
  * as systemd's cescape() does: one byte is then one column, and text is the same in any
  * locale. Cut at a whole escape when @buf is short. Return: @buf.
@@ -44,7 +44,7 @@ const char *cli_esc(const char *s, char *buf, size_t len)
 
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
-		bool plain = c >= 0x20 && c < 0x7f && c != '\\';
+		bool plain = c >= 0x20 && c < 0x7f;
 
 		if (n + (plain ? 1 : 4) >= len)
 			break;
