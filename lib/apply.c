@@ -568,16 +568,24 @@ static int run(struct applier *a, const struct vnet_op *ops, size_t n, bool *don
 /* Undoing a removal: create the link again, then set it (and a veth's peer) as it was. */
 static size_t recreate(const struct vnet_op *op, struct vnet_op *inv)
 {
+	struct vnet_link l = op->link, peer = op->old;
 	size_t n = 0;
 
-	inv[n++] = (struct vnet_op){ .kind = VNET_OP_LINK_ADD, .link = op->link };
+	/*
+	 * As it was: its index (l.ifindex, l.peer_ifindex, asked for at creation), mtu and
+	 * mac, which a new veth or tap would get at random. A bridge takes its mac from its
+	 * ports unless one was set; setting the one it had would pin it.
+	 */
+	l.has |= VNET_LINK_HAS_MTU | (l.kind == VNET_KIND_BRIDGE ? 0 : VNET_LINK_HAS_MAC);
+	peer.has |= VNET_LINK_HAS_MTU | VNET_LINK_HAS_MAC;
+	inv[n++] = (struct vnet_op){ .kind = VNET_OP_LINK_ADD, .link = l };
 	inv[n++] = (struct vnet_op){ .kind = VNET_OP_LINK_SET,
-				     .set = vnet_link_settings(&op->link, false),
-				     .link = op->link };
+				     .set = vnet_link_settings(&l, false),
+				     .link = l };
 	if (op->old.name[0])
 		inv[n++] = (struct vnet_op){ .kind = VNET_OP_LINK_SET,
-					     .set = vnet_link_settings(&op->old, true),
-					     .link = op->old };
+					     .set = vnet_link_settings(&peer, true),
+					     .link = peer };
 	return n;
 }
 

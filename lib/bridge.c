@@ -47,11 +47,13 @@ static void put_bridge_info(struct nlmsghdr *nlh, const struct vnet_bridge_opts 
  */
 int vnet_bridge_msg_add(struct vnet_batch *b, const struct vnet_link *l)
 {
+	struct ifinfomsg *ifi;
 	struct nlmsghdr *nlh =
-		vnet_link_msg(b, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, l->name, NULL);
+		vnet_link_msg(b, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, l->name, &ifi);
 
 	if (!nlh)
 		return -ENOMEM;
+	ifi->ifi_index = l->ifindex; /* 0: the kernel picks; an undo asks for the old one */
 	if (l->has & VNET_LINK_HAS_MTU)
 		mnl_attr_put_u32(nlh, IFLA_MTU, l->mtu);
 	if (l->has & VNET_LINK_HAS_MAC)

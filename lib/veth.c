@@ -18,7 +18,9 @@
  * The peer is described by VETH_INFO_PEER: an ifinfomsg of its own followed by
  * its attributes, IFLA_NET_NS_FD among them. Creating it in place avoids the
  * moment where it exists in the wrong namespace, and a name clash there.
- * Sets mtu and mac of the first end when @l has them; nothing else.
+ * Sets mtu and mac of the first end when @l has them, and the indexes of both ends
+ * when @l has them (l->ifindex, l->peer_ifindex: an undo makes a pair again as it was);
+ * nothing else.
  *
  * Return: 0 or -ENOMEM.
  */
@@ -32,6 +34,7 @@ int vnet_veth_msg_add(struct vnet_batch *b, const struct vnet_link *l, int peer_
 		return -ENOMEM;
 	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = l->ifindex; /* 0: the kernel picks; an undo asks for the old one */
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, l->name);
 	if (l->has & VNET_LINK_HAS_MTU)
 		mnl_attr_put_u32(nlh, IFLA_MTU, l->mtu);
@@ -43,6 +46,7 @@ int vnet_veth_msg_add(struct vnet_batch *b, const struct vnet_link *l, int peer_
 	peer = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
 	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = l->peer_ifindex;
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, l->peer);
 	if (peer_ns_fd >= 0)
 		mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)peer_ns_fd);
