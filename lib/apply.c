@@ -592,6 +592,9 @@ static size_t recreate(const struct vnet_op *op, struct vnet_op *inv)
 /* The steps that undo @op; Return: how many were written to @inv (at most 3). */
 static size_t inverse(const struct vnet_op *op, struct vnet_op *inv)
 {
+	/* a port that leaves its bridge loses its port options: put them back too */
+	unsigned port_back = (op->set & VNET_SET_MASTER) && op->old.master[0] ? VNET_SET_PORT : 0;
+
 	memset(inv, 0, 3 * sizeof(*inv));
 	switch (op->kind) {
 	case VNET_OP_NS_ADD:
@@ -608,7 +611,7 @@ static size_t inverse(const struct vnet_op *op, struct vnet_op *inv)
 		return recreate(op, inv);
 	case VNET_OP_LINK_SET:
 		inv[0] = (struct vnet_op){ .kind = VNET_OP_LINK_SET,
-					   .set = op->set,
+					   .set = op->set | port_back,
 					   .link = op->old };
 		return 1;
 	case VNET_OP_ADDR_ADD:
@@ -640,26 +643,55 @@ static void undo_failed(struct applier *a, const struct vnet_op *op, const struc
 	}
 }
 
-/* Undo every done step, newest first; each undo runs alone and goes on past failures. */
+/* Undo one step alone, going on past failures, which are counted. */
+static void undo_one(struct applier *a, const struct vnet_op *op, struct vnet_error *ignored)
+{
+	struct vnet_op inv[3];
+	bool inv_done[3] = { false };
+	size_t n = inverse(op, inv);
+
+	if (run(a, inv, n, inv_done) < 0)
+		undo_failed(a, op, ignored);
+	memset(ignored, 0, sizeof(*ignored));
+}
+
+/*
+ * Links removed in one run of steps are made again bridges first (their ports need
+ * them), then the rest in the order they were removed, which was the order they were
+ * made in: so a bridge's ports get their old port numbers (part of their STP port id).
+ */
+static void undo_link_dels(struct applier *a, const struct vnet_op *ops, size_t from, size_t to,
+			   struct vnet_error *ignored)
+{
+	for (int bridges = 1; bridges >= 0; bridges--)
+		for (size_t i = from; i <= to; i++)
+			if ((ops[i].link.kind == VNET_KIND_BRIDGE) == bridges)
+				undo_one(a, &ops[i], ignored);
+}
+
+/* Undo every done step, newest first but for runs of removed links (above). */
 static void undo(struct applier *a, const struct vnet_plan *plan, const bool *done)
 {
 	struct vnet_error ignored = { 0 };
 	struct vnet_error *saved = a->err;
+	const struct vnet_op *ops = plan->ops.v;
 
 	a->err = &ignored;
 	a->tolerant = true;
 	a->fault_step = 0;
 	for (size_t i = plan->ops.n; i-- > 0;) {
-		struct vnet_op inv[3];
-		bool inv_done[3] = { false };
-		size_t n;
+		size_t j = i;
 
 		if (!done[i])
 			continue;
-		n = inverse(&plan->ops.v[i], inv);
-		if (run(a, inv, n, inv_done) < 0)
-			undo_failed(a, &plan->ops.v[i], &ignored);
-		memset(&ignored, 0, sizeof(ignored));
+		if (ops[i].kind != VNET_OP_LINK_DEL) {
+			undo_one(a, &ops[i], &ignored);
+			continue;
+		}
+		while (j > 0 && done[j - 1] && ops[j - 1].kind == VNET_OP_LINK_DEL)
+			j--;
+		undo_link_dels(a, ops, j, i, &ignored);
+		i = j;
 	}
 	a->err = saved;
 }

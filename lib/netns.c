@@ -13,7 +13,7 @@
 
 #include <linux/magic.h>
 
-#include "kernel.h"
+#include "apply.h"
 
 #define NETNS_RUN_DIR "/run/netns"
 #define THREAD_NETNS "/proc/thread-self/ns/net"
@@ -190,6 +190,7 @@ int vnet_netns_add(const char *name, const char *tag, struct vnet_nl **ret_nl)
 		r = netns_marker(path, tag);
 	if (r < 0)
 		return r;
+	vnet_crash_point(); /* a marker and no namespace: the next run removes it */
 	r = netns_create_on(path, tag, ret_nl);
 	if (r < 0)
 		unlink(path);
@@ -215,6 +216,7 @@ int vnet_netns_del(const char *name)
 	/* EINVAL: not a mount point, a marker left by a crash between link and mount */
 	if (umount2(path, MNT_DETACH) < 0 && errno != EINVAL)
 		return -errno;
+	vnet_crash_point(); /* the namespace gone, its marker left: the next run removes it */
 	if (unlink(path) < 0)
 		return -errno;
 	return 0;

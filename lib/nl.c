@@ -640,14 +640,18 @@ int vnet_nlset_get(struct vnet_nlset *s, const char *ns, struct vnet_nl **ret_nl
 			continue;
 		s->last = i;
 		r = nlset_check(ns, s->v[i].nl);
-		if (r == 0) {
-			*ret_nl = s->v[i].nl;
-			return 0;
-		}
-		vnet_nlset_forget(s, ns);
-		if (r != -ESTALE)
+		if (r == -ESTALE) /* another namespace of that name now: a socket there */
+			r = vnet_nl_open(ns, &nl);
+		if (r < 0) {
+			vnet_nlset_forget(s, ns);
 			return r;
-		break;
+		}
+		if (nl) {
+			vnet_nl_close(s->v[i].nl);
+			s->v[i].nl = nl;
+		}
+		*ret_nl = s->v[i].nl;
+		return 0;
 	}
 	r = vnet_nl_open(ns, &nl);
 	if (r >= 0)
@@ -659,7 +663,14 @@ int vnet_nlset_get(struct vnet_nlset *s, const char *ns, struct vnet_nl **ret_nl
 
 int vnet_nlset_put(struct vnet_nlset *s, const char *ns, struct vnet_nl *nl)
 {
-	vnet_nlset_forget(s, ns);
+	for (size_t i = 0; i < s->n; i++) {
+		if (strcmp(s->v[i].ns, ns))
+			continue;
+		if (s->v[i].nl != nl) /* a socket of a namespace of that name that is gone */
+			vnet_nl_close(s->v[i].nl);
+		s->v[i].nl = nl;
+		return 0;
+	}
 	if (s->n == s->cap) {
 		size_t ncap = s->cap ? s->cap * 2 : 16;
 		struct vnet_nlset_entry *nv = realloc(s->v, ncap * sizeof(*nv));

@@ -469,7 +469,7 @@ static void info_of(const struct vnet_model *m, struct vnet_topo_info *ret)
 /* Does the observed model keep a namespace of ours for what someone else put in it? */
 static bool keeps_ns(const struct vnet_model *have)
 {
-	for (size_t i = 0; i < have->ns.n; i++)
+	for (size_t i = 0; have && i < have->ns.n; i++)
 		if (have->ns.v[i].owned && have->ns.v[i].foreign[0])
 			return true;
 	return false;

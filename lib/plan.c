@@ -22,7 +22,8 @@
 enum phase {
 	PH_ROUTE_DEL,
 	PH_ADDR_DEL,
-	PH_LINK_DEL,
+	PH_LINK_DEL, /* and ports taken off a bridge that goes */
+	PH_BRIDGE_DEL, /* after their ports, so that an undo makes them again first */
 	PH_NS_ADD,
 	PH_BRIDGE_ADD, /* bridges and tun/taps: what veth ends may be enslaved to */
 	PH_LINK_ADD,
@@ -338,7 +339,8 @@ static int plan_link_add(struct planner *p, const struct vnet_link *w, size_t id
 /* A removed veth takes its peer along: keep a copy of the peer, to undo with. */
 static int plan_link_del(struct planner *p, const struct vnet_link *h)
 {
-	struct vnet_op *op = push(p, VNET_OP_LINK_DEL, PH_LINK_DEL);
+	struct vnet_op *op = push(p, VNET_OP_LINK_DEL,
+				  h->kind == VNET_KIND_BRIDGE ? PH_BRIDGE_DEL : PH_LINK_DEL);
 	const struct vnet_link *peer;
 
 	if (!op)
@@ -407,7 +409,36 @@ static int plan_one_link(struct planner *p, size_t idx, const char *tag)
 	if (link_goes(p, h->ns, h->name))
 		return plan_link_add(p, w, idx, tag); /* removed first, by plan_links() */
 	set = link_changes(w, h, tag);
+	if (!w->master[0] && h->master[0] && link_goes(p, h->ns, h->master))
+		set &= ~VNET_SET_MASTER; /* free_ports() takes it off its bridge */
+	if (w->master[0] && link_goes(p, w->ns, w->master))
+		set |= VNET_SET_MASTER; /* its bridge is made anew */
 	return set ? push_set(p, w, h, set, tag) : 0;
+}
+
+/*
+ * Ports of a bridge that goes, that stay themselves, are taken off it by a step of their
+ * own first: removing the bridge does it too, but then an undo that makes the bridge
+ * again could not put them back on it.
+ */
+static int free_ports(struct planner *p, const struct vnet_link *br)
+{
+	for (size_t i = 0; i < p->have->links.n; i++) {
+		const struct vnet_link *q = &p->have->links.v[i];
+		struct vnet_op *op;
+
+		if (!q->owned || strcmp(q->master, br->name) || strcmp(q->ns, br->ns) ||
+		    pair_goes(p, q))
+			continue;
+		op = push(p, VNET_OP_LINK_SET, PH_LINK_DEL);
+		if (!op)
+			return -ENOMEM;
+		op->set = VNET_SET_MASTER;
+		op->link = *q;
+		op->link.master[0] = '\0';
+		op->old = *q;
+	}
+	return 0;
 }
 
 static int plan_links(struct planner *p)
@@ -430,7 +461,9 @@ static int plan_links(struct planner *p)
 			continue;
 		if (o && o < h)
 			continue; /* a pair is removed once, by its first end */
-		r = plan_link_del(p, h);
+		r = h->kind == VNET_KIND_BRIDGE ? free_ports(p, h) : 0;
+		if (r >= 0)
+			r = plan_link_del(p, h);
 		if (r < 0)
 			return r;
 	}

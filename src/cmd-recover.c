@@ -27,7 +27,8 @@ int cmd_recover(struct cli *cli)
 	}
 	cli_print_notes(topo, &res);
 	if (cli->json) {
-		json_t *o = json_pack("{s:s, s:I}", "name", topo, "recovered", (json_int_t)res.done);
+		json_t *o =
+			json_pack("{s:s, s:I}", "name", topo, "recovered", (json_int_t)res.done);
 
 		json_dumpf(o, stdout, JSON_INDENT(2));
 		fputc('\n', stdout);

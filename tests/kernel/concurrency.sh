@@ -9,7 +9,8 @@
 # of different topologies started together all succeed and each matches its file; `vnet up`
 # and `vnet down` of the same topology started together each succeed or fail with a one-line
 # message (never a crash, never a half-built topology); afterwards the store passes SQLite's
-# integrity check, no object is recorded twice, and a last up/down leaves nothing behind.
+# integrity check, no object is recorded twice, and a last up/down leaves nothing behind. A
+# command that has to wait for the lock says whom it waits for (as the holder wrote it).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 trap cleanup EXIT
@@ -70,6 +71,25 @@ fi
 for t in "$PFX.0" "$PFX.1" "$PFX.2" "$PFX.3" "$X"; do
 	"$VNET" down "$t" >/dev/null 2>&1 || true
 done
+
+# A command that must wait for the lock says for whom, then goes on when it is free.
+exec {hold}>>"$VNET_STATE_DIR/lock"
+flock -x "$hold"
+echo "pid 4242 (vnet up held-by-the-test.yaml)" >"$VNET_STATE_DIR/lock"
+"$VNET" up examples/docker.yaml --sandbox --name "$PFX.w" >"$KT_TMP/wait.log" 2>&1 &
+w=$!
+track "$PFX.w"
+wait_until 20 grep -q "waiting for the state store" "$KT_TMP/wait.log" ||
+	fail "a command waiting for the lock says nothing: $(cat "$KT_TMP/wait.log")"
+grep -qF "in use by pid 4242 (vnet up held-by-the-test.yaml)" "$KT_TMP/wait.log" ||
+	fail "the waiting command does not name the lock's holder: $(cat "$KT_TMP/wait.log")"
+kill -0 "$w" 2>/dev/null || fail "the waiting command did not wait"
+[ "$(ls /run/netns | grep -c "^$PFX.w-" || true)" = 0 ] || fail "the waiting command went on"
+flock -u "$hold"
+exec {hold}>&-
+wait "$w" || fail "the command that waited for the lock failed: $(cat "$KT_TMP/wait.log")"
+echo "ok - a command waiting for the lock names its holder, then goes on"
+"$VNET" down "$PFX.w" >/dev/null
 expect_eq "topologies left" "$("$VNET" list --json | jq length)" 0
 expect_eq "namespaces left" "$(ls /run/netns | grep -c "^$PFX" || true)" 0
 echo "PASS: concurrency.sh"

@@ -10,10 +10,12 @@
 # +------------------------------------------+-----------------+-----------------+
 #
 # Proves: with VNET_CRASH_AT=N vnet kills itself (as kill -9 would) at the Nth crash point
-# (after every netlink batch, namespace or tun/tap change, and state-store commit). For every
+# (after every netlink batch, namespace or tun/tap change, and state-store commit, and between
+# a namespace's file and its mount, both ways). For every
 # N over the whole of `vnet up` of examples/docker.yaml, built outside the sandbox with an
 # outer namespace standing for the machine: `vnet list` shows the apply as interrupted, a
-# second `vnet up` completes the topology (diff clean), and `vnet down` leaves the outer
+# second `vnet up` completes the topology (diff clean, a half-made namespace file removed and
+# said), and `vnet down` leaves the outer
 # namespace exactly as before (full dumps of links, addresses and routes), no namespace and
 # no state row. Then the same for every N over `vnet down`: the next down finishes the job.
 set -euo pipefail
@@ -27,6 +29,13 @@ track "$T" "$O"
 v() { in_outer "$O" "$VNET" "$@"; }
 before=$(dump "$O")
 left_behind() { ls /run/netns | grep "^$T-" | grep -vx "$O" || true; }
+# half_made: files of this topology in /run/netns that are not (mounted) namespaces
+half_made() {
+	local f
+	for f in $(left_behind); do
+		[ "$(stat -f -c %T "/run/netns/$f")" = nsfs ] || echo "$f"
+	done
+}
 
 clean_after() { # WHAT: down, then everything as before
 	v down "$T" >/dev/null || fail "$1: vnet down failed"
@@ -42,7 +51,13 @@ while :; do
 	[ "$rc" = 0 ] && break # no crash point $n: the whole up ran
 	[ "$rc" = 99 ] || fail "up, crash point $n: expected the injected crash (99), got $rc"
 	interrupted=$(v list --json | jq -r 'if length == 0 then "none" else .[0].interrupted end')
-	out=$(v up "$F" --name "$T") || fail "up, crash point $n: the second up failed"
+	debris=$(half_made)
+	out=$(v up "$F" --name "$T" 2>&1) || fail "up, crash point $n: the second up failed"
+	for f in $debris; do # a crash between a namespace's file and its mount
+		grep -q "removed /run/netns/$f, the file of a namespace that an interrupted run" \
+			<<<"$out" || fail "up, crash point $n: the second up did not say it removed $f"
+		echo "ok - up, crash point $n: the half-made /run/netns/$f removed, and said"
+	done
 	# the apply is journaled as interrupted, unless the crash came after its last commit
 	# (then there is nothing left to do) or before its first (then nothing was recorded)
 	case $interrupted in

@@ -339,6 +339,46 @@ static void test_veth_end_moved(void **state)
 	vnet_model_free(have);
 }
 
+/*
+ * A bridge removed while its ports stay: the ports are taken off it by steps of their own
+ * before it goes, so that an undo can put them back on it once it is made again.
+ */
+static void test_bridge_removed_ports_freed(void **state)
+{
+	static const char b[] = "name: dk\n"
+				"nodes:\n"
+				"  c1: {}\n"
+				"  c2: {}\n"
+				"veths:\n"
+				"  - veth-c1: {}\n"
+				"    c1/eth0: {addresses: 192.168.9.2/24}\n"
+				"  - veth-c2: {}\n"
+				"    c2/eth0: {addresses: 192.168.9.3/24}\n";
+	struct vnet_model *old = parse(docker), *want = parse(b), *have = built(old);
+	struct vnet_plan *p = NULL;
+	size_t del = 0, freed = 0;
+
+	assert_int_equal(vnet_plan_up(want, have, &p, NULL), 0);
+	for (size_t i = 0; i < p->ops.n; i++) {
+		const struct vnet_op *op = &p->ops.v[i];
+
+		if (op->kind == VNET_OP_LINK_DEL && !strcmp(op->link.name, "br0"))
+			del = i;
+		if (op->kind == VNET_OP_LINK_SET && (op->set & VNET_SET_MASTER) &&
+		    !op->link.master[0]) {
+			assert_string_equal(op->old.master, "br0");
+			assert_true(!del); /* before the bridge goes */
+			freed++;
+		}
+	}
+	assert_int_equal(freed, 2);
+	assert_true(del > 0);
+	vnet_plan_free(p);
+	vnet_model_free(old);
+	vnet_model_free(want);
+	vnet_model_free(have);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -355,6 +395,7 @@ int main(void)
 		cmocka_unit_test(test_down_host_links),
 		cmocka_unit_test(test_same_ns_veth_once),
 		cmocka_unit_test(test_veth_end_moved),
+		cmocka_unit_test(test_bridge_removed_ports_freed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
