@@ -479,9 +479,15 @@ static int do_ns(struct applier *a, const struct vnet_op *op, size_t idx)
 	if (op->kind == VNET_OP_NS_ADD) {
 		char tag[VNET_NAMSIZ + 8];
 		struct vnet_nl *nl = NULL;
+		bool debris = false;
 
 		snprintf(tag, sizeof(tag), VNET_TAG_PREFIX "%s", a->topo);
-		r = vnet_netns_add(op->ns.name, tag, &nl);
+		r = vnet_netns_add(op->ns.name, tag, &nl, &debris);
+		if (debris)
+			vnet_result_note(a->res,
+					 "removed /run/netns/%s, the file of a namespace that an "
+					 "interrupted run did not finish",
+					 op->ns.name);
 		if (r >= 0) /* the set can do without it: it opens one when needed */
 			(void)vnet_nlset_put(a->nls, op->ns.name, nl);
 		if (r == -EEXIST && !a->first_err) {

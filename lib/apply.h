@@ -47,6 +47,10 @@ unsigned vnet_link_settings(const struct vnet_link *l, bool as_peer);
  */
 void vnet_crash_point(void);
 
+/* vnet_result_note() - add a line to @res->notes (nothing when @res is NULL). */
+void vnet_result_note(struct vnet_result *res, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 /* vnet_session_nls() - the session's sockets, one per namespace. */
 struct vnet_nlset *vnet_session_nls(struct vnet_session *s);
 

@@ -125,10 +125,11 @@ void vnet_nlset_free(struct vnet_nlset *s);
  * @name: the name; fails with -EEXIST when taken (never adopts a foreign one)
  * @tag: the alias its loopback gets (brought up too) before the namespace is mounted
  * @ret_nl: a socket in the new namespace, or NULL
+ * @ret_debris: set when a file a crash left there, with @tag in it, was removed first
  *
  * Return: 0 or -errno.
  */
-int vnet_netns_add(const char *name, const char *tag, struct vnet_nl **ret_nl);
+int vnet_netns_add(const char *name, const char *tag, struct vnet_nl **ret_nl, bool *ret_debris);
 /* vnet_netns_debris() - remove /run/netns/@name if it is a file a crash left half made
  * with @tag in it (never a namespace, never another's file); Return: 1 removed, 0 or -errno. */
 int vnet_netns_debris(const char *name, const char *tag);

@@ -169,12 +169,13 @@ int vnet_netns_debris(const char *name, const char *tag)
  * @name: the name; fails with -EEXIST when taken (never adopts a foreign one)
  * @tag: the alias the loopback gets, brought up, before the namespace is mounted
  * @ret_nl: a socket in the new namespace, or NULL
+ * @ret_debris: set when a file a crash left there, with @tag in it, was removed first
  *
  * Only the calling thread changes namespace, and only for the time it takes.
  *
  * Return: 0 or -errno.
  */
-int vnet_netns_add(const char *name, const char *tag, struct vnet_nl **ret_nl)
+int vnet_netns_add(const char *name, const char *tag, struct vnet_nl **ret_nl, bool *ret_debris)
 {
 	char path[PATH_MAX];
 	int r;
@@ -186,8 +187,10 @@ int vnet_netns_add(const char *name, const char *tag, struct vnet_nl **ret_nl)
 	if (r < 0)
 		return r;
 	r = netns_marker(path, tag);
-	if (r == -EEXIST && vnet_netns_debris(name, tag) == 1)
+	if (r == -EEXIST && vnet_netns_debris(name, tag) == 1) {
+		*ret_debris = true;
 		r = netns_marker(path, tag);
+	}
 	if (r < 0)
 		return r;
 	vnet_crash_point(); /* a marker and no namespace: the next run removes it */

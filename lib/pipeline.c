@@ -236,16 +236,16 @@ static void mark_owned(struct vnet_model *m, const struct owned *o)
 
 /* ---- notes: what the user must be told beside the plan ---- */
 
-static void note(struct vnet_result *res, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void note(struct vnet_result *res, const char *fmt, ...)
+void vnet_result_note(struct vnet_result *res, const char *fmt, ...)
 {
-	size_t old = res->notes ? strlen(res->notes) : 0;
+	size_t old;
 	char line[512];
 	char *n;
 	va_list ap;
 
+	if (!res)
+		return;
+	old = res->notes ? strlen(res->notes) : 0;
 	va_start(ap, fmt);
 	// NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): clang 14 misses the va_start
 	vsnprintf(line, sizeof(line), fmt, ap);
@@ -264,22 +264,25 @@ static void note_foreign(const struct vnet_model *m, const struct owned *o, stru
 		const struct vnet_ns *ns = &m->ns.v[i];
 
 		if (ns->exists && !ns->owned && ns->name[0] && ns_row(o, ns->name))
-			note(res,
-			     "left namespace %s alone: it exists but its lo does not carry the"
-			     " tag %s, so vnet did not make it",
-			     ns->name, o->tag);
+			vnet_result_note(
+				res,
+				"left namespace %s alone: it exists but its lo does not carry the"
+				" tag %s, so vnet did not make it",
+				ns->name, o->tag);
 		if (ns->owned && ns->foreign[0])
-			note(res,
-			     "kept namespace %s: it holds interface %s, which vnet did not"
-			     " make; once that is gone, vnet down removes the namespace",
-			     ns->name, ns->foreign);
+			vnet_result_note(
+				res,
+				"kept namespace %s: it holds interface %s, which vnet did not"
+				" make; once that is gone, vnet down removes the namespace",
+				ns->name, ns->foreign);
 	}
 	for (size_t i = 0; i < m->links.n; i++) {
 		const struct vnet_link *l = &m->links.v[i];
 
 		if (!l->owned && l->kind != VNET_KIND_OTHER && row_of(o, "link", l->ns, l->name))
-			note(res, "left interface %s in %s alone: it does not carry the tag %s",
-			     l->name, l->ns[0] ? l->ns : "the host namespace", o->tag);
+			vnet_result_note(
+				res, "left interface %s in %s alone: it does not carry the tag %s",
+				l->name, l->ns[0] ? l->ns : "the host namespace", o->tag);
 	}
 }
 
@@ -330,7 +333,7 @@ static void name_nodes(struct vnet_model *m, const struct owned *o)
 	}
 }
 
-#define OBS_CLEAN (1U << 0) /* remove the namespace files a crash left half made */
+#define OBS_CLEAN (1U << 0) /* remove the namespace files a crash left half made (down) */
 #define OBS_NOTES (1U << 1) /* note the recorded objects that are not ours */
 
 /* Namespace files an interrupted run left between their making and their mount. */
@@ -338,10 +341,10 @@ static void clean_debris(const struct owned *o, const char **ns, size_t n, struc
 {
 	for (size_t i = 0; i < n; i++)
 		if (ns[i][0] && vnet_netns_debris(ns[i], o->tag) == 1)
-			note(res,
-			     "removed /run/netns/%s, the file of a namespace that an"
-			     " interrupted run did not finish",
-			     ns[i]);
+			vnet_result_note(res,
+					 "removed /run/netns/%s, the file of a namespace that an"
+					 " interrupted run did not finish",
+					 ns[i]);
 }
 
 /* Read the kernel: the namespaces @desired names (if any), all that @topo owns, and @extra. */
@@ -448,10 +451,11 @@ static void settle(struct vnet_session *s, const struct vnet_topo_info *t,
 		char why[VNET_MSGSIZ + 200];
 
 		vnet_error_format(&e, why, sizeof(why));
-		note(res,
-		     "could not record what is left of the topology: %s; the next vnet up"
-		     " or vnet down repairs it from the journal",
-		     e.msg[0] ? why : strerror(-r));
+		vnet_result_note(
+			res,
+			"could not record what is left of the topology: %s; the next vnet up"
+			" or vnet down repairs it from the journal",
+			e.msg[0] ? why : strerror(-r));
 	}
 	vnet_model_free(have);
 	vnet_model_free(mine);
@@ -482,10 +486,10 @@ static void note_reserve(struct vnet_session *s, struct vnet_result *res)
 	if (!vnet_state_used_reserve(s->st))
 		return;
 	snprintf(dir, sizeof(dir), "%s", vnet_state_dir(s->st));
-	note(res,
-	     "the disk of the state store (%s) is full: vnet used the room it keeps for"
-	     " this; free some space",
-	     dir);
+	vnet_result_note(res,
+			 "the disk of the state store (%s) is full: vnet used the room it keeps for"
+			 " this; free some space",
+			 dir);
 }
 
 struct commit_ctx {
@@ -511,7 +515,9 @@ int vnet_up(struct vnet_session *s, const struct vnet_model *desired, unsigned f
 
 	memset(ret, 0, sizeof(*ret));
 	ret->recovered = interrupted(s, desired->name);
-	r = observe(s, desired->name, desired, dry ? 0 : OBS_CLEAN, &have, ret, reterr);
+	/* no cleaning here: a refused up changes nothing; apply removes a half-made
+	 * namespace file where it makes the namespace (vnet_netns_add()) */
+	r = observe(s, desired->name, desired, 0, &have, ret, reterr);
 	if (r >= 0)
 		r = vnet_plan_up(desired, have, &ret->plan, reterr);
 	vnet_model_free(have);

@@ -352,7 +352,7 @@ int vnet_state_list(struct vnet_state *st, struct vnet_topo_info **ret, size_t *
 int vnet_state_rows(struct vnet_state *st, const char *topo, struct vnet_state_row **ret,
 		    size_t *ret_n)
 {
-	sqlite3_stmt *s = prepare(st, "SELECT kind, ns, name, pending FROM object WHERE topo = ?"
+	sqlite3_stmt *s = prepare(st, "SELECT kind, ns, name FROM object WHERE topo = ?"
 				      " ORDER BY kind, ns, name");
 	struct vnet_state_row *v = NULL;
 	size_t n = 0, cap = 0;
@@ -375,7 +375,6 @@ int vnet_state_rows(struct vnet_state *st, const char *topo, struct vnet_state_r
 		snprintf(v[n].kind, sizeof(v[n].kind), "%s", col_text(s, 0));
 		snprintf(v[n].ns, sizeof(v[n].ns), "%s", col_text(s, 1));
 		snprintf(v[n].name, sizeof(v[n].name), "%s", col_text(s, 2));
-		v[n].pending = sqlite3_column_int(s, 3);
 		n++;
 	}
 	sqlite3_finalize(s);

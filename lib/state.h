@@ -12,7 +12,6 @@ struct vnet_state_row {
 	char kind[8];
 	char ns[VNET_NAMSIZ];
 	char name[96];
-	bool pending; /* recorded before an apply that has not finished */
 };
 
 /**
