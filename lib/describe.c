@@ -141,3 +141,28 @@ void vnet_op_describe(const struct vnet_op *op, char *buf, size_t len)
 		break;
 	}
 }
+
+/*
+ * Names come from the kernel (which takes "a\x1bb"), the store and files: printed raw they
+ * could drive the terminal. Non-ASCII bytes are escaped too, as systemd's cescape() does:
+ * one byte is then one column (show's picture counts on it), the same in any locale.
+ */
+const char *vnet_escape(const char *s, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		bool plain = c >= 0x20 && c < 0x7f;
+
+		if (n + (plain ? 1 : 4) >= len)
+			break; /* cut at a whole escape */
+		if (plain)
+			buf[n++] = (char)c;
+		else
+			n += (size_t)snprintf(buf + n, len - n, "\\x%02x", c);
+	}
+	if (len)
+		buf[n < len ? n : len - 1] = '\0';
+	return buf;
+}

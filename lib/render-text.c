@@ -270,35 +270,9 @@ void vnet_view_clear(struct vnet_view *v)
 
 /* ---- the picture: a box per namespace, as lines of text ---- */
 
-/* Room for a name escaped by esc(): each byte may become "\xNN". */
-#define ESC_SIZE (4 * VNET_NAMSIZ + 1)
-
-/*
- * @s with every byte that is not printable ASCII as \xNN. Names come from the
- * kernel, which takes "a\x1bb": printed raw they would drive the terminal, and the picture
- * counts one byte a column (and uses bytes 0x01, \v and \f as marks of its own). Non-ASCII
- * is escaped too, so that the count holds. The CLI's cli_esc() is the same rule for its
- * own lines; JSON and SVG carry names as they are. Return: @buf.
- */
-static const char *esc(const char *s, char *buf, size_t len)
-{
-	size_t n = 0;
-
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		bool plain = c >= 0x20 && c < 0x7f;
-
-		if (n + (plain ? 1 : 4) >= len)
-			break;
-		if (plain)
-			buf[n++] = (char)c;
-		else
-			n += (size_t)snprintf(buf + n, len - n, "\\x%02x", c);
-	}
-	if (len)
-		buf[n < len ? n : len - 1] = '\0';
-	return buf;
-}
+/* Room for a name escaped by vnet_escape(): the picture prints names escaped, and counts
+ * one byte a column (it uses bytes 0x01, \v and \f as marks of its own). */
+#define ESC_SIZE VNET_ESC_SIZE(VNET_NAMSIZ)
 
 /*
  * Lines are built as bytes, one byte a column; the arrow the seed draws between a device
@@ -374,7 +348,8 @@ static void dev_label(const struct vnet_link *l, char *buf, size_t len)
 {
 	char name[ESC_SIZE];
 
-	snprintf(buf, len, "%s%s%s%s", l->owned ? "" : "*", esc(l->name, name, sizeof(name)),
+	snprintf(buf, len, "%s%s%s%s", l->owned ? "" : "*",
+		 vnet_escape(l->name, name, sizeof(name)),
 		 l->kind == VNET_KIND_TAP ? " tap" :
 		 l->kind == VNET_KIND_TUN ? " tun" :
 					    "",
@@ -530,8 +505,8 @@ static void node_title(struct tbox *b, const struct vnet_ns *ns)
 {
 	char node[ESC_SIZE], name[ESC_SIZE];
 
-	esc(ns->node, node, sizeof(node));
-	esc(ns->name, name, sizeof(name));
+	vnet_escape(ns->node, node, sizeof(node));
+	vnet_escape(ns->name, name, sizeof(name));
 	if (!ns->name[0])
 		tb_add(b, "%s (vnet's own namespace)", node);
 	else if (strcmp(ns->node, ns->name))
@@ -561,7 +536,7 @@ static void route_lines(struct tbox *b, const struct vnet_route *r, unsigned w)
 
 	snprintf(raw, sizeof(raw), "%s", r->owned ? "" : "*");
 	vnet_route_format(r, raw + strlen(raw), sizeof(raw) - strlen(raw));
-	esc(raw, t, sizeof(t));
+	vnet_escape(raw, t, sizeof(t));
 	if (strlen(t) <= w) {
 		tb_add(b, "%s", t);
 		return;
@@ -666,10 +641,10 @@ static void print_wires(const struct vnet_view *v, FILE *out)
 			next++;
 			wire_label(v->wire[i], w, sizeof(w));
 			fprintf(out, "  %-3s %s/%s <-> %s/%s\n", w,
-				esc(m->ns.v[v->node[k]].node, a, sizeof(a)),
-				esc(m->links.v[i].name, b, sizeof(b)),
-				esc(m->ns.v[v->node[v->link_node[p]]].node, c, sizeof(c)),
-				esc(m->links.v[p].name, d, sizeof(d)));
+				vnet_escape(m->ns.v[v->node[k]].node, a, sizeof(a)),
+				vnet_escape(m->links.v[i].name, b, sizeof(b)),
+				vnet_escape(m->ns.v[v->node[v->link_node[p]]].node, c, sizeof(c)),
+				vnet_escape(m->links.v[p].name, d, sizeof(d)));
 		}
 }
 
@@ -724,7 +699,7 @@ int vnet_render_text(const struct vnet_model *m, unsigned width, FILE *out)
 	if (box && !r) {
 		char name[ESC_SIZE];
 
-		fprintf(out, "topology %s%s\n", esc(m->name, name, sizeof(name)),
+		fprintf(out, "topology %s%s\n", vnet_escape(m->name, name, sizeof(name)),
 			m->sandbox ? " (sandbox)" : "");
 		draw_boxes(&v, box, width, out);
 		if (v.nwires)
@@ -762,8 +737,8 @@ static void put_link(const struct vnet_view *v, size_t i, bool with_kind, FILE *
 	const struct vnet_link *l = &m->links.v[i];
 	char s[48], a[ESC_SIZE], b[ESC_SIZE];
 
-	fprintf(out, "%s/%s", esc(m->ns.v[v->node[v->link_node[i]]].node, a, sizeof(a)),
-		esc(l->name, b, sizeof(b)));
+	fprintf(out, "%s/%s", vnet_escape(m->ns.v[v->node[v->link_node[i]]].node, a, sizeof(a)),
+		vnet_escape(l->name, b, sizeof(b)));
 	if (with_kind)
 		fprintf(out, " %s", vnet_kind_name(l->kind));
 	fprintf(out, "%s%s", l->up ? "" : " DOWN", l->owned ? "" : " *foreign");
@@ -773,8 +748,9 @@ static void put_link(const struct vnet_view *v, size_t i, bool with_kind, FILE *
 		size_t p = (size_t)v->peer[i];
 
 		fprintf(out, " <-> %s/%s%s",
-			esc(m->ns.v[v->node[v->link_node[p]]].node, a, sizeof(a)),
-			esc(m->links.v[p].name, b, sizeof(b)), m->links.v[p].up ? "" : " DOWN");
+			vnet_escape(m->ns.v[v->node[v->link_node[p]]].node, a, sizeof(a)),
+			vnet_escape(m->links.v[p].name, b, sizeof(b)),
+			m->links.v[p].up ? "" : " DOWN");
 		put_addrs(v, p, out);
 	}
 	fputc('\n', out);
@@ -810,8 +786,8 @@ static void compact_bridges(const struct vnet_view *v, FILE *out)
 				char a[ESC_SIZE], b[ESC_SIZE];
 
 				fprintf(out, "  %s/%s port ",
-					esc(m->ns.v[v->node[k]].node, a, sizeof(a)),
-					esc(br->name, b, sizeof(b)));
+					vnet_escape(m->ns.v[v->node[k]].node, a, sizeof(a)),
+					vnet_escape(br->name, b, sizeof(b)));
 				put_link(v, v->links[k][j + p], false, out);
 			}
 		}
@@ -825,14 +801,14 @@ static size_t compact_node(const struct vnet_view *v, size_t k, FILE *out)
 	char node[ESC_SIZE], name[ESC_SIZE];
 	size_t said = 0;
 
-	esc(ns->node, node, sizeof(node));
+	vnet_escape(ns->node, node, sizeof(node));
 	for (size_t j = 0; j < v->nlinks[k]; j++) {
 		if (told(v, v->links[k][j]))
 			continue;
 		fprintf(out, "%s", said++ ? "  " : "node ");
 		if (said == 1)
 			fprintf(out, "%s (%s)%s\n  ", node,
-				ns->name[0] ? esc(ns->name, name, sizeof(name)) : "-",
+				ns->name[0] ? vnet_escape(ns->name, name, sizeof(name)) : "-",
 				ns->exists ? "" : " MISSING");
 		put_link(v, v->links[k][j], true, out);
 	}
@@ -843,7 +819,7 @@ static size_t compact_node(const struct vnet_view *v, size_t k, FILE *out)
 			continue;
 		vnet_route_format(&m->routes.v[i], t, sizeof(t));
 		fprintf(out, "%s/route %s%s\n", node, m->routes.v[i].owned ? "" : "*",
-			esc(t, te, sizeof(te)));
+			vnet_escape(t, te, sizeof(te)));
 		said++;
 	}
 	return said;
@@ -859,7 +835,7 @@ int vnet_render_compact(const struct vnet_model *m, FILE *out)
 	if (r < 0)
 		return r;
 	fprintf(out, "topology %s%s: %zu nodes, %zu links, %zu addresses, %zu routes\n",
-		esc(m->name, name, sizeof(name)), m->sandbox ? " (sandbox)" : "", m->ns.n,
+		vnet_escape(m->name, name, sizeof(name)), m->sandbox ? " (sandbox)" : "", m->ns.n,
 		m->links.n, m->addrs.n, m->routes.n);
 	compact_bridges(&v, out);
 	for (size_t k = 0; k < v.nnodes; k++)

@@ -38,10 +38,10 @@ static int topo_name(struct cli *cli, const char *arg, char *buf, size_t len)
 
 static void print_summary(const struct cli *cli, const char *name, const struct vnet_result *res)
 {
-	char esc[CLI_ESC_SIZE(VNET_NAMSIZ)];
+	char esc[VNET_ESC_SIZE(VNET_NAMSIZ)];
 	size_t planned = res->plan ? res->plan->ops.n : 0;
 
-	cli_esc(name, esc, sizeof(esc));
+	vnet_escape(name, esc, sizeof(esc));
 	if (cli->dry_run)
 		printf("%s: %zu step(s) planned; nothing changed (--dry-run)\n", esc, planned);
 	else
@@ -54,7 +54,7 @@ int cmd_down(struct cli *cli)
 	struct vnet_session *s = NULL;
 	struct vnet_result res = { 0 };
 	struct vnet_error e = { 0 };
-	char name[VNET_NAMSIZ], esc[CLI_ESC_SIZE(VNET_NAMSIZ)];
+	char name[VNET_NAMSIZ], esc[VNET_ESC_SIZE(VNET_NAMSIZ)];
 	int code, r;
 
 	code = cli_need_root();
@@ -73,7 +73,8 @@ int cmd_down(struct cli *cli)
 			fprintf(stderr,
 				"vnet: %s: %zu of the %zu step(s) took effect; vnet down %s again "
 				"finishes the job\n",
-				cli_esc(name, esc, sizeof(esc)), res.done, res.plan->ops.n, esc);
+				vnet_escape(name, esc, sizeof(esc)), res.done, res.plan->ops.n,
+				esc);
 		goto out;
 	}
 	cli_print_plan(cli, name, &res, cli->dry_run ? "plan" : "down");

@@ -42,14 +42,14 @@ int cmd_list(struct cli *cli)
 	else if (!n)
 		printf("no topologies are up\n");
 	for (size_t i = 0; !cli->json && i < n; i++) {
-		char when[32], name[CLI_ESC_SIZE(VNET_NAMSIZ)], file[CLI_ESC_SIZE(256)];
+		char when[32], name[VNET_ESC_SIZE(VNET_NAMSIZ)], file[VNET_ESC_SIZE(256)];
 		time_t t = (time_t)v[i].updated;
 
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M", localtime(&t));
-		printf("%-20s %4u objects  %s%s%s  %s\n", cli_esc(v[i].name, name, sizeof(name)),
-		       v[i].objects, when, v[i].sandbox ? "  sandbox" : "",
-		       v[i].interrupted ? "  INTERRUPTED" : "",
-		       cli_esc(v[i].file, file, sizeof(file)));
+		printf("%-20s %4u objects  %s%s%s  %s\n",
+		       vnet_escape(v[i].name, name, sizeof(name)), v[i].objects, when,
+		       v[i].sandbox ? "  sandbox" : "", v[i].interrupted ? "  INTERRUPTED" : "",
+		       vnet_escape(v[i].file, file, sizeof(file)));
 	}
 	free(v);
 	vnet_session_close(s);

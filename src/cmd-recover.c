@@ -8,7 +8,7 @@
 
 int cmd_recover(struct cli *cli)
 {
-	char name[CLI_ESC_SIZE(VNET_NAMSIZ)];
+	char name[VNET_ESC_SIZE(VNET_NAMSIZ)];
 	struct vnet_session *s = NULL;
 	struct vnet_result res = { 0 };
 	struct vnet_error e = { 0 };
@@ -34,7 +34,7 @@ int cmd_recover(struct cli *cli)
 		fputc('\n', stdout);
 		json_decref(o);
 	} else {
-		cli_esc(topo, name, sizeof(name));
+		vnet_escape(topo, name, sizeof(name));
 		printf("%s: recovered %zu object(s) that carry the tag vnet:%s; vnet down %s "
 		       "removes them\n",
 		       name, res.done, name, name);

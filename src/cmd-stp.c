@@ -68,13 +68,13 @@ static void print_json(const struct found *f)
 	json_decref(o);
 }
 
-/* Names come from the kernel: escaped (cli_esc) into @buf, one name at a time. */
-#define ESC(s, buf) cli_esc((s), (buf), sizeof(buf))
+/* Names come from the kernel: escaped (vnet_escape) into @buf, one name at a time. */
+#define ESC(s, buf) vnet_escape((s), (buf), sizeof(buf))
 
 static void print_text(const struct found *f)
 {
 	const struct vnet_link *br = f->br, *rp = port_no(f->m, br, br->stp_br.root_port);
-	char id[24], root[24], db[24], a[CLI_ESC_SIZE(VNET_NAMSIZ)], b[sizeof(a)], c[sizeof(a)];
+	char id[24], root[24], db[24], a[VNET_ESC_SIZE(VNET_NAMSIZ)], b[sizeof(a)], c[sizeof(a)];
 
 	vnet_stp_id_format(br->stp_br.bridge_id, id, sizeof(id));
 	vnet_stp_id_format(br->stp_br.root_id, root, sizeof(root));

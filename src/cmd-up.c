@@ -43,11 +43,11 @@ static int wait_stp(struct vnet_session *s, const struct vnet_model *m, const st
 /* After a failure: what the undo did, in words that must be true. */
 static void print_undone(const char *topo, const struct vnet_result *res)
 {
-	char name[CLI_ESC_SIZE(VNET_NAMSIZ)], why[CLI_ESC_SIZE(sizeof(res->undo_err))];
+	char name[VNET_ESC_SIZE(VNET_NAMSIZ)], why[VNET_ESC_SIZE(sizeof(res->undo_err))];
 
 	if (!res->plan || !res->done)
 		return;
-	cli_esc(topo, name, sizeof(name));
+	vnet_escape(topo, name, sizeof(name));
 	if (!res->undo_failed) {
 		fprintf(stderr, "vnet: %s: undid the %zu step(s) already done; nothing changed\n",
 			name, res->done);
@@ -57,7 +57,8 @@ static void print_undone(const char *topo, const struct vnet_result *res)
 		"vnet: %s: %zu of the %zu step(s) already done could not be undone, first: %s\n"
 		"vnet: %s: the kernel is between the old and the new file; vnet diff shows how, "
 		"vnet up finishes, vnet down removes it\n",
-		name, res->undo_failed, res->done, cli_esc(res->undo_err, why, sizeof(why)), name);
+		name, res->undo_failed, res->done, vnet_escape(res->undo_err, why, sizeof(why)),
+		name);
 }
 
 int cmd_up(struct cli *cli)

@@ -32,38 +32,12 @@ int cli_exit_code(int err)
 	}
 }
 
-/*
- * @s with every byte that is not printable ASCII as \xNN: names come from the
- * kernel, the store and files, and "a\x1bb" must not drive the terminal. Non-ASCII too,
- * as systemd's cescape() does: one byte is then one column, and text is the same in any
- * locale. Cut at a whole escape when @buf is short. Return: @buf.
- */
-const char *cli_esc(const char *s, char *buf, size_t len)
-{
-	size_t n = 0;
-
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		bool plain = c >= 0x20 && c < 0x7f;
-
-		if (n + (plain ? 1 : 4) >= len)
-			break;
-		if (plain)
-			buf[n++] = (char)c;
-		else
-			n += (size_t)snprintf(buf + n, len - n, "\\x%02x", c);
-	}
-	if (len)
-		buf[n < len ? n : len - 1] = '\0';
-	return buf;
-}
-
 /* "vnet: " and @msg escaped, on stderr. */
 static void put_error(const char *msg)
 {
-	char esc[CLI_ESC_SIZE(VNET_MSGSIZ + 512)];
+	char esc[VNET_ESC_SIZE(VNET_MSGSIZ + 512)];
 
-	fprintf(stderr, "vnet: %s\n", cli_esc(msg, esc, sizeof(esc)));
+	fprintf(stderr, "vnet: %s\n", vnet_escape(msg, esc, sizeof(esc)));
 }
 
 /* An error from the library: a topology file's (err 0) is 2, the kernel's as it says. */
@@ -135,13 +109,13 @@ int cli_load(const struct cli *cli, const char *path, struct vnet_model **ret)
  */
 int cli_session(const struct cli *cli, bool lock, struct vnet_session **ret)
 {
-	char esc[CLI_ESC_SIZE(VNET_MSGSIZ)];
+	char esc[VNET_ESC_SIZE(VNET_MSGSIZ)];
 	struct vnet_error e = { 0 };
 	int r = vnet_session_open(cli->state_dir, false, ret, &e);
 
 	if (r >= 0 && lock && (r = vnet_session_lock(*ret, false, &e)) == -EBUSY) {
 		fprintf(stderr, "vnet: waiting for the state store (%s): %s\n", cli->state_dir,
-			cli_esc(e.msg, esc, sizeof(esc)));
+			vnet_escape(e.msg, esc, sizeof(esc)));
 		r = vnet_session_lock(*ret, true, &e);
 	}
 	if (r < 0) {
@@ -154,15 +128,15 @@ int cli_session(const struct cli *cli, bool lock, struct vnet_session **ret)
 
 void cli_print_notes(const char *topo, const struct vnet_result *res)
 {
-	char name[CLI_ESC_SIZE(VNET_NAMSIZ)], line[CLI_ESC_SIZE(512)], one[512];
+	char name[VNET_ESC_SIZE(VNET_NAMSIZ)], line[VNET_ESC_SIZE(512)], one[512];
 	const char *p = res->notes;
 
-	cli_esc(topo, name, sizeof(name));
+	vnet_escape(topo, name, sizeof(name));
 	while (p && *p) {
 		size_t n = strcspn(p, "\n");
 
 		snprintf(one, sizeof(one), "%.*s", (int)n, p);
-		fprintf(stderr, "vnet: %s: %s\n", name, cli_esc(one, line, sizeof(line)));
+		fprintf(stderr, "vnet: %s: %s\n", name, vnet_escape(one, line, sizeof(line)));
 		p += n + (p[n] == '\n');
 	}
 }
@@ -233,7 +207,7 @@ void cli_print_plan(const struct cli *cli, const char *topo, const struct vnet_r
 		    const char *verb)
 {
 	size_t n = res->plan ? res->plan->ops.n : 0;
-	char line[256], esc[CLI_ESC_SIZE(256)];
+	char line[256], esc[VNET_ESC_SIZE(256)];
 
 	if (cli->json) {
 		print_plan_json(topo, res, verb);
@@ -241,11 +215,12 @@ void cli_print_plan(const struct cli *cli, const char *topo, const struct vnet_r
 	}
 	if (res->recovered)
 		printf("%s: repairing an apply that was interrupted\n",
-		       cli_esc(topo, esc, sizeof(esc)));
+		       vnet_escape(topo, esc, sizeof(esc)));
 	for (size_t i = 0; i < n; i++) {
 		if (!cli->verbose && part_of_creation(res->plan, i))
 			continue;
 		vnet_op_describe(&res->plan->ops.v[i], line, sizeof(line));
-		printf("  %c %s\n", sign(&res->plan->ops.v[i]), cli_esc(line, esc, sizeof(esc)));
+		printf("  %c %s\n", sign(&res->plan->ops.v[i]),
+		       vnet_escape(line, esc, sizeof(esc)));
 	}
 }

@@ -65,7 +65,6 @@ int cmd_recover(struct cli *cli);
 int cli_error(const struct vnet_error *e);
 int cli_error_as(const struct vnet_error *e, int code);
 int cli_errorf(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-const char *cli_esc(const char *s, char *buf, size_t len);
 int cli_need_root(void);
 int cli_load(const struct cli *cli, const char *path, struct vnet_model **ret);
 int cli_session(const struct cli *cli, bool lock, struct vnet_session **ret);
@@ -74,8 +73,5 @@ void cli_print_notes(const char *topo, const struct vnet_result *res);
 int cli_exit_code(int err);
 void cli_print_plan(const struct cli *cli, const char *topo, const struct vnet_result *res,
 		    const char *verb);
-
-/* Room for a name of @n bytes escaped by cli_esc(): each byte may become "\xNN". */
-#define CLI_ESC_SIZE(n) (4 * (n) + 1)
 
 #endif /* VNET_CLI_H */

@@ -416,6 +416,19 @@ void vnet_route_format(const struct vnet_route *r, char *buf, size_t len);
 /* vnet_op_describe() - one line for a step: "create veth veth0 (host) <-> eth0 (c1)". */
 void vnet_op_describe(const struct vnet_op *op, char *buf, size_t len);
 
+/* Room for @n bytes escaped by vnet_escape(): each byte may become "\xNN". */
+#define VNET_ESC_SIZE(n) (4 * (n) + 1)
+
+/**
+ * vnet_escape() - text safe to print: every byte that is not printable ASCII as \xNN
+ * @s: the text (a name from the kernel, the store or a file)
+ * @buf: where to write it; cut at a whole escape when short
+ * @len: size of @buf; VNET_ESC_SIZE(strlen(@s)) always suffices
+ *
+ * Return: @buf.
+ */
+const char *vnet_escape(const char *s, char *buf, size_t len);
+
 /* ---- sessions: the state store and the kernel, for the commands ---- */
 
 struct vnet_session;
