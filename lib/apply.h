@@ -8,6 +8,11 @@
 #define VNET_APPLY_UNDO (1U << 0) /* on failure, undo the steps done, newest first */
 #define VNET_APPLY_TOLERANT (1U << 1) /* go on past failures (down) */
 
+/*
+ * How vnet undoes (here), settles, repairs after a crash and recovers a lost store, and
+ * the tagging rule all of them rest on, is told in one place: doc/recovery.md.
+ */
+
 /**
  * vnet_apply() - run the steps of a plan
  * @nls: sockets per namespace

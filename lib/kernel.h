@@ -142,6 +142,8 @@ bool vnet_netns_exists(const char *name);
 int vnet_netns_enter(int fd, int *ret_saved);
 /* vnet_netns_leave() - return to @saved. Entering does not nest. */
 int vnet_netns_leave(int saved);
+/* vnet_netns_thread_done() - a thread that entered namespaces ends: close what it kept. */
+void vnet_netns_thread_done(void);
 
 /* ---- link.c, veth.c, bridge.c, tuntap.c: link messages, by name ---- */
 

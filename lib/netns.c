@@ -267,6 +267,14 @@ bool vnet_netns_exists(const char *name)
  */
 static __thread int home_fd = -1;
 
+/* vnet_netns_thread_done() - close the calling thread's kept fd; for a thread that ends. */
+void vnet_netns_thread_done(void)
+{
+	if (home_fd >= 0)
+		close(home_fd);
+	home_fd = -1;
+}
+
 /**
  * vnet_netns_enter() - move the calling thread into a namespace
  * @fd: the namespace

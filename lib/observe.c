@@ -617,6 +617,14 @@ static void *read_namespaces(void *arg)
 	return NULL;
 }
 
+/* The helper thread's body: it closes the namespace fd it keeps to come home with. */
+static void *read_half(void *arg)
+{
+	read_namespaces(arg);
+	vnet_netns_thread_done();
+	return NULL;
+}
+
 static int reader_init(struct reader *rd, struct vnet_nlset *s, const char *topo,
 		       const char *const *ns, size_t n)
 {
@@ -698,7 +706,7 @@ static int read_all(struct reader *rd, struct vnet_nlset *s, const char *topo,
 	if (r < 0 || n < PARALLEL_MIN)
 		return r < 0 ? r : (read_namespaces(rd), rd->r);
 	r = reader_init(&half, &theirs, topo, ns + n / 2, n - n / 2);
-	if (r < 0 || pthread_create(&t, NULL, read_namespaces, &half)) {
+	if (r < 0 || pthread_create(&t, NULL, read_half, &half)) {
 		vnet_model_free(half.o.m);
 		return (read_namespaces(rd), rd->r); /* no thread: read all here */
 	}

@@ -8,7 +8,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "vnet.h"
+#include "cli.h"
 #include "vnet/check.h"
 
 #define MATRIX_MAX 12 /* nodes; a larger matrix does not fit a terminal */

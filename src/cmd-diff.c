@@ -2,7 +2,7 @@
 /* cmd-diff.c - vnet diff: what up would change; exit 0 when nothing, 1 on drift */
 #include <stdio.h>
 
-#include "vnet.h"
+#include "cli.h"
 
 int cmd_diff(struct cli *cli)
 {

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vnet.h"
+#include "cli.h"
 
 /*
  * Is @arg a FILE rather than a topology NAME? By its spelling alone, never by what the

@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "kernel.h" /* vnet_netns_open, vnet_netns_enter: the CLI links libvnet statically */
-#include "vnet.h"
+#include "cli.h"
 
 #define EXIT_NOT_FOUND 127 /* as a shell says of a command it cannot find */
 #define EXIT_CANNOT_RUN 126 /* found, but not executable */

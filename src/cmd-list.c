@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "vnet.h"
+#include "cli.h"
 
 static void list_json(const struct vnet_topo_info *v, size_t n)
 {

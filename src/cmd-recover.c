@@ -4,7 +4,7 @@
 #include <jansson.h>
 #include <stdio.h>
 
-#include "vnet.h"
+#include "cli.h"
 
 int cmd_recover(struct cli *cli)
 {

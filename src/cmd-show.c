@@ -7,7 +7,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "vnet.h"
+#include "cli.h"
 #include "vnet/render.h"
 
 /* The terminal's width, or 80 when stdout is not a terminal (a pipe, a file). */

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vnet.h"
+#include "cli.h"
 
 /* A bridge found in a topology that is up, with the observed model it lives in. */
 struct found {

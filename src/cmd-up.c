@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "vnet.h"
+#include "cli.h"
 
 /* On a terminal, one line that rewrites itself; elsewhere nothing. */
 static void progress(void *data, const char *line)

@@ -10,7 +10,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "vnet.h"
+#include "cli.h"
 
 /*
  * The exit code of a refusal by the kernel or the state store (vnet(8), EXIT STATUS). Only

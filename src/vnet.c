@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vnet.h"
+#include "cli.h"
 
 #define DEFAULT_STATE_DIR "/var/lib/vnet"
 #define CMD_INDENT "                                                     " /* 2 + 50 + 1 */

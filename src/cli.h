@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* vnet.h - what the vnet command's files share: options, output, exit codes */
+/* cli.h - what the vnet command's files share: options, output, exit codes */
 #ifndef VNET_CLI_H
 #define VNET_CLI_H
 
