@@ -173,6 +173,9 @@ struct nlmsghdr *vnet_link_msg(struct vnet_batch *b, uint16_t type, uint16_t fla
  */
 int vnet_link_msg_set(struct vnet_batch *b, const struct vnet_link *l, unsigned set,
 		      int master_ifindex, const char *alias);
+/* vnet_link_set_now() - RTM_SETLINK of @l (@set, @alias) sent alone; Return: 0 or -errno. */
+int vnet_link_set_now(struct vnet_nl *nl, const struct vnet_link *l, unsigned set,
+		      const char *alias);
 /* vnet_link_msg_del() - RTM_DELLINK by name. */
 int vnet_link_msg_del(struct vnet_batch *b, const char *name);
 /* vnet_link_get_index() - RTM_GETLINK by name; Return: ifindex, -ENODEV or -errno. */

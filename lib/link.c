@@ -72,6 +72,32 @@ int vnet_link_msg_del(struct vnet_batch *b, const char *name)
 	return vnet_link_msg(b, RTM_DELLINK, 0, name, NULL) ? 0 : -ENOMEM;
 }
 
+/**
+ * vnet_link_set_now() - one RTM_SETLINK of @l by name, sent at once, its ack waited for
+ * @nl: a socket in the link's namespace
+ * @l: the link
+ * @set: as for vnet_link_msg_set()
+ * @alias: as for vnet_link_msg_set()
+ *
+ * For the few changes that cannot wait for a batch: the tag of a namespace's lo before
+ * the namespace is mounted, and of a tun/tap before it is made persistent.
+ * Return: 0 or -errno (the kernel's).
+ */
+int vnet_link_set_now(struct vnet_nl *nl, const struct vnet_link *l, unsigned set,
+		      const char *alias)
+{
+	struct vnet_nl_result res = { 0 };
+	struct vnet_batch b;
+	int r;
+
+	vnet_batch_init(&b);
+	r = vnet_link_msg_set(&b, l, set, 0, alias);
+	if (r >= 0)
+		r = vnet_nl_send(nl, &b, &res);
+	vnet_batch_free(&b);
+	return r < 0 ? r : res.err;
+}
+
 static int index_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);

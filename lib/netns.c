@@ -58,19 +58,11 @@ static int netns_prepare_dir(void)
 static int netns_tag_lo(const char *tag, struct vnet_nl **ret_nl)
 {
 	struct vnet_link lo = { .name = "lo", .up = true };
-	struct vnet_nl_result res = { 0 };
-	struct vnet_batch b;
 	struct vnet_nl *nl = NULL;
 	int r = vnet_nl_open_current(&nl);
 
-	vnet_batch_init(&b);
 	if (r >= 0)
-		r = vnet_link_msg_set(&b, &lo, VNET_SET_UP | VNET_SET_ALIAS, 0, tag);
-	if (r >= 0)
-		r = vnet_nl_send(nl, &b, &res);
-	if (r >= 0)
-		r = res.err;
-	vnet_batch_free(&b);
+		r = vnet_link_set_now(nl, &lo, VNET_SET_UP | VNET_SET_ALIAS, tag);
 	if (r < 0 || !ret_nl)
 		vnet_nl_close(nl);
 	else

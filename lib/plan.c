@@ -258,7 +258,9 @@ static bool link_replaced(const struct vnet_link *w, const struct vnet_link *h)
 /* The settings a fresh link needs after creation: everything creation does not set. */
 unsigned vnet_link_settings(const struct vnet_link *w, bool created_as_peer)
 {
-	unsigned set = VNET_SET_ALIAS;
+	/* the tag goes with the creation itself (apply's tag_created(), vnet_tuntap_create()),
+	 * but for a veth's far end, which lives in another namespace */
+	unsigned set = created_as_peer ? VNET_SET_ALIAS : 0;
 
 	if (w->up)
 		set |= VNET_SET_UP;
@@ -323,6 +325,7 @@ static bool veth_creator(const struct planner *p, const struct vnet_link *w, siz
 static int plan_link_add(struct planner *p, const struct vnet_link *w, size_t idx, const char *tag)
 {
 	bool first = w->kind != VNET_KIND_VETH || veth_creator(p, w, idx);
+	unsigned set;
 
 	if (first) {
 		bool early = w->kind != VNET_KIND_VETH;
@@ -333,7 +336,8 @@ static int plan_link_add(struct planner *p, const struct vnet_link *w, size_t id
 		op->link = *w;
 		snprintf(op->link.alias, sizeof(op->link.alias), "%s", tag);
 	}
-	return push_set(p, w, NULL, vnet_link_settings(w, !first), tag);
+	set = vnet_link_settings(w, !first);
+	return set ? push_set(p, w, NULL, set, tag) : 0;
 }
 
 /* A removed veth takes its peer along: keep a copy of the peer, to undo with. */

@@ -86,11 +86,10 @@ static int db_error(struct vnet_state *st, struct vnet_error *e, const char *op)
 }
 
 /* sqlite3_step() to the end of a statement that returns no rows; Return: 0 or -errno. */
-static int step_done(struct vnet_state *st, sqlite3_stmt *s)
+static int step_done(sqlite3_stmt *s)
 {
 	int rc = sqlite3_step(s);
 
-	(void)st;
 	return rc == SQLITE_DONE ? 0 : db_errno(rc);
 }
 
@@ -521,7 +520,7 @@ static int exec_topo(struct writer *w, const char *sql)
 	if (!s)
 		return db_error(w->st, w->err, "prepare");
 	bind_texts(s, 1, &w->topo);
-	r = step_done(w->st, s);
+	r = step_done(s);
 	sqlite3_finalize(s);
 	return r < 0 ? db_error(w->st, w->err, "write") : 0;
 }
@@ -545,7 +544,7 @@ static int write_topo(struct writer *w, const struct vnet_model *m, const char *
 	sqlite3_bind_text(s, 2, m->file, -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, 3, m->sandbox);
 	sqlite3_bind_int64(s, 4, (sqlite3_int64)time(NULL));
-	r = step_done(w->st, s);
+	r = step_done(s);
 	sqlite3_finalize(s);
 	return r < 0 ? db_error(w->st, w->err, "write") : 0;
 }
@@ -562,7 +561,7 @@ static int journal_start(struct writer *w, size_t steps)
 	sqlite3_bind_int(s, 2, (int)getpid());
 	sqlite3_bind_int64(s, 3, (sqlite3_int64)time(NULL));
 	sqlite3_bind_int64(s, 4, (sqlite3_int64)steps);
-	r = step_done(w->st, s);
+	r = step_done(s);
 	sqlite3_finalize(s);
 	return r < 0 ? db_error(w->st, w->err, "journal") : 0;
 }

@@ -47,22 +47,6 @@ static int tun_ioctl(int fd, unsigned long req, unsigned long arg, const char *w
 	return -errno;
 }
 
-/* Tag the device while only the open file keeps it alive. */
-static int tun_tag(const struct vnet_link *l, struct vnet_nl *nl, const char **ret_op)
-{
-	struct vnet_nl_result res = { 0 };
-	struct vnet_batch b;
-	int r;
-
-	*ret_op = "tag";
-	vnet_batch_init(&b);
-	r = vnet_link_msg_set(&b, l, VNET_SET_ALIAS, 0, l->alias);
-	if (r >= 0)
-		r = vnet_nl_send(nl, &b, &res);
-	vnet_batch_free(&b);
-	return r < 0 ? r : res.err;
-}
-
 /* Attach @fd to a new device @l, then give it owner, group, its tag and persistence. */
 static int tun_setup(int fd, const struct vnet_link *l, struct vnet_nl *nl, const char **ret_op)
 {
@@ -83,8 +67,12 @@ static int tun_setup(int fd, const struct vnet_link *l, struct vnet_nl *nl, cons
 		r = tun_ioctl(fd, TUNSETOWNER, o->owner, "set owner", ret_op);
 	if (r == 0 && (o->has & VNET_TT_HAS_GROUP))
 		r = tun_ioctl(fd, TUNSETGROUP, o->group, "set group", ret_op);
-	if (r == 0)
-		r = tun_tag(l, nl, ret_op);
+	/* tagged while only the open file keeps the device alive */
+	if (r == 0) {
+		r = vnet_link_set_now(nl, l, VNET_SET_ALIAS, l->alias);
+		if (r < 0)
+			*ret_op = "tag";
+	}
 	/* Last: until it is persistent, closing the fd removes the device, so failures undo
 	 * (and a crash leaves nothing untagged behind). */
 	if (r == 0)
