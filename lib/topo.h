@@ -135,12 +135,6 @@ void vnet_index_free(struct vnet_index *ix);
  */
 size_t vnet_topo_control(const char *s);
 
-/*
- * vnet_topo_escape() - @s with its control characters written as \xHH (C0, DEL) or
- * \u00HH (C1), safe to print; cut to fit @len.
- */
-void vnet_topo_escape(const char *s, char *buf, size_t len);
-
 /* The words of the kinds of link, as objects in messages ("bridge", "veth end", ...). */
 const char *vnet_topo_kind_word(enum vnet_link_kind kind);
 

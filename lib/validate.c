@@ -25,23 +25,6 @@ size_t vnet_topo_control(const char *s)
 	return i;
 }
 
-void vnet_topo_escape(const char *s, char *buf, size_t len)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	size_t off = 0;
-
-	for (size_t i = 0; u[i] && off + 7 < len; i++) {
-		if (u[i] < 0x20 || u[i] == 0x7f)
-			off += (size_t)snprintf(buf + off, len - off, "\\x%02x", u[i]);
-		else if (is_c1(&u[i]))
-			off += (size_t)snprintf(buf + off, len - off, "\\u%04x", u[++i]);
-		else
-			buf[off++] = (char)u[i];
-	}
-	if (len)
-		buf[off < len ? off : len - 1] = '\0';
-}
-
 int vnet_topo_verror(struct vnet_error *e, const char *file, struct vnet_pos pos,
 		     const char *object, const char *fmt, va_list ap)
 {
@@ -54,11 +37,12 @@ int vnet_topo_verror(struct vnet_error *e, const char *file, struct vnet_pos pos
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	/*
 	 * Messages quote the file's tokens, which YAML escapes ("\e", "\x9b") can fill
-	 * with terminal controls: the error line must be safe to print, whatever it quotes.
+	 * with terminal controls: the error line must be safe to print, whatever it quotes,
+	 * by the one rule of vnet_escape() (the command's own output follows it too).
 	 */
-	vnet_topo_escape(msg, safe, sizeof(safe));
+	vnet_escape(msg, safe, sizeof(safe));
 	if (object)
-		vnet_topo_escape(object, obj, sizeof(obj));
+		vnet_escape(object, obj, sizeof(obj));
 	/* A topology error is not an errno: err stays 0, the return value says -EINVAL. */
 	vnet_error_set(e, 0, object ? obj : NULL, NULL, "%s", safe);
 	snprintf(e->file, sizeof(e->file), "%s", file ? file : "");

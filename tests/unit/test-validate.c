@@ -275,12 +275,12 @@ static void test_control_characters(void **state)
 		 "t.yaml:1:22: tap tap0: user \"\\x1b]0;x\\x07\" does not exist");
 	/* the kernel's own rule: 0xa0 is whitespace to it */
 	unit_bad("taps: {\"t\\xa0\": }\n",
-		 "t.yaml:1:8: tap t\xc2\xa0: interface name \"t\xc2\xa0\" contains byte 0xa0, "
+		 "t.yaml:1:8: tap t\\xc2\\xa0: interface name \"t\\xc2\\xa0\" contains byte 0xa0, "
 		 "which the kernel takes for whitespace");
-	vnet_topo_escape("a\x1b[1m\xc2\x9b"
-			 "b\x7f",
-			 buf, sizeof(buf));
-	assert_string_equal(buf, "a\\x1b[1m\\u009bb\\x7f");
+	vnet_escape("a\x1b[1m\xc2\x9b"
+		    "b\x7f",
+		    buf, sizeof(buf));
+	assert_string_equal(buf, "a\\x1b[1m\\xc2\\x9bb\\x7f");
 	assert_int_equal(vnet_topo_control("abc\xc2\xa0"
 					   "d"),
 			 6);
