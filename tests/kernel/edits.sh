@@ -148,6 +148,15 @@ case_fail() {
 	"$VNET" down "$T" >/dev/null 2>&1 || true
 }
 
+# up_clean WHAT MODE FILE: vnet up FILE without a fault succeeds and vnet diff is then clean;
+# Return: 1 (the failure recorded) when not.
+up_clean() {
+	OUT=$(vcmd "$2" up "$3" 2>&1) ||
+		{ echo "$OUT" | tail -n 3; case_fail "$1 without a fault failed: $(tail -n 2 <<<"$OUT" | tr '\n' ' ')"; return 1; }
+	OUT=$(vcmd "$2" diff "$3" 2>&1) || { echo "$OUT"; case_fail "$1: vnet diff is not clean after it"; return 1; }
+	echo "ok - $1 succeeded, diff clean"
+}
+
 # edit_case ID FILE_A MODE_A FILE_B MODE_B NODE...: A up, every fault of A -> B, B up and clean,
 # (for a sandbox switch) every fault of B -> A, A up and clean, down and nothing left.
 edit_case() {
@@ -161,20 +170,12 @@ edit_case() {
 	vcmd "$ma" up "$fa" >/dev/null || { case_fail "($id) vnet up A ($fa, $ma) failed"; return 0; }
 	vcmd "$ma" diff "$fa" >/dev/null || { case_fail "($id) vnet diff A ($fa, $ma) is not clean after up A"; return 0; }
 	fault_walk "($id) $fa -> $fb" "$fa" "$ma" "$fb" "$mb" "${ns[@]}" || { case_fail "($id) stopped: ${FAILS[-1]}"; return 0; }
-	OUT=$(vcmd "$mb" up "$fb" 2>&1) ||
-		{ echo "$OUT" | tail -n 3; case_fail "($id) vnet up B ($fb, $mb) without a fault failed: $(tail -n 2 <<<"$OUT" | tr '\n' ' ')"; return 0; }
-	OUT=$(vcmd "$mb" diff "$fb" 2>&1) ||
-		{ echo "$OUT"; case_fail "($id) vnet diff B ($fb, $mb) is not clean after up B"; return 0; }
-	echo "ok - ($id) up B succeeded, diff B clean"
+	up_clean "($id) up B ($fb, $mb)" "$mb" "$fb" || return 0
 	# faults on the way back too for the sandbox switch (asked both ways), or with KT_BOTH_WAYS=1
 	if [ "$ma" != "$mb" ] || [ "${KT_BOTH_WAYS:-0}" = 1 ]; then
 		fault_walk "($id) $fb -> $fa" "$fb" "$mb" "$fa" "$ma" "${ns[@]}" || { case_fail "($id) stopped: ${FAILS[-1]}"; return 0; }
 	fi
-	OUT=$(vcmd "$ma" up "$fa" 2>&1) ||
-		{ echo "$OUT" | tail -n 3; case_fail "($id) vnet up A ($fa, $ma) back from B failed: $(tail -n 2 <<<"$OUT" | tr '\n' ' ')"; return 0; }
-	OUT=$(vcmd "$ma" diff "$fa" 2>&1) ||
-		{ echo "$OUT"; case_fail "($id) vnet diff A ($fa, $ma) is not clean after up A back"; return 0; }
-	echo "ok - ($id) up A back succeeded, diff A clean"
+	up_clean "($id) up A ($fa, $ma) back from B" "$ma" "$fa" || return 0
 	in_outer "$O" "$VNET" down "$T" >/dev/null || { case_fail "($id) vnet down $T failed"; return 0; }
 	left=$(ns_list | grep -vx "$O" | tr "\n" " " || true)
 	[ -z "$left" ] || { case_fail "($id) namespaces left after down: $left"; return 0; }
