@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* nl.c - rtnetlink sockets bound to a namespace: batches with one ack per message, dumps */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,11 +60,10 @@ static int nl_setup_acks(struct vnet_nl *nl)
 	return 0;
 }
 
-/* Open a socket in the namespace the calling thread is in now, which @nsfd refers to. */
-static int nl_open_here(int nsfd, struct vnet_nl **ret_nl)
+/* Open a socket in the namespace the calling thread is in now, whose nsfs inode is @ns. */
+static int nl_open_here(const struct stat *ns, struct vnet_nl **ret_nl)
 {
 	struct vnet_nl *nl = calloc(1, sizeof(*nl));
-	struct stat st;
 	int r;
 
 	if (!nl)
@@ -78,15 +76,18 @@ static int nl_open_here(int nsfd, struct vnet_nl **ret_nl)
 	}
 	/* no bind(): the kernel binds a netlink socket at its first send (autobind), and
 	 * replies come only from the kernel, to this socket: no port id to check */
-	r = fstat(nsfd, &st) < 0 ? -errno : 0;
-	if (r < 0) {
-		vnet_nl_close(nl);
-		return r;
-	}
-	nl->ns_dev = st.st_dev;
-	nl->ns_ino = st.st_ino;
+	nl->ns_dev = ns->st_dev;
+	nl->ns_ino = ns->st_ino;
 	*ret_nl = nl;
 	return 0;
+}
+
+/* nl_open_here() of the namespace @nsfd refers to, which the thread is in now. */
+static int nl_open_fd(int nsfd, struct vnet_nl **ret_nl)
+{
+	struct stat st;
+
+	return fstat(nsfd, &st) < 0 ? -errno : nl_open_here(&st, ret_nl);
 }
 
 /**
@@ -100,14 +101,12 @@ static int nl_open_here(int nsfd, struct vnet_nl **ret_nl)
  */
 int vnet_nl_open_current(struct vnet_nl **ret_nl)
 {
-	int fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	int r;
+	struct stat st;
 
-	if (fd < 0)
+	/* stat, not open: one system call per namespace vnet makes */
+	if (stat("/proc/thread-self/ns/net", &st) < 0)
 		return -errno;
-	r = nl_open_here(fd, ret_nl);
-	close(fd);
-	return r;
+	return nl_open_here(&st, ret_nl);
 }
 
 /**
@@ -129,7 +128,7 @@ int vnet_nl_open(const char *ns, struct vnet_nl **ret_nl)
 	if (fd < 0)
 		return fd;
 	if (!ns || !*ns) {
-		r = nl_open_here(fd, ret_nl);
+		r = nl_open_fd(fd, ret_nl);
 		close(fd);
 		return r;
 	}
@@ -138,7 +137,7 @@ int vnet_nl_open(const char *ns, struct vnet_nl **ret_nl)
 		close(fd);
 		return r == -EINVAL ? -ENOENT : r; /* a plain file, not a namespace */
 	}
-	r = nl_open_here(fd, &nl);
+	r = nl_open_fd(fd, &nl);
 	close(fd);
 	q = vnet_netns_leave(saved);
 	if (q < 0) {
