@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "apply.h"
+#include "kind.h"
 
 /* name -> ifindex, per namespace; a namespace is re-read after links were made in it */
 struct ifentry {
@@ -204,7 +205,7 @@ static void name_clash(struct applier *a, const struct vnet_op *op, char *buf, s
 	const struct vnet_link *l = &op->link;
 	struct vnet_nl *nl;
 
-	if (op->kind != VNET_OP_LINK_ADD || l->kind != VNET_KIND_VETH)
+	if (op->kind != VNET_OP_LINK_ADD || !vnet_kind_has(l->kind, VNET_KIND_F_PAIR))
 		return;
 	if (vnet_nlset_get(a->nls, l->peer_ns, &nl) < 0 || vnet_link_get_index(nl, l->peer) < 0)
 		return;
@@ -354,8 +355,8 @@ static int tag_created(struct applier *a, const struct vnet_link *l, size_t idx)
 	return r < 0 ? r : vnet_link_msg_set(&a->b, l, VNET_SET_ALIAS, 0, l->alias);
 }
 
-/* A tun or tap: made by ioctl, tagged before it is made persistent (see tuntap.c). */
-static int tuntap_add(struct applier *a, const struct vnet_op *op, size_t idx)
+/* A link its kind makes by other means (tun, tap: ioctls), tagged by its kind's create(). */
+static int kind_create(struct applier *a, const struct vnet_op *op, size_t idx)
 {
 	struct vnet_nl *nl = NULL;
 	int r = flush(a);
@@ -365,7 +366,7 @@ static int tuntap_add(struct applier *a, const struct vnet_op *op, size_t idx)
 	r = vnet_nlset_get(a->nls, op->link.ns, &nl);
 	if (r < 0)
 		return fail(a, op, r, NULL);
-	r = vnet_tuntap_create(&op->link, nl, a->err);
+	r = op->link.kind->create(&op->link, nl, a->err);
 	vnet_crash_point();
 	if (r < 0)
 		return fail(a, op, r, NULL);
@@ -379,24 +380,28 @@ static int tuntap_add(struct applier *a, const struct vnet_op *op, size_t idx)
 static int do_link_add(struct applier *a, const struct vnet_op *op, size_t idx)
 {
 	const struct vnet_link *l = &op->link;
-	int r, fd = -1;
+	int r, fd = -1, parent = 0;
 
-	if (l->kind == VNET_KIND_TAP || l->kind == VNET_KIND_TUN)
-		return tuntap_add(a, op, idx);
+	if (l->kind->create)
+		return kind_create(a, op, idx);
+	if (l->parent[0]) {
+		parent = resolve(a, l->ns, l->parent);
+		if (parent < 0)
+			return fail(a, op, parent, NULL);
+	}
 	r = batch_for(a, l->ns, idx);
 	if (r < 0)
 		return r;
 	mark_dirty(a, l->ns);
-	if (l->kind == VNET_KIND_BRIDGE)
-		return vnet_bridge_msg_add(&a->b, l) ?: tag_created(a, l, idx);
-	if (strcmp(l->peer_ns, l->ns)) {
+	if (vnet_kind_has(l->kind, VNET_KIND_F_PAIR) && strcmp(l->peer_ns, l->ns)) {
 		fd = vnet_netns_open(l->peer_ns);
 		if (fd < 0)
 			return fail(a, op, fd, NULL);
 		a->fds[a->nfds++] = fd;
 	}
-	mark_dirty(a, l->peer_ns);
-	return vnet_veth_msg_add(&a->b, l, fd) ?: tag_created(a, l, idx);
+	if (vnet_kind_has(l->kind, VNET_KIND_F_PAIR))
+		mark_dirty(a, l->peer_ns);
+	return vnet_link_msg_add(&a->b, l, parent, fd) ?: tag_created(a, l, idx);
 }
 
 static int do_link_set(struct applier *a, const struct vnet_op *op, size_t idx)
@@ -418,17 +423,17 @@ static int do_link_set(struct applier *a, const struct vnet_op *op, size_t idx)
 		if (r < 0)
 			return r;
 	}
-	if (op->set & VNET_SET_BRIDGE) {
+	if (op->set & VNET_SET_OPTS) {
 		r = batch_for(a, l->ns, idx);
 		if (r >= 0)
-			r = vnet_bridge_msg_set(&a->b, l);
+			r = vnet_link_msg_opts(&a->b, l);
 		if (r < 0)
 			return r;
 	}
 	if (op->set & VNET_SET_PORT) {
 		r = batch_for(a, l->ns, idx);
 		if (r >= 0)
-			r = vnet_bridge_msg_port(&a->b, l);
+			r = vnet_link_msg_port(&a->b, l);
 		if (r < 0)
 			return r;
 	}
@@ -582,7 +587,9 @@ static size_t recreate(const struct vnet_op *op, struct vnet_op *inv)
 	 * mac, which a new veth or tap would get at random. A bridge takes its mac from its
 	 * ports unless one was set; setting the one it had would pin it.
 	 */
-	l.has |= VNET_LINK_HAS_MTU | (l.kind == VNET_KIND_BRIDGE ? 0 : VNET_LINK_HAS_MAC);
+	l.has |= VNET_LINK_HAS_MTU;
+	if (vnet_kind_has(l.kind, VNET_KIND_F_L2) && !vnet_kind_has(l.kind, VNET_KIND_F_MASTER))
+		l.has |= VNET_LINK_HAS_MAC;
 	peer.has |= VNET_LINK_HAS_MTU | VNET_LINK_HAS_MAC;
 	inv[n++] = (struct vnet_op){ .kind = VNET_OP_LINK_ADD, .link = l };
 	inv[n++] = (struct vnet_op){ .kind = VNET_OP_LINK_SET,
@@ -661,17 +668,26 @@ static void undo_one(struct applier *a, const struct vnet_op *op, struct vnet_er
 	memset(ignored, 0, sizeof(*ignored));
 }
 
+/* When a removed link is made again: bridges first, links on a parent last. */
+static int undo_rank(const struct vnet_link *l)
+{
+	return vnet_kind_has(l->kind, VNET_KIND_F_MASTER) ? 0 :
+	       vnet_kind_has(l->kind, VNET_KIND_F_PARENT) ? 2 :
+							    1;
+}
+
 /*
  * Links removed in one run of steps are made again bridges first (their ports need
  * them), then the rest in the order they were removed, which was the order they were
- * made in: so a bridge's ports get their old port numbers (part of their STP port id).
+ * made in: so a bridge's ports get their old port numbers (part of their STP port id);
+ * links that live on a parent come after the parents.
  */
 static void undo_link_dels(struct applier *a, const struct vnet_op *ops, size_t from, size_t to,
 			   struct vnet_error *ignored)
 {
-	for (int bridges = 1; bridges >= 0; bridges--)
+	for (int rank = 0; rank <= 2; rank++)
 		for (size_t i = from; i <= to; i++)
-			if ((ops[i].link.kind == VNET_KIND_BRIDGE) == bridges)
+			if (undo_rank(&ops[i].link) == rank)
 				undo_one(a, &ops[i], ignored);
 }
 

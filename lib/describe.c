@@ -4,23 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vnet/vnet.h"
-
-const char *vnet_kind_name(enum vnet_link_kind kind)
-{
-	switch (kind) {
-	case VNET_KIND_VETH:
-		return "veth";
-	case VNET_KIND_BRIDGE:
-		return "bridge";
-	case VNET_KIND_TAP:
-		return "tap";
-	case VNET_KIND_TUN:
-		return "tun";
-	default:
-		return "link";
-	}
-}
+#include "kind.h"
+#include "kind.h"
 
 void vnet_addr_format(int family, const uint8_t *addr, unsigned prefixlen, char *buf, size_t len)
 {
@@ -63,6 +48,20 @@ static const char *where(const char *ns, char *buf, size_t len)
 	return buf;
 }
 
+/* The options a step sets, by the words of their kind's table: "stp true, cost 10". */
+static size_t set_options(const struct vnet_op *op, unsigned bit, char *buf, size_t len, bool comma)
+{
+	const struct vnet_kind *k = bit == VNET_SET_OPTS ? op->link.kind : vnet_kind_master();
+	const struct vnet_opts *o = bit == VNET_SET_OPTS ? &op->link.opts : &op->link.port;
+	const struct vnet_opts *old = bit == VNET_SET_OPTS ? &op->old.opts : &op->old.port;
+	char what[128];
+
+	if (!k || !vnet_opts_describe(k, bit == VNET_SET_OPTS ? &k->opts : &k->port_opts, o,
+				      op->old.name[0] ? &op->old : NULL, old, what, sizeof(what)))
+		return 0;
+	return (size_t)snprintf(buf, len, "%s%s", comma ? ", " : "", what);
+}
+
 static void describe_settings(const struct vnet_op *op, char *buf, size_t len)
 {
 	static const struct {
@@ -74,7 +73,7 @@ static void describe_settings(const struct vnet_op *op, char *buf, size_t len)
 		{ VNET_SET_MAC, "mac" },
 		{ VNET_SET_MASTER, "master" },
 		{ VNET_SET_ALIAS, "tag" },
-		{ VNET_SET_BRIDGE, "bridge options" },
+		{ VNET_SET_OPTS, "options" },
 		{ VNET_SET_PORT, "port options" },
 	};
 	size_t off = 0;
@@ -89,6 +88,10 @@ static void describe_settings(const struct vnet_op *op, char *buf, size_t len)
 			w = "down";
 		if (words[i].bit == VNET_SET_MASTER && !op->link.master[0])
 			w = "no master";
+		if (words[i].bit == VNET_SET_OPTS || words[i].bit == VNET_SET_PORT) {
+			off += set_options(op, words[i].bit, buf + off, len - off, off > 0);
+			continue;
+		}
 		off += snprintf(buf + off, len - off, "%s%s", off ? ", " : "", w);
 		if (words[i].bit == VNET_SET_MASTER && op->link.master[0] && off < len)
 			off += snprintf(buf + off, len - off, " %s", op->link.master);
@@ -108,7 +111,7 @@ void vnet_op_describe(const struct vnet_op *op, char *buf, size_t len)
 			 op->ns.node[0] ? " (node " : "", op->ns.node, op->ns.node[0] ? ")" : "");
 		break;
 	case VNET_OP_LINK_ADD:
-		if (l->kind == VNET_KIND_VETH)
+		if (vnet_kind_has(l->kind, VNET_KIND_F_PAIR))
 			snprintf(buf, len, "create veth %s%s <-> %s%s", l->name,
 				 where(l->ns, in, sizeof(in)), l->peer,
 				 where(l->peer_ns, in2, sizeof(in2)));

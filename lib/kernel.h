@@ -182,40 +182,42 @@ int vnet_link_msg_del(struct vnet_batch *b, const char *name);
 int vnet_link_get_index(struct vnet_nl *nl, const char *name);
 
 /**
- * vnet_veth_msg_add() - RTM_NEWLINK of a veth pair, both ends in place at creation
+ * vnet_link_msg_add() - RTM_NEWLINK of a link of a kind made by netlink, with its options
  * @b: the batch, to be sent on a socket in @l->ns
- * @l: the first end; @l->peer names the other
- * @peer_ns_fd: fd of @l->peer_ns, or -1 when the peer stays in @l->ns
+ * @l: the link: its name, index (0: the kernel picks; an undo asks for the old one), mtu
+ *     and mac when it has them, and its kind's options in IFLA_INFO_DATA
+ * @parent_ifindex: the index of @l->parent (IFLA_LINK), 0 for none
+ * @peer_ns_fd: a pair's other namespace, or -1 (see the kind's put_data())
  *
- * Sets mtu and mac of the first end when @l has them; nothing else.
  * Return: 0 or -ENOMEM.
  */
-int vnet_veth_msg_add(struct vnet_batch *b, const struct vnet_link *l, int peer_ns_fd);
+int vnet_link_msg_add(struct vnet_batch *b, const struct vnet_link *l, int parent_ifindex,
+		      int peer_ns_fd);
 
-/* vnet_bridge_msg_add() - RTM_NEWLINK of a bridge with the options @l->br has. */
-int vnet_bridge_msg_add(struct vnet_batch *b, const struct vnet_link *l);
-/* vnet_bridge_msg_set() - change the bridge options @l->br has on an existing bridge. */
-int vnet_bridge_msg_set(struct vnet_batch *b, const struct vnet_link *l);
-/* vnet_bridge_msg_port() - set the port options @l->port has on a port of a bridge. */
-int vnet_bridge_msg_port(struct vnet_batch *b, const struct vnet_link *l);
+/**
+ * vnet_link_msg_opts() - change the options @l->opts has on an existing link of its kind
+ * @b: the batch
+ * @l: the link
+ *
+ * RTM_SETLINK ignores IFLA_LINKINFO; an RTM_NEWLINK without NLM_F_CREATE on an existing
+ * link reaches the kind's changelink instead.
+ * Return: 0 or -ENOMEM.
+ */
+int vnet_link_msg_opts(struct vnet_batch *b, const struct vnet_link *l);
+
+/**
+ * vnet_link_msg_port() - set the port options @l->port has on a port of a bridge
+ * @b: the batch
+ * @l: the port, already enslaved
+ *
+ * IFLA_INFO_SLAVE_KIND (the master's kind) sends IFLA_INFO_SLAVE_DATA to the master's
+ * slave_changelink, as `ip link set dev X type bridge_slave ...` does.
+ * Return: 0 or -ENOMEM.
+ */
+int vnet_link_msg_port(struct vnet_batch *b, const struct vnet_link *l);
 
 /* vnet_bridge_msg_flush() - forget the MAC addresses the bridge @name has learned. */
 int vnet_bridge_msg_flush(struct vnet_batch *b, const char *name);
-
-/**
- * vnet_tuntap_create() - create a persistent tun or tap device in its namespace
- * @l: kind VNET_KIND_TUN or VNET_KIND_TAP, with its options; @l->ns says where
- * @nl: a socket in @l->ns
- * @reterr: filled on failure
- *
- * Opens /dev/net/tun inside @l->ns (the device belongs to the namespace of
- * whoever opens the file), refuses to take over an existing device
- * (IFF_TUN_EXCL), sets owner and group, tags it with @l->alias through @nl (a socket
- * in @l->ns), and only then makes it persistent and closes: a crash before that
- * point takes the device away with the file, so no untagged device is ever left.
- * Return: 0 or -errno.
- */
-int vnet_tuntap_create(const struct vnet_link *l, struct vnet_nl *nl, struct vnet_error *reterr);
 
 /* ---- addr.c, route.c ---- */
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-/* link.c - any link, by name: set state, mtu, mac, master and alias; delete; find its index */
+/* link.c - any link, by name: create it with its kind's options; set, delete, find its index */
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -9,6 +9,7 @@
 #include <linux/rtnetlink.h>
 
 #include "kernel.h"
+#include "kind.h"
 
 struct nlmsghdr *vnet_link_msg(struct vnet_batch *b, uint16_t type, uint16_t flags,
 			       const char *name, struct ifinfomsg **ret_ifi)
@@ -24,6 +25,69 @@ struct nlmsghdr *vnet_link_msg(struct vnet_batch *b, uint16_t type, uint16_t fla
 	if (ret_ifi)
 		*ret_ifi = ifi;
 	return nlh;
+}
+
+int vnet_link_msg_add(struct vnet_batch *b, const struct vnet_link *l, int parent_ifindex,
+		      int peer_ns_fd)
+{
+	const struct vnet_kind *k = l->kind;
+	struct ifinfomsg *ifi;
+	struct nlmsghdr *nlh =
+		vnet_link_msg(b, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, l->name, &ifi);
+	struct nlattr *info, *data;
+
+	if (!nlh)
+		return -ENOMEM;
+	ifi->ifi_index = l->ifindex;
+	if (l->has & VNET_LINK_HAS_MTU)
+		mnl_attr_put_u32(nlh, IFLA_MTU, l->mtu);
+	if (l->has & VNET_LINK_HAS_MAC)
+		mnl_attr_put(nlh, IFLA_ADDRESS, sizeof(l->mac), l->mac);
+	if (parent_ifindex > 0)
+		mnl_attr_put_u32(nlh, IFLA_LINK, (uint32_t)parent_ifindex);
+	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, k->info ? k->info : k->name);
+	if (k->put_data || k->opts.n) {
+		data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+		if (k->put_data)
+			k->put_data(nlh, l, peer_ns_fd);
+		vnet_opts_put(nlh, &k->opts, &l->opts);
+		mnl_attr_nest_end(nlh, data);
+	}
+	mnl_attr_nest_end(nlh, info);
+	return 0;
+}
+
+/* An RTM_NEWLINK that changes @l: IFLA_LINKINFO { @kind_attr @kind, @data_attr { @o } }. */
+static int msg_info(struct vnet_batch *b, const struct vnet_link *l, uint16_t kind_attr,
+		    const struct vnet_kind *k, uint16_t data_attr, const struct vnet_optset *s,
+		    const struct vnet_opts *o)
+{
+	struct nlmsghdr *nlh = vnet_link_msg(b, RTM_NEWLINK, 0, l->name, NULL);
+	struct nlattr *info, *data;
+
+	if (!nlh)
+		return -ENOMEM;
+	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, kind_attr, k->info ? k->info : k->name);
+	data = mnl_attr_nest_start(nlh, data_attr);
+	vnet_opts_put(nlh, s, o);
+	mnl_attr_nest_end(nlh, data);
+	mnl_attr_nest_end(nlh, info);
+	return 0;
+}
+
+int vnet_link_msg_opts(struct vnet_batch *b, const struct vnet_link *l)
+{
+	return msg_info(b, l, IFLA_INFO_KIND, l->kind, IFLA_INFO_DATA, &l->kind->opts, &l->opts);
+}
+
+int vnet_link_msg_port(struct vnet_batch *b, const struct vnet_link *l)
+{
+	const struct vnet_kind *m = vnet_kind_master();
+
+	return msg_info(b, l, IFLA_INFO_SLAVE_KIND, m, IFLA_INFO_SLAVE_DATA, &m->port_opts,
+			&l->port);
 }
 
 /**

@@ -16,11 +16,13 @@
 #include <linux/rtnetlink.h>
 
 #include "kernel.h"
+#include "kind.h"
 
 /* What a link message says that the model has no field for; parallel to m->links. */
 struct link_extra {
 	size_t ns; /* index in m->ns */
 	uint32_t master; /* IFLA_MASTER, 0 for none */
+	uint32_t parent; /* IFLA_LINK of a kind that lives on a parent, 0 for none */
 	int32_t netnsid; /* IFLA_LINK_NETNSID: the veth peer is in another namespace */
 	bool has_netnsid;
 };
@@ -78,22 +80,6 @@ static bool get_u32(const struct nlattr *a, uint32_t *v)
 	return true;
 }
 
-static bool get_u16(const struct nlattr *a, uint16_t *v)
-{
-	if (!a || mnl_attr_get_payload_len(a) < sizeof(*v))
-		return false;
-	*v = mnl_attr_get_u16(a);
-	return true;
-}
-
-static bool get_bool(const struct nlattr *a, bool *v)
-{
-	if (!a || mnl_attr_get_payload_len(a) < 1)
-		return false;
-	*v = mnl_attr_get_u8(a) != 0;
-	return true;
-}
-
 static void get_str(const struct nlattr *a, char *buf, size_t len)
 {
 	const char *p = mnl_attr_get_payload(a);
@@ -116,129 +102,45 @@ static bool str_is(const struct nlattr *a, const char *s)
 
 /* ---- links ---- */
 
-/* A struct ifla_bridge_id: priority then MAC, 8 bytes. */
-static void get_bridge_id(const struct nlattr *a, uint8_t id[8])
+/* Room for the attributes of any kind's info data (IFLA_BR_MAX is the largest, about 50). */
+#define DATA_MAX 127
+
+/* A kind's info data or a port's slave data: its options, then what else its kind reads. */
+static void read_data(const struct nlattr *data, const struct vnet_optset *s,
+		      void (*read)(const struct nlattr *const *tb, struct vnet_link *l),
+		      struct vnet_opts *ret, struct vnet_link *l)
 {
-	if (a && mnl_attr_get_payload_len(a) >= sizeof(struct ifla_bridge_id))
-		memcpy(id, mnl_attr_get_payload(a), 8);
-}
+	const struct nlattr *tb[DATA_MAX + 1];
+	unsigned max = s->max < DATA_MAX ? s->max : DATA_MAX;
 
-/* What STP made of the bridge: its id, the root's, and the way there. */
-static void parse_bridge_stp(const struct nlattr **tb, struct vnet_stp_bridge *s)
-{
-	bool tc = false;
-
-	s->has = tb[IFLA_BR_BRIDGE_ID] && tb[IFLA_BR_ROOT_ID];
-	get_bridge_id(tb[IFLA_BR_BRIDGE_ID], s->bridge_id);
-	get_bridge_id(tb[IFLA_BR_ROOT_ID], s->root_id);
-	get_u16(tb[IFLA_BR_ROOT_PORT], &s->root_port);
-	get_u32(tb[IFLA_BR_ROOT_PATH_COST], &s->root_path_cost);
-	get_bool(tb[IFLA_BR_TOPOLOGY_CHANGE], &tc);
-	s->topology_change = tc;
-}
-
-/* Bridge options: every one the kernel reports, so all has-bits end up set. */
-static void parse_bridge(const struct nlattr *data, struct vnet_link *l)
-{
-	const struct nlattr *tb[IFLA_BR_MAX + 1];
-	struct vnet_bridge_opts *o = &l->br;
-
-	parse_nested(data, tb, IFLA_BR_MAX);
-	parse_bridge_stp(tb, &l->stp_br);
-	if (get_bool(tb[IFLA_BR_STP_STATE], &o->stp))
-		o->has |= VNET_BR_HAS_STP;
-	if (get_u16(tb[IFLA_BR_PRIORITY], &o->priority))
-		o->has |= VNET_BR_HAS_PRIORITY;
-	if (get_u32(tb[IFLA_BR_FORWARD_DELAY], &o->forward_delay))
-		o->has |= VNET_BR_HAS_FORWARD_DELAY;
-	if (get_u32(tb[IFLA_BR_HELLO_TIME], &o->hello_time))
-		o->has |= VNET_BR_HAS_HELLO_TIME;
-	if (get_u32(tb[IFLA_BR_MAX_AGE], &o->max_age))
-		o->has |= VNET_BR_HAS_MAX_AGE;
-	if (get_u32(tb[IFLA_BR_AGEING_TIME], &o->ageing_time))
-		o->has |= VNET_BR_HAS_AGEING_TIME;
-}
-
-/* The port's place in the spanning tree: its state and what it knows of the root. */
-static void parse_port_stp(const struct nlattr **tb, struct vnet_stp_port *s)
-{
-	uint16_t cost = 0;
-
-	s->has = tb[IFLA_BRPORT_STATE] != NULL;
-	if (tb[IFLA_BRPORT_STATE])
-		s->state = mnl_attr_get_u8(tb[IFLA_BRPORT_STATE]);
-	get_u16(tb[IFLA_BRPORT_ID], &s->port_id);
-	get_u16(tb[IFLA_BRPORT_NO], &s->port_no);
-	get_bridge_id(tb[IFLA_BRPORT_ROOT_ID], s->designated_root);
-	get_bridge_id(tb[IFLA_BRPORT_BRIDGE_ID], s->designated_bridge);
-	get_u16(tb[IFLA_BRPORT_DESIGNATED_PORT], &s->designated_port);
-	/* IFLA_BRPORT_DESIGNATED_COST is a u16 on the wire, though the kernel keeps a u32 */
-	get_u16(tb[IFLA_BRPORT_DESIGNATED_COST], &cost);
-	s->designated_cost = cost;
-}
-
-static void parse_port(const struct nlattr *data, struct vnet_link *l)
-{
-	const struct nlattr *tb[IFLA_BRPORT_MAX + 1];
-	struct vnet_port_opts *o = &l->port;
-
-	parse_nested(data, tb, IFLA_BRPORT_MAX);
-	parse_port_stp(tb, &l->stp_port);
-	if (get_u32(tb[IFLA_BRPORT_COST], &o->cost))
-		o->has |= VNET_PORT_HAS_COST;
-	if (get_u16(tb[IFLA_BRPORT_PRIORITY], &o->priority))
-		o->has |= VNET_PORT_HAS_PRIORITY;
-	if (get_bool(tb[IFLA_BRPORT_MODE], &o->hairpin))
-		o->has |= VNET_PORT_HAS_HAIRPIN;
-	if (get_bool(tb[IFLA_BRPORT_LEARNING], &o->learning))
-		o->has |= VNET_PORT_HAS_LEARNING;
-	if (get_bool(tb[IFLA_BRPORT_UNICAST_FLOOD], &o->flood))
-		o->has |= VNET_PORT_HAS_FLOOD;
-	if (get_bool(tb[IFLA_BRPORT_ISOLATED], &o->isolated))
-		o->has |= VNET_PORT_HAS_ISOLATED;
-}
-
-/* tun or tap; owner and group only when set (the kernel leaves them out otherwise). */
-static void parse_tun(const struct nlattr *data, struct vnet_link *l)
-{
-	const struct nlattr *tb[IFLA_TUN_MAX + 1];
-	struct vnet_tuntap_opts *o = &l->tt;
-	uint32_t id;
-
-	parse_nested(data, tb, IFLA_TUN_MAX);
-	l->kind = VNET_KIND_TUN;
-	if (tb[IFLA_TUN_TYPE] && mnl_attr_get_payload_len(tb[IFLA_TUN_TYPE]) >= 1 &&
-	    mnl_attr_get_u8(tb[IFLA_TUN_TYPE]) == IFF_TAP)
-		l->kind = VNET_KIND_TAP;
-	if (get_u32(tb[IFLA_TUN_OWNER], &id) && id != (uint32_t)-1) {
-		o->owner = id;
-		o->has |= VNET_TT_HAS_OWNER;
+	if (!data) {
+		if (read)
+			read(NULL, l);
+		return;
 	}
-	if (get_u32(tb[IFLA_TUN_GROUP], &id) && id != (uint32_t)-1) {
-		o->group = id;
-		o->has |= VNET_TT_HAS_GROUP;
-	}
-	if (get_bool(tb[IFLA_TUN_MULTI_QUEUE], &o->multi_queue))
-		o->has |= VNET_TT_HAS_MULTI_QUEUE;
-	if (get_bool(tb[IFLA_TUN_VNET_HDR], &o->vnet_hdr))
-		o->has |= VNET_TT_HAS_VNET_HDR;
+	parse_nested(data, tb, max);
+	vnet_opts_read(s, tb, ret);
+	if (read)
+		read(tb, l);
 }
 
+/* The kind, by the kernel's name of it; a kind vnet does not know stays NULL. */
 static void parse_linkinfo(const struct nlattr *li, struct vnet_link *l)
 {
 	const struct nlattr *tb[IFLA_INFO_MAX + 1];
+	const struct vnet_kind *k = NULL, *m = vnet_kind_master();
 
 	parse_nested(li, tb, IFLA_INFO_MAX);
-	if (str_is(tb[IFLA_INFO_KIND], "veth")) {
-		l->kind = VNET_KIND_VETH;
-	} else if (str_is(tb[IFLA_INFO_KIND], "bridge")) {
-		l->kind = VNET_KIND_BRIDGE;
-		parse_bridge(tb[IFLA_INFO_DATA], l);
-	} else if (str_is(tb[IFLA_INFO_KIND], "tun")) {
-		parse_tun(tb[IFLA_INFO_DATA], l);
+	if (tb[IFLA_INFO_KIND])
+		k = vnet_kind_by_info(mnl_attr_get_payload(tb[IFLA_INFO_KIND]),
+				      strnlen(mnl_attr_get_payload(tb[IFLA_INFO_KIND]),
+					      mnl_attr_get_payload_len(tb[IFLA_INFO_KIND])));
+	if (k) {
+		l->kind = k;
+		read_data(tb[IFLA_INFO_DATA], &k->opts, k->read, &l->opts, l);
 	}
-	if (str_is(tb[IFLA_INFO_SLAVE_KIND], "bridge"))
-		parse_port(tb[IFLA_INFO_SLAVE_DATA], l);
+	if (m && str_is(tb[IFLA_INFO_SLAVE_KIND], m->name))
+		read_data(tb[IFLA_INFO_SLAVE_DATA], &m->port_opts, m->read_port, &l->port, l);
 }
 
 static void fill_link(const struct obs *o, const struct ifinfomsg *ifi, const struct nlattr **tb,
@@ -264,14 +166,17 @@ static void fill_link(const struct obs *o, const struct ifinfomsg *ifi, const st
 		x->master = v;
 	if (tb[IFLA_LINKINFO])
 		parse_linkinfo(tb[IFLA_LINKINFO], l);
-	if (l->kind != VNET_KIND_VETH)
-		return;
-	if (get_u32(tb[IFLA_LINK], &v))
-		l->peer_ifindex = (int)v;
 	if (get_u32(tb[IFLA_LINK_NETNSID], &v)) {
 		x->netnsid = (int32_t)v;
 		x->has_netnsid = true;
 	}
+	/* IFLA_LINK: a veth's peer, or the parent a macvlan lives on */
+	if (!get_u32(tb[IFLA_LINK], &v))
+		return;
+	if (vnet_kind_has(l->kind, VNET_KIND_F_PAIR))
+		l->peer_ifindex = (int)v;
+	else if (vnet_kind_has(l->kind, VNET_KIND_F_PARENT))
+		x->parent = v;
 }
 
 static int link_cb(const struct nlmsghdr *nlh, void *data)
@@ -319,13 +224,17 @@ static void resolve_masters(struct obs *o)
 {
 	for (size_t i = o->first; i < o->m->links.n; i++) {
 		struct vnet_link *l = &o->m->links.v[i];
-		const struct vnet_link *br;
+		const struct vnet_link *br = NULL, *parent = NULL;
 
-		if (!o->x[i].master)
-			continue;
-		br = find_index(o, (int)o->x[i].master);
+		if (o->x[i].master)
+			br = find_index(o, (int)o->x[i].master);
 		if (br)
 			snprintf(l->master, sizeof(l->master), "%s", br->name);
+		/* a parent in another namespace (IFLA_LINK_NETNSID) is not one vnet makes */
+		if (o->x[i].parent && !o->x[i].has_netnsid)
+			parent = find_index(o, (int)o->x[i].parent);
+		if (parent)
+			snprintf(l->parent, sizeof(l->parent), "%s", parent->name);
 	}
 }
 
@@ -546,7 +455,7 @@ static int resolve_peers(struct obs *o)
 	if (!idx)
 		return -ENOMEM;
 	for (size_t i = 0; i < o->m->links.n; i++)
-		if (v[i].kind == VNET_KIND_VETH)
+		if (vnet_kind_has(v[i].kind, VNET_KIND_F_PAIR))
 			idx[n++] = i;
 	qsort_r(idx, n, sizeof(*idx), cmp_ifindex, v);
 	for (size_t k = 0; k < n && r == 0; k++) {

@@ -10,6 +10,7 @@
 
 #include "apply.h"
 #include "state.h"
+#include "kind.h"
 
 struct vnet_session {
 	struct vnet_state *st;
@@ -150,11 +151,11 @@ static void mark_far_ends(struct vnet_model *m, const struct owned *o)
 		struct vnet_link *l = &m->links.v[i];
 		const struct vnet_link *p;
 
-		if (l->owned || l->kind != VNET_KIND_VETH || l->alias[0] || !l->peer[0] ||
-		    (!o->by_tag && !row_of(o, "link", l->ns, l->name)))
+		if (l->owned || !vnet_kind_has(l->kind, VNET_KIND_F_PAIR) || l->alias[0] ||
+		    !l->peer[0] || (!o->by_tag && !row_of(o, "link", l->ns, l->name)))
 			continue;
 		p = vnet_model_find_link(m, l->peer_ns, l->peer);
-		l->owned = p && p->owned && p->kind == VNET_KIND_VETH &&
+		l->owned = p && p->owned && vnet_kind_has(p->kind, VNET_KIND_F_PAIR) &&
 			   !strcmp(p->peer, l->name) && !strcmp(p->peer_ns, l->ns);
 	}
 }
@@ -213,8 +214,7 @@ static void mark_owned(struct vnet_model *m, const struct owned *o)
 	for (size_t i = 0; i < m->links.n; i++) {
 		struct vnet_link *l = &m->links.v[i];
 
-		l->owned = l->kind != VNET_KIND_OTHER &&
-			   ours(o, row_of(o, "link", l->ns, l->name), l->alias);
+		l->owned = l->kind && ours(o, row_of(o, "link", l->ns, l->name), l->alias);
 	}
 	mark_far_ends(m, o);
 	mark_foreign(m);
@@ -279,7 +279,7 @@ static void note_foreign(const struct vnet_model *m, const struct owned *o, stru
 	for (size_t i = 0; i < m->links.n; i++) {
 		const struct vnet_link *l = &m->links.v[i];
 
-		if (!l->owned && l->kind != VNET_KIND_OTHER && row_of(o, "link", l->ns, l->name))
+		if (!l->owned && l->kind && row_of(o, "link", l->ns, l->name))
 			vnet_result_note(
 				res, "left interface %s in %s alone: it does not carry the tag %s",
 				l->name, l->ns[0] ? l->ns : "the host namespace", o->tag);

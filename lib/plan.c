@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "apply.h"
+#include "kind.h"
 
 /*
  * Steps run in phases so that each phase only needs what earlier phases made:
@@ -22,11 +23,13 @@
 enum phase {
 	PH_ROUTE_DEL,
 	PH_ADDR_DEL,
+	PH_CHILD_DEL, /* links on a parent: removing the parent would take them along */
 	PH_LINK_DEL, /* and ports taken off a bridge that goes */
 	PH_BRIDGE_DEL, /* after their ports, so that an undo makes them again first */
 	PH_NS_ADD,
 	PH_BRIDGE_ADD, /* bridges and tun/taps: what veth ends may be enslaved to */
 	PH_LINK_ADD,
+	PH_CHILD_ADD, /* links on a parent (kind rank 2) */
 	PH_LINK_SET,
 	PH_BRIDGE_UP, /* a new bridge comes up with its ports in place */
 	PH_ADDR_ADD,
@@ -134,7 +137,7 @@ static int plan_loopback(struct planner *p, const struct vnet_ns *ns, bool fresh
 	snprintf(op->link.name, sizeof(op->link.name), "lo");
 	snprintf(op->link.ns, sizeof(op->link.ns), "%s", ns->name);
 	snprintf(op->link.alias, sizeof(op->link.alias), "%s", tag);
-	op->link.kind = VNET_KIND_OTHER;
+	op->link.kind = NULL;
 	op->link.up = true;
 	if (lo)
 		op->old = *lo;
@@ -180,45 +183,17 @@ static bool mac_differs(const struct vnet_link *w, const struct vnet_link *h)
 	return (w->has & VNET_LINK_HAS_MAC) && memcmp(w->mac, h->mac, 6);
 }
 
-/*
- * During a topology change the kernel ages learned MACs out after 2 x forward_delay
- * and reports that as the ageing time (net/bridge/br_stp.c); it is not drift.
- */
-static bool ageing_differs(const struct vnet_link *w, const struct vnet_link *h)
+/* Do the options of its kind (or as a bridge port) that the kernel can change differ? */
+static bool opts_differ(const struct vnet_link *w, const struct vnet_link *h)
 {
-	if (!(w->br.has & VNET_BR_HAS_AGEING_TIME) || w->br.ageing_time == h->br.ageing_time)
-		return false;
-	return !(h->stp_br.topology_change && h->br.ageing_time == 2 * h->br.forward_delay);
+	return vnet_opts_differ(w->kind, &w->kind->opts, &w->opts, h, &h->opts, false);
 }
 
-static bool bridge_differs(const struct vnet_link *wl, const struct vnet_link *hl)
+static bool port_differs(const struct vnet_link *w, const struct vnet_link *h)
 {
-	const struct vnet_bridge_opts *w = &wl->br, *h = &hl->br;
+	const struct vnet_kind *m = vnet_kind_master();
 
-	return ((w->has & VNET_BR_HAS_STP) && w->stp != h->stp) ||
-	       ((w->has & VNET_BR_HAS_PRIORITY) && w->priority != h->priority) ||
-	       ((w->has & VNET_BR_HAS_FORWARD_DELAY) && w->forward_delay != h->forward_delay) ||
-	       ((w->has & VNET_BR_HAS_HELLO_TIME) && w->hello_time != h->hello_time) ||
-	       ((w->has & VNET_BR_HAS_MAX_AGE) && w->max_age != h->max_age) ||
-	       ageing_differs(wl, hl);
-}
-
-static bool port_differs(const struct vnet_port_opts *w, const struct vnet_port_opts *h)
-{
-	return ((w->has & VNET_PORT_HAS_COST) && w->cost != h->cost) ||
-	       ((w->has & VNET_PORT_HAS_PRIORITY) && w->priority != h->priority) ||
-	       ((w->has & VNET_PORT_HAS_HAIRPIN) && w->hairpin != h->hairpin) ||
-	       ((w->has & VNET_PORT_HAS_LEARNING) && w->learning != h->learning) ||
-	       ((w->has & VNET_PORT_HAS_FLOOD) && w->flood != h->flood) ||
-	       ((w->has & VNET_PORT_HAS_ISOLATED) && w->isolated != h->isolated);
-}
-
-static bool tuntap_differs(const struct vnet_tuntap_opts *w, const struct vnet_tuntap_opts *h)
-{
-	return ((w->has & VNET_TT_HAS_OWNER) && w->owner != h->owner) ||
-	       ((w->has & VNET_TT_HAS_GROUP) && w->group != h->group) ||
-	       ((w->has & VNET_TT_HAS_MULTI_QUEUE) && w->multi_queue != h->multi_queue) ||
-	       ((w->has & VNET_TT_HAS_VNET_HDR) && w->vnet_hdr != h->vnet_hdr);
+	return m && vnet_opts_differ(m, &m->port_opts, &w->port, h, &h->port, false);
 }
 
 /* What must change on an existing link @h to match @w; 0 for nothing. */
@@ -236,9 +211,9 @@ static unsigned link_changes(const struct vnet_link *w, const struct vnet_link *
 		set |= VNET_SET_MASTER;
 	if (strcmp(tag, h->alias))
 		set |= VNET_SET_ALIAS;
-	if (w->kind == VNET_KIND_BRIDGE && bridge_differs(w, h))
-		set |= VNET_SET_BRIDGE;
-	if (w->master[0] && port_differs(&w->port, &h->port))
+	if (w->kind && opts_differ(w, h))
+		set |= VNET_SET_OPTS;
+	if (w->master[0] && port_differs(w, h))
 		set |= VNET_SET_PORT;
 	return set;
 }
@@ -246,19 +221,18 @@ static unsigned link_changes(const struct vnet_link *w, const struct vnet_link *
 /* An existing link must be replaced when it is not what the file says it is. */
 static bool link_replaced(const struct vnet_link *w, const struct vnet_link *h)
 {
-	if (w->kind != h->kind)
+	if (w->kind != h->kind || strcmp(w->parent, h->parent))
 		return true;
-	if (w->kind == VNET_KIND_VETH)
-		return strcmp(w->peer, h->peer) || strcmp(w->peer_ns, h->peer_ns);
-	if (w->kind == VNET_KIND_TAP || w->kind == VNET_KIND_TUN)
-		return tuntap_differs(&w->tt, &h->tt);
-	return false;
+	if (vnet_kind_has(w->kind, VNET_KIND_F_PAIR) &&
+	    (strcmp(w->peer, h->peer) || strcmp(w->peer_ns, h->peer_ns)))
+		return true;
+	return vnet_opts_differ(w->kind, &w->kind->opts, &w->opts, h, &h->opts, true);
 }
 
 /* The settings a fresh link needs after creation: everything creation does not set. */
 unsigned vnet_link_settings(const struct vnet_link *w, bool created_as_peer)
 {
-	/* the tag goes with the creation itself (apply's tag_created(), vnet_tuntap_create()),
+	/* the tag goes with the creation itself (apply's tag_created(), a kind's create()),
 	 * but for a veth's far end, which lives in another namespace */
 	unsigned set = created_as_peer ? VNET_SET_ALIAS : 0;
 
@@ -268,8 +242,9 @@ unsigned vnet_link_settings(const struct vnet_link *w, bool created_as_peer)
 		set |= VNET_SET_MASTER;
 	if (w->master[0] && w->port.has)
 		set |= VNET_SET_PORT;
-	/* veth peers and tun/taps get mtu and mac by setlink; bridges and veth firsts at creation */
-	if (created_as_peer || w->kind == VNET_KIND_TAP || w->kind == VNET_KIND_TUN) {
+	/* veth peers and links not made by netlink (tun/tap) get mtu and mac by setlink; the
+	 * others at creation */
+	if (created_as_peer || (w->kind && w->kind->create)) {
 		if (w->has & VNET_LINK_HAS_MTU)
 			set |= VNET_SET_MTU;
 		if (w->has & VNET_LINK_HAS_MAC)
@@ -286,7 +261,8 @@ static int push_set(struct planner *p, const struct vnet_link *w, const struct v
 	 * selection over every port, as it does on a running bridge: bringing a new
 	 * bridge up once its ports are in saves work that grows with the square of them.
 	 */
-	enum phase ph = w->kind == VNET_KIND_BRIDGE && !h ? PH_BRIDGE_UP : PH_LINK_SET;
+	enum phase ph = vnet_kind_has(w->kind, VNET_KIND_F_MASTER) && !h ? PH_BRIDGE_UP :
+									   PH_LINK_SET;
 	struct vnet_op *op = push(p, VNET_OP_LINK_SET, ph);
 
 	if (!op)
@@ -324,12 +300,12 @@ static bool veth_creator(const struct planner *p, const struct vnet_link *w, siz
 
 static int plan_link_add(struct planner *p, const struct vnet_link *w, size_t idx, const char *tag)
 {
-	bool first = w->kind != VNET_KIND_VETH || veth_creator(p, w, idx);
+	bool first = !vnet_kind_has(w->kind, VNET_KIND_F_PAIR) || veth_creator(p, w, idx);
 	unsigned set;
 
 	if (first) {
-		bool early = w->kind != VNET_KIND_VETH;
-		struct vnet_op *op = push(p, VNET_OP_LINK_ADD, early ? PH_BRIDGE_ADD : PH_LINK_ADD);
+		static const enum phase by_rank[] = { PH_BRIDGE_ADD, PH_LINK_ADD, PH_CHILD_ADD };
+		struct vnet_op *op = push(p, VNET_OP_LINK_ADD, by_rank[w->kind->rank % 3]);
 
 		if (!op)
 			return -ENOMEM;
@@ -344,24 +320,31 @@ static int plan_link_add(struct planner *p, const struct vnet_link *w, size_t id
 static int plan_link_del(struct planner *p, const struct vnet_link *h)
 {
 	struct vnet_op *op = push(p, VNET_OP_LINK_DEL,
-				  h->kind == VNET_KIND_BRIDGE ? PH_BRIDGE_DEL : PH_LINK_DEL);
+				  vnet_kind_has(h->kind, VNET_KIND_F_MASTER) ? PH_BRIDGE_DEL :
+				  vnet_kind_has(h->kind, VNET_KIND_F_PARENT) ? PH_CHILD_DEL :
+									       PH_LINK_DEL);
 	const struct vnet_link *peer;
 
 	if (!op)
 		return -ENOMEM;
 	op->link = *h;
-	peer = h->kind == VNET_KIND_VETH && h->peer[0] ? have_link(p, h->peer_ns, h->peer) : NULL;
+	peer = vnet_kind_has(h->kind, VNET_KIND_F_PAIR) && h->peer[0] ?
+		       have_link(p, h->peer_ns, h->peer) :
+		       NULL;
 	if (peer)
 		op->old = *peer;
 	return 0;
 }
 
 /* Is @h, an owned link, also wanted (under the same kind and peer)? */
+static bool link_goes(const struct planner *p, const char *ns, const char *dev);
+
+/* A link on a parent that goes goes too: the kernel removes it with its parent. */
 static bool link_wanted(const struct planner *p, const struct vnet_link *h)
 {
 	const struct vnet_link *w = vnet_model_find_link(p->want, h->ns, h->name);
 
-	return w && !link_replaced(w, h);
+	return w && !link_replaced(w, h) && !(h->parent[0] && link_goes(p, h->ns, h->parent));
 }
 
 /* The other end of an owned veth, when it is ours too. */
@@ -369,7 +352,7 @@ static const struct vnet_link *owned_peer(const struct planner *p, const struct 
 {
 	const struct vnet_link *o;
 
-	if (h->kind != VNET_KIND_VETH || !h->peer[0])
+	if (!vnet_kind_has(h->kind, VNET_KIND_F_PAIR) || !h->peer[0])
 		return NULL;
 	o = have_link(p, h->peer_ns, h->peer);
 	return o && o->owned ? o : NULL;
@@ -392,7 +375,7 @@ static bool link_goes(const struct planner *p, const char *ns, const char *dev)
 {
 	const struct vnet_link *h = have_link(p, ns, dev);
 
-	return h && h->owned && h->kind != VNET_KIND_OTHER && pair_goes(p, h);
+	return h && h->owned && h->kind && pair_goes(p, h);
 }
 
 static int plan_one_link(struct planner *p, size_t idx, const char *tag)
@@ -461,11 +444,11 @@ static int plan_links(struct planner *p)
 		const struct vnet_link *o = owned_peer(p, h);
 
 		/* lo and other kinds vnet does not make are never removed, even when tagged */
-		if (!h->owned || h->kind == VNET_KIND_OTHER || !pair_goes(p, h))
+		if (!h->owned || !h->kind || !pair_goes(p, h))
 			continue;
 		if (o && o < h)
 			continue; /* a pair is removed once, by its first end */
-		r = h->kind == VNET_KIND_BRIDGE ? free_ports(p, h) : 0;
+		r = vnet_kind_has(h->kind, VNET_KIND_F_MASTER) ? free_ports(p, h) : 0;
 		if (r >= 0)
 			r = plan_link_del(p, h);
 		if (r < 0)
@@ -745,7 +728,7 @@ static bool down_by_peer(const struct vnet_model *m, const struct vnet_link *h)
 {
 	const struct vnet_link *o;
 
-	if (h->kind != VNET_KIND_VETH || !h->peer[0] || in_dying_ns(m, h->peer_ns))
+	if (!vnet_kind_has(h->kind, VNET_KIND_F_PAIR) || !h->peer[0] || in_dying_ns(m, h->peer_ns))
 		return false;
 	o = vnet_model_find_link(m, h->peer_ns, h->peer);
 	return o && o < h && o->owned;
@@ -763,7 +746,7 @@ int vnet_plan_down(const struct vnet_model *observed, struct vnet_plan **ret_pla
 	for (size_t i = 0; i < observed->links.n && r >= 0; i++) {
 		const struct vnet_link *h = &observed->links.v[i];
 
-		if (h->owned && h->kind != VNET_KIND_OTHER && !in_dying_ns(observed, h->ns) &&
+		if (h->owned && h->kind && !in_dying_ns(observed, h->ns) &&
 		    !down_by_peer(observed, h))
 			r = plan_link_del(&p, h);
 	}

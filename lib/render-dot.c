@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "vnet/render.h"
+#include "kind.h"
 
 /* A DOT string's body: quotes and backslashes escaped, newlines as \n. */
 static void put_esc(const char *s, FILE *out)
@@ -33,7 +34,8 @@ static void put_node(const struct vnet_view *v, size_t i, FILE *out)
 		vnet_addr_format(a->family, a->addr, a->prefixlen, t, sizeof(t));
 		fprintf(out, "\\n%s", t);
 	}
-	fprintf(out, "\"%s%s%s];\n", l->kind == VNET_KIND_BRIDGE ? ", shape=box3d" : "",
+	fprintf(out, "\"%s%s%s];\n",
+		vnet_kind_has(l->kind, VNET_KIND_F_MASTER) ? ", shape=box3d" : "",
 		l->up ? "" : ", style=dashed", l->owned ? "" : ", color=red");
 }
 

@@ -7,6 +7,7 @@
 
 #include "utf8.h"
 #include "vnet/render.h"
+#include "kind.h"
 
 /* Sizes in pixels: a box per namespace, devices in a column, ports indented under bridges. */
 #define BOX_W 440
@@ -152,7 +153,7 @@ static void put_stp(const struct vnet_view *v, const struct vnet_link *l, double
 	const struct vnet_link *br = vnet_view_bridge(v, l);
 	enum vnet_stp_role role;
 
-	if (!br || !br->br.stp || !l->stp_port.has)
+	if (!br || !vnet_bridge_stp(br) || !l->stp_port.has)
 		return;
 	role = vnet_stp_port_role(br, l);
 	fprintf(out, "<text class=\"stp%s\" x=\"%.0f\" y=\"%.0f\">%s/%s</text>\n",
@@ -164,16 +165,15 @@ static void put_dev(const struct vnet_view *v, const struct svg_layout *L, size_
 {
 	const struct vnet_link *l = &v->m->links.v[i];
 	double x = L->lx[i], y = L->ly[i];
+	char kind[48];
 
 	fprintf(out, "<rect class=\"dev%s%s\" x=\"%.0f\" y=\"%.0f\" width=\"%d\" height=\"%d\"/>\n",
 		l->up ? "" : " down", l->owned ? "" : " foreign", x, y, DEV_W, DEV_H);
 	fprintf(out, "<text class=\"c\" x=\"%.0f\" y=\"%.0f\">", x + DEV_W / 2.0, y + 15);
 	put_xml(l->name, out);
-	fprintf(out, "%s%s</text>\n",
-		l->kind == VNET_KIND_TAP ? " (tap)" :
-		l->kind == VNET_KIND_TUN ? " (tun)" :
-					   "",
-		l->up ? "" : " DOWN");
+	vnet_link_label(l, kind, sizeof(kind));
+	fprintf(out, "%s%s%s%s</text>\n", kind[0] ? " (" : "", kind[0] ? kind + 1 : "",
+		kind[0] ? ")" : "", l->up ? "" : " DOWN");
 	put_stp(v, l, x + DEV_W + 6, y + 15 + (double)v->addr_n[i] * ADDR_STEP, out);
 	for (size_t k = 0; k < v->addr_n[i]; k++) {
 		const struct vnet_addr *a = &v->m->addrs.v[v->addr[v->addr_first[i] + k]];

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "vnet/render.h"
+#include "kind.h"
 
 /* ---- the view: a model indexed for drawing ---- */
 
@@ -61,7 +62,7 @@ const struct vnet_link *vnet_view_bridge(const struct vnet_view *v, const struct
 	if (!l->master[0])
 		return NULL;
 	br = vnet_model_find_link(v->m, l->ns, l->master);
-	return br && br->kind == VNET_KIND_BRIDGE ? br : NULL;
+	return br && vnet_kind_has(br->kind, VNET_KIND_F_MASTER) ? br : NULL;
 }
 
 /* Namespace name -> position in v->node, through a sorted copy of the namespace indexes. */
@@ -136,7 +137,7 @@ static int order_links(struct vnet_view *v, size_t k, const size_t *all, size_t 
 	for (size_t i = 0; i < n; i++) {
 		const struct vnet_link *br = &m->links.v[all[i]];
 
-		if (br->kind != VNET_KIND_BRIDGE || placed[i])
+		if (!vnet_kind_has(br->kind, VNET_KIND_F_MASTER) || placed[i])
 			continue;
 		placed[i] = true;
 		out[c++] = all[i];
@@ -149,8 +150,8 @@ static int order_links(struct vnet_view *v, size_t k, const size_t *all, size_t 
 	for (size_t i = 0; i < n; i++) {
 		const struct vnet_link *l = &m->links.v[all[i]];
 
-		if (!placed[i] && l->kind != VNET_KIND_BRIDGE && !vnet_view_bridge(v, l) &&
-		    strcmp(l->name, "lo"))
+		if (!placed[i] && !vnet_kind_has(l->kind, VNET_KIND_F_MASTER) &&
+		    !vnet_view_bridge(v, l) && strcmp(l->name, "lo"))
 			out[c++] = all[i];
 	}
 	free(placed);
@@ -199,7 +200,7 @@ static void index_wires(struct vnet_view *v)
 		const struct vnet_link *l = &m->links.v[i], *p = NULL;
 
 		v->peer[i] = v->wire[i] = -1;
-		if (l->kind == VNET_KIND_VETH && l->peer[0])
+		if (vnet_kind_has(l->kind, VNET_KIND_F_PAIR) && l->peer[0])
 			p = vnet_model_find_link(m, l->peer_ns, l->peer);
 		if (p)
 			v->peer[i] = p - m->links.v;
@@ -346,14 +347,11 @@ static void wire_label(long w, char *buf, size_t len)
 /* What a device's box says: "*" when vnet did not make it, its kind for tun/tap, DOWN. */
 static void dev_label(const struct vnet_link *l, char *buf, size_t len)
 {
-	char name[ESC_SIZE];
+	char name[ESC_SIZE], kind[48];
 
+	vnet_link_label(l, kind, sizeof(kind));
 	snprintf(buf, len, "%s%s%s%s", l->owned ? "" : "*",
-		 vnet_escape(l->name, name, sizeof(name)),
-		 l->kind == VNET_KIND_TAP ? " tap" :
-		 l->kind == VNET_KIND_TUN ? " tun" :
-					    "",
-		 l->up ? "" : " DOWN");
+		 vnet_escape(l->name, name, sizeof(name)), kind, l->up ? "" : " DOWN");
 }
 
 static const char *stp_short(const struct vnet_view *v, const struct vnet_link *l, char *buf,
@@ -362,7 +360,7 @@ static const char *stp_short(const struct vnet_view *v, const struct vnet_link *
 	const struct vnet_link *br = vnet_view_bridge(v, l);
 
 	buf[0] = 0;
-	if (br && br->br.stp && l->stp_port.has)
+	if (br && vnet_bridge_stp(br) && l->stp_port.has)
 		snprintf(buf, len, " %s/%s", vnet_stp_role_name(vnet_stp_port_role(br, l)),
 			 vnet_stp_state_name(l->stp_port.state));
 	return buf;
@@ -429,7 +427,7 @@ static void draw_stp_line(struct tbox *b, const struct vnet_link *br)
 {
 	char id[32];
 
-	if (!br->br.stp || !br->stp_br.has)
+	if (!vnet_bridge_stp(br) || !br->stp_br.has)
 		return;
 	vnet_stp_id_format(br->stp_br.root_id, id, sizeof(id));
 	if (!memcmp(br->stp_br.root_id, br->stp_br.bridge_id, 8))
@@ -564,7 +562,7 @@ static int node_box(const struct vnet_view *v, size_t k, struct tbox *ret)
 	size_t n = v->nlinks[k];
 
 	for (size_t j = 0; j < n;) {
-		if (m->links.v[idx[j]].kind == VNET_KIND_BRIDGE) {
+		if (vnet_kind_has(m->links.v[idx[j]].kind, VNET_KIND_F_MASTER)) {
 			j += draw_bridge(&b, v, idx + j, n - j);
 		} else {
 			draw_dev(&b, v, idx[j]);
@@ -761,7 +759,7 @@ static bool told(const struct vnet_view *v, size_t i)
 {
 	const struct vnet_link *l = &v->m->links.v[i];
 
-	if (l->kind == VNET_KIND_BRIDGE || vnet_view_bridge(v, l))
+	if (vnet_kind_has(l->kind, VNET_KIND_F_MASTER) || vnet_view_bridge(v, l))
 		return true;
 	return v->peer[i] >= 0 && vnet_view_bridge(v, &v->m->links.v[v->peer[i]]);
 }
@@ -775,7 +773,7 @@ static void compact_bridges(const struct vnet_view *v, FILE *out)
 			size_t i = v->links[k][j], np = 0;
 			const struct vnet_link *br = &m->links.v[i];
 
-			if (br->kind != VNET_KIND_BRIDGE)
+			if (!vnet_kind_has(br->kind, VNET_KIND_F_MASTER))
 				continue;
 			while (j + 1 + np < v->nlinks[k] &&
 			       !strcmp(m->links.v[v->links[k][j + 1 + np]].master, br->name))

@@ -14,6 +14,7 @@
 
 #include "apply.h"
 #include "state.h"
+#include "kind.h"
 
 /*
  * Keys: a namespace is ("ns", NAME, NODE), a link ("link", NS, IFNAME), an
@@ -444,7 +445,7 @@ static int record_op(struct writer *w, const struct vnet_op *op)
 	case VNET_OP_NS_ADD:
 		return record(w, "ns", op->ns.name, op->ns.node);
 	case VNET_OP_LINK_ADD:
-		if (op->link.kind == VNET_KIND_VETH) {
+		if (vnet_kind_has(op->link.kind, VNET_KIND_F_PAIR)) {
 			int r = record(w, "link", op->link.peer_ns, op->link.peer);
 
 			if (r < 0)

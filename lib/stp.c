@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "apply.h"
+#include "kind.h"
 
 const char *vnet_stp_state_name(uint8_t state)
 {
@@ -91,7 +92,7 @@ static long bridge_index(const struct bgraph *g, const long *bidx, const char *n
 {
 	const struct vnet_link *l = vnet_model_find_link(g->m, ns, name);
 
-	return l && l->kind == VNET_KIND_BRIDGE ? bidx[l - g->m->links.v] : -1;
+	return l && vnet_kind_has(l->kind, VNET_KIND_F_MASTER) ? bidx[l - g->m->links.v] : -1;
 }
 
 static void graph_add_wires(struct bgraph *g, const long *bidx)
@@ -103,7 +104,7 @@ static void graph_add_wires(struct bgraph *g, const long *bidx)
 		const struct vnet_link *peer;
 		long a, b;
 
-		if (l->kind != VNET_KIND_VETH || !l->master[0])
+		if (!vnet_kind_has(l->kind, VNET_KIND_F_PAIR) || !l->master[0])
 			continue;
 		peer = vnet_model_find_link(m, l->peer_ns, l->peer);
 		/* each pair once: from its first end in the file */
@@ -148,7 +149,7 @@ static int graph_build(struct bgraph *g, const struct vnet_model *m)
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < m->links.n; i++)
-		if (m->links.v[i].kind == VNET_KIND_BRIDGE) {
+		if (vnet_kind_has(m->links.v[i].kind, VNET_KIND_F_MASTER)) {
 			bidx[i] = (long)g->n;
 			g->br[g->n++] = &m->links.v[i];
 		}
@@ -295,10 +296,10 @@ static bool describe_loop(const struct bgraph *g, size_t k, const long *prev, ch
 	bool storm = false;
 
 	off += (size_t)snprintf(buf + off, len - off, "%s", g->br[a]->name);
-	storm |= !g->br[a]->br.stp;
+	storm |= !vnet_bridge_stp(g->br[a]);
 	/* walk back from b to a along the search tree: a ... b, printed from b */
 	while (v != a && prev[v] >= 0 && off < len) {
-		storm |= !g->br[v]->br.stp;
+		storm |= !vnet_bridge_stp(g->br[v]);
 		off += (size_t)snprintf(buf + off, len - off, " -> %s", g->br[v]->name);
 		v = (size_t)prev[v];
 	}
@@ -309,7 +310,7 @@ static bool describe_loop(const struct bgraph *g, size_t k, const long *prev, ch
 
 static bool plain_end(const struct bgraph *g, size_t k)
 {
-	return !g->br[g->e[k].a]->br.stp || !g->br[g->e[k].b]->br.stp;
+	return !vnet_bridge_stp(g->br[g->e[k].a]) || !vnet_bridge_stp(g->br[g->e[k].b]);
 }
 
 /*
@@ -442,7 +443,7 @@ static bool carrier_expected(const struct vnet_model *want, const struct vnet_li
 	const struct vnet_link *w = vnet_model_find_link(want, p->ns, p->name);
 	const struct vnet_link *peer;
 
-	if (!w || !w->up || w->kind != VNET_KIND_VETH)
+	if (!w || !w->up || !vnet_kind_has(w->kind, VNET_KIND_F_PAIR))
 		return false;
 	peer = vnet_model_find_link(want, w->peer_ns, w->peer);
 	return peer && peer->up;
@@ -488,7 +489,7 @@ static size_t unsettled(const struct vnet_model *want, const struct vnet_model *
 			p->master[0] ? vnet_model_find_link(want, p->ns, p->master) : NULL;
 		const char *why;
 
-		if (!w || w->kind != VNET_KIND_BRIDGE || !w->br.stp)
+		if (!w || !vnet_kind_has(w->kind, VNET_KIND_F_MASTER) || !vnet_bridge_stp(w))
 			continue;
 		why = port_unsettled(want, have, p, ms);
 		if (!why && (!p->up || !p->lower_up))
@@ -509,7 +510,7 @@ static size_t stp_namespaces(const struct vnet_model *m, const char **v)
 		const struct vnet_link *l = &m->links.v[i];
 		bool seen = false;
 
-		if (l->kind != VNET_KIND_BRIDGE || !l->br.stp)
+		if (!vnet_kind_has(l->kind, VNET_KIND_F_MASTER) || !vnet_bridge_stp(l))
 			continue;
 		for (size_t j = 0; j < n && !seen; j++)
 			seen = !strcmp(v[j], l->ns);
@@ -534,7 +535,7 @@ static int flush_learned(struct vnet_session *s, const struct vnet_model *m)
 		struct vnet_nl_result res = { 0 };
 		struct vnet_nl *nl;
 
-		if (l->kind != VNET_KIND_BRIDGE || !l->br.stp)
+		if (!vnet_kind_has(l->kind, VNET_KIND_F_MASTER) || !vnet_bridge_stp(l))
 			continue;
 		vnet_batch_reset(&b);
 		r = vnet_bridge_msg_flush(&b, l->name);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "kind.h"
 #include "topo.h"
 
 #define MAX_DEPTH 32 /* deeper than any topology; bounds the recursion */
@@ -251,16 +252,18 @@ static void keyset_free(struct keyset *ks)
 	free(ks->k);
 }
 
-static const char *const top_keys[] = { "name", "nodes",  "bridges",	 "veths", "taps",
-					"tuns", "checks", "allow_loops", NULL };
+static void make_top_keys(const char **keys);
+#define MAX_TOP_KEYS 40
 
 static int scan_node(struct pctx *p, yaml_event_t *ev, int depth, struct top *top);
 
 /* What the top level needs to know of key @k: unknown, "name", the order of the sections. */
 static int top_key(struct pctx *p, const struct ynode *k, struct top *top)
 {
+	const char *top_keys[MAX_TOP_KEYS];
 	size_t i;
 
+	make_top_keys(top_keys);
 	for (i = 0; top_keys[i] && strcmp(top_keys[i], k->str); i++)
 		;
 	top->cur = top_keys[i];
@@ -913,33 +916,11 @@ static int add_address(struct pctx *p, size_t li, const struct ynode *v, const c
 
 /* ---- interface options ---- */
 
-enum { K_BR = 1, K_VETH = 2, K_TAP = 4, K_TUN = 8 };
-#define K_IF (K_BR | K_VETH | K_TAP | K_TUN)
-#define K_PORT (K_VETH | K_TAP)
-
-struct opt;
-
 /* One option being applied: the link, the key, its value, the object for messages. */
 struct optarg {
 	size_t li;
 	const struct ynode *k, *v;
 	const char *obj;
-	const struct opt *o;
-};
-
-/*
- * The options of interfaces. @ok says which kinds take it; @refused which
- * kinds know it only to refuse it with a reason (a tun's master, a bridge's
- * master). @bit is the has-bit the handler sets; @min and @max its range
- * (centiseconds for bridge times).
- */
-struct opt {
-	const char *key;
-	unsigned ok, refused;
-	bool port;
-	unsigned bit;
-	unsigned long long min, max;
-	int (*fn)(struct pctx *p, const struct optarg *a);
 };
 
 static struct vnet_link *arg_link(struct pctx *p, const struct optarg *a)
@@ -961,7 +942,7 @@ static int opt_addresses(struct pctx *p, const struct optarg *a)
 static int opt_mtu(struct pctx *p, const struct optarg *a)
 {
 	unsigned long long x;
-	int r = parse_uint(p, a->k, a->v, a->obj, a->o->min, a->o->max, &x);
+	int r = parse_uint(p, a->k, a->v, a->obj, 68, 65535, &x); /* IPv4's minimum */
 
 	if (r < 0)
 		return r;
@@ -1022,91 +1003,50 @@ static int opt_master(struct pctx *p, const struct optarg *a)
 	return 0;
 }
 
-static int opt_port_uint(struct pctx *p, const struct optarg *a)
+static int opt_parent(struct pctx *p, const struct optarg *a)
 {
-	struct vnet_port_opts *po = &arg_link(p, a)->port;
-	unsigned long long x;
-	int r = parse_uint(p, a->k, a->v, a->obj, a->o->min, a->o->max, &x);
+	int r = want_scalar(p, a->k, a->v, a->obj);
 
+	if (!r)
+		r = check_ifname(p, a->v->pos, a->v->str, a->obj);
 	if (r < 0)
 		return r;
-	if (a->o->bit == VNET_PORT_HAS_COST)
-		po->cost = (uint32_t)x;
-	else
-		po->priority = (uint16_t)x;
-	po->has |= a->o->bit;
-	return 0;
-}
-
-static int opt_port_bool(struct pctx *p, const struct optarg *a)
-{
-	struct vnet_port_opts *po = &arg_link(p, a)->port;
-	bool *field = a->o->bit == VNET_PORT_HAS_HAIRPIN  ? &po->hairpin :
-		      a->o->bit == VNET_PORT_HAS_LEARNING ? &po->learning :
-		      a->o->bit == VNET_PORT_HAS_FLOOD	  ? &po->flood :
-							    &po->isolated;
-
-	po->has |= a->o->bit;
-	return parse_bool(p, a->k, a->v, a->obj, field);
-}
-
-static int opt_stp(struct pctx *p, const struct optarg *a)
-{
-	arg_link(p, a)->br.has |= VNET_BR_HAS_STP;
-	return parse_bool(p, a->k, a->v, a->obj, &arg_link(p, a)->br.stp);
-}
-
-static int opt_br_priority(struct pctx *p, const struct optarg *a)
-{
-	unsigned long long x;
-	int r = parse_uint(p, a->k, a->v, a->obj, a->o->min, a->o->max, &x);
-
-	if (r < 0)
-		return r;
-	arg_link(p, a)->br.priority = (uint16_t)x;
-	arg_link(p, a)->br.has |= VNET_BR_HAS_PRIORITY;
+	snprintf(arg_link(p, a)->parent, VNET_IFNAMSIZ, "%s", a->v->str);
 	return 0;
 }
 
 /* Bridge times: seconds in the file, centiseconds in the model (the kernel's unit). */
-static int opt_br_time(struct pctx *p, const struct optarg *a)
+static int value_seconds(struct pctx *p, const struct optarg *a, const struct vnet_opt *o,
+			 uint32_t *ret)
 {
-	struct vnet_bridge_opts *br = &arg_link(p, a)->br;
 	unsigned long long cs;
-	bool ageing = a->o->bit == VNET_BR_HAS_AGEING_TIME;
-	int r = want_scalar(p, a->k, a->v, a->obj);
+	bool zero = o->flags & VNET_OPT_F_ZERO;
 
-	if (r < 0)
-		return r;
 	if (!seconds_to_cs(a->v->str, &cs))
 		return perr(p, a->v->pos, a->obj, "%s \"%s\" is not a number of seconds", a->k->str,
 			    a->v->str);
-	if ((cs < a->o->min || cs > a->o->max) && !(ageing && cs == 0))
-		return perr(p, a->v->pos, a->obj, "%s %s is out of range %s%llu..%llu seconds",
-			    a->k->str, a->v->str, ageing ? "0 or " : "", a->o->min / 100,
-			    a->o->max / 100);
-	if (a->o->bit == VNET_BR_HAS_FORWARD_DELAY)
-		br->forward_delay = (uint32_t)cs;
-	else if (a->o->bit == VNET_BR_HAS_HELLO_TIME)
-		br->hello_time = (uint32_t)cs;
-	else if (a->o->bit == VNET_BR_HAS_MAX_AGE)
-		br->max_age = (uint32_t)cs;
-	else
-		br->ageing_time = (uint32_t)cs;
-	br->has |= a->o->bit;
+	if ((cs < o->min || cs > o->max) && !(zero && cs == 0))
+		return perr(p, a->v->pos, a->obj, "%s %s is out of range %s%u..%u seconds",
+			    a->k->str, a->v->str, zero ? "0 or " : "", o->min / 100, o->max / 100);
+	*ret = (uint32_t)cs;
 	return 0;
 }
 
 /* A user or group id: a number, or a name looked up in the system's databases. */
-static int resolve_id(struct pctx *p, const struct optarg *a, bool user, unsigned long long *ret)
+static int value_id(struct pctx *p, const struct optarg *a, bool user, uint32_t *ret)
 {
 	char buf[4096];
 	struct passwd pw, *pwr = NULL;
 	struct group gr, *grr = NULL;
 	const char *s = a->v->str;
+	unsigned long long x;
+	int r;
 
-	if (isdigit((unsigned char)s[0]))
-		return parse_uint(p, a->k, a->v, a->obj, 0, 4294967294ULL, ret);
+	if (isdigit((unsigned char)s[0])) {
+		r = parse_uint(p, a->k, a->v, a->obj, 0, 4294967294ULL, &x);
+		*ret = (uint32_t)x;
+		return r;
+	}
 	if (user && !getpwnam_r(s, &pw, buf, sizeof(buf), &pwr) && pwr) {
 		*ret = pwr->pw_uid;
 		return 0;
@@ -1118,144 +1058,190 @@ static int resolve_id(struct pctx *p, const struct optarg *a, bool user, unsigne
 	return perr(p, a->v->pos, a->obj, "%s \"%s\" does not exist", user ? "user" : "group", s);
 }
 
-static int opt_owner_group(struct pctx *p, const struct optarg *a)
+/* One of the option's words, with the nearest offered for a typo. */
+static int value_word(struct pctx *p, const struct optarg *a, const struct vnet_opt *o,
+		      uint32_t *ret)
 {
-	struct vnet_tuntap_opts *tt = &arg_link(p, a)->tt;
-	unsigned long long id = 0;
-	int r = want_scalar(p, a->k, a->v, a->obj);
+	const char *words[VNET_OPT_MAX + 1], *near;
+	char list[256];
+	size_t off = 0;
 
-	if (!r)
-		r = resolve_id(p, a, a->o->bit == VNET_TT_HAS_OWNER, &id);
+	if (!vnet_opt_word(o, a->v->str, ret))
+		return 0;
+	vnet_opt_words(o, words, sizeof(words) / sizeof(words[0]));
+	near = vnet_topo_suggest(a->v->str, words);
+	list[0] = '\0';
+	for (size_t i = 0; words[i] && off < sizeof(list); i++)
+		off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s", i ? ", " : "",
+					words[i]);
+	if (near)
+		return perr(p, a->v->pos, a->obj,
+			    "%s \"%s\" is not one of %s; did you mean \"%s\"?", a->k->str,
+			    a->v->str, list, near);
+	return perr(p, a->v->pos, a->obj, "%s \"%s\" is not one of %s", a->k->str, a->v->str, list);
+}
+
+/* The value of option @o of a kind's table, by its type. */
+static int opt_value(struct pctx *p, const struct optarg *a, const struct vnet_opt *o,
+		     uint32_t *ret)
+{
+	unsigned long long x = 0;
+	bool b = false;
+	int r = o->type == VNET_OPT_BOOL ? 0 : want_scalar(p, a->k, a->v, a->obj);
+
 	if (r < 0)
 		return r;
-	if (a->o->bit == VNET_TT_HAS_OWNER)
-		tt->owner = (uid_t)id;
-	else
-		tt->group = (gid_t)id;
-	tt->has |= a->o->bit;
+	switch (o->type) {
+	case VNET_OPT_BOOL:
+		r = parse_bool(p, a->k, a->v, a->obj, &b);
+		*ret = b;
+		return r;
+	case VNET_OPT_SECONDS:
+		return value_seconds(p, a, o, ret);
+	case VNET_OPT_USER:
+	case VNET_OPT_GROUP:
+		return value_id(p, a, o->type == VNET_OPT_USER, ret);
+	case VNET_OPT_WORD:
+		return value_word(p, a, o, ret);
+	default:
+		r = parse_uint(p, a->k, a->v, a->obj, o->min, o->max, &x);
+		*ret = (uint32_t)x;
+		return r;
+	}
+}
+
+/* Set option @i of table @s in @o from the file. */
+static int set_opt(struct pctx *p, const struct optarg *a, const struct vnet_optset *s, int i,
+		   struct vnet_opts *o)
+{
+	uint32_t v = 0;
+	int r = opt_value(p, a, &s->v[i], &v);
+
+	if (r < 0)
+		return r;
+	o->v[i] = v;
+	o->has |= 1U << i;
 	return 0;
 }
 
-static int opt_tt_bool(struct pctx *p, const struct optarg *a)
-{
-	struct vnet_tuntap_opts *tt = &arg_link(p, a)->tt;
-
-	tt->has |= a->o->bit;
-	return parse_bool(p, a->k, a->v, a->obj,
-			  a->o->bit == VNET_TT_HAS_MULTI_QUEUE ? &tt->multi_queue : &tt->vnet_hdr);
-}
-
-static const struct opt link_opts[] = {
-	{ "addresses", K_IF, 0, false, 0, 0, 0, opt_addresses },
-	{ "mtu", K_IF, 0, false, VNET_LINK_HAS_MTU, 68, 65535, opt_mtu },
-	{ "mac", K_BR | K_PORT, K_TUN, false, VNET_LINK_HAS_MAC, 0, 0, opt_mac },
-	{ "up", K_IF, 0, false, 0, 0, 0, opt_up },
-	{ "master", K_PORT, K_BR | K_TUN, false, 0, 0, 0, opt_master },
-	{ "cost", K_PORT, K_TUN, true, VNET_PORT_HAS_COST, 1, 65535, opt_port_uint },
-	{ "priority", K_BR, 0, false, VNET_BR_HAS_PRIORITY, 0, 65535, opt_br_priority },
-	{ "priority", K_PORT, K_TUN, true, VNET_PORT_HAS_PRIORITY, 0, 63, opt_port_uint },
-	{ "hairpin", K_PORT, K_TUN, true, VNET_PORT_HAS_HAIRPIN, 0, 0, opt_port_bool },
-	{ "learning", K_PORT, K_TUN, true, VNET_PORT_HAS_LEARNING, 0, 0, opt_port_bool },
-	{ "flood", K_PORT, K_TUN, true, VNET_PORT_HAS_FLOOD, 0, 0, opt_port_bool },
-	{ "isolated", K_PORT, K_TUN, true, VNET_PORT_HAS_ISOLATED, 0, 0, opt_port_bool },
-	{ "stp", K_BR, 0, false, VNET_BR_HAS_STP, 0, 0, opt_stp },
-	{ "forward_delay", K_BR, 0, false, VNET_BR_HAS_FORWARD_DELAY, 200, 3000, opt_br_time },
-	{ "hello_time", K_BR, 0, false, VNET_BR_HAS_HELLO_TIME, 100, 1000, opt_br_time },
-	{ "max_age", K_BR, 0, false, VNET_BR_HAS_MAX_AGE, 600, 4000, opt_br_time },
-	{ "ageing_time", K_BR, 0, false, VNET_BR_HAS_AGEING_TIME, 1000, 100000000, opt_br_time },
-	{ "owner", K_TAP | K_TUN, 0, false, VNET_TT_HAS_OWNER, 0, 0, opt_owner_group },
-	{ "group", K_TAP | K_TUN, 0, false, VNET_TT_HAS_GROUP, 0, 0, opt_owner_group },
-	{ "multi_queue", K_TAP | K_TUN, 0, false, VNET_TT_HAS_MULTI_QUEUE, 0, 0, opt_tt_bool },
-	{ "vnet_hdr", K_TAP | K_TUN, 0, false, VNET_TT_HAS_VNET_HDR, 0, 0, opt_tt_bool },
+/* The options every kind of link has; a kind refuses some (refuse()). */
+static const struct link_opt {
+	const char *key;
+	int (*fn)(struct pctx *p, const struct optarg *a);
+} link_opts[] = {
+	{ "addresses", opt_addresses },
+	{ "mtu", opt_mtu },
+	{ "mac", opt_mac },
+	{ "up", opt_up },
+	{ "master", opt_master },
+	{ "parent", opt_parent },
 };
 
-#define N_OPTS (sizeof(link_opts) / sizeof(link_opts[0]))
+#define N_LINK_OPTS (sizeof(link_opts) / sizeof(link_opts[0]))
+#define MAX_KEYS (N_LINK_OPTS + 2 * VNET_OPT_MAX + 1)
 
-static unsigned kind_bit(enum vnet_link_kind kind)
+/* Does kind @k take common key @key? Only kinds that live on a parent have one. */
+static bool takes(const struct vnet_kind *k, const char *key)
 {
-	return kind == VNET_KIND_BRIDGE ? K_BR :
-	       kind == VNET_KIND_VETH	? K_VETH :
-	       kind == VNET_KIND_TAP	? K_TAP :
-					  K_TUN;
+	if (!strcmp(key, "parent"))
+		return k->flags & VNET_KIND_F_PARENT;
+	if (!strcmp(key, "master"))
+		return k->flags & VNET_KIND_F_PORT;
+	if (!strcmp(key, "mac"))
+		return k->flags & VNET_KIND_F_L2;
+	return true;
 }
 
-/* Why a kind refuses a key it knows. */
-static int refuse(struct pctx *p, const struct optarg *a, unsigned kind)
+/* The keys kind @k takes, as suggestions; those it refuses are not offered. */
+static void kind_keys(const struct vnet_kind *k, const char **keys)
 {
-	if (kind == K_BR)
-		return perr(p, a->k->pos, a->obj,
-			    "a bridge cannot be a bridge port (no nested bridges)");
-	if (!strcmp(a->k->str, "mac"))
-		return perr(p, a->k->pos, a->obj, "a tun is layer 3 and has no MAC address");
-	return perr(p, a->k->pos, a->obj, "a tun is layer 3 and cannot be a bridge port");
-}
-
-/* The option entry for key @key and kind bit @kind; NULL when the kind has none. */
-static const struct opt *find_opt(const char *key, unsigned kind)
-{
-	for (size_t i = 0; i < N_OPTS; i++)
-		if (!strcmp(link_opts[i].key, key) &&
-		    ((link_opts[i].ok | link_opts[i].refused) & kind))
-			return &link_opts[i];
-	return NULL;
-}
-
-/* The keys a kind takes, as suggestions; the ones it refuses are not offered. */
-static void kind_keys(unsigned kind, const char **keys)
-{
+	const struct vnet_kind *m = vnet_kind_master();
 	size_t n = 0;
 
-	for (size_t i = 0; i < N_OPTS; i++)
-		if (link_opts[i].ok & kind)
+	for (size_t i = 0; i < N_LINK_OPTS; i++)
+		if (takes(k, link_opts[i].key))
 			keys[n++] = link_opts[i].key;
+	for (size_t i = 0; i < k->opts.n; i++)
+		keys[n++] = k->opts.v[i].key;
+	for (size_t i = 0; m && (k->flags & VNET_KIND_F_PORT) && i < m->port_opts.n; i++)
+		keys[n++] = m->port_opts.v[i].key;
 	keys[n] = NULL;
 }
 
-/* Apply the options of map @val to link @li, in file order. */
+/* A key kind @k knows only to refuse, with its reason; Return: -EINVAL, or 0 if not one. */
+static int refuse(struct pctx *p, const struct optarg *a, const struct vnet_kind *k)
+{
+	const struct vnet_kind *m = vnet_kind_master();
+	const char *key = a->k->str;
+	bool port = !strcmp(key, "master") || (m && vnet_opt_find(&m->port_opts, key) >= 0);
+
+	if (port && !(k->flags & VNET_KIND_F_PORT) && k->not_port)
+		return perr(p, a->k->pos, a->obj, "%s", k->not_port);
+	if (!strcmp(key, "mac") && !(k->flags & VNET_KIND_F_L2) && k->no_mac)
+		return perr(p, a->k->pos, a->obj, "%s", k->no_mac);
+	return 0;
+}
+
+/*
+ * One option of link @li: the kind's own (a bridge's "priority" is the bridge's), one
+ * every link has, or one of a bridge port. Return: 1 for a port option, 0, or -errno.
+ */
+static int apply_option(struct pctx *p, const struct optarg *a, const struct vnet_kind *k,
+			const char **keys)
+{
+	const struct vnet_kind *m = vnet_kind_master();
+	struct vnet_link *l = arg_link(p, a);
+	int i = vnet_opt_find(&k->opts, a->k->str), r;
+
+	if (i >= 0)
+		return set_opt(p, a, &k->opts, i, &l->opts);
+	for (size_t j = 0; j < N_LINK_OPTS; j++)
+		if (!strcmp(link_opts[j].key, a->k->str) && takes(k, a->k->str))
+			return link_opts[j].fn(p, a);
+	i = m && (k->flags & VNET_KIND_F_PORT) ? vnet_opt_find(&m->port_opts, a->k->str) : -1;
+	if (i >= 0) {
+		r = set_opt(p, a, &m->port_opts, i, &l->port);
+		return r < 0 ? r : 1;
+	}
+	r = refuse(p, a, k);
+	return r < 0 ? r : unknown_key(p, a->k, keys, a->obj);
+}
+
+/* Apply the options of map @val to link @li, in file order, then its kind's defaults. */
 static int apply_options(struct pctx *p, size_t li, const struct ynode *val, const char *obj)
 {
-	unsigned kind = kind_bit(p->m->links.v[li].kind);
+	const struct vnet_kind *k = p->m->links.v[li].kind;
 	const struct ynode *first_port = NULL;
-	const char *keys[N_OPTS + 1];
+	const char *keys[MAX_KEYS];
 	int r = 0;
 
-	kind_keys(kind, keys);
-	for (size_t i = 0; !r && i < val->n; i += 2) {
-		struct optarg a = { li, val->kids[i], val->kids[i + 1], obj, NULL };
+	kind_keys(k, keys);
+	for (size_t i = 0; r >= 0 && i < val->n; i += 2) {
+		struct optarg a = { li, val->kids[i], val->kids[i + 1], obj };
 
 		if (a.k->type != Y_SCALAR)
 			return wrong_type(p, a.k, "a string", "key", obj);
-		a.o = find_opt(a.k->str, kind);
-		if (!a.o)
-			return unknown_key(p, a.k, keys, obj);
-		if (a.o->refused & kind)
-			return refuse(p, &a, kind);
-		if (a.o->port && !first_port)
+		r = apply_option(p, &a, k, keys);
+		if (r == 1 && !first_port)
 			first_port = a.k;
-		r = a.o->fn(p, &a);
 	}
-	if (!r && first_port && !p->m->links.v[li].master[0])
+	if (r >= 0 && first_port && !p->m->links.v[li].master[0])
 		return perr(p, first_port->pos, obj,
 			    "%s needs master: port options apply to bridge ports", first_port->str);
-	return r;
+	return r < 0 ? r : 0;
 }
 
-/* STP on and a timer left out: the kernel's minimums, so that a loop converges fast. */
-static void stp_defaults(struct vnet_bridge_opts *br)
+/* What the file left out: the kind decides (bridge: STP's timers), else its table's defaults. */
+static void kind_defaults(struct vnet_link *l)
 {
-	if (!br->stp)
-		return;
-	if (!(br->has & VNET_BR_HAS_FORWARD_DELAY))
-		br->forward_delay = 200;
-	if (!(br->has & VNET_BR_HAS_HELLO_TIME))
-		br->hello_time = 100;
-	if (!(br->has & VNET_BR_HAS_MAX_AGE))
-		br->max_age = 600;
-	br->has |= VNET_BR_HAS_FORWARD_DELAY | VNET_BR_HAS_HELLO_TIME | VNET_BR_HAS_MAX_AGE;
+	if (l->kind->finish)
+		l->kind->finish(l);
+	else
+		vnet_opts_defaults(&l->kind->opts, &l->opts);
 }
 
 /* One interface: key "[node/]name", value null or its options. Return: its index. */
-static long parse_iface(struct pctx *p, enum vnet_link_kind kind, const struct ynode *k,
+static long parse_iface(struct pctx *p, const struct vnet_kind *kind, const struct ynode *k,
 			const struct ynode *v)
 {
 	char obj[96], ns[VNET_NAMSIZ], name[VNET_IFNAMSIZ];
@@ -1284,13 +1270,12 @@ static long parse_iface(struct pctx *p, enum vnet_link_kind kind, const struct y
 	r = is_null(v) ? 0 : apply_options(p, (size_t)li, v, obj);
 	if (r < 0)
 		return r;
-	if (kind == VNET_KIND_BRIDGE)
-		stp_defaults(&p->m->links.v[li].br);
+	kind_defaults(&p->m->links.v[li]);
 	return li;
 }
 
-/* One item of bridges, taps or tuns: an interface. */
-static int parse_iface_item(struct pctx *p, enum vnet_link_kind kind, const struct ynode *k,
+/* One item of bridges, taps, tuns, ...: an interface. */
+static int parse_iface_item(struct pctx *p, const struct vnet_kind *kind, const struct ynode *k,
 			    const struct ynode *v)
 {
 	long li = parse_iface(p, kind, k, v);
@@ -1304,18 +1289,18 @@ static void set_peer(struct vnet_link *l, const struct vnet_link *peer)
 	snprintf(l->peer_ns, sizeof(l->peer_ns), "%s", peer->ns);
 }
 
-/* One item of veths: a map with exactly two keys, the ends. */
-static int parse_veth(struct pctx *p, enum vnet_link_kind kind, const struct ynode *item,
+/* One item of a section of pairs (veths): a map with exactly two keys, the ends. */
+static int parse_pair(struct pctx *p, const struct vnet_kind *kind, const struct ynode *item,
 		      const struct ynode *unused)
 {
 	long a, b;
 
 	(void)unused;
 	if (item->type != Y_MAP)
-		return wrong_type(p, item, "a map of two ends", "veths", NULL);
+		return wrong_type(p, item, "a map of two ends", kind->section, NULL);
 	if (item->n != 4)
-		return perr(p, item->pos, "veth", "a veth needs exactly two ends, found %zu",
-			    item->n / 2);
+		return perr(p, item->pos, kind->name, "a %s needs exactly two ends, found %zu",
+			    kind->name, item->n / 2);
 	a = parse_iface(p, kind, item->kids[0], item->kids[1]);
 	b = a < 0 ? a : parse_iface(p, kind, item->kids[2], item->kids[3]);
 	if (b < 0)
@@ -1585,7 +1570,7 @@ static int parse_node(struct pctx *p, const struct ynode *k, const struct ynode 
 }
 
 /* One item of nodes (@kind unused: the items of every section are read alike). */
-static int parse_node_item(struct pctx *p, enum vnet_link_kind kind, const struct ynode *k,
+static int parse_node_item(struct pctx *p, const struct vnet_kind *kind, const struct ynode *k,
 			   const struct ynode *v)
 {
 	(void)kind;
@@ -1731,7 +1716,7 @@ static int parse_check(struct pctx *p, const struct ynode *item)
 }
 
 /* One item of checks (@kind and @unused: the items of every section are read alike). */
-static int parse_check_item(struct pctx *p, enum vnet_link_kind kind, const struct ynode *item,
+static int parse_check_item(struct pctx *p, const struct vnet_kind *kind, const struct ynode *item,
 			    const struct ynode *unused)
 {
 	(void)kind;
@@ -1741,23 +1726,48 @@ static int parse_check_item(struct pctx *p, enum vnet_link_kind kind, const stru
 
 /* ---- the top level ---- */
 
-typedef int item_fn(struct pctx *p, enum vnet_link_kind kind, const struct ynode *a,
+typedef int item_fn(struct pctx *p, const struct vnet_kind *kind, const struct ynode *a,
 		    const struct ynode *b);
 
 /* The sections: a map or a list, read one item at a time. */
-static const struct section {
+struct section {
 	const char *key;
 	enum ytype type;
-	enum vnet_link_kind kind;
+	const struct vnet_kind *kind;
 	item_fn *fn;
-} sections[] = {
-	{ "nodes", Y_MAP, VNET_KIND_BRIDGE, parse_node_item },
-	{ "bridges", Y_MAP, VNET_KIND_BRIDGE, parse_iface_item },
-	{ "taps", Y_MAP, VNET_KIND_TAP, parse_iface_item },
-	{ "tuns", Y_MAP, VNET_KIND_TUN, parse_iface_item },
-	{ "veths", Y_SEQ, VNET_KIND_VETH, parse_veth },
-	{ "checks", Y_SEQ, VNET_KIND_BRIDGE, parse_check_item },
 };
+
+#define MAX_SECTIONS 32
+
+/* "nodes" first, then a section for each kind of link in the registry, then "checks". */
+static size_t make_sections(struct section *v)
+{
+	size_t n = 0;
+
+	v[n++] = (struct section){ "nodes", Y_MAP, NULL, parse_node_item };
+	for (const struct vnet_kind *const *k = vnet_kinds(); *k && n < MAX_SECTIONS - 1; k++) {
+		bool pair = (*k)->flags & VNET_KIND_F_PAIR;
+
+		if ((*k)->section)
+			v[n++] = (struct section){ (*k)->section, pair ? Y_SEQ : Y_MAP, *k,
+						   pair ? parse_pair : parse_iface_item };
+	}
+	v[n++] = (struct section){ "checks", Y_SEQ, NULL, parse_check_item };
+	return n;
+}
+
+/* The keys of the top level: "name", the sections, "allow_loops"; NULL-ended. */
+static void make_top_keys(const char **keys)
+{
+	struct section sec[MAX_SECTIONS];
+	size_t n = make_sections(sec), k = 0;
+
+	keys[k++] = "name";
+	for (size_t i = 0; i < n; i++)
+		keys[k++] = sec[i].key;
+	keys[k++] = "allow_loops";
+	keys[k] = NULL;
+}
 
 /* One item of section @sec, from its first event @ev (consumed); the tree of the item only. */
 static int section_item(struct pctx *p, const struct section *sec, yaml_event_t *ev)
@@ -1833,7 +1843,10 @@ static int top_value(struct pctx *p, const struct ynode *k, bool nodes, bool oth
 	yaml_event_t ev;
 	int r;
 
-	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
+	struct section sections[MAX_SECTIONS];
+	size_t n = make_sections(sections);
+
+	for (size_t i = 0; i < n; i++)
 		if (!strcmp(k->str, sections[i].key) && (i ? others : nodes))
 			return read_section(p, &sections[i], k);
 	if (!strcmp(k->str, "allow_loops") && others)
@@ -1884,8 +1897,12 @@ static int convert(struct pctx *p, const struct top *top, const struct vnet_load
 		describe(&top->root, got, sizeof(got));
 		return perr(p, top->root.pos, NULL, "expected a map at the top level, got %s", got);
 	}
-	if (top->bad_key.str)
+	if (top->bad_key.str) {
+		const char *top_keys[MAX_TOP_KEYS];
+
+		make_top_keys(top_keys);
 		return unknown_key(p, &top->bad_key, top_keys, NULL);
+	}
 	r = parse_name(p, top->has_name ? &top->name : NULL, opts ? opts->name : NULL);
 	if (r < 0)
 		return r;

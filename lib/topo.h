@@ -136,6 +136,6 @@ void vnet_index_free(struct vnet_index *ix);
 size_t vnet_topo_control(const char *s);
 
 /* The words of the kinds of link, as objects in messages ("bridge", "veth end", ...). */
-const char *vnet_topo_kind_word(enum vnet_link_kind kind);
+const char *vnet_topo_kind_word(const struct vnet_kind *kind);
 
 #endif /* VNET_TOPO_H */

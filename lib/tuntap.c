@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-/* tuntap.c - persistent tun and tap devices, made with the /dev/net/tun ioctls */
+/* tuntap.c - the tun and tap kinds: persistent devices, made with the /dev/net/tun ioctls */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -8,9 +8,13 @@
 #include <unistd.h>
 
 #include <linux/if.h>
+#include <linux/if_link.h>
 #include <linux/if_tun.h>
 
 #include "kernel.h"
+#include "kind.h"
+
+enum { TT_OWNER, TT_GROUP, TT_MULTI_QUEUE, TT_VNET_HDR };
 
 /* Open /dev/net/tun from inside @ns: the device is made in the opener's namespace. */
 static int tun_open_in(const char *ns)
@@ -47,26 +51,31 @@ static int tun_ioctl(int fd, unsigned long req, unsigned long arg, const char *w
 	return -errno;
 }
 
+static bool has(const struct vnet_opts *o, unsigned i)
+{
+	return o->has & (1U << i);
+}
+
 /* Attach @fd to a new device @l, then give it owner, group, its tag and persistence. */
 static int tun_setup(int fd, const struct vnet_link *l, struct vnet_nl *nl, const char **ret_op)
 {
-	const struct vnet_tuntap_opts *o = &l->tt;
+	const struct vnet_opts *o = &l->opts;
 	struct ifreq ifr;
 	int r;
 
 	memset(&ifr, 0, sizeof(ifr));
 	/* IFF_TUN_EXCL: EBUSY instead of attaching to a device of that name that exists. */
-	ifr.ifr_flags = (l->kind == VNET_KIND_TAP ? IFF_TAP : IFF_TUN) | IFF_NO_PI | IFF_TUN_EXCL;
-	if ((o->has & VNET_TT_HAS_MULTI_QUEUE) && o->multi_queue)
+	ifr.ifr_flags = (l->kind == &vnet_kind_tap ? IFF_TAP : IFF_TUN) | IFF_NO_PI | IFF_TUN_EXCL;
+	if (has(o, TT_MULTI_QUEUE) && o->v[TT_MULTI_QUEUE])
 		ifr.ifr_flags |= IFF_MULTI_QUEUE;
-	if ((o->has & VNET_TT_HAS_VNET_HDR) && o->vnet_hdr)
+	if (has(o, TT_VNET_HDR) && o->v[TT_VNET_HDR])
 		ifr.ifr_flags |= IFF_VNET_HDR;
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", l->name);
 	r = tun_ioctl(fd, TUNSETIFF, (unsigned long)&ifr, "create", ret_op);
-	if (r == 0 && (o->has & VNET_TT_HAS_OWNER))
-		r = tun_ioctl(fd, TUNSETOWNER, o->owner, "set owner", ret_op);
-	if (r == 0 && (o->has & VNET_TT_HAS_GROUP))
-		r = tun_ioctl(fd, TUNSETGROUP, o->group, "set group", ret_op);
+	if (r == 0 && has(o, TT_OWNER))
+		r = tun_ioctl(fd, TUNSETOWNER, o->v[TT_OWNER], "set owner", ret_op);
+	if (r == 0 && has(o, TT_GROUP))
+		r = tun_ioctl(fd, TUNSETGROUP, o->v[TT_GROUP], "set group", ret_op);
 	/* tagged while only the open file keeps the device alive */
 	if (r == 0) {
 		r = vnet_link_set_now(nl, l, VNET_SET_ALIAS, l->alias);
@@ -80,26 +89,21 @@ static int tun_setup(int fd, const struct vnet_link *l, struct vnet_nl *nl, cons
 	return r;
 }
 
-/**
- * vnet_tuntap_create() - create a persistent tun or tap device in its namespace
- * @l: kind VNET_KIND_TUN or VNET_KIND_TAP, with its options and tag; @l->ns says where
- * @nl: a socket in @l->ns, to tag the device before it is made persistent
- * @reterr: filled on failure, with object "tun NAME" or "tap NAME"
- *
- * The kernel has no RTM_NEWLINK for tun devices (tun's newlink refuses), so
- * this uses the ioctls; mtu, mac and up are left to RTM_SETLINK.
- *
- * Return: 0 or -errno.
+/*
+ * The kernel has no RTM_NEWLINK for tun devices (tun's newlink refuses), so this uses the
+ * ioctls; mtu, mac and up are left to RTM_SETLINK. Opens /dev/net/tun inside @l->ns (the
+ * device belongs to the namespace of whoever opens the file), refuses to take over an
+ * existing device (IFF_TUN_EXCL), sets owner and group, tags it through @nl, and only then
+ * makes it persistent and closes: a crash before that point takes the device away with
+ * the file, so no untagged device is ever left.
  */
-int vnet_tuntap_create(const struct vnet_link *l, struct vnet_nl *nl, struct vnet_error *reterr)
+static int tuntap_create(const struct vnet_link *l, struct vnet_nl *nl, struct vnet_error *reterr)
 {
 	const char *op = "create";
 	char obj[8 + VNET_IFNAMSIZ];
 	int fd, r;
 
-	snprintf(obj, sizeof(obj), "%s %s", l->kind == VNET_KIND_TAP ? "tap" : "tun", l->name);
-	if (l->kind != VNET_KIND_TAP && l->kind != VNET_KIND_TUN)
-		return vnet_error_set(reterr, -EINVAL, obj, op, "not a tun or tap device");
+	snprintf(obj, sizeof(obj), "%s %s", vnet_kind_name(l->kind), l->name);
 	fd = tun_open_in(l->ns);
 	if (fd < 0)
 		return vnet_error_set(reterr, fd, obj, op,
@@ -113,3 +117,48 @@ int vnet_tuntap_create(const struct vnet_link *l, struct vnet_nl *nl, struct vne
 		return vnet_error_set(reterr, r, obj, op, "%s", strerror(-r));
 	return 0;
 }
+
+/* tun or tap: the kernel calls both "tun" and tells them by IFLA_TUN_TYPE. */
+static void tuntap_read(const struct nlattr *const *tb, struct vnet_link *l)
+{
+	const struct nlattr *t = tb ? tb[IFLA_TUN_TYPE] : NULL;
+
+	if (t && mnl_attr_get_payload_len(t) >= 1 && mnl_attr_get_u8(t) == IFF_TAP)
+		l->kind = &vnet_kind_tap;
+}
+
+/* The kernel cannot change these on a device: a change makes it anew. Owner and group
+ * are reported as -1 when unset. */
+#define F (VNET_OPT_F_REPLACE | VNET_OPT_F_NONE_IS_MAX)
+static const struct vnet_opt tuntap_opts[] = {
+	[TT_OWNER] = { "owner", VNET_OPT_USER, 0, 4294967294U, 0, IFLA_TUN_OWNER, 4, F, NULL },
+	[TT_GROUP] = { "group", VNET_OPT_GROUP, 0, 4294967294U, 0, IFLA_TUN_GROUP, 4, F, NULL },
+	[TT_MULTI_QUEUE] = { "multi_queue", VNET_OPT_BOOL, 0, 1, 0, IFLA_TUN_MULTI_QUEUE, 1,
+			     VNET_OPT_F_REPLACE, NULL },
+	[TT_VNET_HDR] = { "vnet_hdr", VNET_OPT_BOOL, 0, 1, 0, IFLA_TUN_VNET_HDR, 1,
+			  VNET_OPT_F_REPLACE, NULL },
+};
+#undef F
+
+const struct vnet_kind vnet_kind_tun = {
+	.name = "tun",
+	.section = "tuns",
+	.flags = VNET_KIND_F_SHOW,
+	.not_port = "a tun is layer 3 and cannot be a bridge port",
+	.no_mac = "a tun is layer 3 and has no MAC address",
+	.opts = VNET_OPTSET(tuntap_opts, IFLA_TUN_MAX),
+	.rank = 0,
+	.create = tuntap_create,
+	.read = tuntap_read,
+};
+
+const struct vnet_kind vnet_kind_tap = {
+	.name = "tap",
+	.info = "tun",
+	.section = "taps",
+	.flags = VNET_KIND_F_L2 | VNET_KIND_F_PORT | VNET_KIND_F_SHOW,
+	.opts = VNET_OPTSET(tuntap_opts, IFLA_TUN_MAX),
+	.rank = 0,
+	.create = tuntap_create,
+	.read = tuntap_read,
+};

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "topo.h"
+#include "kind.h"
 
 /* Whether the bytes at @s start a C1 control (U+0080..U+009F, as UTF-8). */
 static bool is_c1(const unsigned char *s)
@@ -110,10 +111,10 @@ const char *vnet_topo_suggest(const char *word, const char *const *valid)
 	return NULL;
 }
 
-const char *vnet_topo_kind_word(enum vnet_link_kind kind)
+const char *vnet_topo_kind_word(const struct vnet_kind *kind)
 {
 	/* a file declares veth ends, one at a time */
-	return kind == VNET_KIND_VETH ? "veth end" : vnet_kind_name(kind);
+	return kind && kind->word ? kind->word : vnet_kind_name(kind);
 }
 
 /*
@@ -239,38 +240,57 @@ static int check_ns(struct vctx *c)
 	return 0;
 }
 
-/* The first port option @p has, by name; NULL when none. */
-static const char *port_option(const struct vnet_port_opts *p)
+/* The first port option @l has, by name; NULL when none. */
+static const char *port_option(const struct vnet_link *l)
 {
-	static const struct {
-		unsigned bit;
-		const char *name;
-	} opts[] = {
-		{ VNET_PORT_HAS_COST, "cost" },	      { VNET_PORT_HAS_PRIORITY, "priority" },
-		{ VNET_PORT_HAS_HAIRPIN, "hairpin" }, { VNET_PORT_HAS_LEARNING, "learning" },
-		{ VNET_PORT_HAS_FLOOD, "flood" },     { VNET_PORT_HAS_ISOLATED, "isolated" },
-	};
+	const struct vnet_kind *m = vnet_kind_master();
 
-	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
-		if (p->has & opts[i].bit)
-			return opts[i].name;
+	for (size_t i = 0; m && i < m->port_opts.n; i++)
+		if (l->port.has & (1U << i))
+			return m->port_opts.v[i].key;
 	return NULL;
 }
 
 /* Rules of one link on its own: what its kind allows. */
 static int check_link_kind(const struct vctx *c, const struct vnet_link *l, const char *obj)
 {
-	const char *opt = port_option(&l->port);
+	const char *opt = port_option(l);
+	const struct vnet_kind *k = l->kind;
 
-	if (l->kind == VNET_KIND_BRIDGE && l->master[0])
-		return verr(c, l->pos, obj, "a bridge cannot be a bridge port (no nested bridges)");
-	if (l->kind == VNET_KIND_TUN && (l->master[0] || opt))
-		return verr(c, l->pos, obj, "a tun is layer 3 and cannot be a bridge port");
-	if (l->kind == VNET_KIND_TUN && (l->has & VNET_LINK_HAS_MAC))
-		return verr(c, l->pos, obj, "a tun is layer 3 and has no MAC address");
-	if (!l->master[0] && opt && l->kind != VNET_KIND_BRIDGE)
+	if (!vnet_kind_has(k, VNET_KIND_F_PORT) && (l->master[0] || opt))
+		return verr(c, l->pos, obj, "%s",
+			    k && k->not_port ? k->not_port : "it cannot be a bridge port");
+	if (!vnet_kind_has(k, VNET_KIND_F_L2) && (l->has & VNET_LINK_HAS_MAC))
+		return verr(c, l->pos, obj, "%s",
+			    k && k->no_mac ? k->no_mac : "it has no MAC address");
+	if (!l->master[0] && opt)
 		return verr(c, l->pos, obj, "%s needs master: port options apply to bridge ports",
 			    opt);
+	if (vnet_kind_has(k, VNET_KIND_F_PARENT) && !l->parent[0])
+		return verr(c, l->pos, obj, "a %s needs a parent: the link it lives on", k->name);
+	return 0;
+}
+
+/*
+ * The link a macvlan lives on: an Ethernet link of the same node that is no bridge port
+ * (a bridge port's frames belong to the bridge: the kernel refuses with EBUSY).
+ */
+static int check_parent(const struct vctx *c, const struct vnet_link *l, const char *obj)
+{
+	const struct vnet_link *p = vnet_model_find_link(c->m, l->ns, l->parent);
+
+	if (!p)
+		return verr(c, l->pos, obj, "parent \"%s\" is not an interface of node %s",
+			    l->parent, node_of(c, l->ns));
+	if (p == l)
+		return verr(c, l->pos, obj, "a link cannot be its own parent");
+	if (!vnet_kind_has(p->kind, VNET_KIND_F_L2))
+		return verr(c, l->pos, obj, "parent %s is a %s, which has no MAC address",
+			    l->parent, vnet_kind_name(p->kind));
+	if (p->master[0])
+		return verr(c, l->pos, obj,
+			    "parent %s is a port of bridge %s, which takes its frames", l->parent,
+			    p->master);
 	return 0;
 }
 
@@ -292,17 +312,19 @@ static int check_link_refs(const struct vctx *c, size_t i, const char *obj)
 			    node_of(c, l->ns), first->pos.line);
 	if (l->master[0]) {
 		br = vnet_model_find_link(m, l->ns, l->master);
-		if (!br || br->kind != VNET_KIND_BRIDGE)
+		if (!br || !vnet_kind_has(br->kind, VNET_KIND_F_MASTER))
 			return verr(c,
 				    pick(c->mk && c->mk->links ? c->mk->links[i].master : l->pos,
 					 l->pos),
 				    obj, "\"%s\" is not a bridge in node %s", l->master,
 				    node_of(c, l->ns));
 	}
-	if (l->kind == VNET_KIND_VETH) {
+	if (l->parent[0])
+		return check_parent(c, l, obj);
+	if (vnet_kind_has(l->kind, VNET_KIND_F_PAIR)) {
 		const struct vnet_link *p = vnet_model_find_link(m, l->peer_ns, l->peer);
 
-		if (!p || p->kind != VNET_KIND_VETH)
+		if (!p || p->kind != l->kind)
 			return verr(c, l->pos, obj, "veth peer \"%s\" is missing", l->peer);
 		if (strcmp(p->peer, l->name) || strcmp(p->peer_ns, l->ns))
 			return verr(c, l->pos, obj, "veth peer \"%s\" has another peer, \"%s\"",

@@ -14,6 +14,14 @@ struct found {
 	const struct vnet_ns *ns;
 };
 
+/* An option of @l by its key (a port's "cost", a bridge's "stp"); 0 when unset. */
+static uint32_t opt(const struct vnet_link *l, const char *key)
+{
+	uint32_t v = 0;
+
+	return vnet_link_opt(l, key, &v) > 0 ? v : 0;
+}
+
 static const struct vnet_link *port_no(const struct vnet_model *m, const struct vnet_link *br,
 				       uint16_t no)
 {
@@ -36,9 +44,10 @@ static json_t *port_json(const struct vnet_link *br, const struct vnet_link *p)
 	return json_pack("{s:s, s:i, s:s, s:s, s:i, s:i, s:s, s:s, s:i}", "name", p->name,
 			 "port_no", p->stp_port.port_no, "role",
 			 vnet_stp_role_name(vnet_stp_port_role(br, p)), "state",
-			 vnet_stp_state_name(p->stp_port.state), "cost", (int)p->port.cost,
-			 "priority", p->port.priority, "designated_bridge", db, "designated_port",
-			 pid, "designated_cost", (int)p->stp_port.designated_cost);
+			 vnet_stp_state_name(p->stp_port.state), "cost", (int)opt(p, "cost"),
+			 "priority", (int)opt(p, "priority"), "designated_bridge", db,
+			 "designated_port", pid, "designated_cost",
+			 (int)p->stp_port.designated_cost);
 }
 
 static void print_json(const struct found *f)
@@ -58,8 +67,8 @@ static void print_json(const struct found *f)
 	}
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:b, s:s?, s:i, s:b, s:o}",
 			      "topology", f->m->name, "bridge", br->name, "node", node, "netns",
-			      netns, "stp", br->br.stp, "bridge_id", id, "root_id", root, "is_root",
-			      !br->stp_br.root_port, "root_port", rp ? rp->name : NULL,
+			      netns, "stp", opt(br, "stp") != 0, "bridge_id", id, "root_id", root,
+			      "is_root", !br->stp_br.root_port, "root_port", rp ? rp->name : NULL,
 			      "root_path_cost", (int)br->stp_br.root_path_cost, "topology_change",
 			      br->stp_br.topology_change, "ports", ports);
 
@@ -79,7 +88,7 @@ static void print_text(const struct found *f)
 	vnet_stp_id_format(br->stp_br.bridge_id, id, sizeof(id));
 	vnet_stp_id_format(br->stp_br.root_id, root, sizeof(root));
 	printf("bridge %s (topology %s, node %s): STP %s\n", ESC(br->name, a), ESC(f->m->name, b),
-	       f->ns ? ESC(f->ns->node, c) : "?", br->br.stp ? "on" : "off");
+	       f->ns ? ESC(f->ns->node, c) : "?", opt(br, "stp") ? "on" : "off");
 	printf("  bridge id %s, root %s%s\n", id, root,
 	       br->stp_br.root_port ? "" : " (this bridge is the root)");
 	if (rp)
@@ -95,7 +104,7 @@ static void print_text(const struct found *f)
 		vnet_stp_id_format(p->stp_port.designated_bridge, db, sizeof(db));
 		printf("  %-15s %-11s %-11s %6u  %-18s %04x\n", ESC(p->name, a),
 		       vnet_stp_role_name(vnet_stp_port_role(br, p)),
-		       vnet_stp_state_name(p->stp_port.state), p->port.cost, db,
+		       vnet_stp_state_name(p->stp_port.state), opt(p, "cost"), db,
 		       p->stp_port.designated_port);
 	}
 }
@@ -106,7 +115,7 @@ static bool matches(const struct vnet_model *m, const struct vnet_link *l, const
 	const char *slash = strchr(spec, '/');
 	const struct vnet_ns *ns = vnet_model_find_ns(m, l->ns);
 
-	if (l->kind != VNET_KIND_BRIDGE)
+	if (l->kind != vnet_kind_find("bridge"))
 		return false;
 	if (!slash)
 		return !strcmp(l->name, spec);

@@ -19,9 +19,15 @@ static long stp_timeout_ms(const struct vnet_model *m)
 
 	for (size_t i = 0; i < m->links.n; i++) {
 		const struct vnet_link *l = &m->links.v[i];
-		long t = (2L * l->br.forward_delay + l->br.max_age) * 10;
+		uint32_t stp = 0, fd = 0, age = 0;
+		long t;
 
-		if (l->kind == VNET_KIND_BRIDGE && l->br.stp && t > worst)
+		if (vnet_link_opt(l, "stp", &stp) <= 0 || !stp)
+			continue;
+		vnet_link_opt(l, "forward_delay", &fd);
+		vnet_link_opt(l, "max_age", &age);
+		t = (2L * fd + age) * 10;
+		if (t > worst)
 			worst = t;
 	}
 	return worst + 10000;

@@ -55,56 +55,29 @@ struct vnet_pos {
 	unsigned line, col;
 };
 
-enum vnet_link_kind {
-	VNET_KIND_OTHER = 0, /* observed only: a kind vnet does not manage */
-	VNET_KIND_VETH,
-	VNET_KIND_BRIDGE,
-	VNET_KIND_TAP,
-	VNET_KIND_TUN,
-};
+/*
+ * A kind of link: veth, bridge, tap, tun, dummy, macvlan. Each is described once, in a
+ * table of its options in its own file of libvnet; NULL is a kind vnet does not manage
+ * (observed only: lo, a stranger's device).
+ */
+struct vnet_kind;
 
-/* "has" bits tell an option that is set from one left to the kernel's default. */
-#define VNET_BR_HAS_STP (1U << 0)
-#define VNET_BR_HAS_PRIORITY (1U << 1)
-#define VNET_BR_HAS_FORWARD_DELAY (1U << 2)
-#define VNET_BR_HAS_HELLO_TIME (1U << 3)
-#define VNET_BR_HAS_MAX_AGE (1U << 4)
-#define VNET_BR_HAS_AGEING_TIME (1U << 5)
+/* vnet_kind_find() - the kind called @name ("bridge"), or NULL. */
+const struct vnet_kind *vnet_kind_find(const char *name);
+/* vnet_kind_name() - "veth", "bridge", ...; "link" for NULL, a kind vnet does not manage. */
+const char *vnet_kind_name(const struct vnet_kind *kind);
 
-/* Bridge options; times in centiseconds, as the kernel's netlink API takes them. */
-struct vnet_bridge_opts {
-	unsigned has;
-	bool stp;
-	uint16_t priority;
-	uint32_t forward_delay, hello_time, max_age, ageing_time;
-};
+#define VNET_OPT_MAX 16
 
-#define VNET_PORT_HAS_COST (1U << 0)
-#define VNET_PORT_HAS_PRIORITY (1U << 1)
-#define VNET_PORT_HAS_HAIRPIN (1U << 2)
-#define VNET_PORT_HAS_LEARNING (1U << 3)
-#define VNET_PORT_HAS_FLOOD (1U << 4)
-#define VNET_PORT_HAS_ISOLATED (1U << 5)
-
-/* Options of a bridge port, meaningful when the link has a master. */
-struct vnet_port_opts {
-	unsigned has;
-	uint32_t cost;
-	uint16_t priority;
-	bool hairpin, learning, flood, isolated;
-};
-
-#define VNET_TT_HAS_OWNER (1U << 0)
-#define VNET_TT_HAS_GROUP (1U << 1)
-#define VNET_TT_HAS_MULTI_QUEUE (1U << 2)
-#define VNET_TT_HAS_VNET_HDR (1U << 3)
-
-/* Options of a tun or tap device; vnet's devices are always persistent. */
-struct vnet_tuntap_opts {
-	unsigned has;
-	uid_t owner;
-	gid_t group;
-	bool multi_queue, vnet_hdr;
+/*
+ * The options of a kind (or of a bridge port), in the order of the kind's table: v[i] is
+ * option i, set when bit i of @has is ("has" bits tell an option that is set from one
+ * left to the kernel's default). Times are centiseconds, as the kernel's netlink API takes
+ * them; read them by name with vnet_link_opt().
+ */
+struct vnet_opts {
+	uint32_t has;
+	uint32_t v[VNET_OPT_MAX];
 };
 
 /* Observed STP state of a bridge (kernel STP), from IFLA_BR_*. */
@@ -143,15 +116,15 @@ struct vnet_stp_port {
  * struct vnet_link - a network interface, desired or observed
  * @name: interface name
  * @ns: namespace name; "" is the namespace vnet runs in
- * @kind: what it is
+ * @kind: what it is (NULL: a kind vnet does not manage)
  * @peer: veth only: the other end's name
  * @peer_ns: veth only: the other end's namespace
  * @master: bridge this link is a port of (same namespace), "" for none
  * @has: VNET_LINK_HAS_* bits for @mtu and @mac
  * @up: administratively up
- * @br: bridge options (kind bridge)
- * @port: port options (when @master is set)
- * @tt: tun/tap options
+ * @parent: the link it lives on, in its namespace (macvlan), "" for none
+ * @opts: its kind's options
+ * @port: its options as a port of @master, by the table of @master's kind
  * @pos: where the file declared it
  * @ifindex: observed: the kernel's index
  * @peer_ifindex: observed veth: IFLA_LINK, the peer's index in its namespace
@@ -161,7 +134,7 @@ struct vnet_stp_port {
 struct vnet_link {
 	char name[VNET_IFNAMSIZ];
 	char ns[VNET_NAMSIZ];
-	enum vnet_link_kind kind;
+	const struct vnet_kind *kind;
 	char peer[VNET_IFNAMSIZ];
 	char peer_ns[VNET_NAMSIZ];
 	char master[VNET_IFNAMSIZ];
@@ -169,9 +142,8 @@ struct vnet_link {
 	uint32_t mtu;
 	uint8_t mac[6];
 	bool up;
-	struct vnet_bridge_opts br;
-	struct vnet_port_opts port;
-	struct vnet_tuntap_opts tt;
+	char parent[VNET_IFNAMSIZ];
+	struct vnet_opts opts, port;
 	struct vnet_pos pos;
 	int ifindex, peer_ifindex;
 	char alias[VNET_NAMSIZ + 8];
@@ -353,8 +325,8 @@ enum vnet_op_kind {
 #define VNET_SET_MAC (1U << 2)
 #define VNET_SET_MASTER (1U << 3)
 #define VNET_SET_ALIAS (1U << 4)
-#define VNET_SET_BRIDGE (1U << 5)
-#define VNET_SET_PORT (1U << 6)
+#define VNET_SET_OPTS (1U << 5) /* its kind's options */
+#define VNET_SET_PORT (1U << 6) /* its options as a bridge port */
 
 /**
  * struct vnet_op - one step of a plan; self-contained, so it can be undone
@@ -406,8 +378,16 @@ int vnet_plan_up(const struct vnet_model *desired, const struct vnet_model *obse
  */
 int vnet_plan_down(const struct vnet_model *observed, struct vnet_plan **ret_plan);
 
-/* vnet_kind_name() - "veth", "bridge", "tap", "tun" or "link". */
-const char *vnet_kind_name(enum vnet_link_kind kind);
+/**
+ * vnet_link_opt() - an option of a link, by its key in the topology file
+ * @l: the link
+ * @key: an option of its kind ("stp", "forward_delay", "mode"), or of it as a bridge port
+ *       ("cost"); the kind's own option wins where both have the key
+ * @ret: its value: 0 or 1, a number, centiseconds for times, a word's number
+ *
+ * Return: 1 when @l has it set, 0 when it is left to the kernel, -ENOENT when no such option.
+ */
+int vnet_link_opt(const struct vnet_link *l, const char *key, uint32_t *ret);
 /* vnet_addr_format() - "ADDR/LEN"; a @prefixlen one past the family's width prints ADDR alone. */
 void vnet_addr_format(int family, const uint8_t *addr, unsigned prefixlen, char *buf, size_t len);
 /* vnet_route_format() - the route in the file's words: "default via 10.0.0.1 dev eth0". */

@@ -129,9 +129,9 @@ sed -e 's/forward_delay: 3/forward_delay: 5/; s/priority: 4096/priority: 8192/' 
 	"$F" >"$F2"
 [ "$(diff "$F" "$F2" | grep -c '^>')" = 3 ] || fail "the edit of the file did not apply"
 idx_before=$(ip -n "$H" -j link | jq -c '[.[] | [.ifname, .ifindex]]')
-expect_eq "plan of the edit" "$(plan_steps "$T" "$F2")" "~ set br0 in $H: bridge options
-~ set p2 in $H: port options
-~ set p3 in $H: port options"
+expect_eq "plan of the edit" "$(plan_steps "$T" "$F2")" "~ set br0 in $H: priority 8192, forward_delay 5
+~ set p2 in $H: cost 20
+~ set p3 in $H: isolated false"
 vup "$T" "$F2"
 check_all 500 8192 20 0
 expect_eq "no link re-created" "$(ip -n "$H" -j link | jq -c '[.[] | [.ifname, .ifindex]]')" \

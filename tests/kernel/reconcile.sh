@@ -100,14 +100,15 @@ expect_rc 0 "$VNET" diff "$F" --sandbox --name "$T"
 
 # ---- toggle STP on, then off: in place ----
 write_file on 192.168.9.20/24 no
-expect_eq "stp on plan" "$(plan_steps "$T" "$F")" "~ set br0 in $H: bridge options"
+expect_eq "stp on plan" "$(plan_steps "$T" "$F")" \
+	"~ set br0 in $H: stp true, forward_delay 2, hello_time 1, max_age 6"
 vup "$T" "$F"
 expect_eq "br0 stp_state" "$(lget "$H" br0 .linkinfo.info_data.stp_state)" 1
 expect_eq "br0 forward_delay (kernel minimum, filled in)" \
 	"$(lget "$H" br0 .linkinfo.info_data.forward_delay)" 200
 expect_eq "host links kept" "$(ifindexes "$H")" "$host_idx"
 write_file off 192.168.9.20/24 no
-expect_eq "stp off plan" "$(plan_steps "$T" "$F")" "~ set br0 in $H: bridge options"
+expect_eq "stp off plan" "$(plan_steps "$T" "$F")" "~ set br0 in $H: stp false"
 vup "$T" "$F"
 expect_eq "br0 stp_state" "$(lget "$H" br0 .linkinfo.info_data.stp_state)" 0
 

@@ -97,18 +97,28 @@ static void test_examples_parse(void **state)
 	}
 }
 
+/* Option @key of @l, by the kind's table: its value, or -1 when the file left it out. */
+static long opt(const struct vnet_link *l, const char *key)
+{
+	uint32_t v = 0;
+	int r = vnet_link_opt(l, key, &v);
+
+	assert_true(r >= 0);
+	return r ? (long)v : -1;
+}
+
 static void test_tun_tap(void **state)
 {
 	struct vnet_model *m = load(EXAMPLE("tun"), NULL);
 
 	assert_int_equal(m->links.n, 1);
-	assert_int_equal(link_of(m, "", "tun0")->kind, VNET_KIND_TUN);
+	assert_ptr_equal(link_of(m, "", "tun0")->kind, vnet_kind_find("tun"));
 	assert_true(m->links.v[0].up);
-	assert_int_equal(m->links.v[0].tt.has, 0);
+	assert_int_equal(m->links.v[0].opts.has, 0);
 	assert_addr(m, 0, "", "tun0", "192.168.3.11/24");
 	vnet_model_free(m);
 	m = load(EXAMPLE("tap"), NULL);
-	assert_int_equal(link_of(m, "", "tap0")->kind, VNET_KIND_TAP);
+	assert_ptr_equal(link_of(m, "", "tap0")->kind, vnet_kind_find("tap"));
 	vnet_model_free(m);
 }
 
@@ -118,7 +128,7 @@ static void test_veth(void **state)
 	struct vnet_link *a = link_of(m, "", "veth0"), *b = link_of(m, "", "veth1");
 
 	assert_int_equal(m->links.n, 2);
-	assert_int_equal(a->kind, VNET_KIND_VETH);
+	assert_ptr_equal(a->kind, vnet_kind_find("veth"));
 	assert_string_equal(a->peer, "veth1");
 	assert_string_equal(a->peer_ns, "");
 	assert_string_equal(b->peer, "veth0");
@@ -135,8 +145,8 @@ static void test_bridges(void **state)
 	struct vnet_model *m = load(EXAMPLE("bridge"), NULL);
 
 	assert_int_equal(m->links.n, 1);
-	assert_int_equal(m->links.v[0].kind, VNET_KIND_BRIDGE);
-	assert_int_equal(m->links.v[0].br.has, 0);
+	assert_ptr_equal(m->links.v[0].kind, vnet_kind_find("bridge"));
+	assert_int_equal(m->links.v[0].opts.has, 0);
 	assert_true(m->links.v[0].up);
 	vnet_model_free(m);
 
@@ -156,19 +166,19 @@ static void test_bridges(void **state)
 static void test_stp_defaults(void **state)
 {
 	struct vnet_model *m = load(EXAMPLE("bridge-stp"), NULL);
-	const struct vnet_bridge_opts *br = &link_of(m, "", "br0")->br;
+	const struct vnet_link *br = link_of(m, "", "br0");
 
-	assert_true(br->stp);
-	assert_int_equal(br->has, VNET_BR_HAS_STP | VNET_BR_HAS_FORWARD_DELAY |
-					  VNET_BR_HAS_HELLO_TIME | VNET_BR_HAS_MAX_AGE);
-	assert_int_equal(br->forward_delay, 200);
-	assert_int_equal(br->hello_time, 100);
-	assert_int_equal(br->max_age, 600);
+	assert_int_equal(opt(br, "stp"), 1);
+	assert_int_equal(opt(br, "forward_delay"), 200);
+	assert_int_equal(opt(br, "hello_time"), 100);
+	assert_int_equal(opt(br, "max_age"), 600);
+	assert_int_equal(opt(br, "priority"), -1);
+	assert_int_equal(opt(br, "ageing_time"), -1);
 	vnet_model_free(m);
 
 	m = load(EXAMPLE("stp-loop"), NULL);
 	assert_int_equal(m->links.n, 13);
-	assert_true(link_of(m, "", "sw3")->br.stp);
+	assert_int_equal(opt(link_of(m, "", "sw3"), "stp"), 1);
 	assert_string_equal(link_of(m, "", "s3-s1")->master, "sw3");
 	assert_string_equal(link_of(m, "stp-loop-pc1", "eth0")->peer, "sw1-pc1");
 	assert_string_equal(link_of(m, "", "sw2-pc2")->peer_ns, "stp-loop-pc2");
@@ -183,20 +193,19 @@ static void test_bridge_times_centiseconds(void **state)
 		      "  br1: {stp: off, hello_time: 1, ageing_time: 300, priority: 4096}\n"
 		      "  br2: {ageing_time: 0}\n",
 		      NULL);
-	const struct vnet_bridge_opts *b0 = &m->links.v[0].br, *b1 = &m->links.v[1].br;
+	const struct vnet_link *b0 = &m->links.v[0], *b1 = &m->links.v[1], *b2 = &m->links.v[2];
 
-	assert_int_equal(b0->forward_delay, 250);
-	assert_int_equal(b0->max_age, 625);
-	assert_int_equal(b0->hello_time, 100); /* filled: STP on, not given */
-	assert_false(b1->stp);
-	assert_int_equal(b1->has, VNET_BR_HAS_STP | VNET_BR_HAS_HELLO_TIME |
-					  VNET_BR_HAS_AGEING_TIME | VNET_BR_HAS_PRIORITY);
-	assert_int_equal(b1->hello_time, 100);
-	assert_int_equal(b1->forward_delay, 0); /* STP off: nothing filled */
-	assert_int_equal(b1->ageing_time, 30000);
-	assert_int_equal(b1->priority, 4096);
-	assert_int_equal(m->links.v[2].br.has, VNET_BR_HAS_AGEING_TIME);
-	assert_int_equal(m->links.v[2].br.ageing_time, 0);
+	assert_int_equal(opt(b0, "forward_delay"), 250);
+	assert_int_equal(opt(b0, "max_age"), 625);
+	assert_int_equal(opt(b0, "hello_time"), 100); /* filled: STP on, not given */
+	assert_int_equal(opt(b1, "stp"), 0);
+	assert_int_equal(opt(b1, "hello_time"), 100);
+	assert_int_equal(opt(b1, "forward_delay"), -1); /* STP off: nothing filled */
+	assert_int_equal(opt(b1, "max_age"), -1);
+	assert_int_equal(opt(b1, "ageing_time"), 30000);
+	assert_int_equal(opt(b1, "priority"), 4096);
+	assert_int_equal(opt(b2, "ageing_time"), 0);
+	assert_int_equal(opt(b2, "stp"), -1);
 	vnet_model_free(m);
 }
 
@@ -205,10 +214,11 @@ static void test_vm(void **state)
 	struct vnet_model *m = load(EXAMPLE("vm"), NULL);
 	struct vnet_link *t = link_of(m, "", "tap1");
 
-	assert_int_equal(t->kind, VNET_KIND_TAP);
+	assert_ptr_equal(t->kind, vnet_kind_find("tap"));
 	assert_string_equal(t->master, "br0");
-	assert_int_equal(t->tt.has, VNET_TT_HAS_VNET_HDR);
-	assert_true(t->tt.vnet_hdr);
+	assert_int_equal(opt(t, "vnet_hdr"), 1);
+	assert_int_equal(opt(t, "multi_queue"), -1);
+	assert_int_equal(opt(t, "owner"), -1);
 	vnet_model_free(m);
 }
 
@@ -287,12 +297,13 @@ static void test_link_options(void **state)
 	struct vnet_link *p = link_of(m, "", "veth0"), *q = link_of(m, "", "veth1");
 	struct vnet_link *t = link_of(m, "", "tap0");
 
-	assert_int_equal(p->port.has, VNET_PORT_HAS_COST | VNET_PORT_HAS_PRIORITY |
-					      VNET_PORT_HAS_HAIRPIN | VNET_PORT_HAS_LEARNING |
-					      VNET_PORT_HAS_FLOOD | VNET_PORT_HAS_ISOLATED);
-	assert_int_equal(p->port.cost, 7);
-	assert_int_equal(p->port.priority, 3);
-	assert_true(p->port.hairpin && !p->port.learning && !p->port.flood && p->port.isolated);
+	assert_int_equal(opt(p, "cost"), 7);
+	assert_int_equal(opt(p, "priority"), 3);
+	assert_int_equal(opt(p, "hairpin"), 1);
+	assert_int_equal(opt(p, "learning"), 0);
+	assert_int_equal(opt(p, "flood"), 0);
+	assert_int_equal(opt(p, "isolated"), 1);
+	assert_int_equal(opt(q, "cost"), -1);
 	assert_true(p->up);
 	assert_false(q->up);
 	assert_int_equal(q->has, VNET_LINK_HAS_MTU | VNET_LINK_HAS_MAC);
@@ -302,11 +313,10 @@ static void test_link_options(void **state)
 	assert_addr(m, 1, "", "veth1", "fd00::1/64");
 	assert_int_equal(m->addrs.v[1].family, AF_INET6);
 	assert_int_equal(m->addrs.v[1].pos.line, 6);
-	assert_int_equal(t->tt.has,
-			 VNET_TT_HAS_OWNER | VNET_TT_HAS_GROUP | VNET_TT_HAS_MULTI_QUEUE);
-	assert_int_equal(t->tt.owner, 0);
-	assert_int_equal(t->tt.group, 0);
-	assert_true(t->tt.multi_queue);
+	assert_int_equal(opt(t, "owner"), 0);
+	assert_int_equal(opt(t, "group"), 0);
+	assert_int_equal(opt(t, "multi_queue"), 1);
+	assert_int_equal(opt(t, "vnet_hdr"), -1);
 	vnet_model_free(m);
 }
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "kind.h"
 #include "unit.h"
 
 static const char docker[] = "name: dk\n" UNIT_DOCKER;
@@ -78,7 +79,7 @@ static void test_fresh_build(void **state)
 	/* phases: every namespace before any link, the bridge before veths, routes last */
 	assert_int_equal(p->ops.v[0].kind, VNET_OP_NS_ADD);
 	assert_int_equal(p->ops.v[3].kind, VNET_OP_LINK_ADD);
-	assert_int_equal(p->ops.v[3].link.kind, VNET_KIND_BRIDGE);
+	assert_ptr_equal(p->ops.v[3].link.kind, vnet_kind_find("bridge"));
 	assert_int_equal(p->ops.v[p->ops.n - 1].kind, VNET_OP_ROUTE_ADD);
 	vnet_plan_free(p);
 	vnet_model_free(want);
@@ -123,15 +124,18 @@ static void test_stp_toggled(void **state)
 	struct vnet_model *want = parse(docker), *have = built(want);
 	struct vnet_link *br = vnet_model_find_link(want, want->ns.v[0].name, "br0");
 	struct vnet_plan *p = NULL;
+	char what[128];
 
 	assert_non_null(br);
-	br->br.has |= VNET_BR_HAS_STP;
-	br->br.stp = true;
+	br->opts.has |= 1U << VNET_BR_STP;
+	br->opts.v[VNET_BR_STP] = 1;
 	assert_int_equal(vnet_plan_up(want, have, &p, NULL), 0);
 	assert_int_equal(p->ops.n, 1);
 	assert_int_equal(p->ops.v[0].kind, VNET_OP_LINK_SET);
-	assert_int_equal(p->ops.v[0].set, VNET_SET_BRIDGE);
-	assert_false(p->ops.v[0].old.br.stp);
+	assert_int_equal(p->ops.v[0].set, VNET_SET_OPTS);
+	assert_false(vnet_bridge_stp(&p->ops.v[0].old));
+	vnet_op_describe(&p->ops.v[0], what, sizeof(what));
+	assert_string_equal(what, "set br0 in dk-host: stp true");
 	vnet_plan_free(p);
 	vnet_model_free(want);
 	vnet_model_free(have);
@@ -236,7 +240,7 @@ static void test_down_spares_foreign(void **state)
 	struct vnet_plan *p = NULL;
 
 	snprintf(foreign->name, sizeof(foreign->name), "eth9");
-	foreign->kind = VNET_KIND_VETH;
+	foreign->kind = vnet_kind_find("veth");
 	assert_int_equal(vnet_plan_down(have, &p), 0);
 	/* all three namespaces go, with everything in them; nothing else is touched */
 	assert_int_equal(count(p, VNET_OP_NS_DEL), 3);

@@ -162,11 +162,11 @@ static struct vnet_model *built(void)
 	snprintf(h->node, sizeof(h->node), "host");
 	l = vnet_model_add_link(m);
 	snprintf(l->name, sizeof(l->name), "veth0");
-	l->kind = VNET_KIND_VETH;
+	l->kind = vnet_kind_find("veth");
 	snprintf(l->peer, sizeof(l->peer), "veth1");
 	l = vnet_model_add_link(m);
 	snprintf(l->name, sizeof(l->name), "veth1");
-	l->kind = VNET_KIND_VETH;
+	l->kind = vnet_kind_find("veth");
 	snprintf(l->peer, sizeof(l->peer), "veth0");
 	return m;
 }
