@@ -380,28 +380,31 @@ static int kind_create(struct applier *a, const struct vnet_op *op, size_t idx)
 static int do_link_add(struct applier *a, const struct vnet_op *op, size_t idx)
 {
 	const struct vnet_link *l = &op->link;
+	const char *maker = vnet_link_maker_ns(l);
+	const char *other = vnet_kind_has(l->kind, VNET_KIND_F_PAIR) ? l->peer_ns : l->ns;
 	int r, fd = -1, parent = 0;
 
 	if (l->kind->create)
 		return kind_create(a, op, idx);
 	if (l->parent[0]) {
-		parent = resolve(a, l->ns, l->parent);
+		parent = resolve(a, l->parent_ns, l->parent);
 		if (parent < 0)
 			return fail(a, op, parent, NULL);
 	}
-	r = batch_for(a, l->ns, idx);
+	r = batch_for(a, maker, idx);
 	if (r < 0)
 		return r;
-	mark_dirty(a, l->ns);
-	if (vnet_kind_has(l->kind, VNET_KIND_F_PAIR) && strcmp(l->peer_ns, l->ns)) {
-		fd = vnet_netns_open(l->peer_ns);
+	mark_dirty(a, maker);
+	mark_dirty(a, other);
+	if (strcmp(other, maker)) { /* a veth's peer, or a link made on its parent, goes there */
+		fd = vnet_netns_open(other);
 		if (fd < 0)
 			return fail(a, op, fd, NULL);
 		a->fds[a->nfds++] = fd;
 	}
-	if (vnet_kind_has(l->kind, VNET_KIND_F_PAIR))
-		mark_dirty(a, l->peer_ns);
-	return vnet_link_msg_add(&a->b, l, parent, fd) ?: tag_created(a, l, idx);
+	r = vnet_link_msg_add(&a->b, l, parent, fd);
+	/* made in its own namespace, it is tagged in the same batch; else by a step there */
+	return r < 0 || strcmp(maker, l->ns) ? r : tag_created(a, l, idx);
 }
 
 static int do_link_set(struct applier *a, const struct vnet_op *op, size_t idx)
@@ -593,7 +596,8 @@ static size_t recreate(const struct vnet_op *op, struct vnet_op *inv)
 	peer.has |= VNET_LINK_HAS_MTU | VNET_LINK_HAS_MAC;
 	inv[n++] = (struct vnet_op){ .kind = VNET_OP_LINK_ADD, .link = l };
 	inv[n++] = (struct vnet_op){ .kind = VNET_OP_LINK_SET,
-				     .set = vnet_link_settings(&l, false),
+				     .set = vnet_link_settings(&l, strcmp(vnet_link_maker_ns(&l),
+									  l.ns)),
 				     .link = l };
 	if (op->old.name[0])
 		inv[n++] = (struct vnet_op){ .kind = VNET_OP_LINK_SET,

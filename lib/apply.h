@@ -38,8 +38,13 @@ int vnet_apply(struct vnet_nlset *nls, const struct vnet_plan *plan, unsigned fl
 /* vnet_op_ns() - the namespace a step acts in. */
 const char *vnet_op_ns(const struct vnet_op *op);
 
+/* vnet_link_maker_ns() - where @l is made: its parent's namespace for a link on a parent
+ * (placed in its own at creation), else its own. */
+const char *vnet_link_maker_ns(const struct vnet_link *l);
+
 /* vnet_link_settings() - the VNET_SET_* bits a link needs after creation to be as @l says.
- * @as_peer: the link was made as the peer of a veth, which creation gives no mtu or mac. */
+ * @as_peer: the link was made in another namespace (a veth's peer, a link on a parent
+ *           there): creation gives it no tag, and a veth's peer no mtu or mac. */
 unsigned vnet_link_settings(const struct vnet_link *l, bool as_peer);
 
 /**

@@ -115,6 +115,10 @@ void vnet_op_describe(const struct vnet_op *op, char *buf, size_t len)
 			snprintf(buf, len, "create veth %s%s <-> %s%s", l->name,
 				 where(l->ns, in, sizeof(in)), l->peer,
 				 where(l->peer_ns, in2, sizeof(in2)));
+		else if (l->parent[0])
+			snprintf(buf, len, "create %s %s%s on %s%s", vnet_kind_name(l->kind),
+				 l->name, where(l->ns, in, sizeof(in)), l->parent,
+				 where(l->parent_ns, in2, sizeof(in2)));
 		else
 			snprintf(buf, len, "create %s %s%s", vnet_kind_name(l->kind), l->name,
 				 where(l->ns, in, sizeof(in)));

@@ -187,7 +187,8 @@ int vnet_link_get_index(struct vnet_nl *nl, const char *name);
  * @l: the link: its name, index (0: the kernel picks; an undo asks for the old one), mtu
  *     and mac when it has them, and its kind's options in IFLA_INFO_DATA
  * @parent_ifindex: the index of @l->parent (IFLA_LINK), 0 for none
- * @peer_ns_fd: a pair's other namespace, or -1 (see the kind's put_data())
+ * @peer_ns_fd: a pair's other namespace (see the kind's put_data()), or the namespace a
+ *              link on a parent goes to when it is made in its parent's; -1 for none
  *
  * Return: 0 or -ENOMEM.
  */

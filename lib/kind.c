@@ -5,11 +5,16 @@
 #include <string.h>
 
 #include "kind.h"
+#include "kinds.h" /* VNET_KINDS: X(veth) X(bridge) ..., from meson.build's list */
 
-/* One line a kind: the registry. Order matters only where kinds share a kernel name. */
-static const struct vnet_kind *const kinds[] = {
-	&vnet_kind_veth, &vnet_kind_bridge, &vnet_kind_tun, &vnet_kind_tap, NULL,
-};
+#define X(name) extern const struct vnet_kind vnet_kind_##name;
+VNET_KINDS
+#undef X
+
+/* The registry: order matters only where kinds share a kernel name (tun before tap). */
+#define X(name) &vnet_kind_##name,
+static const struct vnet_kind *const kinds[] = { VNET_KINDS NULL };
+#undef X
 
 const struct vnet_kind *const *vnet_kinds(void)
 {
@@ -215,12 +220,18 @@ int vnet_link_opt(const struct vnet_link *l, const char *key, uint32_t *ret)
 void vnet_link_label(const struct vnet_link *l, char *buf, size_t len)
 {
 	const struct vnet_kind *k = l->kind;
+	char parent[VNET_ESC_SIZE(VNET_IFNAMSIZ)];
 	size_t off = 0;
 
 	buf[0] = '\0';
 	if (!k || !(k->flags & VNET_KIND_F_SHOW))
 		return;
-	off = (size_t)snprintf(buf, len, " %s", k->name);
+	/* as iproute2 writes a link on its parent: "mv0@eth0" */
+	if (l->parent[0])
+		off = (size_t)snprintf(buf, len, "@%s",
+				       vnet_escape(l->parent, parent, sizeof(parent)));
+	if (off < len)
+		off += (size_t)snprintf(buf + off, len - off, " %s", k->name);
 	for (size_t i = 0; i < k->opts.n && off < len; i++) {
 		char v[32];
 

@@ -96,6 +96,8 @@ struct vnet_optset {
  * @read_port: the same for a port of a link of this kind (@tb: the slave data's)
  * @drift: whether option @i of an observed @h differs from @want only as the kernel's
  *         own doing, which is not to be undone
+ * @check: a rule of the kind on a link of a validated model, against the others; false
+ *         with the reason in @why when @l breaks it
  */
 struct vnet_kind {
 	const char *name, *info, *section, *word;
@@ -109,10 +111,11 @@ struct vnet_kind {
 	void (*read)(const struct nlattr *const *tb, struct vnet_link *l);
 	void (*read_port)(const struct nlattr *const *tb, struct vnet_link *l);
 	bool (*drift)(const struct vnet_link *h, uint32_t want, size_t i);
+	bool (*check)(const struct vnet_model *m, const struct vnet_link *l, char *why, size_t len);
 };
 
-/* The kinds, each in its file; registered in kind.c. */
-extern const struct vnet_kind vnet_kind_veth, vnet_kind_bridge, vnet_kind_tap, vnet_kind_tun;
+/* The kinds that other files of a kind refer to; every kind is registered by meson.build. */
+extern const struct vnet_kind vnet_kind_bridge, vnet_kind_tap;
 
 /* vnet_kinds() - every kind, ended by NULL. */
 const struct vnet_kind *const *vnet_kinds(void);
@@ -168,7 +171,7 @@ size_t vnet_opts_describe(const struct vnet_kind *k, const struct vnet_optset *s
 			  const struct vnet_opts *o, const struct vnet_link *h,
 			  const struct vnet_opts *h_opts, char *buf, size_t len);
 
-/* vnet_link_label() - what vnet show writes after a link's name: " tap", " macvlan bridge". */
+/* vnet_link_label() - what vnet show writes after a link's name: " tap", "@eth0 macvlan bridge". */
 void vnet_link_label(const struct vnet_link *l, char *buf, size_t len);
 
 /* What STP (stp.c) and its printers read of a bridge: its options by index. */

@@ -45,6 +45,9 @@ int vnet_link_msg_add(struct vnet_batch *b, const struct vnet_link *l, int paren
 		mnl_attr_put(nlh, IFLA_ADDRESS, sizeof(l->mac), l->mac);
 	if (parent_ifindex > 0)
 		mnl_attr_put_u32(nlh, IFLA_LINK, (uint32_t)parent_ifindex);
+	/* a link on a parent made in the parent's namespace goes to its own at creation */
+	if (vnet_kind_has(k, VNET_KIND_F_PARENT) && peer_ns_fd >= 0)
+		mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)peer_ns_fd);
 	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, k->info ? k->info : k->name);
 	if (k->put_data || k->opts.n) {

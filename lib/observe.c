@@ -233,8 +233,10 @@ static void resolve_masters(struct obs *o)
 		/* a parent in another namespace (IFLA_LINK_NETNSID) is not one vnet makes */
 		if (o->x[i].parent && !o->x[i].has_netnsid)
 			parent = find_index(o, (int)o->x[i].parent);
-		if (parent)
+		if (parent) {
 			snprintf(l->parent, sizeof(l->parent), "%s", parent->name);
+			snprintf(l->parent_ns, sizeof(l->parent_ns), "%s", l->ns);
+		}
 	}
 }
 
@@ -631,11 +633,44 @@ static int read_all(struct reader *rd, struct vnet_nlset *s, const char *topo,
 	return r;
 }
 
-/* After reading, whether @r says it went well or not: the veth peers, then the model out. */
+/*
+ * A link on a parent in another namespace (it has IFLA_LINK_NETNSID): the parent is the
+ * link of that index in the namespace the id stands for, among those read.
+ */
+static int resolve_parents(struct obs *o)
+{
+	for (size_t i = 0; i < o->m->links.n; i++) {
+		struct vnet_link *l = &o->m->links.v[i];
+		const struct link_extra *x = &o->x[i];
+
+		for (size_t j = 0; x->parent && x->has_netnsid && j < o->m->links.n; j++) {
+			const struct vnet_link *p = &o->m->links.v[j];
+			int32_t id;
+			int r;
+
+			if (p->ifindex != (int)x->parent || o->x[j].ns == x->ns)
+				continue;
+			r = ns_nsid(o, x->ns, o->x[j].ns, &id);
+			if (r < 0)
+				return r;
+			if (id != x->netnsid)
+				continue;
+			snprintf(l->parent, sizeof(l->parent), "%s", p->name);
+			snprintf(l->parent_ns, sizeof(l->parent_ns), "%s", p->ns);
+			break;
+		}
+	}
+	return 0;
+}
+
+/* After reading, whether @r says it went well or not: veth peers and parents, then the
+ * model out. */
 static int finish(struct reader *rd, int r, struct vnet_model **ret_model)
 {
 	if (r == 0)
 		r = resolve_peers(&rd->o);
+	if (r == 0)
+		r = resolve_parents(&rd->o);
 	free(rd->o.x);
 	if (r < 0) {
 		vnet_model_free(rd->o.m);

@@ -140,23 +140,36 @@ static bool ours(const struct owned *o, const struct vnet_state_row *row, const 
 	return (row || o->by_tag) && !strcmp(alias, o->tag);
 }
 
+/* Is untagged @l, recorded, the far end of a pair of ours, or on a parent of ours? */
+static bool far_end_ours(const struct vnet_model *m, const struct vnet_link *l)
+{
+	const struct vnet_link *p;
+
+	if (vnet_kind_has(l->kind, VNET_KIND_F_PARENT) && l->parent[0]) {
+		p = vnet_model_find_link(m, l->parent_ns, l->parent);
+		return p && p->owned && strcmp(l->parent_ns, l->ns);
+	}
+	if (!vnet_kind_has(l->kind, VNET_KIND_F_PAIR) || !l->peer[0])
+		return false;
+	p = vnet_model_find_link(m, l->peer_ns, l->peer);
+	return p && p->owned && vnet_kind_has(p->kind, VNET_KIND_F_PAIR) &&
+	       !strcmp(p->peer, l->name) && !strcmp(p->peer_ns, l->ns);
+}
+
 /*
  * The far end of a pair whose near end is ours is ours: both were born in one message,
  * the near end tagged in the same batch; the far end's tag goes in a later batch, to
- * its own namespace, and a crash may come between.
+ * its own namespace, and a crash may come between. So is a link made on a parent of
+ * ours in another namespace (a macvlan placed in a container), tagged there later.
  */
 static void mark_far_ends(struct vnet_model *m, const struct owned *o)
 {
 	for (size_t i = 0; i < m->links.n; i++) {
 		struct vnet_link *l = &m->links.v[i];
-		const struct vnet_link *p;
 
-		if (l->owned || !vnet_kind_has(l->kind, VNET_KIND_F_PAIR) || l->alias[0] ||
-		    !l->peer[0] || (!o->by_tag && !row_of(o, "link", l->ns, l->name)))
+		if (l->owned || l->alias[0] || (!o->by_tag && !row_of(o, "link", l->ns, l->name)))
 			continue;
-		p = vnet_model_find_link(m, l->peer_ns, l->peer);
-		l->owned = p && p->owned && vnet_kind_has(p->kind, VNET_KIND_F_PAIR) &&
-			   !strcmp(p->peer, l->name) && !strcmp(p->peer_ns, l->ns);
+		l->owned = far_end_ours(m, l);
 	}
 }
 

@@ -221,7 +221,8 @@ static unsigned link_changes(const struct vnet_link *w, const struct vnet_link *
 /* An existing link must be replaced when it is not what the file says it is. */
 static bool link_replaced(const struct vnet_link *w, const struct vnet_link *h)
 {
-	if (w->kind != h->kind || strcmp(w->parent, h->parent))
+	if (w->kind != h->kind || strcmp(w->parent, h->parent) ||
+	    (w->parent[0] && strcmp(w->parent_ns, h->parent_ns)))
 		return true;
 	if (vnet_kind_has(w->kind, VNET_KIND_F_PAIR) &&
 	    (strcmp(w->peer, h->peer) || strcmp(w->peer_ns, h->peer_ns)))
@@ -312,7 +313,7 @@ static int plan_link_add(struct planner *p, const struct vnet_link *w, size_t id
 		op->link = *w;
 		snprintf(op->link.alias, sizeof(op->link.alias), "%s", tag);
 	}
-	set = vnet_link_settings(w, !first);
+	set = vnet_link_settings(w, !first || strcmp(vnet_link_maker_ns(w), w->ns));
 	return set ? push_set(p, w, NULL, set, tag) : 0;
 }
 
@@ -344,7 +345,8 @@ static bool link_wanted(const struct planner *p, const struct vnet_link *h)
 {
 	const struct vnet_link *w = vnet_model_find_link(p->want, h->ns, h->name);
 
-	return w && !link_replaced(w, h) && !(h->parent[0] && link_goes(p, h->ns, h->parent));
+	return w && !link_replaced(w, h) &&
+	       !(h->parent[0] && link_goes(p, h->parent_ns, h->parent));
 }
 
 /* The other end of an owned veth, when it is ours too. */
@@ -615,6 +617,11 @@ static int plan_ns_removal(struct planner *p)
 }
 
 /* Stable sort of the ops by (phase, namespace), keeping file order within a group. */
+const char *vnet_link_maker_ns(const struct vnet_link *l)
+{
+	return vnet_kind_has(l->kind, VNET_KIND_F_PARENT) && l->parent[0] ? l->parent_ns : l->ns;
+}
+
 const char *vnet_op_ns(const struct vnet_op *op)
 {
 	switch (op->kind) {

@@ -1003,15 +1003,18 @@ static int opt_master(struct pctx *p, const struct optarg *a)
 	return 0;
 }
 
+/* "[node/]name": the link this one lives on; in the link's own node when no node is given. */
 static int opt_parent(struct pctx *p, const struct optarg *a)
 {
+	struct vnet_link *l = arg_link(p, a);
 	int r = want_scalar(p, a->k, a->v, a->obj);
 
 	if (!r)
-		r = check_ifname(p, a->v->pos, a->v->str, a->obj);
+		r = parse_ifref(p, a->v, a->obj, l->parent_ns, l->parent);
 	if (r < 0)
 		return r;
-	snprintf(arg_link(p, a)->parent, VNET_IFNAMSIZ, "%s", a->v->str);
+	if (!strchr(a->v->str, '/'))
+		snprintf(l->parent_ns, sizeof(l->parent_ns), "%s", l->ns);
 	return 0;
 }
 

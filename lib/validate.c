@@ -271,17 +271,27 @@ static int check_link_kind(const struct vctx *c, const struct vnet_link *l, cons
 	return 0;
 }
 
+/* The kind's own rule against the others (a passthru macvlan is alone on its parent). */
+static int check_kind_rule(const struct vctx *c, const struct vnet_link *l, const char *obj)
+{
+	char why[256];
+
+	if (l->kind && l->kind->check && !l->kind->check(c->m, l, why, sizeof(why)))
+		return verr(c, l->pos, obj, "%s", why);
+	return 0;
+}
+
 /*
- * The link a macvlan lives on: an Ethernet link of the same node that is no bridge port
- * (a bridge port's frames belong to the bridge: the kernel refuses with EBUSY).
+ * The link a macvlan lives on: an Ethernet link, of its node or another, that is no
+ * bridge port (a bridge port's frames belong to the bridge: the kernel refuses, EBUSY).
  */
 static int check_parent(const struct vctx *c, const struct vnet_link *l, const char *obj)
 {
-	const struct vnet_link *p = vnet_model_find_link(c->m, l->ns, l->parent);
+	const struct vnet_link *p = vnet_model_find_link(c->m, l->parent_ns, l->parent);
 
 	if (!p)
 		return verr(c, l->pos, obj, "parent \"%s\" is not an interface of node %s",
-			    l->parent, node_of(c, l->ns));
+			    l->parent, node_of(c, l->parent_ns));
 	if (p == l)
 		return verr(c, l->pos, obj, "a link cannot be its own parent");
 	if (!vnet_kind_has(p->kind, VNET_KIND_F_L2))
@@ -344,6 +354,9 @@ static int check_links(const struct vctx *c)
 		if (r < 0)
 			return r;
 		r = check_link_refs(c, i, obj);
+		if (r < 0)
+			return r;
+		r = check_kind_rule(c, &c->m->links.v[i], obj);
 		if (r < 0)
 			return r;
 	}

@@ -122,7 +122,8 @@ struct vnet_stp_port {
  * @master: bridge this link is a port of (same namespace), "" for none
  * @has: VNET_LINK_HAS_* bits for @mtu and @mac
  * @up: administratively up
- * @parent: the link it lives on, in its namespace (macvlan), "" for none
+ * @parent: the link it lives on (macvlan), "" for none
+ * @parent_ns: @parent's namespace; the link is made there and placed in @ns at creation
  * @opts: its kind's options
  * @port: its options as a port of @master, by the table of @master's kind
  * @pos: where the file declared it
@@ -143,6 +144,7 @@ struct vnet_link {
 	uint8_t mac[6];
 	bool up;
 	char parent[VNET_IFNAMSIZ];
+	char parent_ns[VNET_NAMSIZ];
 	struct vnet_opts opts, port;
 	struct vnet_pos pos;
 	int ifindex, peer_ifindex;

@@ -33,27 +33,6 @@ set -euo pipefail
 trap cleanup EXIT
 kt_init rb
 
-# fault_run NAME FILE K NS...: VNET_FAULT_STEP=K vnet up must exit 3 and change nothing.
-fault_run() {
-	local name=$1 file=$2 k=$3 before after rc=0
-	shift 3
-	wait_until 20 settled "$@" || fail "namespaces did not settle before step $k"
-	before=$(dump "$@")
-	OUT=$(VNET_FAULT_STEP=$k "$VNET" up "$file" --sandbox --name "$name" 2>&1) || rc=$?
-	[ "$rc" = 3 ] || { echo "$OUT"; fail "VNET_FAULT_STEP=$k: expected exit 3, got $rc"; }
-	grep -q "injected fault at step $k " <<<"$OUT" || { echo "$OUT"; fail "no fault at step $k"; }
-	if [ "$k" -gt 1 ]; then
-		grep -q "undid the $((k - 1)) step(s)" <<<"$OUT" ||
-			{ echo "$OUT"; fail "VNET_FAULT_STEP=$k: no 'undid the $((k - 1)) step(s)'"; }
-	fi
-	wait_until 20 settled "$@" || fail "namespaces did not settle after step $k"
-	after=$(dump "$@")
-	if [ "$before" != "$after" ]; then
-		diff <(echo "$before") <(echo "$after") | head -40
-		fail "VNET_FAULT_STEP=$k: the kernel differs after the rollback"
-	fi
-}
-
 # ---- A: a fresh build fails at every step in turn ----
 T=$PFX.a
 NS_A=("$T-host" "$T-c1" "$T-c2")
