@@ -222,6 +222,29 @@ static void test_vm(void **state)
 	vnet_model_free(m);
 }
 
+static void test_dummy_macvlan(void **state)
+{
+	struct vnet_model *m = load(EXAMPLE("macvlan"), NULL);
+	const struct vnet_link *c1 = link_of(m, "macvlan-c1", "mv0");
+
+	assert_ptr_equal(c1->kind, vnet_kind_find("macvlan"));
+	assert_string_equal(c1->parent, "uplink");
+	assert_string_equal(c1->parent_ns, "");
+	assert_int_equal(opt(c1, "mode"), 4); /* MACVLAN_MODE_BRIDGE */
+	vnet_model_free(m);
+	m = parse("macvlans:\n  mv0: {parent: d0}\n  mv1: {parent: d0, mode: private}\n"
+		  "dummies:\n  d0: {mac: \"02:00:00:00:00:01\"}\n",
+		  NULL);
+	assert_int_equal(opt(&m->links.v[0], "mode"), 4); /* vnet's default: bridge */
+	assert_int_equal(opt(&m->links.v[1], "mode"), 1);
+	assert_string_equal(m->links.v[0].parent_ns, m->links.v[0].ns);
+	assert_ptr_equal(m->links.v[2].kind, vnet_kind_find("dummy"));
+	vnet_model_free(m);
+	m = load(EXAMPLE("dummy"), NULL);
+	assert_ptr_equal(link_of(m, "dummy-srv", "svc0")->kind, vnet_kind_find("dummy"));
+	vnet_model_free(m);
+}
+
 static void test_docker(void **state)
 {
 	struct vnet_model *m = load(EXAMPLE("docker"), NULL);
@@ -446,6 +469,7 @@ int main(void)
 		cmocka_unit_test(test_stp_defaults),
 		cmocka_unit_test(test_bridge_times_centiseconds),
 		cmocka_unit_test(test_vm),
+		cmocka_unit_test(test_dummy_macvlan),
 		cmocka_unit_test(test_docker),
 		cmocka_unit_test(test_sandbox_and_name),
 		cmocka_unit_test(test_name_from_file),
