@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "vnet/render.h"
+#include "view.h"
 #include "kind.h"
 
 /* A DOT string's body: quotes and backslashes escaped, newlines as \n. */

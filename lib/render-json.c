@@ -8,6 +8,7 @@
 
 #include "utf8.h"
 #include "vnet/render.h"
+#include "view.h"
 #include "kind.h"
 
 /*

@@ -7,6 +7,7 @@
 
 #include "utf8.h"
 #include "vnet/render.h"
+#include "view.h"
 #include "kind.h"
 
 /* Sizes in pixels: a box per namespace, devices in a column, ports indented under bridges. */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "vnet/render.h"
+#include "view.h"
 #include "kind.h"
 
 /* ---- the view: a model indexed for drawing ---- */

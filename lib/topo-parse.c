@@ -1944,17 +1944,6 @@ static int run(struct pctx *p, const struct vnet_load_opts *opts)
 	return r;
 }
 
-/**
- * vnet_topo_parse_string() - parse and validate a topology held in memory
- * @text: the YAML text
- * @len: its length
- * @path: the file name to show in messages, and to take the default name from; may be NULL
- * @opts: name override and sandbox mode, or NULL
- * @ret_model: the desired model, on success only
- * @reterr: the first error, or NULL
- *
- * Return: 0, -EINVAL for a bad topology, -ENOMEM.
- */
 int vnet_topo_parse_string(const char *text, size_t len, const char *path,
 			   const struct vnet_load_opts *opts, struct vnet_model **ret_model,
 			   struct vnet_error *reterr)
@@ -2047,15 +2036,6 @@ static int read_file(const char *path, char **ret, size_t *ret_len)
 	return r;
 }
 
-/**
- * vnet_topo_load() - parse and validate a topology file into a desired model
- * @path: the YAML file
- * @opts: name override and sandbox mode, or NULL
- * @ret_model: the model, on success
- * @reterr: file, line, column, token and reason of the first error, or NULL
- *
- * Return: 0, -EINVAL for a bad file, or another -errno when it cannot be read.
- */
 int vnet_topo_load(const char *path, const struct vnet_load_opts *opts,
 		   struct vnet_model **ret_model, struct vnet_error *reterr)
 {

@@ -784,20 +784,6 @@ int vnet_topo_validate_marks(const struct vnet_model *m, const struct vnet_topo_
 	return r;
 }
 
-/**
- * vnet_topo_validate() - check a parsed model for consistency
- * @m: the model; positions in it locate errors
- * @reterr: the first error found, or NULL
- *
- * Checks what needs more than one object: namespaces used once, interface
- * names unique per node, masters that are bridges of the same node, veth ends
- * that point at each other, port options only on ports, addresses not given
- * twice in a node, route devices that exist, gateways on a subnet of the node,
- * routes not given twice, checks between declared nodes (a node probed has an
- * address), and, last, no loop of bridges without STP unless the file allows it.
- *
- * Return: 0, or -EINVAL with @reterr filled.
- */
 int vnet_topo_validate(const struct vnet_model *m, struct vnet_error *reterr)
 {
 	return vnet_topo_validate_marks(m, NULL, reterr);

@@ -280,7 +280,8 @@ struct vnet_load_opts {
 int vnet_topo_load(const char *path, const struct vnet_load_opts *opts,
 		   struct vnet_model **ret_model, struct vnet_error *reterr);
 
-/* vnet_topo_parse_string() - the same from text in memory; @path is used in messages. */
+/* vnet_topo_parse_string() - the same from @len bytes of @text in memory; @path (or NULL)
+ * is the name messages give it, and the default topology name comes from it. */
 int vnet_topo_parse_string(const char *text, size_t len, const char *path,
 			   const struct vnet_load_opts *opts, struct vnet_model **ret_model,
 			   struct vnet_error *reterr);
