@@ -13,10 +13,10 @@
 # nobody can call properly. This test names either kind, and which file to fix.
 # Exit 0 when they agree, 1 when not, 2 on bad usage.
 set -euo pipefail
-[ $# = 2 ] && [ -f "$1" ] && [ -d "$2/vnet" ] || {
+if [ $# != 2 ] || [ ! -f "$1" ] || [ ! -d "$2/vnet" ]; then
 	echo "usage: $0 LIBVNET.so INCLUDEDIR" >&2
 	exit 2
-}
+fi
 lib=$1 inc=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
