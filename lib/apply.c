@@ -32,11 +32,21 @@ struct applier {
 	bool *done;
 	bool tolerant; /* down: go on past failures */
 	struct vnet_result *res; /* the counts of done and undone steps */
-	long fault_step;
+	long fault_step; /* VNET_FAULT_STEP, in a build with test hooks; else 0 */
 	struct vnet_error *err;
 	int first_err;
 };
 
+static int flush(struct applier *a);
+
+/*
+ * ---- test hooks: crash and fault injection, compiled in with -Dtest-hooks=true ----
+ *
+ * The kernel tests walk a crash or a failure over every step (tests/kernel/crash.sh,
+ * rollback.sh); a vnet built for installing (the default) has neither, and reads no
+ * VNET_CRASH_AT or VNET_FAULT_STEP from its environment.
+ */
+#if VNET_TEST_HOOKS
 void vnet_crash_point(void)
 {
 	/* a test-only switch: a process-wide count is what it is meant to be */
@@ -52,6 +62,43 @@ void vnet_crash_point(void)
 	if (left && !--left)
 		_exit(99);
 }
+
+/* VNET_FAULT_STEP=N: the step to fail, from 1; 0 for none. */
+static long fault_step(void)
+{
+	const char *fault = getenv("VNET_FAULT_STEP");
+
+	return fault ? strtol(fault, NULL, 10) : 0;
+}
+
+/* Fail step @idx (from 0) if it is the chosen one, once everything before it took effect. */
+static int inject_fault(struct applier *a, size_t idx)
+{
+	int r;
+
+	if (a->fault_step != (long)idx + 1)
+		return 0;
+	r = flush(a);
+	if (r < 0)
+		return r;
+	vnet_error_set(a->err, -EIO, "", "", "injected fault at step %zu (VNET_FAULT_STEP)",
+		       idx + 1);
+	a->first_err = -EIO;
+	return -EIO;
+}
+#else
+static long fault_step(void)
+{
+	return 0;
+}
+
+static int inject_fault(struct applier *a, size_t idx)
+{
+	(void)a;
+	(void)idx;
+	return 0;
+}
+#endif
 
 /* ---- the name cache ---- */
 
@@ -134,8 +181,6 @@ static int cache_link_cb(const struct nlmsghdr *nlh, void *data)
 	}
 	return MNL_CB_OK;
 }
-
-static int flush(struct applier *a);
 
 /* The ifindex of @name in @ns, reading the namespace's links once after they changed. */
 static int resolve(struct applier *a, const char *ns, const char *name)
@@ -524,15 +569,9 @@ static int do_op(struct applier *a, size_t idx)
 	const struct vnet_op *op = &a->ops[idx];
 	int r;
 
-	if (a->fault_step == (long)idx + 1) {
-		r = flush(a);
-		if (r < 0)
-			return r;
-		vnet_error_set(a->err, -EIO, "", "", "injected fault at step %zu (VNET_FAULT_STEP)",
-			       idx + 1);
-		a->first_err = -EIO;
-		return -EIO;
-	}
+	r = inject_fault(a, idx);
+	if (r < 0)
+		return r;
 	switch (op->kind) {
 	case VNET_OP_NS_ADD:
 	case VNET_OP_NS_DEL:
@@ -728,14 +767,13 @@ int vnet_apply(struct vnet_nlset *nls, const struct vnet_plan *plan, unsigned fl
 {
 	struct applier a = { .nls = nls, .topo = plan->topo, .err = reterr, .res = res };
 	bool *done = calloc(plan->ops.n ? plan->ops.n : 1, sizeof(*done));
-	const char *fault = getenv("VNET_FAULT_STEP");
 	int r;
 
 	if (!done)
 		return -ENOMEM;
 	vnet_batch_init(&a.b);
 	a.tolerant = flags & VNET_APPLY_TOLERANT;
-	a.fault_step = fault ? strtol(fault, NULL, 10) : 0;
+	a.fault_step = fault_step();
 	r = run(&a, plan->ops.v, plan->ops.n, done);
 	res->done = 0;
 	for (size_t i = 0; i < plan->ops.n; i++)

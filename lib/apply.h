@@ -26,8 +26,9 @@
  * @reterr: the first failure, with the kernel's extended-ack text
  *
  * Consecutive steps in one namespace go to the kernel as one netlink batch.
- * The environment variable VNET_FAULT_STEP=N (tests only) makes step N fail
- * before it is sent, after everything before it took effect.
+ * In a build with test hooks (meson -Dtest-hooks=true, as ./dev test's build-asan has),
+ * the environment variable VNET_FAULT_STEP=N makes step N fail before it is sent, after
+ * everything before it took effect; other builds have no such variable.
  *
  * Return: 0, or the first failure's -errno.
  */
@@ -51,11 +52,19 @@ unsigned vnet_link_settings(const struct vnet_link *l, bool as_peer);
  * vnet_crash_point() - a place where a crash would leave work half done
  *
  * Called after every netlink batch, namespace or tun/tap change and state-store
- * commit. With the environment variable VNET_CRASH_AT=N (tests only), the Nth
- * call kills the process on the spot, as a power cut or kill -9 would, so that
- * tests can walk N over every step of an apply and check what the next run repairs.
+ * commit. In a build with test hooks (meson -Dtest-hooks=true), the environment
+ * variable VNET_CRASH_AT=N makes the Nth call kill the process on the spot, as a power
+ * cut or kill -9 would, so that tests can walk N over every step of an apply and check
+ * what the next run repairs. Other builds (the default, and so an installed vnet) have
+ * no such hook: the call is an empty inline function.
  */
+#if VNET_TEST_HOOKS
 void vnet_crash_point(void);
+#else
+static inline void vnet_crash_point(void)
+{
+}
+#endif
 
 /* vnet_result_note() - add a line to @res->notes (nothing when @res is NULL). */
 void vnet_result_note(struct vnet_result *res, const char *fmt, ...)

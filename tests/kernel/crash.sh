@@ -22,6 +22,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 trap cleanup EXIT
 kt_init cr
+need_test_hooks
 
 T=$PFX O=$PFX-o F=examples/docker.yaml
 own_ns "$O"

@@ -33,6 +33,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 trap cleanup EXIT
 kt_init ed
+need_test_hooks
 # An undo makes links, addresses and routes again in its own order; the kernel lists them in
 # the order they came, so compare them sorted (a primary/secondary swap still shows in its
 # flags, and every index, mac and attribute must still be equal).

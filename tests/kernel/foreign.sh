@@ -37,6 +37,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 trap cleanup EXIT
 kt_init fo
+need_test_hooks
 
 # drop_own NS: the test removed its hand-made namespace NS; forget it (a namespace of the same
 # name made later by vnet is vnet's, and the leak guard must see it).

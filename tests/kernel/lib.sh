@@ -50,6 +50,17 @@ fail() {
 	exit 1
 }
 
+# need_test_hooks: skip unless vnet was built with the test hooks (meson -Dtest-hooks=true,
+# as ./dev test's build-asan is): VNET_CRASH_AT and VNET_FAULT_STEP. A build without them
+# has not even their names in it: look in the binary and in the libvnet it loads.
+need_test_hooks() {
+	local lib
+	lib=$(ldd "$VNET" 2>/dev/null | awk '$1 ~ /^libvnet\.so/ { print $3 }')
+	# shellcheck disable=SC2086 # no libvnet (a static vnet): the binary alone
+	grep -qa VNET_FAULT_STEP "$VNET" $lib ||
+		skip "vnet was built without the test hooks (meson -Dtest-hooks=true; ./dev test has them)"
+}
+
 # skip REASON: exit 77; the reason stays the last line of output (cleanup prints it again).
 skip() {
 	KT_SKIP="$*"

@@ -32,6 +32,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 trap cleanup EXIT
 kt_init rb
+need_test_hooks
 
 # ---- A: a fresh build fails at every step in turn ----
 T=$PFX.a
