@@ -67,7 +67,7 @@ const struct vnet_kind *vnet_kind_find(const char *name);
 /* vnet_kind_name() - "veth", "bridge", ...; "link" for NULL, a kind vnet does not manage. */
 const char *vnet_kind_name(const struct vnet_kind *kind);
 
-#define VNET_OPT_MAX 16
+#define VNET_OPT_MAX 8
 
 /*
  * The options of a kind (or of a bridge port), in the order of the kind's table: v[i] is
