@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "kernel.h"
 #include "vnet/check.h"
 
@@ -33,17 +34,7 @@ void vnet_probes_clear(struct vnet_probes *p)
 
 static struct vnet_probe *add_probe(struct vnet_probes *p)
 {
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? 2 * p->cap : 64;
-		struct vnet_probe *v = realloc(p->v, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		p->v = v;
-		p->cap = cap;
-	}
-	memset(&p->v[p->n], 0, sizeof(p->v[0]));
-	return &p->v[p->n++];
+	return VNET_ARRAY_PUSH(p);
 }
 
 static size_t addr_len(int family)

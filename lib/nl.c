@@ -12,6 +12,7 @@
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 
+#include "array.h"
 #include "kernel.h"
 
 #define NL_RCVBUF (4 << 20) /* room for the acks of a large batch, and for dumps */
@@ -162,19 +163,7 @@ void vnet_nl_close(struct vnet_nl *nl)
 /* Make room for one more datagram at @off of the receive buffer. */
 static int nl_reserve(struct vnet_nl *nl, size_t off)
 {
-	size_t ncap = nl->cap ? nl->cap : NL_DGRAM;
-	char *nb;
-
-	while (ncap < off + NL_DGRAM)
-		ncap *= 2;
-	if (ncap == nl->cap)
-		return 0;
-	nb = realloc(nl->buf, ncap);
-	if (!nb)
-		return -ENOMEM;
-	nl->buf = nb;
-	nl->cap = ncap;
-	return 0;
+	return vnet_grow((void **)&nl->buf, &nl->cap, off + NL_DGRAM, 1);
 }
 
 size_t vnet_nl_whole(const void *buf, size_t len)
@@ -301,18 +290,8 @@ struct nlmsghdr *vnet_batch_msg(struct vnet_batch *b, uint16_t type, uint16_t fl
 	size_t start = batch_size(b);
 	struct nlmsghdr *nlh;
 
-	if (start + NL_BATCH_ROOM > b->cap) {
-		size_t ncap = b->cap ? b->cap : (size_t)4 * NL_BATCH_ROOM;
-		char *nb;
-
-		while (ncap < start + NL_BATCH_ROOM)
-			ncap *= 2;
-		nb = realloc(b->buf, ncap);
-		if (!nb)
-			return NULL;
-		b->buf = nb;
-		b->cap = ncap;
-	}
+	if (vnet_grow((void **)&b->buf, &b->cap, start + NL_BATCH_ROOM, 1) < 0)
+		return NULL;
 	memset(b->buf + start, 0, NL_BATCH_ROOM);
 	nlh = mnl_nlmsg_put_header(b->buf + start);
 	nlh->nlmsg_type = type;
@@ -670,16 +649,9 @@ int vnet_nlset_put(struct vnet_nlset *s, const char *ns, struct vnet_nl *nl)
 		s->v[i].nl = nl;
 		return 0;
 	}
-	if (s->n == s->cap) {
-		size_t ncap = s->cap ? s->cap * 2 : 16;
-		struct vnet_nlset_entry *nv = realloc(s->v, ncap * sizeof(*nv));
-
-		if (!nv) {
-			vnet_nl_close(nl);
-			return -ENOMEM;
-		}
-		s->v = nv;
-		s->cap = ncap;
+	if (vnet_array_grow(s, s->n + 1) < 0) {
+		vnet_nl_close(nl);
+		return -ENOMEM;
 	}
 	snprintf(s->v[s->n].ns, sizeof(s->v[s->n].ns), "%s", ns);
 	s->v[s->n++].nl = nl;

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "apply.h"
+#include "array.h"
 #include "state.h"
 
 struct vnet_session {
@@ -607,15 +608,8 @@ static void names_free(struct names *l)
 
 static int names_add(struct names *l, const char *name)
 {
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 64;
-		char **v = realloc(l->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		l->v = v;
-		l->cap = cap;
-	}
+	if (vnet_array_grow(l, l->n + 1) < 0)
+		return -ENOMEM;
 	l->v[l->n] = strdup(name);
 	return l->v[l->n] ? (l->n++, 0) : -ENOMEM;
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "apply.h"
+#include "array.h"
 #include "state.h"
 
 /*
@@ -322,20 +323,17 @@ int vnet_state_list(struct vnet_state *st, struct vnet_topo_info **ret, size_t *
 {
 	sqlite3_stmt *s = prepare(st, INFO_SQL " ORDER BY name");
 	struct vnet_topo_info *v = NULL;
-	size_t n = 0;
+	size_t n = 0, cap = 0;
 	int rc;
 
 	if (!s)
 		return db_errno(sqlite3_extended_errcode(st->db));
 	/* a failed step is an error, never the end of the rows (a corrupt page reads so) */
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct vnet_topo_info *nv = realloc(v, (n + 1) * sizeof(*v));
-
-		if (!nv) {
+		if (vnet_grow((void **)&v, &cap, n + 1, sizeof(*v)) < 0) {
 			rc = SQLITE_NOMEM;
 			break;
 		}
-		v = nv;
 		fill_info(s, &v[n++]);
 	}
 	sqlite3_finalize(s);
@@ -361,15 +359,9 @@ int vnet_state_rows(struct vnet_state *st, const char *topo, struct vnet_state_r
 		return db_errno(sqlite3_extended_errcode(st->db));
 	bind_texts(s, 1, &topo);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			struct vnet_state_row *nv = realloc(v, cap * sizeof(*v));
-
-			if (!nv) {
-				rc = SQLITE_NOMEM;
-				break;
-			}
-			v = nv;
+		if (vnet_grow((void **)&v, &cap, n + 1, sizeof(*v)) < 0) {
+			rc = SQLITE_NOMEM;
+			break;
 		}
 		snprintf(v[n].kind, sizeof(v[n].kind), "%s", col_text(s, 0));
 		snprintf(v[n].ns, sizeof(v[n].ns), "%s", col_text(s, 1));
