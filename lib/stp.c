@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "apply.h"
+#include "session.h"
 
 const char *vnet_stp_state_name(uint8_t state)
 {
