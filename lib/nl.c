@@ -122,31 +122,23 @@ int vnet_nl_open_current(struct vnet_nl **ret_nl)
  */
 int vnet_nl_open(const char *ns, struct vnet_nl **ret_nl)
 {
-	struct vnet_nl *nl = NULL;
-	int fd, saved, r, q;
+	_cleanup_(vnet_nl_closep) struct vnet_nl *nl = NULL;
+	_cleanup_close_ int fd = vnet_netns_open(ns ? ns : "");
+	int saved, r, q;
 
-	fd = vnet_netns_open(ns ? ns : "");
 	if (fd < 0)
 		return fd;
-	if (!ns || !*ns) {
-		r = nl_open_fd(fd, ret_nl);
-		close(fd);
-		return r;
-	}
+	if (!ns || !*ns)
+		return nl_open_fd(fd, ret_nl);
 	r = vnet_netns_enter(fd, &saved);
-	if (r < 0) {
-		close(fd);
+	if (r < 0)
 		return r == -EINVAL ? -ENOENT : r; /* a plain file, not a namespace */
-	}
 	r = nl_open_fd(fd, &nl);
-	close(fd);
 	q = vnet_netns_leave(saved);
-	if (q < 0) {
-		vnet_nl_close(nl);
+	if (q < 0)
 		return q;
-	}
 	if (r == 0)
-		*ret_nl = nl;
+		*ret_nl = TAKE_PTR(nl);
 	return r;
 }
 
@@ -394,8 +386,8 @@ int vnet_nl_send(struct vnet_nl *nl, const struct vnet_batch *b, struct vnet_nl_
 {
 	size_t off = 0, total = batch_size(b);
 	unsigned done = 0;
-	uint32_t *seq;
-	char *got;
+	_cleanup_free_ uint32_t *seq = NULL;
+	_cleanup_free_ char *got = NULL;
 	int r = 0;
 
 	if (!b->n)
@@ -405,23 +397,17 @@ int vnet_nl_send(struct vnet_nl *nl, const struct vnet_batch *b, struct vnet_nl_
 		return r;
 	seq = calloc(b->n, sizeof(*seq));
 	got = calloc(b->n, 1);
-	if (!seq || !got) {
-		r = -ENOMEM;
-		goto out;
-	}
+	if (!seq || !got)
+		return -ENOMEM;
 	for (unsigned i = 0; i < b->n; i++)
 		res[i] = (struct vnet_nl_result){ .err = -EIO };
 	while (off < total) {
 		r = nl_send_chunk(nl, b, &off, res + done, seq, got);
 		if (r < 0)
-			goto out;
+			return r;
 		done += (unsigned)r;
-		r = 0;
 	}
-out:
-	free(seq);
-	free(got);
-	return r;
+	return 0;
 }
 
 /* What a datagram of a dump says: how much of it is data, and whether the dump ended. */

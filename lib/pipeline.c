@@ -10,6 +10,7 @@
 
 #include "apply.h"
 #include "array.h"
+#include "cleanup.h"
 #include "session.h"
 #include "state.h"
 
@@ -589,8 +590,8 @@ static int read_tagged(struct vnet_session *s, const char *topo, const char *fil
 		       struct vnet_model **ret, struct vnet_result *res)
 {
 	struct owned o = { .by_tag = true };
-	struct vnet_model *have = NULL;
-	struct names l = { 0 };
+	_cleanup_(vnet_model_freep) struct vnet_model *have = NULL;
+	_cleanup_(names_free) struct names l = { 0 };
 	char host[VNET_NAMSIZ + 8];
 	long t0 = now_us();
 	int r = candidates(topo, &l);
@@ -607,8 +608,6 @@ static int read_tagged(struct vnet_session *s, const char *topo, const char *fil
 		*ret = owned_part(have, topo, file, h && h->owned);
 		r = *ret ? 0 : -ENOMEM;
 	}
-	vnet_model_free(have);
-	names_free(&l);
 	res->observe_us = now_us() - t0;
 	return r;
 }

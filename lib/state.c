@@ -154,7 +154,7 @@ static int db_open(struct vnet_state *st, const char *path)
 
 int vnet_state_open(const char *dir, struct vnet_state **ret_st, struct vnet_error *reterr)
 {
-	struct vnet_state *st = calloc(1, sizeof(*st));
+	_cleanup_(vnet_state_closep) struct vnet_state *st = calloc(1, sizeof(*st));
 	char path[PATH_MAX + 16];
 	int fd, r;
 
@@ -164,7 +164,6 @@ int vnet_state_open(const char *dir, struct vnet_state **ret_st, struct vnet_err
 	snprintf(st->dir, sizeof(st->dir), "%s", dir);
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
 		r = -errno;
-		free(st);
 		return vnet_error_set(reterr, r, "state store", "create", "%s: %s", dir,
 				      strerror(-r));
 	}
@@ -173,7 +172,6 @@ int vnet_state_open(const char *dir, struct vnet_state **ret_st, struct vnet_err
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		r = -errno;
-		free(st);
 		return vnet_error_set(reterr, r, "state store", "open", "%s: %s", path,
 				      strerror(-r));
 	}
@@ -183,13 +181,10 @@ int vnet_state_open(const char *dir, struct vnet_state **ret_st, struct vnet_err
 		sqlite3_close(st->db);
 		r = db_open(st, path);
 	}
-	if (r < 0) {
-		r = db_error(st, reterr, "open");
-		vnet_state_close(st);
-		return r;
-	}
+	if (r < 0)
+		return db_error(st, reterr, "open");
 	reserve_make(st);
-	*ret_st = st;
+	*ret_st = TAKE_PTR(st);
 	return 0;
 }
 
