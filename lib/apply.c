@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "apply.h"
+#include "array.h"
 #include "kind.h"
 
 /* name -> ifindex, per namespace; a namespace is re-read after links were made in it */
@@ -114,15 +115,8 @@ static void mark_dirty(struct applier *a, const char *ns)
 {
 	if (is_dirty(a, ns))
 		return;
-	if (a->dirty.n == a->dirty.cap) {
-		size_t cap = a->dirty.cap ? a->dirty.cap * 2 : 16;
-		char **v = realloc(a->dirty.v, cap * sizeof(*v));
-
-		if (!v)
-			return; /* then the namespace is just read again: correct, slower */
-		a->dirty.v = v;
-		a->dirty.cap = cap;
-	}
+	if (vnet_array_grow(&a->dirty, a->dirty.n + 1) < 0)
+		return; /* then the namespace is just read again: correct, slower */
 	a->dirty.v[a->dirty.n] = strdup(ns);
 	if (a->dirty.v[a->dirty.n])
 		a->dirty.n++;
@@ -164,15 +158,8 @@ static int cache_link_cb(const struct nlmsghdr *nlh, void *data)
 	mnl_attr_for_each(attr, nlh, sizeof(*ifm)) {
 		if (mnl_attr_get_type(attr) != IFLA_IFNAME)
 			continue;
-		if (a->cache.n == a->cache.cap) {
-			size_t cap = a->cache.cap ? a->cache.cap * 2 : 256;
-			struct ifentry *v = realloc(a->cache.v, cap * sizeof(*v));
-
-			if (!v)
-				return MNL_CB_ERROR;
-			a->cache.v = v;
-			a->cache.cap = cap;
-		}
+		if (vnet_array_grow(&a->cache, a->cache.n + 1) < 0)
+			return MNL_CB_ERROR;
 		struct ifentry *e = &a->cache.v[a->cache.n++];
 
 		snprintf(e->ns, sizeof(e->ns), "%s", c->ns);
@@ -355,15 +342,10 @@ out:
 /* The next message of the batch belongs to op @idx; Return: 0 or -ENOMEM. */
 static int batch_note(struct applier *a, size_t idx)
 {
-	if (a->b.n + 1 > a->msg_cap) {
-		size_t cap = a->msg_cap ? a->msg_cap * 2 : 256;
-		size_t *v = realloc(a->msg_op, cap * sizeof(*v));
+	int r = vnet_grow((void **)&a->msg_op, &a->msg_cap, a->b.n + 1, sizeof(*a->msg_op));
 
-		if (!v)
-			return -ENOMEM;
-		a->msg_op = v;
-		a->msg_cap = cap;
-	}
+	if (r < 0)
+		return r;
 	a->msg_op[a->b.n] = idx;
 	return 0;
 }

@@ -70,7 +70,4 @@ static inline void vnet_crash_point(void)
 void vnet_result_note(struct vnet_result *res, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* vnet_session_nls() - the session's sockets, one per namespace. */
-struct vnet_nlset *vnet_session_nls(struct vnet_session *s);
-
 #endif /* VNET_APPLY_H */

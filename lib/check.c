@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "array.h"
+#include "cleanup.h"
 #include "kernel.h"
 #include "vnet/check.h"
 
@@ -33,17 +35,7 @@ void vnet_probes_clear(struct vnet_probes *p)
 
 static struct vnet_probe *add_probe(struct vnet_probes *p)
 {
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? 2 * p->cap : 64;
-		struct vnet_probe *v = realloc(p->v, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		p->v = v;
-		p->cap = cap;
-	}
-	memset(&p->v[p->n], 0, sizeof(p->v[0]));
-	return &p->v[p->n++];
+	return VNET_ARRAY_PUSH(p);
 }
 
 static size_t addr_len(int family)
@@ -151,8 +143,8 @@ static const struct vnet_addr *shared_addr(const struct vnet_model *m, const siz
 static int plan_matrix(const struct vnet_model *m, struct vnet_probes *ret)
 {
 	/* the addresses of each namespace as linked lists, so that pairs cost O(addresses) */
-	size_t *first = malloc((m->ns.n + 1) * sizeof(*first));
-	size_t *next = malloc((m->addrs.n + 1) * sizeof(*next));
+	_cleanup_free_ size_t *first = malloc((m->ns.n + 1) * sizeof(*first));
+	_cleanup_free_ size_t *next = malloc((m->addrs.n + 1) * sizeof(*next));
 	int r = first && next ? 0 : -ENOMEM;
 
 	for (size_t i = 0; !r && i < m->ns.n; i++)
@@ -173,8 +165,6 @@ static int plan_matrix(const struct vnet_model *m, struct vnet_probes *ret)
 				r = push(ret, &m->ns.v[i], m->ns.v[j].node, b->family, b->addr,
 					 NULL, -1);
 		}
-	free(first);
-	free(next);
 	return r;
 }
 
@@ -561,8 +551,8 @@ static int poll_once(struct run *r, struct pollfd *fds, size_t *idx, long until)
 static int drive(struct run *r)
 {
 	long interval = r->timeout_us / 2 / r->tries, deadline = r->start_us + r->timeout_us;
-	struct pollfd *fds = calloc(r->nsocks + r->p->n + 1, sizeof(*fds));
-	size_t *idx = calloc(r->nsocks + r->p->n + 1, sizeof(*idx));
+	_cleanup_free_ struct pollfd *fds = calloc(r->nsocks + r->p->n + 1, sizeof(*fds));
+	_cleanup_free_ size_t *idx = calloc(r->nsocks + r->p->n + 1, sizeof(*idx));
 	unsigned round = 0;
 	int e = fds && idx ? 0 : -ENOMEM;
 
@@ -579,8 +569,6 @@ static int drive(struct run *r)
 			next = now + 5000; /* the socket buffer drains as replies come */
 		e = poll_once(r, fds, idx, next < deadline ? next : deadline);
 	}
-	free(fds);
-	free(idx);
 	return e;
 }
 
@@ -612,20 +600,27 @@ static void set_opts(struct run *r, const struct vnet_check_opts *opts)
 	r->id_base = rnd;
 }
 
+/* The sockets of a run, and its arrays; the run itself lives on the stack. */
+static void run_clear(struct run *r)
+{
+	for (size_t k = 0; k < r->nsocks; k++)
+		close(r->socks[k].fd);
+	free(r->socks);
+	free(r->st);
+}
+
 int vnet_check_run(struct vnet_probes *p, const struct vnet_check_opts *opts,
 		   struct vnet_error *reterr)
 {
-	struct run r = { .p = p, .left = p->n };
+	_cleanup_(run_clear) struct run r = { .p = p, .left = p->n };
 	int e = 0;
 
 	set_opts(&r, opts);
 	r.st = calloc(p->n + 1, sizeof(*r.st));
 	/* at most two raw sockets (IPv4, IPv6) per distinct namespace */
 	r.socks = calloc(2 * p->n + 1, sizeof(*r.socks));
-	if (!r.st || !r.socks) {
-		e = vnet_error_set(reterr, -ENOMEM, NULL, NULL, "out of memory");
-		goto out;
-	}
+	if (!r.st || !r.socks)
+		return vnet_error_set(reterr, -ENOMEM, NULL, NULL, "out of memory");
 	for (size_t i = 0; i < p->n; i++) {
 		p->v[i].reached = p->v[i].held = false;
 		p->v[i].error[0] = '\0';
@@ -637,10 +632,5 @@ int vnet_check_run(struct vnet_probes *p, const struct vnet_check_opts *opts,
 	if (e < 0)
 		vnet_error_set(reterr, e, NULL, "poll", "waiting for answers failed");
 	time_out(&r);
-out:
-	for (size_t k = 0; k < r.nsocks; k++)
-		close(r.socks[k].fd);
-	free(r.socks);
-	free(r.st);
 	return e;
 }

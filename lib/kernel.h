@@ -7,6 +7,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
+#include "cleanup.h"
 #include "vnet/vnet.h"
 
 /* ---- nl.c: one rtnetlink socket per namespace, batched requests ---- */
@@ -25,6 +26,7 @@ int vnet_nl_open(const char *ns, struct vnet_nl **ret_nl);
 /* vnet_nl_open_current() - a socket in the calling thread's namespace; Return: 0 or -errno. */
 int vnet_nl_open_current(struct vnet_nl **ret_nl);
 void vnet_nl_close(struct vnet_nl *nl);
+VNET_DEFINE_CLEANUP(struct vnet_nl *, vnet_nl_close)
 
 /* The result of one message of a batch: its errno and the kernel's extended-ack text. */
 struct vnet_nl_result {

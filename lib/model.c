@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "topo.h"
 #include "vnet/vnet.h"
 
@@ -32,50 +33,29 @@ void vnet_model_freep(struct vnet_model **m)
 	*m = NULL;
 }
 
-/* Append one zeroed element to an array of @size-byte elements; NULL when out of memory. */
-static void *array_push(void **v, size_t *n, size_t *cap, size_t size)
-{
-	if (*n == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 16;
-		void *nv = realloc(*v, ncap * size);
-
-		if (!nv)
-			return NULL;
-		*v = nv;
-		*cap = ncap;
-	}
-	void *e = (char *)*v + *n * size;
-
-	memset(e, 0, size);
-	(*n)++;
-	return e;
-}
-
-#define PUSH(arr) array_push((void **)&(arr).v, &(arr).n, &(arr).cap, sizeof(*(arr).v))
-
 struct vnet_ns *vnet_model_add_ns(struct vnet_model *m)
 {
-	return PUSH(m->ns);
+	return VNET_ARRAY_PUSH(&m->ns);
 }
 
 struct vnet_link *vnet_model_add_link(struct vnet_model *m)
 {
-	return PUSH(m->links);
+	return VNET_ARRAY_PUSH(&m->links);
 }
 
 struct vnet_addr *vnet_model_add_addr(struct vnet_model *m)
 {
-	return PUSH(m->addrs);
+	return VNET_ARRAY_PUSH(&m->addrs);
 }
 
 struct vnet_route *vnet_model_add_route(struct vnet_model *m)
 {
-	return PUSH(m->routes);
+	return VNET_ARRAY_PUSH(&m->routes);
 }
 
 struct vnet_check *vnet_model_add_check(struct vnet_model *m)
 {
-	return PUSH(m->checks);
+	return VNET_ARRAY_PUSH(&m->checks);
 }
 
 struct vnet_ns *vnet_model_find_ns(const struct vnet_model *m, const char *name)

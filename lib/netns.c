@@ -77,30 +77,25 @@ static int netns_tag_lo(const char *tag, struct vnet_nl **ret_nl)
  */
 static int netns_create_on(const char *path, const char *tag, struct vnet_nl **ret_nl)
 {
-	int saved = open(THREAD_NETNS, O_RDONLY | O_CLOEXEC);
-	struct vnet_nl *nl = NULL;
+	/* its own, not the thread's kept one: this may run before any enter */
+	_cleanup_close_ int saved = open(THREAD_NETNS, O_RDONLY | O_CLOEXEC);
+	_cleanup_(vnet_nl_closep) struct vnet_nl *nl = NULL;
 	int r = 0, q;
 
 	if (saved < 0)
 		return -errno;
-	if (unshare(CLONE_NEWNET) < 0) {
-		r = -errno;
-		close(saved);
-		return r;
-	}
+	if (unshare(CLONE_NEWNET) < 0)
+		return -errno;
 	r = netns_tag_lo(tag, ret_nl ? &nl : NULL);
 	if (r >= 0 && mount(THREAD_NETNS, path, "none", MS_BIND, NULL) < 0)
 		r = -errno;
 	q = vnet_netns_leave(saved);
-	close(saved); /* its own, not the thread's kept one: it may run before any enter */
 	if (q < 0 && r == 0) {
 		umount2(path, MNT_DETACH);
 		r = q;
 	}
-	if (r < 0)
-		vnet_nl_close(nl);
-	else if (ret_nl)
-		*ret_nl = nl;
+	if (r >= 0 && ret_nl)
+		*ret_nl = TAKE_PTR(nl);
 	return r;
 }
 

@@ -12,6 +12,7 @@
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 
+#include "array.h"
 #include "kernel.h"
 
 #define NL_RCVBUF (4 << 20) /* room for the acks of a large batch, and for dumps */
@@ -121,31 +122,23 @@ int vnet_nl_open_current(struct vnet_nl **ret_nl)
  */
 int vnet_nl_open(const char *ns, struct vnet_nl **ret_nl)
 {
-	struct vnet_nl *nl = NULL;
-	int fd, saved, r, q;
+	_cleanup_(vnet_nl_closep) struct vnet_nl *nl = NULL;
+	_cleanup_close_ int fd = vnet_netns_open(ns ? ns : "");
+	int saved, r, q;
 
-	fd = vnet_netns_open(ns ? ns : "");
 	if (fd < 0)
 		return fd;
-	if (!ns || !*ns) {
-		r = nl_open_fd(fd, ret_nl);
-		close(fd);
-		return r;
-	}
+	if (!ns || !*ns)
+		return nl_open_fd(fd, ret_nl);
 	r = vnet_netns_enter(fd, &saved);
-	if (r < 0) {
-		close(fd);
+	if (r < 0)
 		return r == -EINVAL ? -ENOENT : r; /* a plain file, not a namespace */
-	}
 	r = nl_open_fd(fd, &nl);
-	close(fd);
 	q = vnet_netns_leave(saved);
-	if (q < 0) {
-		vnet_nl_close(nl);
+	if (q < 0)
 		return q;
-	}
 	if (r == 0)
-		*ret_nl = nl;
+		*ret_nl = TAKE_PTR(nl);
 	return r;
 }
 
@@ -162,19 +155,7 @@ void vnet_nl_close(struct vnet_nl *nl)
 /* Make room for one more datagram at @off of the receive buffer. */
 static int nl_reserve(struct vnet_nl *nl, size_t off)
 {
-	size_t ncap = nl->cap ? nl->cap : NL_DGRAM;
-	char *nb;
-
-	while (ncap < off + NL_DGRAM)
-		ncap *= 2;
-	if (ncap == nl->cap)
-		return 0;
-	nb = realloc(nl->buf, ncap);
-	if (!nb)
-		return -ENOMEM;
-	nl->buf = nb;
-	nl->cap = ncap;
-	return 0;
+	return vnet_grow((void **)&nl->buf, &nl->cap, off + NL_DGRAM, 1);
 }
 
 size_t vnet_nl_whole(const void *buf, size_t len)
@@ -301,18 +282,8 @@ struct nlmsghdr *vnet_batch_msg(struct vnet_batch *b, uint16_t type, uint16_t fl
 	size_t start = batch_size(b);
 	struct nlmsghdr *nlh;
 
-	if (start + NL_BATCH_ROOM > b->cap) {
-		size_t ncap = b->cap ? b->cap : (size_t)4 * NL_BATCH_ROOM;
-		char *nb;
-
-		while (ncap < start + NL_BATCH_ROOM)
-			ncap *= 2;
-		nb = realloc(b->buf, ncap);
-		if (!nb)
-			return NULL;
-		b->buf = nb;
-		b->cap = ncap;
-	}
+	if (vnet_grow((void **)&b->buf, &b->cap, start + NL_BATCH_ROOM, 1) < 0)
+		return NULL;
 	memset(b->buf + start, 0, NL_BATCH_ROOM);
 	nlh = mnl_nlmsg_put_header(b->buf + start);
 	nlh->nlmsg_type = type;
@@ -415,8 +386,8 @@ int vnet_nl_send(struct vnet_nl *nl, const struct vnet_batch *b, struct vnet_nl_
 {
 	size_t off = 0, total = batch_size(b);
 	unsigned done = 0;
-	uint32_t *seq;
-	char *got;
+	_cleanup_free_ uint32_t *seq = NULL;
+	_cleanup_free_ char *got = NULL;
 	int r = 0;
 
 	if (!b->n)
@@ -426,23 +397,17 @@ int vnet_nl_send(struct vnet_nl *nl, const struct vnet_batch *b, struct vnet_nl_
 		return r;
 	seq = calloc(b->n, sizeof(*seq));
 	got = calloc(b->n, 1);
-	if (!seq || !got) {
-		r = -ENOMEM;
-		goto out;
-	}
+	if (!seq || !got)
+		return -ENOMEM;
 	for (unsigned i = 0; i < b->n; i++)
 		res[i] = (struct vnet_nl_result){ .err = -EIO };
 	while (off < total) {
 		r = nl_send_chunk(nl, b, &off, res + done, seq, got);
 		if (r < 0)
-			goto out;
+			return r;
 		done += (unsigned)r;
-		r = 0;
 	}
-out:
-	free(seq);
-	free(got);
-	return r;
+	return 0;
 }
 
 /* What a datagram of a dump says: how much of it is data, and whether the dump ended. */
@@ -670,16 +635,9 @@ int vnet_nlset_put(struct vnet_nlset *s, const char *ns, struct vnet_nl *nl)
 		s->v[i].nl = nl;
 		return 0;
 	}
-	if (s->n == s->cap) {
-		size_t ncap = s->cap ? s->cap * 2 : 16;
-		struct vnet_nlset_entry *nv = realloc(s->v, ncap * sizeof(*nv));
-
-		if (!nv) {
-			vnet_nl_close(nl);
-			return -ENOMEM;
-		}
-		s->v = nv;
-		s->cap = ncap;
+	if (vnet_array_grow(s, s->n + 1) < 0) {
+		vnet_nl_close(nl);
+		return -ENOMEM;
 	}
 	snprintf(s->v[s->n].ns, sizeof(s->v[s->n].ns), "%s", ns);
 	s->v[s->n++].nl = nl;

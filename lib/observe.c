@@ -15,6 +15,7 @@
 #include <linux/net_namespace.h>
 #include <linux/rtnetlink.h>
 
+#include "array.h"
 #include "kernel.h"
 #include "kind.h"
 
@@ -191,15 +192,8 @@ static int link_cb(const struct nlmsghdr *nlh, void *data)
 	parse_msg(nlh, sizeof(*ifi), tb, IFLA_MAX);
 	if (!tb[IFLA_IFNAME])
 		return MNL_CB_OK;
-	if (o->m->links.n == o->xcap) {
-		size_t ncap = o->xcap ? o->xcap * 2 : 64;
-		struct link_extra *nx = realloc(o->x, ncap * sizeof(*nx));
-
-		if (!nx)
-			goto nomem;
-		o->x = nx;
-		o->xcap = ncap;
-	}
+	if (vnet_grow((void **)&o->x, &o->xcap, o->m->links.n + 1, sizeof(*o->x)) < 0)
+		goto nomem;
 	l = vnet_model_add_link(o->m);
 	if (!l)
 		goto nomem;
@@ -552,13 +546,11 @@ static int reader_init(struct reader *rd, struct vnet_nlset *s, const char *topo
 static int merge(struct obs *a, struct obs *b)
 {
 	size_t shift = a->m->ns.n, first = a->m->links.n;
-	struct link_extra *x = realloc(a->x, (first + b->m->links.n + 1) * sizeof(*x));
-	int r = 0;
+	int r = vnet_grow((void **)&a->x, &a->xcap, first + b->m->links.n, sizeof(*a->x));
+	struct link_extra *x = a->x;
 
-	if (!x)
-		return -ENOMEM;
-	a->x = x;
-	a->xcap = first + b->m->links.n + 1;
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < b->m->ns.n && !r; i++)
 		r = vnet_model_add_ns(a->m) ? (a->m->ns.v[a->m->ns.n - 1] = b->m->ns.v[i], 0) :
 					      -ENOMEM;
@@ -583,17 +575,13 @@ static int merge(struct obs *a, struct obs *b)
 /* Sockets the helper thread opened join the caller's set, for the apply that follows. */
 static void adopt_sockets(struct vnet_nlset *s, struct vnet_nlset *t)
 {
-	struct vnet_nlset_entry *v = realloc(s->v, (s->n + t->n + 1) * sizeof(*v));
-
-	if (!v) {
+	if (vnet_array_grow(s, s->n + t->n) < 0) {
 		vnet_nlset_free(t); /* they are only a cache */
 		return;
 	}
 	if (t->n) /* none, when every namespace read was made (and its socket kept) by apply */
-		memcpy(v + s->n, t->v, t->n * sizeof(*v));
-	s->v = v;
+		memcpy(s->v + s->n, t->v, t->n * sizeof(*s->v));
 	s->n += t->n;
-	s->cap = s->n + 1;
 	free(t->v);
 	*t = (struct vnet_nlset){ 0 };
 }

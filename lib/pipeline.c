@@ -9,56 +9,11 @@
 #include <time.h>
 
 #include "apply.h"
+#include "array.h"
+#include "cleanup.h"
+#include "session.h"
 #include "state.h"
 #include "kind.h"
-
-struct vnet_session {
-	struct vnet_state *st;
-	struct vnet_nlset nls;
-};
-
-int vnet_session_open(const char *state_dir, bool lock, struct vnet_session **ret_s,
-		      struct vnet_error *reterr)
-{
-	struct vnet_session *s = calloc(1, sizeof(*s));
-	int r;
-
-	if (!s)
-		return -ENOMEM;
-	r = vnet_state_open(state_dir, &s->st, reterr);
-	if (r >= 0 && lock)
-		r = vnet_state_lock(s->st, true, reterr);
-	if (r < 0) {
-		vnet_session_close(s);
-		return r;
-	}
-	*ret_s = s;
-	return 0;
-}
-
-int vnet_session_lock(struct vnet_session *s, bool wait, struct vnet_error *reterr)
-{
-	return vnet_state_lock(s->st, wait, reterr);
-}
-
-void vnet_session_unlock(struct vnet_session *s)
-{
-	vnet_state_unlock(s->st);
-}
-
-void vnet_session_close(struct vnet_session *s)
-{
-	if (!s)
-		return;
-	vnet_nlset_free(&s->nls);
-	vnet_state_close(s->st);
-	free(s);
-}
-
-struct vnet_nlset *vnet_session_nls(struct vnet_session *s)
-{
-	return &s->nls;
-}
 
 void vnet_result_clear(struct vnet_result *r)
 {
@@ -620,15 +575,8 @@ static void names_free(struct names *l)
 
 static int names_add(struct names *l, const char *name)
 {
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 64;
-		char **v = realloc(l->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		l->v = v;
-		l->cap = cap;
-	}
+	if (vnet_array_grow(l, l->n + 1) < 0)
+		return -ENOMEM;
 	l->v[l->n] = strdup(name);
 	return l->v[l->n] ? (l->n++, 0) : -ENOMEM;
 }
@@ -655,8 +603,8 @@ static int read_tagged(struct vnet_session *s, const char *topo, const char *fil
 		       struct vnet_model **ret, struct vnet_result *res)
 {
 	struct owned o = { .by_tag = true };
-	struct vnet_model *have = NULL;
-	struct names l = { 0 };
+	_cleanup_(vnet_model_freep) struct vnet_model *have = NULL;
+	_cleanup_(names_free) struct names l = { 0 };
 	char host[VNET_NAMSIZ + 8];
 	long t0 = now_us();
 	int r = candidates(topo, &l);
@@ -673,8 +621,6 @@ static int read_tagged(struct vnet_session *s, const char *topo, const char *fil
 		*ret = owned_part(have, topo, file, h && h->owned);
 		r = *ret ? 0 : -ENOMEM;
 	}
-	vnet_model_free(have);
-	names_free(&l);
 	res->observe_us = now_us() - t0;
 	return r;
 }

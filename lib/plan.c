@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "apply.h"
+#include "array.h"
 #include "kind.h"
 
 /*
@@ -49,19 +50,9 @@ static struct vnet_op *push(struct planner *p, enum vnet_op_kind kind, enum phas
 {
 	struct vnet_plan *plan = p->plan;
 
-	if (plan->ops.n == plan->ops.cap) {
-		size_t cap = plan->ops.cap ? plan->ops.cap * 2 : 64;
-		struct vnet_op *v = realloc(plan->ops.v, cap * sizeof(*v));
-		int *phs = realloc(p->phase, cap * sizeof(*phs));
-
-		if (v)
-			plan->ops.v = v;
-		if (phs)
-			p->phase = phs;
-		if (!v || !phs)
-			return NULL;
-		plan->ops.cap = cap;
-	}
+	if (vnet_array_grow(&plan->ops, plan->ops.n + 1) < 0 ||
+	    vnet_grow((void **)&p->phase, &p->phase_cap, plan->ops.n + 1, sizeof(*p->phase)) < 0)
+		return NULL;
 	p->phase[plan->ops.n] = ph;
 	struct vnet_op *op = &plan->ops.v[plan->ops.n++];
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "array.h"
 #include "utf8.h"
 #include "vnet/render.h"
 #include "view.h"
@@ -28,19 +29,10 @@ struct jw {
 
 static void put(struct jw *w, const char *s, size_t n)
 {
-	if (w->len + n > w->cap) {
-		size_t ncap = w->cap ? w->cap : 4096;
-		char *nb;
-
-		while (ncap < w->len + n)
-			ncap *= 2;
-		nb = w->nomem ? NULL : realloc(w->buf, ncap);
-		if (!nb) {
-			w->nomem = true;
-			return;
-		}
-		w->buf = nb;
-		w->cap = ncap;
+	/* once out of memory, nothing more is written: the document is lost whole */
+	if (w->nomem || vnet_grow((void **)&w->buf, &w->cap, w->len + n, 1) < 0) {
+		w->nomem = true;
+		return;
 	}
 	memcpy(w->buf + w->len, s, n);
 	w->len += n;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "vnet/render.h"
 #include "view.h"
 #include "kind.h"
@@ -304,16 +305,9 @@ static void tb_add(struct tbox *b, const char *fmt, ...)
 	// NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	if (b->n == b->cap) {
-		size_t ncap = b->cap ? 2 * b->cap : 16;
-		char **nl = realloc(b->line, ncap * sizeof(*nl));
-
-		if (!nl) {
-			b->err = -ENOMEM;
-			return;
-		}
-		b->line = nl;
-		b->cap = ncap;
+	if (vnet_grow((void **)&b->line, &b->cap, b->n + 1, sizeof(*b->line)) < 0) {
+		b->err = -ENOMEM;
+		return;
 	}
 	b->line[b->n] = strdup(buf);
 	if (!b->line[b->n]) {

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "apply.h"
+#include "array.h"
 #include "state.h"
 #include "kind.h"
 
@@ -154,7 +155,7 @@ static int db_open(struct vnet_state *st, const char *path)
 
 int vnet_state_open(const char *dir, struct vnet_state **ret_st, struct vnet_error *reterr)
 {
-	struct vnet_state *st = calloc(1, sizeof(*st));
+	_cleanup_(vnet_state_closep) struct vnet_state *st = calloc(1, sizeof(*st));
 	char path[PATH_MAX + 16];
 	int fd, r;
 
@@ -164,7 +165,6 @@ int vnet_state_open(const char *dir, struct vnet_state **ret_st, struct vnet_err
 	snprintf(st->dir, sizeof(st->dir), "%s", dir);
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
 		r = -errno;
-		free(st);
 		return vnet_error_set(reterr, r, "state store", "create", "%s: %s", dir,
 				      strerror(-r));
 	}
@@ -173,7 +173,6 @@ int vnet_state_open(const char *dir, struct vnet_state **ret_st, struct vnet_err
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		r = -errno;
-		free(st);
 		return vnet_error_set(reterr, r, "state store", "open", "%s: %s", path,
 				      strerror(-r));
 	}
@@ -183,13 +182,10 @@ int vnet_state_open(const char *dir, struct vnet_state **ret_st, struct vnet_err
 		sqlite3_close(st->db);
 		r = db_open(st, path);
 	}
-	if (r < 0) {
-		r = db_error(st, reterr, "open");
-		vnet_state_close(st);
-		return r;
-	}
+	if (r < 0)
+		return db_error(st, reterr, "open");
 	reserve_make(st);
-	*ret_st = st;
+	*ret_st = TAKE_PTR(st);
 	return 0;
 }
 
@@ -323,20 +319,17 @@ int vnet_state_list(struct vnet_state *st, struct vnet_topo_info **ret, size_t *
 {
 	sqlite3_stmt *s = prepare(st, INFO_SQL " ORDER BY name");
 	struct vnet_topo_info *v = NULL;
-	size_t n = 0;
+	size_t n = 0, cap = 0;
 	int rc;
 
 	if (!s)
 		return db_errno(sqlite3_extended_errcode(st->db));
 	/* a failed step is an error, never the end of the rows (a corrupt page reads so) */
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct vnet_topo_info *nv = realloc(v, (n + 1) * sizeof(*v));
-
-		if (!nv) {
+		if (vnet_grow((void **)&v, &cap, n + 1, sizeof(*v)) < 0) {
 			rc = SQLITE_NOMEM;
 			break;
 		}
-		v = nv;
 		fill_info(s, &v[n++]);
 	}
 	sqlite3_finalize(s);
@@ -362,15 +355,9 @@ int vnet_state_rows(struct vnet_state *st, const char *topo, struct vnet_state_r
 		return db_errno(sqlite3_extended_errcode(st->db));
 	bind_texts(s, 1, &topo);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			struct vnet_state_row *nv = realloc(v, cap * sizeof(*v));
-
-			if (!nv) {
-				rc = SQLITE_NOMEM;
-				break;
-			}
-			v = nv;
+		if (vnet_grow((void **)&v, &cap, n + 1, sizeof(*v)) < 0) {
+			rc = SQLITE_NOMEM;
+			break;
 		}
 		snprintf(v[n].kind, sizeof(v[n].kind), "%s", col_text(s, 0));
 		snprintf(v[n].ns, sizeof(v[n].ns), "%s", col_text(s, 1));

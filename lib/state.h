@@ -3,6 +3,7 @@
 #ifndef VNET_STATE_H
 #define VNET_STATE_H
 
+#include "cleanup.h"
 #include "vnet/vnet.h"
 
 struct vnet_state;
@@ -24,6 +25,7 @@ struct vnet_state_row {
  */
 int vnet_state_open(const char *dir, struct vnet_state **ret_st, struct vnet_error *reterr);
 void vnet_state_close(struct vnet_state *st);
+VNET_DEFINE_CLEANUP(struct vnet_state *, vnet_state_close)
 
 /**
  * vnet_state_lock() - serialize commands that change the kernel: an exclusive flock(2)

@@ -8,6 +8,7 @@
 
 #include "apply.h"
 #include "kind.h"
+#include "session.h"
 
 const char *vnet_stp_state_name(uint8_t state)
 {

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "array.h"
 #include "kind.h"
 #include "topo.h"
 
@@ -216,22 +217,9 @@ static int keyset_add(struct keyset *ks, const char *s, unsigned line, unsigned 
 	uint32_t h = vnet_hash_str(VNET_HASH_INIT, s);
 	long at;
 
-	if (ks->len + n > ks->cap) {
-		char *t = realloc(ks->text, 2 * ks->cap + n);
-
-		if (!t)
-			return -ENOMEM;
-		ks->text = t;
-		ks->cap = 2 * ks->cap + n;
-	}
-	if (ks->n == ks->kcap) {
-		struct key *k = realloc(ks->k, (ks->kcap ? 2 * ks->kcap : 8) * sizeof(*k));
-
-		if (!k)
-			return -ENOMEM;
-		ks->k = k;
-		ks->kcap = ks->kcap ? 2 * ks->kcap : 8;
-	}
+	if (vnet_grow((void **)&ks->text, &ks->cap, ks->len + n, 1) < 0 ||
+	    vnet_grow((void **)&ks->k, &ks->kcap, ks->n + 1, sizeof(*ks->k)) < 0)
+		return -ENOMEM;
 	memcpy(ks->text + ks->len, s, n); /* at the end, uncounted, for key_same() */
 	at = vnet_index_find(&ks->ix, h, key_same, ks);
 	if (at >= 0) {
@@ -442,15 +430,8 @@ static int scan_file(struct pctx *p, struct top *top)
 
 static int add_kid(struct pctx *p, struct ynode *n, struct ynode *kid)
 {
-	if (n->n == n->cap) {
-		size_t cap = n->cap ? 2 * n->cap : 8;
-		struct ynode **v = realloc(n->kids, cap * sizeof(*v));
-
-		if (!v)
-			return enomem(p);
-		n->kids = v;
-		n->cap = cap;
-	}
+	if (vnet_grow((void **)&n->kids, &n->cap, n->n + 1, sizeof(*n->kids)) < 0)
+		return enomem(p);
 	n->kids[n->n++] = kid;
 	return 0;
 }
@@ -813,29 +794,11 @@ static int parse_ifref(struct pctx *p, const struct ynode *k, const char *object
 
 /* ---- the model and the marks beside it ---- */
 
-static int grow(void **v, size_t *cap, size_t need, size_t size)
-{
-	size_t ncap = *cap ? *cap : 16;
-	void *nv;
-
-	if (need <= *cap)
-		return 0;
-	while (ncap < need)
-		ncap *= 2;
-	nv = realloc(*v, ncap * size);
-	if (!nv)
-		return -ENOMEM;
-	memset((char *)nv + *cap * size, 0, (ncap - *cap) * size);
-	*v = nv;
-	*cap = ncap;
-	return 0;
-}
-
 static struct vnet_ns *add_ns(struct pctx *p)
 {
 	struct vnet_ns *n = vnet_model_add_ns(p->m);
 
-	if (!n || grow((void **)&p->nm, &p->nm_cap, p->m->ns.n, sizeof(*p->nm)) < 0)
+	if (!n || vnet_grow0((void **)&p->nm, &p->nm_cap, p->m->ns.n, sizeof(*p->nm)) < 0)
 		return NULL;
 	return n;
 }
@@ -844,7 +807,7 @@ static struct vnet_ns *add_ns(struct pctx *p)
 static long add_link(struct pctx *p)
 {
 	if (!vnet_model_add_link(p->m) ||
-	    grow((void **)&p->lm, &p->lm_cap, p->m->links.n, sizeof(*p->lm)) < 0)
+	    vnet_grow0((void **)&p->lm, &p->lm_cap, p->m->links.n, sizeof(*p->lm)) < 0)
 		return enomem(p);
 	return (long)p->m->links.n - 1;
 }
@@ -853,7 +816,7 @@ static struct vnet_route *add_route(struct pctx *p)
 {
 	struct vnet_route *r = vnet_model_add_route(p->m);
 
-	if (!r || grow((void **)&p->rm, &p->rm_cap, p->m->routes.n, sizeof(*p->rm)) < 0)
+	if (!r || vnet_grow0((void **)&p->rm, &p->rm_cap, p->m->routes.n, sizeof(*p->rm)) < 0)
 		return NULL;
 	return r;
 }
@@ -1620,7 +1583,7 @@ static struct vnet_check *add_check(struct pctx *p)
 {
 	struct vnet_check *c = vnet_model_add_check(p->m);
 
-	if (!c || grow((void **)&p->cm, &p->cm_cap, p->m->checks.n, sizeof(*p->cm)) < 0)
+	if (!c || vnet_grow0((void **)&p->cm, &p->cm_cap, p->m->checks.n, sizeof(*p->cm)) < 0)
 		return NULL;
 	return c;
 }
@@ -1987,14 +1950,11 @@ static int read_all(int fd, char **ret, size_t *ret_len)
 	char *buf = NULL;
 
 	for (;;) {
-		if (len + 1 >= cap) {
-			char *nb = cap > MAX_FILE ? NULL : realloc(buf, cap = cap ? 2 * cap : 4096);
-
-			if (!nb) {
-				free(buf);
-				return cap > MAX_FILE ? -EFBIG : -ENOMEM;
-			}
-			buf = nb;
+		/* one byte stays free for the NUL; a failed vnet_grow() leaves cap as it was */
+		if (len + 1 >= cap &&
+		    (cap > MAX_FILE || vnet_grow((void **)&buf, &cap, len + 2, 1) < 0)) {
+			free(buf);
+			return cap > MAX_FILE ? -EFBIG : -ENOMEM;
 		}
 		ssize_t n = read(fd, buf + len, cap - len - 1);
 
