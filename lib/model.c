@@ -9,6 +9,12 @@
 #include "topo.h"
 #include "vnet/vnet.h"
 
+/* The links sorted by (ns, name), rebuilt when links were added since. */
+struct vnet_model_index {
+	uint32_t *order;
+	size_t n;
+};
+
 struct vnet_model *vnet_model_new(void)
 {
 	return calloc(1, sizeof(struct vnet_model));
@@ -23,7 +29,9 @@ void vnet_model_free(struct vnet_model *m)
 	free(m->addrs.v);
 	free(m->routes.v);
 	free(m->checks.v);
-	free(m->link_order);
+	if (m->index)
+		free(m->index->order);
+	free(m->index);
 	free(m);
 }
 
@@ -95,33 +103,43 @@ static int order_cmp(const void *a, const void *b, void *arg)
 /*
  * Lookups by name happen for every link of every model on every command, so a
  * 1000-node topology would spend most of a no-op `up` in strcmp. The model keeps
- * a sorted index; it is a cache, hence built through a const model.
+ * a sorted index; it is a cache, hence built through a const model. Return: the
+ * index, or NULL when out of memory.
  */
-static bool index_links(const struct vnet_model *cm)
+static const struct vnet_model_index *index_links(const struct vnet_model *cm)
 {
 	struct vnet_model *m = (struct vnet_model *)cm;
+	struct vnet_model_index *ix = m->index;
 	uint32_t *o;
 
-	if (m->link_order && m->link_order_n == m->links.n)
-		return true;
-	o = realloc(m->link_order, (m->links.n ? m->links.n : 1) * sizeof(*o));
+	if (!ix) {
+		ix = m->index = calloc(1, sizeof(*ix));
+		if (!ix)
+			return NULL;
+	}
+	if (ix->order && ix->n == m->links.n)
+		return ix;
+	/* a one-shot resize to the exact count, not a growth loop */
+	o = realloc(ix->order, (m->links.n ? m->links.n : 1) * sizeof(*o));
 	if (!o)
-		return false;
+		return NULL;
 	for (size_t i = 0; i < m->links.n; i++)
 		o[i] = (uint32_t)i;
 	qsort_r(o, m->links.n, sizeof(*o), order_cmp, m->links.v);
-	m->link_order = o;
-	m->link_order_n = m->links.n;
-	return true;
+	ix->order = o;
+	ix->n = m->links.n;
+	return ix;
 }
 
 struct vnet_link *vnet_model_find_link(const struct vnet_model *m, const char *ns, const char *name)
 {
+	const struct vnet_model_index *ix;
 	size_t lo = 0, hi = m->links.n;
 
 	if (!m->links.n)
 		return NULL; /* also keeps static empty models read-only */
-	if (!index_links(m)) {
+	ix = index_links(m);
+	if (!ix) {
 		for (size_t i = 0; i < m->links.n; i++)
 			if (!link_key_cmp(ns, name, &m->links.v[i]))
 				return &m->links.v[i];
@@ -130,13 +148,13 @@ struct vnet_link *vnet_model_find_link(const struct vnet_model *m, const char *n
 	while (lo < hi) { /* the first match, in case of duplicates */
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (link_key_cmp(ns, name, &m->links.v[m->link_order[mid]]) > 0)
+		if (link_key_cmp(ns, name, &m->links.v[ix->order[mid]]) > 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (lo < m->links.n && !link_key_cmp(ns, name, &m->links.v[m->link_order[lo]]))
-		return &m->links.v[m->link_order[lo]];
+	if (lo < m->links.n && !link_key_cmp(ns, name, &m->links.v[ix->order[lo]]))
+		return &m->links.v[ix->order[lo]];
 	return NULL;
 }
 

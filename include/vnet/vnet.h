@@ -243,10 +243,9 @@ struct vnet_model {
 	VNET_ARRAY(struct vnet_route) routes;
 	VNET_ARRAY(struct vnet_check) checks;
 	bool allow_loops; /* the file allows loops of bridges without STP */
-	/* private: links sorted by (ns, name) for vnet_model_find_link(), rebuilt when
-	 * links were added since; names must not change once looked up */
-	uint32_t *link_order;
-	size_t link_order_n;
+	/* private: libvnet's lookup index of the links (names must not change once looked
+	 * up); free the model with vnet_model_free() */
+	struct vnet_model_index *index;
 };
 
 struct vnet_model *vnet_model_new(void);
