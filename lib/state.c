@@ -143,14 +143,25 @@ bool vnet_state_used_reserve(const struct vnet_state *st)
 	return st->used_reserve;
 }
 
-/* Open the database and set up its schema; Return: 0 or -errno (see db_error()). */
+/*
+ * Open the database and set up its schema; Return: 0 or -errno (see db_error()).
+ * Commands that race to make a new store can see SQLITE_BUSY at once, without the busy
+ * timeout's wait, while one of them turns the file to WAL: the schema is tried again,
+ * every 50 ms for as long as the busy timeout.
+ */
 static int db_open(struct vnet_state *st, const char *path)
 {
+	int rc = SQLITE_BUSY;
+
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
-	    sqlite3_busy_timeout(st->db, 30000) != SQLITE_OK ||
-	    sqlite3_exec(st->db, schema, NULL, NULL, NULL) != SQLITE_OK)
+	    sqlite3_busy_timeout(st->db, 30000) != SQLITE_OK)
 		return db_last(st) ?: -EIO;
-	return 0;
+	for (int i = 0; i < 600 && (rc & 0xff) == SQLITE_BUSY; i++) {
+		if (i)
+			usleep(50000);
+		rc = sqlite3_exec(st->db, schema, NULL, NULL, NULL);
+	}
+	return rc == SQLITE_OK ? 0 : db_last(st) ?: -EIO;
 }
 
 int vnet_state_open(const char *dir, struct vnet_state **ret_st, struct vnet_error *reterr)
