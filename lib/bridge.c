@@ -105,7 +105,7 @@ static void port_read(const struct nlattr *const *tb, struct vnet_link *l)
  * During a topology change the kernel ages learned MACs out after 2 x forward_delay
  * and reports that as the ageing time (net/bridge/br_stp.c); it is not drift.
  */
-static bool bridge_drift(const struct vnet_link *h, uint32_t want, size_t i)
+static bool bridge_drift(const struct vnet_link *h, size_t i)
 {
 	return i == VNET_BR_AGEING_TIME && h->stp_br.topology_change &&
 	       h->opts.v[i] == 2 * h->opts.v[VNET_BR_FORWARD_DELAY];

@@ -168,7 +168,7 @@ bool vnet_opt_differs(const struct vnet_kind *k, const struct vnet_optset *s, si
 	/* a tun's owner left unset is reported as unset: that differs from a set one */
 	if ((h_opts->has & bit) && h_opts->v[i] == w->v[i])
 		return false;
-	return !(k->drift && s == &k->opts && k->drift(h, w->v[i], i));
+	return !(k->drift && s == &k->opts && k->drift(h, i));
 }
 
 bool vnet_opts_differ(const struct vnet_kind *k, const struct vnet_optset *s,

@@ -94,8 +94,8 @@ struct vnet_optset {
  * @read: after the options are read back: what else the kernel says (@tb: the info data's
  *        attributes, or NULL when it sent none); it may change @l->kind (tun -> tap)
  * @read_port: the same for a port of a link of this kind (@tb: the slave data's)
- * @drift: whether option @i of an observed @h differs from @want only as the kernel's
- *         own doing, which is not to be undone
+ * @drift: whether option @i of an observed @h differs from the file's only as the
+ *         kernel's own doing, which is not to be undone
  * @check: a rule of the kind on a link of a validated model, against the others; false
  *         with the reason in @why when @l breaks it
  */
@@ -110,7 +110,7 @@ struct vnet_kind {
 	int (*create)(const struct vnet_link *l, struct vnet_nl *nl, struct vnet_error *reterr);
 	void (*read)(const struct nlattr *const *tb, struct vnet_link *l);
 	void (*read_port)(const struct nlattr *const *tb, struct vnet_link *l);
-	bool (*drift)(const struct vnet_link *h, uint32_t want, size_t i);
+	bool (*drift)(const struct vnet_link *h, size_t i);
 	bool (*check)(const struct vnet_model *m, const struct vnet_link *l, char *why, size_t len);
 };
 

@@ -1104,7 +1104,7 @@ static const struct link_opt {
 };
 
 #define N_LINK_OPTS (sizeof(link_opts) / sizeof(link_opts[0]))
-#define MAX_KEYS (N_LINK_OPTS + 2 * VNET_OPT_MAX + 1)
+#define MAX_KEYS (N_LINK_OPTS + 2 * (size_t)VNET_OPT_MAX + 1)
 
 /* Does kind @k take common key @key? Only kinds that live on a parent have one. */
 static bool takes(const struct vnet_kind *k, const char *key)
