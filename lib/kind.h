@@ -72,7 +72,7 @@ struct vnet_optset {
 #define VNET_KIND_F_PORT (1U << 1) /* can be a bridge port */
 #define VNET_KIND_F_MASTER (1U << 2) /* has ports (a bridge) */
 #define VNET_KIND_F_PAIR (1U << 3) /* made in pairs: the file lists items of two ends */
-#define VNET_KIND_F_PARENT (1U << 4) /* lives on a parent link of its node ("parent") */
+#define VNET_KIND_F_PARENT (1U << 4) /* lives on a parent link ("parent"), in any node */
 #define VNET_KIND_F_SHOW (1U << 5) /* vnet show writes the kind beside the name */
 
 /**
@@ -87,7 +87,8 @@ struct vnet_optset {
  * @opts: its own options, sent in IFLA_INFO_DATA
  * @port_opts: a master kind's: the options of its ports, sent in IFLA_INFO_SLAVE_DATA
  * @rank: the order links are made in (0 first: masters; 1: most; 2: links on a parent)
- * @finish: after parsing: defaults that depend on other options (bridge: STP's timers)
+ * @finish: after parsing: defaults that depend on other options (bridge: STP's timers);
+ *          NULL: the table's VNET_OPT_F_DEFAULT values
  * @put_data: more attributes of IFLA_INFO_DATA at creation (veth: its peer)
  * @create: links RTM_NEWLINK cannot make (tun, tap); it must tag the link before it can
  *          outlive a crash, with @l->alias through @nl, a socket in @l->ns
