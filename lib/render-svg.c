@@ -172,9 +172,10 @@ static void put_dev(const struct vnet_view *v, const struct svg_layout *L, size_
 		l->up ? "" : " down", l->owned ? "" : " foreign", x, y, DEV_W, DEV_H);
 	fprintf(out, "<text class=\"c\" x=\"%.0f\" y=\"%.0f\">", x + DEV_W / 2.0, y + 15);
 	put_xml(l->name, out);
+	/* as the text picture writes it: "tap0 tap", "mv0@eth0 macvlan bridge" */
 	vnet_link_label(l, kind, sizeof(kind));
-	fprintf(out, "%s%s%s%s</text>\n", kind[0] ? " (" : "", kind[0] ? kind + 1 : "",
-		kind[0] ? ")" : "", l->up ? "" : " DOWN");
+	put_xml(kind, out);
+	fprintf(out, "%s</text>\n", l->up ? "" : " DOWN");
 	put_stp(v, l, x + DEV_W + 6, y + 15 + (double)v->addr_n[i] * ADDR_STEP, out);
 	for (size_t k = 0; k < v->addr_n[i]; k++) {
 		const struct vnet_addr *a = &v->m->addrs.v[v->addr[v->addr_first[i] + k]];
