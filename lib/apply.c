@@ -693,14 +693,6 @@ static void undo_one(struct applier *a, const struct vnet_op *op, struct vnet_er
 	memset(ignored, 0, sizeof(*ignored));
 }
 
-/* When a removed link is made again: bridges first, links on a parent last. */
-static int undo_rank(const struct vnet_link *l)
-{
-	return vnet_kind_has(l->kind, VNET_KIND_F_MASTER) ? 0 :
-	       vnet_kind_has(l->kind, VNET_KIND_F_PARENT) ? 2 :
-							    1;
-}
-
 /*
  * Links removed in one run of steps are made again bridges first (their ports need
  * them), then the rest in the order they were removed, which was the order they were
@@ -712,7 +704,7 @@ static void undo_link_dels(struct applier *a, const struct vnet_op *ops, size_t 
 {
 	for (int rank = 0; rank <= 2; rank++)
 		for (size_t i = from; i <= to; i++)
-			if (undo_rank(&ops[i].link) == rank)
+			if (vnet_link_rank(&ops[i].link) == rank)
 				undo_one(a, &ops[i], ignored);
 }
 

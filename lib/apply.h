@@ -39,6 +39,10 @@ int vnet_apply(struct vnet_nlset *nls, const struct vnet_plan *plan, unsigned fl
 /* vnet_op_ns() - the namespace a step acts in. */
 const char *vnet_op_ns(const struct vnet_op *op);
 
+/* vnet_link_rank() - when a link is made among others: 0 for a bridge (its ports need
+ * it), 2 for a link on a parent (after the parent), 1 for the rest. */
+int vnet_link_rank(const struct vnet_link *l);
+
 /* vnet_link_maker_ns() - where @l is made: its parent's namespace for a link on a parent
  * (placed in its own at creation), else its own. */
 const char *vnet_link_maker_ns(const struct vnet_link *l);

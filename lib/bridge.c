@@ -16,6 +16,15 @@
  * whatever it is, and checks the STP ranges (forward delay 2-30 s, hello 1-10 s, max
  * age 6-40 s) only while STP is already on. STP_STATE is a u32, sent as one.
  */
+enum {
+	VNET_BR_STP,
+	VNET_BR_PRIORITY,
+	VNET_BR_FORWARD_DELAY,
+	VNET_BR_HELLO_TIME,
+	VNET_BR_MAX_AGE,
+	VNET_BR_AGEING_TIME,
+};
+
 #define T VNET_OPT_SECONDS
 #define D VNET_OPT_F_DEFAULT
 static const struct vnet_opt bridge_opts[] = {
@@ -118,7 +127,6 @@ const struct vnet_kind vnet_kind_bridge = {
 	.not_port = "a bridge cannot be a bridge port (no nested bridges)",
 	.opts = VNET_OPTSET(bridge_opts, IFLA_BR_MAX),
 	.port_opts = VNET_OPTSET(port_opts, IFLA_BRPORT_MAX),
-	.rank = 0,
 	.finish = bridge_finish,
 	.read = bridge_read,
 	.read_port = port_read,
@@ -127,8 +135,15 @@ const struct vnet_kind vnet_kind_bridge = {
 
 bool vnet_bridge_stp(const struct vnet_link *l)
 {
-	return l && l->kind == &vnet_kind_bridge && (l->opts.has & (1U << VNET_BR_STP)) &&
+	return l && l->kind == &vnet_kind_bridge && vnet_opts_has(&l->opts, VNET_BR_STP) &&
 	       l->opts.v[VNET_BR_STP];
+}
+
+long vnet_bridge_converge_ms(const struct vnet_link *l)
+{
+	if (!vnet_bridge_stp(l))
+		return 0;
+	return (2L * l->opts.v[VNET_BR_FORWARD_DELAY] + l->opts.v[VNET_BR_MAX_AGE]) * 10;
 }
 
 /**

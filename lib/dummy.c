@@ -7,5 +7,4 @@ const struct vnet_kind vnet_kind_dummy = {
 	.name = "dummy",
 	.section = "dummies",
 	.flags = VNET_KIND_F_L2 | VNET_KIND_F_PORT | VNET_KIND_F_SHOW,
-	.rank = 1,
 };

@@ -32,7 +32,7 @@ const struct vnet_kind *vnet_kind_find(const char *name)
 const struct vnet_kind *vnet_kind_by_info(const char *info, size_t len)
 {
 	for (size_t i = 0; kinds[i]; i++) {
-		const char *k = kinds[i]->info ? kinds[i]->info : kinds[i]->name;
+		const char *k = vnet_kind_info(kinds[i]);
 
 		if (strlen(k) == len && !memcmp(k, info, len))
 			return kinds[i];
@@ -113,7 +113,7 @@ void vnet_opt_format(const struct vnet_opt *o, uint32_t v, char *buf, size_t len
 void vnet_opts_defaults(const struct vnet_optset *s, struct vnet_opts *o)
 {
 	for (size_t i = 0; i < s->n; i++)
-		if ((s->v[i].flags & VNET_OPT_F_DEFAULT) && !(o->has & (1U << i))) {
+		if ((s->v[i].flags & VNET_OPT_F_DEFAULT) && !vnet_opts_has(o, i)) {
 			o->v[i] = s->v[i].def;
 			o->has |= 1U << i;
 		}
@@ -124,7 +124,7 @@ void vnet_opts_put(struct nlmsghdr *nlh, const struct vnet_optset *s, const stru
 	for (size_t i = 0; i < s->n; i++) {
 		const struct vnet_opt *x = &s->v[i];
 
-		if (!(o->has & (1U << i)) || !x->attr)
+		if (!vnet_opts_has(o, i) || !x->attr)
 			continue;
 		if (x->size == 1)
 			mnl_attr_put_u8(nlh, x->attr, (uint8_t)o->v[i]);
@@ -161,12 +161,10 @@ bool vnet_opt_differs(const struct vnet_kind *k, const struct vnet_optset *s, si
 		      const struct vnet_opts *w, const struct vnet_link *h,
 		      const struct vnet_opts *h_opts)
 {
-	uint32_t bit = 1U << i;
-
-	if (!(w->has & bit))
+	if (!vnet_opts_has(w, i))
 		return false;
 	/* a tun's owner left unset is reported as unset: that differs from a set one */
-	if ((h_opts->has & bit) && h_opts->v[i] == w->v[i])
+	if (vnet_opts_has(h_opts, i) && h_opts->v[i] == w->v[i])
 		return false;
 	return !(k->drift && s == &k->opts && k->drift(h, i));
 }
@@ -192,7 +190,7 @@ size_t vnet_opts_describe(const struct vnet_kind *k, const struct vnet_optset *s
 	for (size_t i = 0; i < s->n && off < len; i++) {
 		char v[32];
 
-		if (!(o->has & (1U << i)) || (h && !vnet_opt_differs(k, s, i, o, h, h_opts)))
+		if (!vnet_opts_has(o, i) || (h && !vnet_opt_differs(k, s, i, o, h, h_opts)))
 			continue;
 		vnet_opt_format(&s->v[i], o->v[i], v, sizeof(v));
 		off += (size_t)snprintf(buf + off, len - off, "%s%s %s", off ? ", " : "",
@@ -208,13 +206,13 @@ int vnet_link_opt(const struct vnet_link *l, const char *key, uint32_t *ret)
 
 	if (i >= 0) {
 		*ret = l->opts.v[i];
-		return !!(l->opts.has & (1U << i));
+		return vnet_opts_has(&l->opts, (size_t)i);
 	}
 	i = master ? vnet_opt_find(&master->port_opts, key) : -1;
 	if (i < 0)
 		return -ENOENT;
 	*ret = l->port.v[i];
-	return !!(l->port.has & (1U << i));
+	return vnet_opts_has(&l->port, (size_t)i);
 }
 
 void vnet_link_label(const struct vnet_link *l, char *buf, size_t len)
@@ -235,7 +233,7 @@ void vnet_link_label(const struct vnet_link *l, char *buf, size_t len)
 	for (size_t i = 0; i < k->opts.n && off < len; i++) {
 		char v[32];
 
-		if (!(k->opts.v[i].flags & VNET_OPT_F_LABEL) || !(l->opts.has & (1U << i)))
+		if (!(k->opts.v[i].flags & VNET_OPT_F_LABEL) || !vnet_opts_has(&l->opts, i))
 			continue;
 		vnet_opt_format(&k->opts.v[i], l->opts.v[i], v, sizeof(v));
 		off += (size_t)snprintf(buf + off, len - off, " %s", v);

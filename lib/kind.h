@@ -86,7 +86,6 @@ struct vnet_optset {
  * @no_mac: why it has no MAC address (kinds without F_L2)
  * @opts: its own options, sent in IFLA_INFO_DATA
  * @port_opts: a master kind's: the options of its ports, sent in IFLA_INFO_SLAVE_DATA
- * @rank: the order links are made in (0 first: masters; 1: most; 2: links on a parent)
  * @finish: after parsing: defaults that depend on other options (bridge: STP's timers);
  *          NULL: the table's VNET_OPT_F_DEFAULT values
  * @put_data: more attributes of IFLA_INFO_DATA at creation (veth: its peer)
@@ -105,7 +104,6 @@ struct vnet_kind {
 	unsigned flags;
 	const char *not_port, *no_mac;
 	struct vnet_optset opts, port_opts;
-	unsigned rank;
 	void (*finish)(struct vnet_link *l);
 	void (*put_data)(struct nlmsghdr *nlh, const struct vnet_link *l, int peer_ns_fd);
 	int (*create)(const struct vnet_link *l, struct vnet_nl *nl, struct vnet_error *reterr);
@@ -117,6 +115,18 @@ struct vnet_kind {
 
 /* The kinds that other files of a kind refer to; every kind is registered by meson.build. */
 extern const struct vnet_kind vnet_kind_bridge, vnet_kind_tap;
+
+/* vnet_opts_has() - option @i is set in @o. */
+static inline bool vnet_opts_has(const struct vnet_opts *o, size_t i)
+{
+	return o->has & (1U << i);
+}
+
+/* vnet_kind_info() - what the kernel calls kind @k (IFLA_INFO_KIND). */
+static inline const char *vnet_kind_info(const struct vnet_kind *k)
+{
+	return k->info ? k->info : k->name;
+}
 
 /* vnet_kinds() - every kind, ended by NULL. */
 const struct vnet_kind *const *vnet_kinds(void);
@@ -175,17 +185,12 @@ size_t vnet_opts_describe(const struct vnet_kind *k, const struct vnet_optset *s
 /* vnet_link_label() - what vnet show writes after a link's name: " tap", "@eth0 macvlan bridge". */
 void vnet_link_label(const struct vnet_link *l, char *buf, size_t len);
 
-/* What STP (stp.c) and its printers read of a bridge: its options by index. */
-enum {
-	VNET_BR_STP,
-	VNET_BR_PRIORITY,
-	VNET_BR_FORWARD_DELAY,
-	VNET_BR_HELLO_TIME,
-	VNET_BR_MAX_AGE,
-	VNET_BR_AGEING_TIME,
-};
+/* What STP (stp.c) and its printers need of a bridge, from bridge.c. */
 
 /* vnet_bridge_stp() - @l is a bridge with STP on. */
 bool vnet_bridge_stp(const struct vnet_link *l);
+/* vnet_bridge_converge_ms() - how long STP of bridge @l may take at most: listening and
+ * learning (a forward delay each) and an expired max age; 0 without STP. */
+long vnet_bridge_converge_ms(const struct vnet_link *l);
 
 #endif /* VNET_KIND_H */

@@ -49,7 +49,7 @@ int vnet_link_msg_add(struct vnet_batch *b, const struct vnet_link *l, int paren
 	if (vnet_kind_has(k, VNET_KIND_F_PARENT) && peer_ns_fd >= 0)
 		mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)peer_ns_fd);
 	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
-	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, k->info ? k->info : k->name);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, vnet_kind_info(k));
 	if (k->put_data || k->opts.n) {
 		data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
 		if (k->put_data)
@@ -72,7 +72,7 @@ static int msg_info(struct vnet_batch *b, const struct vnet_link *l, uint16_t ki
 	if (!nlh)
 		return -ENOMEM;
 	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
-	mnl_attr_put_strz(nlh, kind_attr, k->info ? k->info : k->name);
+	mnl_attr_put_strz(nlh, kind_attr, vnet_kind_info(k));
 	data = mnl_attr_nest_start(nlh, data_attr);
 	vnet_opts_put(nlh, s, o);
 	mnl_attr_nest_end(nlh, data);

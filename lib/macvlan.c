@@ -57,6 +57,5 @@ const struct vnet_kind vnet_kind_macvlan = {
 	.section = "macvlans",
 	.flags = VNET_KIND_F_L2 | VNET_KIND_F_PORT | VNET_KIND_F_PARENT | VNET_KIND_F_SHOW,
 	.opts = VNET_OPTSET(macvlan_opts, IFLA_MACVLAN_MAX),
-	.rank = 2,
 	.check = macvlan_check,
 };

@@ -30,7 +30,7 @@ enum phase {
 	PH_NS_ADD,
 	PH_BRIDGE_ADD, /* bridges and tun/taps: what veth ends may be enslaved to */
 	PH_LINK_ADD,
-	PH_CHILD_ADD, /* links on a parent (kind rank 2) */
+	PH_CHILD_ADD, /* links on a parent (vnet_link_rank() 2) */
 	PH_LINK_SET,
 	PH_BRIDGE_UP, /* a new bridge comes up with its ports in place */
 	PH_ADDR_ADD,
@@ -297,7 +297,10 @@ static int plan_link_add(struct planner *p, const struct vnet_link *w, size_t id
 
 	if (first) {
 		static const enum phase by_rank[] = { PH_BRIDGE_ADD, PH_LINK_ADD, PH_CHILD_ADD };
-		struct vnet_op *op = push(p, VNET_OP_LINK_ADD, by_rank[w->kind->rank % 3]);
+		/* links made by other means (tun, tap: ioctls) go early too: each one ends the
+		 * batch before it, so among the veths they would cut their batches */
+		int rank = w->kind->create ? 0 : vnet_link_rank(w);
+		struct vnet_op *op = push(p, VNET_OP_LINK_ADD, by_rank[rank]);
 
 		if (!op)
 			return -ENOMEM;
@@ -608,6 +611,13 @@ static int plan_ns_removal(struct planner *p)
 }
 
 /* Stable sort of the ops by (phase, namespace), keeping file order within a group. */
+int vnet_link_rank(const struct vnet_link *l)
+{
+	return vnet_kind_has(l->kind, VNET_KIND_F_MASTER) ? 0 :
+	       vnet_kind_has(l->kind, VNET_KIND_F_PARENT) ? 2 :
+							    1;
+}
+
 const char *vnet_link_maker_ns(const struct vnet_link *l)
 {
 	return vnet_kind_has(l->kind, VNET_KIND_F_PARENT) && l->parent[0] ? l->parent_ns : l->ns;

@@ -191,7 +191,7 @@ static void options(struct jw *w, const struct vnet_optset *s, const struct vnet
 	for (size_t i = 0; i < s->n; i++) {
 		char v[32];
 
-		if (!(o->has & (1U << i)))
+		if (!vnet_opts_has(o, i))
 			continue;
 		vnet_opt_format(&s->v[i], o->v[i], v, sizeof(v));
 		if (s->v[i].type == VNET_OPT_WORD) {

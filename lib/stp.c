@@ -490,7 +490,7 @@ static size_t unsettled(const struct vnet_model *want, const struct vnet_model *
 			p->master[0] ? vnet_model_find_link(want, p->ns, p->master) : NULL;
 		const char *why;
 
-		if (!w || !vnet_kind_has(w->kind, VNET_KIND_F_MASTER) || !vnet_bridge_stp(w))
+		if (!w || !vnet_bridge_stp(w))
 			continue;
 		why = port_unsettled(want, have, p, ms);
 		if (!why && (!p->up || !p->lower_up))
@@ -511,7 +511,7 @@ static size_t stp_namespaces(const struct vnet_model *m, const char **v)
 		const struct vnet_link *l = &m->links.v[i];
 		bool seen = false;
 
-		if (!vnet_kind_has(l->kind, VNET_KIND_F_MASTER) || !vnet_bridge_stp(l))
+		if (!vnet_bridge_stp(l))
 			continue;
 		for (size_t j = 0; j < n && !seen; j++)
 			seen = !strcmp(v[j], l->ns);
@@ -536,7 +536,7 @@ static int flush_learned(struct vnet_session *s, const struct vnet_model *m)
 		struct vnet_nl_result res = { 0 };
 		struct vnet_nl *nl;
 
-		if (!vnet_kind_has(l->kind, VNET_KIND_F_MASTER) || !vnet_bridge_stp(l))
+		if (!vnet_bridge_stp(l))
 			continue;
 		vnet_batch_reset(&b);
 		r = vnet_bridge_msg_flush(&b, l->name);
@@ -551,6 +551,19 @@ static int flush_learned(struct vnet_session *s, const struct vnet_model *m)
 	return r;
 }
 
+/* Long enough for the slowest STP bridge of @m, and 10 s more. */
+static long stp_timeout_ms(const struct vnet_model *m)
+{
+	long worst = 0;
+
+	for (size_t i = 0; i < m->links.n; i++) {
+		long t = vnet_bridge_converge_ms(&m->links.v[i]);
+
+		worst = t > worst ? t : worst;
+	}
+	return worst + 10000;
+}
+
 int vnet_stp_wait(struct vnet_session *s, const struct vnet_model *m, long timeout_ms,
 		  void (*progress)(void *data, const char *line), void *data, long *ret_ms,
 		  struct vnet_error *reterr)
@@ -563,6 +576,8 @@ int vnet_stp_wait(struct vnet_session *s, const struct vnet_model *m, long timeo
 	if (!ns)
 		return -ENOMEM;
 	nns = stp_namespaces(m, ns);
+	if (timeout_ms <= 0)
+		timeout_ms = stp_timeout_ms(m);
 	for (;;) {
 		struct vnet_model *have = NULL;
 		char first[128] = "", line[200];

@@ -1152,12 +1152,12 @@ static int refuse(struct pctx *p, const struct optarg *a, const struct vnet_kind
  * One option of link @li: the kind's own (a bridge's "priority" is the bridge's), one
  * every link has, or one of a bridge port. Return: 1 for a port option, 0, or -errno.
  */
-static int apply_option(struct pctx *p, const struct optarg *a, const struct vnet_kind *k,
-			const char **keys)
+static int apply_option(struct pctx *p, const struct optarg *a, const struct vnet_kind *k)
 {
 	const struct vnet_kind *m = vnet_kind_master();
 	struct vnet_link *l = arg_link(p, a);
 	int i = vnet_opt_find(&k->opts, a->k->str), r;
+	const char *keys[MAX_KEYS];
 
 	if (i >= 0)
 		return set_opt(p, a, &k->opts, i, &l->opts);
@@ -1170,7 +1170,10 @@ static int apply_option(struct pctx *p, const struct optarg *a, const struct vne
 		return r < 0 ? r : 1;
 	}
 	r = refuse(p, a, k);
-	return r < 0 ? r : unknown_key(p, a->k, keys, a->obj);
+	if (r < 0)
+		return r;
+	kind_keys(k, keys); /* the suggestions, only for a key that is wrong */
+	return unknown_key(p, a->k, keys, a->obj);
 }
 
 /* Apply the options of map @val to link @li, in file order, then its kind's defaults. */
@@ -1178,16 +1181,14 @@ static int apply_options(struct pctx *p, size_t li, const struct ynode *val, con
 {
 	const struct vnet_kind *k = p->m->links.v[li].kind;
 	const struct ynode *first_port = NULL;
-	const char *keys[MAX_KEYS];
 	int r = 0;
 
-	kind_keys(k, keys);
 	for (size_t i = 0; r >= 0 && i < val->n; i += 2) {
 		struct optarg a = { li, val->kids[i], val->kids[i + 1], obj };
 
 		if (a.k->type != Y_SCALAR)
 			return wrong_type(p, a.k, "a string", "key", obj);
-		r = apply_option(p, &a, k, keys);
+		r = apply_option(p, &a, k);
 		if (r == 1 && !first_port)
 			first_port = a.k;
 	}

@@ -51,11 +51,6 @@ static int tun_ioctl(int fd, unsigned long req, unsigned long arg, const char *w
 	return -errno;
 }
 
-static bool has(const struct vnet_opts *o, unsigned i)
-{
-	return o->has & (1U << i);
-}
-
 /* Attach @fd to a new device @l, then give it owner, group, its tag and persistence. */
 static int tun_setup(int fd, const struct vnet_link *l, struct vnet_nl *nl, const char **ret_op)
 {
@@ -66,15 +61,15 @@ static int tun_setup(int fd, const struct vnet_link *l, struct vnet_nl *nl, cons
 	memset(&ifr, 0, sizeof(ifr));
 	/* IFF_TUN_EXCL: EBUSY instead of attaching to a device of that name that exists. */
 	ifr.ifr_flags = (l->kind == &vnet_kind_tap ? IFF_TAP : IFF_TUN) | IFF_NO_PI | IFF_TUN_EXCL;
-	if (has(o, TT_MULTI_QUEUE) && o->v[TT_MULTI_QUEUE])
+	if (vnet_opts_has(o, TT_MULTI_QUEUE) && o->v[TT_MULTI_QUEUE])
 		ifr.ifr_flags |= IFF_MULTI_QUEUE;
-	if (has(o, TT_VNET_HDR) && o->v[TT_VNET_HDR])
+	if (vnet_opts_has(o, TT_VNET_HDR) && o->v[TT_VNET_HDR])
 		ifr.ifr_flags |= IFF_VNET_HDR;
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", l->name);
 	r = tun_ioctl(fd, TUNSETIFF, (unsigned long)&ifr, "create", ret_op);
-	if (r == 0 && has(o, TT_OWNER))
+	if (r == 0 && vnet_opts_has(o, TT_OWNER))
 		r = tun_ioctl(fd, TUNSETOWNER, o->v[TT_OWNER], "set owner", ret_op);
-	if (r == 0 && has(o, TT_GROUP))
+	if (r == 0 && vnet_opts_has(o, TT_GROUP))
 		r = tun_ioctl(fd, TUNSETGROUP, o->v[TT_GROUP], "set group", ret_op);
 	/* tagged while only the open file keeps the device alive */
 	if (r == 0) {
@@ -147,7 +142,6 @@ const struct vnet_kind vnet_kind_tun = {
 	.not_port = "a tun is layer 3 and cannot be a bridge port",
 	.no_mac = "a tun is layer 3 and has no MAC address",
 	.opts = VNET_OPTSET(tuntap_opts, IFLA_TUN_MAX),
-	.rank = 0,
 	.create = tuntap_create,
 	.read = tuntap_read,
 };
@@ -158,7 +152,6 @@ const struct vnet_kind vnet_kind_tap = {
 	.section = "taps",
 	.flags = VNET_KIND_F_L2 | VNET_KIND_F_PORT | VNET_KIND_F_SHOW,
 	.opts = VNET_OPTSET(tuntap_opts, IFLA_TUN_MAX),
-	.rank = 0,
 	.create = tuntap_create,
 	.read = tuntap_read,
 };

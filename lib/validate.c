@@ -246,7 +246,7 @@ static const char *port_option(const struct vnet_link *l)
 	const struct vnet_kind *m = vnet_kind_master();
 
 	for (size_t i = 0; m && i < m->port_opts.n; i++)
-		if (l->port.has & (1U << i))
+		if (vnet_opts_has(&l->port, i))
 			return m->port_opts.v[i].key;
 	return NULL;
 }

@@ -34,6 +34,5 @@ const struct vnet_kind vnet_kind_veth = {
 	.section = "veths",
 	.word = "veth end",
 	.flags = VNET_KIND_F_L2 | VNET_KIND_F_PORT | VNET_KIND_F_PAIR,
-	.rank = 1,
 	.put_data = veth_put_data,
 };

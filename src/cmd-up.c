@@ -12,34 +12,13 @@ static void progress(void *data, const char *line)
 	fprintf(stderr, "\r\033[K%s", line);
 }
 
-/* Long enough for the slowest STP bridge of @m: listening, learning, and an expired max age. */
-static long stp_timeout_ms(const struct vnet_model *m)
-{
-	long worst = 0;
-
-	for (size_t i = 0; i < m->links.n; i++) {
-		const struct vnet_link *l = &m->links.v[i];
-		uint32_t stp = 0, fd = 0, age = 0;
-		long t;
-
-		if (vnet_link_opt(l, "stp", &stp) <= 0 || !stp)
-			continue;
-		vnet_link_opt(l, "forward_delay", &fd);
-		vnet_link_opt(l, "max_age", &age);
-		t = (2L * fd + age) * 10;
-		if (t > worst)
-			worst = t;
-	}
-	return worst + 10000;
-}
-
 /* Wait for STP to converge; Return: an exit code. */
 static int wait_stp(struct vnet_session *s, const struct vnet_model *m, const struct cli *cli,
 		    long *ret_ms)
 {
 	struct vnet_error e = { 0 };
 	bool tty = isatty(STDERR_FILENO) && !cli->json;
-	int r = vnet_stp_wait(s, m, stp_timeout_ms(m), tty ? progress : NULL, NULL, ret_ms, &e);
+	int r = vnet_stp_wait(s, m, 0, tty ? progress : NULL, NULL, ret_ms, &e);
 
 	if (tty)
 		fprintf(stderr, "\r\033[K");

@@ -585,7 +585,8 @@ int vnet_stp_find_loop(const struct vnet_model *m, struct vnet_error *reterr);
  * vnet_stp_wait() - wait until every STP bridge of a topology has converged
  * @s: the session
  * @m: the desired model (its STP bridges are the ones waited for)
- * @timeout_ms: give up after this long
+ * @timeout_ms: give up after this long; 0: long enough for the slowest of those bridges to
+ *              listen, learn and see a max age expire, and 10 s more
  * @progress: called at every poll with a one-line status, or NULL
  * @data: for @progress
  * @ret_ms: how long it took

@@ -125,10 +125,13 @@ static void test_stp_toggled(void **state)
 	struct vnet_link *br = vnet_model_find_link(want, want->ns.v[0].name, "br0");
 	struct vnet_plan *p = NULL;
 	char what[128];
+	int stp;
 
 	assert_non_null(br);
-	br->opts.has |= 1U << VNET_BR_STP;
-	br->opts.v[VNET_BR_STP] = 1;
+	stp = vnet_opt_find(&br->kind->opts, "stp");
+	assert_true(stp >= 0);
+	br->opts.has |= 1U << stp;
+	br->opts.v[stp] = 1;
 	assert_int_equal(vnet_plan_up(want, have, &p, NULL), 0);
 	assert_int_equal(p->ops.n, 1);
 	assert_int_equal(p->ops.v[0].kind, VNET_OP_LINK_SET);
