@@ -67,6 +67,14 @@ kill_after() {
 	wait "$pid" || KRC=$?
 }
 
+# must WHAT CMD...: CMD exits 0, or the test fails showing the end of its output
+must() {
+	local what=$1 rc=0 out
+	shift
+	out=$("$@" 2>&1) || rc=$?
+	[ "$rc" = 0 ] || { tail -n 20 <<<"$out"; fail "$what: expected vnet $2 to exit 0, got $rc"; }
+}
+
 # ---- random kills of up ----
 midway=0
 for round in $(seq 1 "$UP_ROUNDS"); do
@@ -82,18 +90,12 @@ for round in $(seq 1 "$UP_ROUNDS"); do
 	0) note "$what: the up finished before the kill" ;;
 	*) cat "$KT_TMP/killed.log"; fail "$what: the up exited $KRC on its own before the kill" ;;
 	esac
-	rc=0
-	out=$("$VNET" up "$F" --sandbox --name "$T" 2>&1) || rc=$?
-	[ "$rc" = 0 ] || { tail -n 20 <<<"$out"; fail "$what: expected the next vnet up to exit 0, got $rc"; }
+	must "$what, the next up" "$VNET" up "$F" --sandbox --name "$T"
 	bad=$(not_mounted | tr '\n' ' ')
 	[ -z "$bad" ] || fail "$what: after the repairing up, files under /run/netns that hold no namespace: $bad"
 	expect_eq "$what: namespaces after the repairing up" "$(ns_list | wc -l)" 201
-	rc=0
-	out=$("$VNET" diff "$F" --sandbox --name "$T" 2>&1) || rc=$?
-	[ "$rc" = 0 ] || { head -n 20 <<<"$out"; fail "$what: expected vnet diff to be clean (exit 0) after the repairing up, got $rc"; }
-	rc=0
-	out=$("$VNET" down "$T" 2>&1) || rc=$?
-	[ "$rc" = 0 ] || { tail -n 20 <<<"$out"; fail "$what: expected vnet down to exit 0, got $rc"; }
+	must "$what, diff after the repairing up (drift)" "$VNET" diff "$F" --sandbox --name "$T"
+	must "$what, down" "$VNET" down "$T"
 	clean_now "$what, after down"
 	echo "ok - $what: the next up completed, diff clean, down left nothing"
 done
@@ -120,9 +122,7 @@ for round in $(seq 1 "$DOWN_ROUNDS"); do
 		echo "ok - $what: the store forgot the topology and nothing of it is left"
 		continue
 	fi
-	rc=0
-	out=$("$VNET" down "$T" 2>&1) || rc=$?
-	[ "$rc" = 0 ] || { tail -n 20 <<<"$out"; fail "$what: expected the next vnet down to exit 0, got $rc"; }
+	must "$what, the next down" "$VNET" down "$T"
 	clean_now "$what, after the next down"
 	echo "ok - $what: the next down finished the job"
 done
