@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "apply.h"
+#include "nat.h"
 #include "array.h"
 #include "kind.h"
 
@@ -218,6 +219,9 @@ static void op_object(const struct vnet_op *op, char *buf, size_t len)
 	case VNET_OP_ROUTE_DEL:
 		vnet_route_format(&op->route, txt, sizeof(txt));
 		snprintf(buf, len, "route %s", txt);
+		break;
+	case VNET_OP_NAT:
+		snprintf(buf, len, "nftables table ip %s", op->nat->table);
 		break;
 	default:
 		snprintf(buf, len, "%s %s", vnet_kind_name(op->link.kind), op->link.name);
@@ -546,6 +550,27 @@ static int do_ns(struct applier *a, const struct vnet_op *op, size_t idx)
 	return 0;
 }
 
+/* vnet's nftables table: one transaction of its own, in the host part. */
+static int do_nat(struct applier *a, const struct vnet_op *op, size_t idx)
+{
+	struct vnet_error e = { 0 };
+	int r = flush(a);
+
+	if (r < 0)
+		return r;
+	r = vnet_nat_apply(op->nat, op->set & VNET_NAT_UNDO, &e);
+	vnet_crash_point();
+	if (r < 0) {
+		if (!a->first_err && a->err)
+			*a->err = e;
+		if (!a->first_err)
+			a->first_err = r;
+		return r;
+	}
+	a->done[idx] = true;
+	return 0;
+}
+
 static int do_op(struct applier *a, size_t idx)
 {
 	const struct vnet_op *op = &a->ops[idx];
@@ -572,6 +597,8 @@ static int do_op(struct applier *a, size_t idx)
 	case VNET_OP_ROUTE_ADD:
 	case VNET_OP_ROUTE_DEL:
 		return do_route(a, op, idx);
+	case VNET_OP_NAT:
+		return do_nat(a, op, idx);
 	}
 	return -EINVAL;
 }
@@ -664,6 +691,11 @@ static size_t inverse(const struct vnet_op *op, struct vnet_op *inv)
 							   VNET_OP_ROUTE_DEL :
 							   VNET_OP_ROUTE_ADD,
 					   .route = op->route };
+		return 1;
+	case VNET_OP_NAT:
+		inv[0] = (struct vnet_op){ .kind = VNET_OP_NAT,
+					   .set = op->set ^ VNET_NAT_UNDO,
+					   .nat = op->nat };
 		return 1;
 	}
 	return 0;

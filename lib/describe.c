@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "kind.h"
-#include "kind.h"
+#include "nat.h"
 
 void vnet_addr_format(int family, const uint8_t *addr, unsigned prefixlen, char *buf, size_t len)
 {
@@ -145,6 +145,9 @@ void vnet_op_describe(const struct vnet_op *op, char *buf, size_t len)
 		snprintf(buf, len, "%s route %s%s",
 			 op->kind == VNET_OP_ROUTE_ADD ? "add" : "delete", what,
 			 where(op->route.ns, in, sizeof(in)));
+		break;
+	case VNET_OP_NAT:
+		snprintf(buf, len, "%s%s", op->set & VNET_NAT_UNDO ? "undo: " : "", op->nat->what);
 		break;
 	}
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "array.h"
+#include "nat.h"
 #include "topo.h"
 #include "vnet/vnet.h"
 
@@ -29,10 +30,63 @@ void vnet_model_free(struct vnet_model *m)
 	free(m->addrs.v);
 	free(m->routes.v);
 	free(m->checks.v);
+	free(m->networks.v);
+	free(m->members.v);
+	free(m->ports.v);
+	free(m->connects.v);
+	vnet_nat_seen_free(m->nat.seen);
 	if (m->index)
 		free(m->index->order);
 	free(m->index);
 	free(m);
+}
+
+/* A copy of array @src into @dst, which is zeroed; Return: 0 or -ENOMEM. */
+static int copy_array(void **dst, size_t *dn, size_t *dcap, const void *src, size_t n, size_t size)
+{
+	*dst = NULL;
+	*dn = *dcap = 0;
+	if (!n)
+		return 0;
+	*dst = malloc(n * size);
+	if (!*dst)
+		return -ENOMEM;
+	memcpy(*dst, src, n * size);
+	*dn = *dcap = n;
+	return 0;
+}
+
+#define COPY(d, s, f)                                                              \
+	copy_array((void **)&(d)->f.v, &(d)->f.n, &(d)->f.cap, (s)->f.v, (s)->f.n, \
+		   sizeof(*(s)->f.v))
+
+struct vnet_model *vnet_model_dup(const struct vnet_model *m)
+{
+	struct vnet_model *d = calloc(1, sizeof(*d));
+	int r;
+
+	if (!d)
+		return NULL;
+	memcpy(d->name, m->name, sizeof(d->name));
+	memcpy(d->file, m->file, sizeof(d->file));
+	d->sandbox = m->sandbox;
+	d->allow_loops = m->allow_loops;
+	d->nat = m->nat;
+	d->nat.seen = NULL;
+	r = COPY(d, m, ns);
+	r = r ?: COPY(d, m, links);
+	r = r ?: COPY(d, m, addrs);
+	r = r ?: COPY(d, m, routes);
+	r = r ?: COPY(d, m, checks);
+	r = r ?: COPY(d, m, networks);
+	r = r ?: COPY(d, m, members);
+	r = r ?: COPY(d, m, ports);
+	r = r ?: COPY(d, m, connects);
+	if (r < 0) {
+		vnet_model_free(d);
+		return NULL;
+	}
+	return d;
 }
 
 void vnet_model_freep(struct vnet_model **m)
@@ -64,6 +118,34 @@ struct vnet_route *vnet_model_add_route(struct vnet_model *m)
 struct vnet_check *vnet_model_add_check(struct vnet_model *m)
 {
 	return VNET_ARRAY_PUSH(&m->checks);
+}
+
+struct vnet_network *vnet_model_add_network(struct vnet_model *m)
+{
+	return VNET_ARRAY_PUSH(&m->networks);
+}
+
+struct vnet_member *vnet_model_add_member(struct vnet_model *m)
+{
+	return VNET_ARRAY_PUSH(&m->members);
+}
+
+struct vnet_port *vnet_model_add_port(struct vnet_model *m)
+{
+	return VNET_ARRAY_PUSH(&m->ports);
+}
+
+struct vnet_connect *vnet_model_add_connect(struct vnet_model *m)
+{
+	return VNET_ARRAY_PUSH(&m->connects);
+}
+
+struct vnet_network *vnet_model_find_network(const struct vnet_model *m, const char *name)
+{
+	for (size_t i = 0; i < m->networks.n; i++)
+		if (!strcmp(m->networks.v[i].name, name))
+			return &m->networks.v[i];
+	return NULL;
 }
 
 struct vnet_ns *vnet_model_find_ns(const struct vnet_model *m, const char *name)

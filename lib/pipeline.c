@@ -11,6 +11,9 @@
 #include "apply.h"
 #include "array.h"
 #include "cleanup.h"
+#include "ipam.h"
+#include "nat.h"
+#include "topo.h"
 #include "session.h"
 #include "state.h"
 #include "kind.h"
@@ -167,6 +170,15 @@ static void mark_foreign(struct vnet_model *m)
 	}
 }
 
+/* vnet's nftables table is ours by its comment and its row; forwarding by its row alone
+ * (the kernel cannot say who turned it on). */
+static void mark_nat(struct vnet_nat *nat, const struct owned *o)
+{
+	nat->owned = nat->exists && nat->seen && nat->seen->tagged &&
+		     (o->by_tag || row_of(o, "nft", nat->ns, nat->table));
+	nat->forward_owned = row_of(o, "sysctl", nat->ns, VNET_SYSCTL_FORWARD) != NULL;
+}
+
 /* Observe marks what carries our tag; keep only what the store also records. */
 static void mark_owned(struct vnet_model *m, const struct owned *o)
 {
@@ -200,6 +212,7 @@ static void mark_owned(struct vnet_model *m, const struct owned *o)
 		r->owned = r->owned && (o->by_tag ? held_by_ours(m, r->ns, r->dev) :
 						    row_of(o, "route", r->ns, key) != NULL);
 	}
+	mark_nat(&m->nat, o);
 }
 
 /* ---- notes: what the user must be told beside the plan ---- */
@@ -315,6 +328,28 @@ static void clean_debris(const struct owned *o, const char **ns, size_t n, struc
 					 ns[i]);
 }
 
+/* vnet's nftables table of @topo, where @desired wants it or the store records it. */
+static int observe_nat(const char *topo, const struct vnet_model *desired, const struct owned *o,
+		       struct vnet_model *m)
+{
+	const char *ns = NULL;
+	char table[VNET_NAMSIZ + 8];
+
+	snprintf(table, sizeof(table), "vnet-%s", topo);
+	if (desired && desired->nat.table[0])
+		ns = desired->nat.ns;
+	for (size_t i = 0; !ns && i < o->n; i++)
+		if (!strcmp(o->rows[i].kind, "nft") && !strcmp(o->rows[i].name, table))
+			ns = o->rows[i].ns;
+	if (!ns && o->by_tag) { /* recovering: the host part, sandboxed or not */
+		char host[VNET_NAMSIZ + 8];
+
+		snprintf(host, sizeof(host), "%s-host", topo);
+		ns = vnet_model_find_ns(m, host) ? vnet_model_find_ns(m, host)->name : "";
+	}
+	return ns ? vnet_nat_read(ns, table, o->tag, m) : 0;
+}
+
 /* Read the kernel: the namespaces @desired names (if any), all that @topo owns, and @extra. */
 static int observe(struct vnet_session *s, const char *topo, const struct vnet_model *desired,
 		   unsigned flags, struct vnet_model **ret, struct vnet_result *res,
@@ -335,6 +370,8 @@ static int observe(struct vnet_session *s, const char *topo, const struct vnet_m
 		clean_debris(&o, ns, nns, res);
 	if (r >= 0)
 		r = vnet_observe(&s->nls, topo, ns, nns, ret);
+	if (r >= 0)
+		r = observe_nat(topo, desired, &o, *ret);
 	if (r >= 0) {
 		mark_owned(*ret, &o);
 		name_nodes(*ret, &o);
@@ -382,6 +419,11 @@ static struct vnet_model *owned_part(const struct vnet_model *have, const char *
 		vnet_model_free(m);
 		return NULL;
 	}
+	if (have->nat.owned) {
+		snprintf(m->nat.ns, sizeof(m->nat.ns), "%s", have->nat.ns);
+		snprintf(m->nat.table, sizeof(m->nat.table), "%s", have->nat.table);
+		m->nat.forward_owned = have->nat.forward_owned && have->nat.forward;
+	}
 	snprintf(m->name, sizeof(m->name), "%s", topo);
 	snprintf(m->file, sizeof(m->file), "%s", file);
 	m->sandbox = sandbox;
@@ -391,7 +433,7 @@ static struct vnet_model *owned_part(const struct vnet_model *have, const char *
 /* How many objects a model holds (its namespaces but vnet's own). */
 static size_t model_objects(const struct vnet_model *m)
 {
-	size_t n = m->links.n + m->addrs.n + m->routes.n;
+	size_t n = m->links.n + m->addrs.n + m->routes.n + (m->nat.table[0] != '\0');
 
 	for (size_t i = 0; i < m->ns.n; i++)
 		n += m->ns.v[i].name[0] != '\0';
@@ -472,41 +514,84 @@ static int commit_up(void *data, struct vnet_error *reterr)
 	return vnet_state_commit(c->s->st, c->m, reterr);
 }
 
+/* Does vnet own IPv4 forwarding once @plan has run? */
+static bool forward_owned(const struct vnet_model *have, const struct vnet_plan *plan)
+{
+	for (size_t i = 0; i < plan->ops.n; i++)
+		if (plan->ops.v[i].kind == VNET_OP_NAT && plan->ops.v[i].nat->forward >= 0)
+			return plan->ops.v[i].nat->forward == 1;
+	return have->nat.forward_owned && have->nat.forward;
+}
+
+/* Observe and plan @want (leased); *@ret_have: what was observed. */
+static int plan_up(struct vnet_session *s, struct vnet_model *want, struct vnet_result *ret,
+		   struct vnet_error *reterr)
+{
+	struct vnet_model *have = NULL;
+	/* no cleaning here: a refused up changes nothing; apply removes a half-made
+	 * namespace file where it makes the namespace (vnet_netns_add()) */
+	int r = observe(s, want->name, want, 0, &have, ret, reterr);
+
+	if (r >= 0)
+		r = vnet_plan_up(want, have, &ret->plan, reterr);
+	if (r >= 0)
+		want->nat.forward_owned = forward_owned(have, ret->plan);
+	vnet_model_free(have);
+	return r;
+}
+
+/* After a failed up: a topology that has nothing built keeps no leases either. */
+static void release_if_gone(struct vnet_session *s, const struct vnet_model *want)
+{
+	struct vnet_topo_info info;
+	struct vnet_model *none = vnet_model_new();
+
+	if (none && vnet_state_get_topo(s->st, want->name, &info) == -ENOENT) {
+		snprintf(none->name, sizeof(none->name), "%s", want->name);
+		(void)vnet_ipam_keep(s->st, none, NULL); /* else the next up or down does it */
+	}
+	vnet_model_free(none);
+}
+
 int vnet_up(struct vnet_session *s, const struct vnet_model *desired, unsigned flags,
 	    struct vnet_result *ret, struct vnet_error *reterr)
 {
-	struct commit_ctx c = { s, desired };
+	_cleanup_(vnet_model_freep) struct vnet_model *want = vnet_model_dup(desired);
+	struct commit_ctx c = { s, want };
 	bool dry = flags & VNET_UP_DRY_RUN;
-	struct vnet_model *have = NULL;
 	long t0;
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
-	ret->recovered = interrupted(s, desired->name);
-	/* no cleaning here: a refused up changes nothing; apply removes a half-made
-	 * namespace file where it makes the namespace (vnet_netns_add()) */
-	r = observe(s, desired->name, desired, 0, &have, ret, reterr);
+	if (!want)
+		return vnet_error_set(reterr, -ENOMEM, NULL, NULL, "out of memory");
+	ret->recovered = interrupted(s, want->name);
+	/* addresses first: the plan compares them with the kernel's */
+	r = vnet_ipam_lease(s->st, want, dry, reterr);
 	if (r >= 0)
-		r = vnet_plan_up(desired, have, &ret->plan, reterr);
-	vnet_model_free(have);
-	if (r < 0 || dry)
+		r = plan_up(s, want, ret, reterr);
+	if (dry)
 		return r;
-	if (!ret->plan->ops.n)
-		r = ret->recovered ? vnet_state_commit(s->st, desired, reterr) : 0;
-	else
-		r = vnet_state_begin(s->st, desired, ret->plan, reterr);
-	if (r < 0 || !ret->plan->ops.n)
-		goto out;
-	t0 = now_us();
-	r = vnet_apply(&s->nls, ret->plan, VNET_APPLY_UNDO, commit_up, &c, ret, reterr);
-	ret->apply_us = now_us() - t0;
-	if (r < 0) {
-		struct vnet_topo_info t;
+	if (r >= 0 && !ret->plan->ops.n)
+		r = ret->recovered ? vnet_state_commit(s->st, want, reterr) : 0;
+	else if (r >= 0)
+		r = vnet_state_begin(s->st, want, ret->plan, reterr);
+	if (r >= 0 && ret->plan->ops.n) {
+		t0 = now_us();
+		r = vnet_apply(&s->nls, ret->plan, VNET_APPLY_UNDO, commit_up, &c, ret, reterr);
+		ret->apply_us = now_us() - t0;
+		if (r < 0) {
+			struct vnet_topo_info t;
 
-		info_of(desired, &t);
-		settle(s, &t, desired, ret);
+			info_of(want, &t);
+			settle(s, &t, want, ret);
+		}
 	}
-out:
+	/* leases follow the file: those of containers it no longer has go back to the pool */
+	if (r >= 0)
+		r = vnet_ipam_keep(s->st, want, reterr);
+	else
+		release_if_gone(s, want);
 	note_reserve(s, ret);
 	return r;
 }

@@ -9,6 +9,7 @@
 #include "apply.h"
 #include "array.h"
 #include "kind.h"
+#include "nat.h"
 
 /*
  * Steps run in phases so that each phase only needs what earlier phases made:
@@ -22,6 +23,7 @@
  * fails before it leaves a plan that can be undone whole.
  */
 enum phase {
+	PH_NAT_DEL, /* vnet's nftables table goes first, the rest of the host part after */
 	PH_ROUTE_DEL,
 	PH_ADDR_DEL,
 	PH_CHILD_DEL, /* links on a parent: removing the parent would take them along */
@@ -35,6 +37,7 @@ enum phase {
 	PH_BRIDGE_UP, /* a new bridge comes up with its ports in place */
 	PH_ADDR_ADD,
 	PH_ROUTE_ADD,
+	PH_NAT, /* once the bridges it names are there */
 	PH_NS_DEL,
 };
 
@@ -635,6 +638,8 @@ const char *vnet_op_ns(const struct vnet_op *op)
 	case VNET_OP_ROUTE_ADD:
 	case VNET_OP_ROUTE_DEL:
 		return op->route.ns;
+	case VNET_OP_NAT:
+		return op->nat->ns;
 	default:
 		return op->link.ns;
 	}
@@ -682,6 +687,27 @@ static int sort_plan(struct planner *p)
 	return 0;
 }
 
+/* vnet's nftables table and forwarding: one step, made in nat.c. */
+static int plan_nat(struct planner *p, const struct vnet_model *want, const char *topo)
+{
+	struct vnet_nat_change *c = NULL;
+	struct vnet_op *op;
+	char tag[VNET_NAMSIZ + 8];
+	int r;
+
+	snprintf(tag, sizeof(tag), VNET_TAG_PREFIX "%s", topo);
+	r = vnet_nat_plan(want, p->have, tag, &c, p->err);
+	if (r < 0 || !c)
+		return r;
+	op = push(p, VNET_OP_NAT, want && want->nat.table[0] ? PH_NAT : PH_NAT_DEL);
+	if (!op) {
+		vnet_nat_change_free(c);
+		return -ENOMEM;
+	}
+	op->nat = c;
+	return 0;
+}
+
 /* Both plans end alike: namespaces no longer wanted go last, then the steps are sorted. */
 static int finish(struct planner *p, int r, struct vnet_plan **ret_plan)
 {
@@ -715,6 +741,8 @@ int vnet_plan_up(const struct vnet_model *desired, const struct vnet_model *obse
 		r = plan_addrs(&p);
 	if (r >= 0)
 		r = plan_routes(&p);
+	if (r >= 0)
+		r = plan_nat(&p, desired, desired->name);
 	return finish(&p, r, ret_plan);
 }
 
@@ -773,6 +801,9 @@ int vnet_plan_down(const struct vnet_model *observed, struct vnet_plan **ret_pla
 		if (h->owned && !in_dying_ns(observed, h->ns) && !link_goes(&p, h->ns, h->dev))
 			r = plan_route_del(&p, h);
 	}
+	snprintf(p.plan->topo, sizeof(p.plan->topo), "%s", observed->name);
+	if (r >= 0)
+		r = plan_nat(&p, NULL, observed->name);
 	return finish(&p, r, ret_plan);
 }
 
@@ -780,6 +811,9 @@ void vnet_plan_free(struct vnet_plan *p)
 {
 	if (!p)
 		return;
+	for (size_t i = 0; i < p->ops.n; i++)
+		if (p->ops.v[i].kind == VNET_OP_NAT)
+			vnet_nat_change_free(p->ops.v[i].nat);
 	free(p->ops.v);
 	free(p);
 }

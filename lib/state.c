@@ -16,10 +16,12 @@
 #include "array.h"
 #include "state.h"
 #include "kind.h"
+#include "nat.h"
 
 /*
  * Keys: a namespace is ("ns", NAME, NODE), a link ("link", NS, IFNAME), an
- * address ("addr", NS, "DEV ADDR/LEN"), a route ("route", NS, "DST METRIC").
+ * address ("addr", NS, "DEV ADDR/LEN"), a route ("route", NS, "DST METRIC"), vnet's
+ * nftables table ("nft", NS, TABLE), forwarding vnet turned on ("sysctl", NS, KEY).
  * The primary key spans topologies, so no object is ever owned twice.
  */
 static const char schema[] =
@@ -32,7 +34,10 @@ static const char schema[] =
 	" PRIMARY KEY (kind, ns, name));"
 	"CREATE INDEX IF NOT EXISTS object_topo ON object (topo);"
 	"CREATE TABLE IF NOT EXISTS journal (topo TEXT PRIMARY KEY, pid INTEGER NOT NULL,"
-	" started INTEGER NOT NULL, steps INTEGER NOT NULL);";
+	" started INTEGER NOT NULL, steps INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS lease (pool TEXT NOT NULL, addr INTEGER NOT NULL,"
+	" owner TEXT NOT NULL, topo TEXT NOT NULL, PRIMARY KEY (pool, addr), UNIQUE (pool, owner));"
+	"CREATE INDEX IF NOT EXISTS lease_topo ON lease (topo);";
 
 struct vnet_state {
 	sqlite3 *db;
@@ -270,7 +275,7 @@ void vnet_state_unlock(struct vnet_state *st)
 	flock(st->lock_fd, LOCK_UN);
 }
 
-/* Run @sql with text parameters; Return: SQLITE_DONE/ROW code of the first step, or error. */
+/* A statement of @sql, or NULL. */
 static sqlite3_stmt *prepare(struct vnet_state *st, const char *sql)
 {
 	sqlite3_stmt *s = NULL;
@@ -278,6 +283,23 @@ static sqlite3_stmt *prepare(struct vnet_state *st, const char *sql)
 	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
 		return NULL;
 	return s;
+}
+
+sqlite3_stmt *vnet_state_prepare(struct vnet_state *st, const char *sql)
+{
+	return prepare(st, sql);
+}
+
+int vnet_state_errno(int rc)
+{
+	return db_errno(rc);
+}
+
+int vnet_state_exec(struct vnet_state *st, const char *sql, struct vnet_error *reterr)
+{
+	return sqlite3_exec(st->db, sql, NULL, NULL, NULL) == SQLITE_OK ?
+		       0 :
+		       db_error(st, reterr, "write");
 }
 
 static void bind_texts(sqlite3_stmt *s, int n, const char *const *v)
@@ -435,6 +457,15 @@ static int record(struct writer *w, const char *kind, const char *ns, const char
 	return 0;
 }
 
+/* vnet's nftables table ("nft", NS, TABLE), and IPv4 forwarding when vnet turned it on
+ * ("sysctl", NS, VNET_SYSCTL_FORWARD), which vnet down turns off again. */
+static int record_nat(struct writer *w, const char *ns, const char *table, bool nat, bool forward)
+{
+	int r = nat ? record(w, "nft", ns, table) : 0;
+
+	return r < 0 || !forward ? r : record(w, "sysctl", ns, VNET_SYSCTL_FORWARD);
+}
+
 static int record_op(struct writer *w, const struct vnet_op *op)
 {
 	char key[128];
@@ -456,6 +487,9 @@ static int record_op(struct writer *w, const struct vnet_op *op)
 	case VNET_OP_ROUTE_ADD:
 		vnet_state_key_route(&op->route, key, sizeof(key));
 		return record(w, "route", op->route.ns, key);
+	case VNET_OP_NAT:
+		return record_nat(w, op->nat->ns, op->nat->table, op->nat->create,
+				  op->nat->forward == 1);
 	default:
 		return 0;
 	}
@@ -608,6 +642,8 @@ static int record_model(struct writer *w, const struct vnet_model *m)
 		vnet_state_key_route(&m->routes.v[i], key, sizeof(key));
 		r = record(w, "route", m->routes.v[i].ns, key);
 	}
+	if (r >= 0 && m->nat.table[0])
+		r = record_nat(w, m->nat.ns, m->nat.table, true, m->nat.forward_owned);
 	return r;
 }
 
@@ -659,6 +695,8 @@ static int forget_body(struct writer *w, const void *arg)
 	(void)arg;
 	if (r >= 0)
 		r = exec_topo(w, "DELETE FROM journal WHERE topo = ?");
+	if (r >= 0)
+		r = exec_topo(w, "DELETE FROM lease WHERE topo = ?");
 	if (r >= 0)
 		r = exec_topo(w, "DELETE FROM topology WHERE name = ?");
 	return r;

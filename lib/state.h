@@ -80,4 +80,13 @@ int vnet_state_settle(struct vnet_state *st, const struct vnet_model *owned,
 /* vnet_state_forget() - after down: forget @topo and all it owned. */
 int vnet_state_forget(struct vnet_state *st, const char *topo, struct vnet_error *reterr);
 
+/* For ipam.c, which keeps its leases in the same database. */
+typedef struct sqlite3_stmt sqlite3_stmt;
+/* vnet_state_prepare() - a statement of @sql on the store's database, or NULL. */
+sqlite3_stmt *vnet_state_prepare(struct vnet_state *st, const char *sql);
+/* vnet_state_errno() - SQLite's result code @rc as -errno. */
+int vnet_state_errno(int rc);
+/* vnet_state_exec() - run @sql (BEGIN IMMEDIATE, COMMIT, ...); Return: 0 or -errno, said. */
+int vnet_state_exec(struct vnet_state *st, const char *sql, struct vnet_error *reterr);
+
 #endif /* VNET_STATE_H */

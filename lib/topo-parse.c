@@ -16,6 +16,7 @@
 
 #include "array.h"
 #include "kind.h"
+#include "network.h"
 #include "topo.h"
 
 #define MAX_DEPTH 32 /* deeper than any topology; bounds the recursion */
@@ -23,6 +24,7 @@
 #define MAX_ROUTE_WORDS 16 /* "DEST via GW dev IF metric N" is 7 */
 #define NAME_MAX_LEN 32 /* topology and node names */
 #define NS_MAX_LEN (VNET_NAMSIZ - 1) /* namespace names */
+#define FIRST_SECTIONS 3 /* nodes, networks, containers: read first, the rest refers to them */
 
 /* ---- the node tree: one item of a section at a time, with the marks of every node ---- */
 
@@ -58,8 +60,10 @@ struct top {
 	struct ynode root; /* shallow */
 	struct ynode bad_key; /* the first unknown top-level key; str NULL when none */
 	struct ynode name; /* the value of "name", shallow; str NULL when absent */
-	bool has_name, nodes_seen;
-	bool before_nodes; /* a section comes before "nodes", whose errors come first */
+	bool has_name, later_seen;
+	/* a section of the second pass comes before one of the first (nodes, networks,
+	 * containers), whose errors come first */
+	bool before_nodes;
 	const char *cur; /* the top-level key whose value is being read */
 };
 
@@ -261,10 +265,11 @@ static int top_key(struct pctx *p, const struct ynode *k, struct top *top)
 		if (!top->bad_key.str)
 			return enomem(p);
 	}
-	if (top_keys[i] && !strcmp(top_keys[i], "nodes"))
-		top->nodes_seen = true;
-	else if (top_keys[i] && i > 1 && !top->nodes_seen)
+	/* top_keys: "name", then the sections, the first pass's first */
+	if (top_keys[i] && i >= 1 && i <= FIRST_SECTIONS && top->later_seen)
 		top->before_nodes = true;
+	else if (top_keys[i] && i > FIRST_SECTIONS)
+		top->later_seen = true;
 	return 0;
 }
 
@@ -1498,22 +1503,14 @@ static int node_namespace(struct pctx *p, const struct ynode *k, const struct yn
 	return 0;
 }
 
-/* One node: its namespace (the host's is already there), then its routes. */
-static int parse_node(struct pctx *p, const struct ynode *k, const struct ynode *v)
+/* A node (or a container) of @v, keys checked: its namespace, then its routes. */
+static int add_node(struct pctx *p, const struct ynode *k, const struct ynode *v, const char *obj)
 {
-	char obj[96], ns[VNET_NAMSIZ];
+	char ns[VNET_NAMSIZ];
 	const struct ynode *rk = NULL, *routes;
 	struct vnet_ns *n;
-	int r;
+	int r = node_namespace(p, k, v, obj, ns);
 
-	snprintf(obj, sizeof(obj), "node %.60s", k->str);
-	r = check_name(p, k->pos, "node name", k->str, obj);
-	if (!r)
-		r = want_map(p, v, k->str, obj);
-	if (!r)
-		r = check_keys(p, v, node_keys, obj);
-	if (!r)
-		r = node_namespace(p, k, v, obj, ns);
 	if (r < 0)
 		return r;
 	n = strcmp(k->str, "host") ? add_ns(p) : &p->m->ns.v[0];
@@ -1536,12 +1533,334 @@ static int parse_node(struct pctx *p, const struct ynode *k, const struct ynode 
 	return r;
 }
 
+/* One node: a name, and a map of node_keys. */
+static int parse_node(struct pctx *p, const struct ynode *k, const struct ynode *v)
+{
+	char obj[96];
+	int r;
+
+	snprintf(obj, sizeof(obj), "node %.60s", k->str);
+	r = check_name(p, k->pos, "node name", k->str, obj);
+	if (!r)
+		r = want_map(p, v, k->str, obj);
+	if (!r)
+		r = check_keys(p, v, node_keys, obj);
+	return r < 0 ? r : add_node(p, k, v, obj);
+}
+
 /* One item of nodes (@kind unused: the items of every section are read alike). */
 static int parse_node_item(struct pctx *p, const struct vnet_kind *kind, const struct ynode *k,
 			   const struct ynode *v)
 {
 	(void)kind;
 	return parse_node(p, k, v);
+}
+
+/* ---- networks and containers: the Docker scenario (expanded in network.c) ---- */
+
+static const char *const network_keys[] = { "subnet",	"gateway", "masquerade",
+					    "internal", "connect", NULL };
+static const char *const container_keys[] = { "networks", "publish", "routes", "netns", NULL };
+
+/* An IPv4 address alone; a loopback one is refused when !@loopback. */
+static int parse_ipv4(struct pctx *p, struct vnet_pos at, const char *s, const char *obj,
+		      uint8_t ret[4])
+{
+	if (inet_pton(AF_INET, s, ret) != 1)
+		return perr(p, at, obj, "\"%s\" is not an IPv4 address", s);
+	return 0;
+}
+
+static int network_subnet(struct pctx *p, const struct ynode *k, const struct ynode *v,
+			  const char *obj, struct vnet_network *n)
+{
+	uint8_t a[16] = { 0 }, net[4];
+	char txt[INET_ADDRSTRLEN];
+	unsigned plen = 0;
+	int family, r = want_scalar(p, k, v, obj);
+
+	if (!r)
+		r = parse_prefix(p, v, obj, &family, a, &plen);
+	if (r < 0)
+		return r;
+	if (family != AF_INET || plen < 8 || plen > 30)
+		return perr(p, v->pos, obj,
+			    "subnet \"%s\" is not an IPv4 subnet of /8 to /30 (vnet's NAT and IPAM "
+			    "are IPv4)",
+			    v->str);
+	vnet_ip4_put(vnet_ip4(a) & vnet_ip4_mask(plen), net);
+	if (memcmp(net, a, 4)) {
+		inet_ntop(AF_INET, net, txt, sizeof(txt));
+		return perr(p, v->pos, obj, "subnet \"%s\" has host bits set (did you mean %s/%u?)",
+			    v->str, txt, plen);
+	}
+	memcpy(n->subnet, a, 4);
+	n->prefixlen = (uint8_t)plen;
+	return 0;
+}
+
+static int network_connect(struct pctx *p, const struct ynode *v, const char *obj, const char *name)
+{
+	int r = want_list(p, v, "connect", obj);
+
+	for (size_t i = 0; !r && !is_null(v) && i < v->n; i++) {
+		const struct ynode *o = v->kids[i];
+		struct vnet_connect *c;
+
+		if (o->type != Y_SCALAR || is_null(o))
+			return wrong_type(p, o, "a network's name", "connect", obj);
+		c = vnet_model_add_connect(p->m);
+		if (!c)
+			return enomem(p);
+		snprintf(c->a, sizeof(c->a), "%s", name);
+		snprintf(c->b, sizeof(c->b), "%.15s", o->str);
+		c->pos = o->pos;
+		if (strlen(o->str) >= VNET_IFNAMSIZ)
+			r = perr(p, o->pos, obj, "network \"%s\" is not declared under networks",
+				 o->str);
+	}
+	return r;
+}
+
+/* The options of network @n other than its subnet. */
+static int network_options(struct pctx *p, const struct ynode *v, const char *obj,
+			   struct vnet_network *n)
+{
+	const struct ynode *k = NULL, *o;
+	bool masq_said = false;
+	int r = 0;
+
+	if ((o = lookup(v, "gateway", &k)))
+		r = want_scalar(p, k, o, obj) ?: parse_ipv4(p, o->pos, o->str, obj, n->gateway);
+	if (!r && (o = lookup(v, "internal", &k)))
+		r = parse_bool(p, k, o, obj, &n->internal);
+	if (!r && (o = lookup(v, "masquerade", &k))) {
+		r = parse_bool(p, k, o, obj, &n->masquerade);
+		masq_said = true;
+	}
+	if (!r && n->internal && masq_said && n->masquerade)
+		return perr(p, k->pos, obj, "an internal network has no way out to masquerade");
+	if (!r && n->internal)
+		n->masquerade = false;
+	if (!r && (o = lookup(v, "connect", &k)))
+		r = network_connect(p, o, obj, n->name);
+	return r;
+}
+
+/* One item of networks: NAME: {subnet, gateway, masquerade, internal, connect}. */
+static int parse_network_item(struct pctx *p, const struct vnet_kind *kind, const struct ynode *k,
+			      const struct ynode *v)
+{
+	const struct ynode *sk = NULL, *sv = lookup(v, "subnet", &sk);
+	struct vnet_network *n;
+	char obj[96];
+	int r;
+
+	(void)kind;
+	snprintf(obj, sizeof(obj), "network %.60s", k->str);
+	r = check_ifname(p, k->pos, k->str, obj);
+	if (!r)
+		r = want_map(p, v, k->str, obj);
+	if (!r)
+		r = check_keys(p, v, network_keys, obj);
+	if (!r && !sv)
+		r = perr(p, k->pos, obj, "a network needs \"subnet\" (an IPv4 PREFIX/LEN)");
+	if (r < 0)
+		return r;
+	n = vnet_model_add_network(p->m);
+	if (!n)
+		return enomem(p);
+	snprintf(n->name, sizeof(n->name), "%s", k->str);
+	n->pos = k->pos;
+	n->masquerade = true;
+	r = network_subnet(p, sk, sv, obj, n);
+	/* looked up again: the connects may grow other arrays, never this one */
+	return r ? r : network_options(p, v, obj, &p->m->networks.v[p->m->networks.n - 1]);
+}
+
+/* "N" or "N-M" into a first port and a count; Return: 0 or -EINVAL. */
+static int port_range(struct pctx *p, struct vnet_pos at, const char *s, const char *obj,
+		      uint16_t *ret_first, uint32_t *ret_n)
+{
+	unsigned long a = 0, b;
+	char *end;
+
+	if (isdigit((unsigned char)s[0]))
+		a = strtoul(s, &end, 10);
+	if (!isdigit((unsigned char)s[0]) || (*end && *end != '-'))
+		return perr(p, at, obj, "\"%s\" is not a port or a range of ports (N or N-M)", s);
+	b = a;
+	if (*end == '-') {
+		const char *m = end + 1;
+
+		if (!isdigit((unsigned char)*m) || (b = strtoul(m, &end, 10), *end))
+			return perr(p, at, obj,
+				    "\"%s\" is not a port or a range of ports (N or N-M)", s);
+	}
+	if (!a || a > 65535 || b > 65535 || b < a)
+		return perr(p, at, obj, "ports \"%s\" are not within 1..65535, low to high", s);
+	*ret_first = (uint16_t)a;
+	*ret_n = (uint32_t)(b - a + 1);
+	return 0;
+}
+
+/* What one publish string says: the protocol, the host address, the two ranges. */
+struct publish {
+	struct vnet_port p;
+	uint32_t n;
+};
+
+/* "[HOST_ADDR:]HOST_PORTS:PORTS[/tcp|/udp]" */
+static int publish_words(struct pctx *p, const struct ynode *v, const char *obj,
+			 struct publish *ret)
+{
+	char buf[128], *w[4], *proto = NULL;
+	size_t n = 0;
+	uint32_t cn;
+	int r;
+
+	if (strlen(v->str) >= sizeof(buf))
+		return perr(p, v->pos, obj, "\"%.60s...\" is too long for a published port",
+			    v->str);
+	snprintf(buf, sizeof(buf), "%s", v->str);
+	proto = strchr(buf, '/');
+	if (proto)
+		*proto++ = '\0';
+	ret->p.proto = !proto || !strcmp(proto, "tcp") ? IPPROTO_TCP :
+		       !strcmp(proto, "udp")	       ? IPPROTO_UDP :
+							 0;
+	if (!ret->p.proto)
+		return perr(p, v->pos, obj, "\"%s\": protocol \"%s\" is not tcp or udp", v->str,
+			    proto);
+	for (char *t = buf, *c; n < 4 && t; t = c ? c + 1 : NULL, n++) {
+		c = strchr(t, ':');
+		if (c)
+			*c = '\0';
+		w[n] = t;
+	}
+	if (n < 2 || n > 3)
+		return perr(p, v->pos, obj,
+			    "\"%s\" is not [HOST_ADDR:]HOST_PORT:PORT[/tcp|/udp] (ranges N-M)",
+			    v->str);
+	ret->p.has_host_addr = n == 3;
+	r = n == 3 ? parse_ipv4(p, v->pos, w[0], obj, ret->p.host_addr) : 0;
+	if (!r && n == 3 && ret->p.host_addr[0] == 127)
+		r = perr(p, v->pos, obj,
+			 "\"%s\": vnet publishes on the host's addresses, not on loopback (it "
+			 "runs no proxy)",
+			 v->str);
+	if (!r)
+		r = port_range(p, v->pos, w[n - 2], obj, &ret->p.host_port, &ret->n);
+	if (!r)
+		r = port_range(p, v->pos, w[n - 1], obj, &ret->p.port, &cn);
+	if (!r && cn != ret->n)
+		r = perr(p, v->pos, obj, "\"%s\": the ranges have different lengths", v->str);
+	return r;
+}
+
+static int parse_publish(struct pctx *p, const char *node, const struct ynode *v, const char *obj)
+{
+	struct publish pub = { 0 };
+	int r;
+
+	if (v->type != Y_SCALAR || is_null(v))
+		return wrong_type(p, v, "\"HOST_PORT:PORT[/PROTO]\"", "publish", obj);
+	r = publish_words(p, v, obj, &pub);
+	snprintf(pub.p.node, sizeof(pub.p.node), "%s", node);
+	pub.p.pos = v->pos;
+	for (uint32_t i = 0; !r && i < pub.n; i++) {
+		struct vnet_port *o = vnet_model_add_port(p->m);
+
+		if (!o)
+			return enomem(p);
+		*o = pub.p;
+		o->host_port = (uint16_t)(pub.p.host_port + i);
+		o->port = (uint16_t)(pub.p.port + i);
+	}
+	return r;
+}
+
+/* One network of a container: its name (key or item) and a fixed address (value) or none. */
+static int add_member(struct pctx *p, const char *node, const struct ynode *name,
+		      const struct ynode *addr, const char *obj)
+{
+	struct vnet_member *mb;
+	unsigned k = 0;
+	int r = check_ifname(p, name->pos, name->str, obj);
+
+	if (r < 0)
+		return r;
+	for (size_t i = p->m->members.n; i-- > 0 && !strcmp(p->m->members.v[i].node, node);) {
+		if (!strcmp(p->m->members.v[i].network, name->str))
+			return perr(p, name->pos, obj, "network \"%s\" is given twice", name->str);
+		k++;
+	}
+	mb = vnet_model_add_member(p->m);
+	if (!mb)
+		return enomem(p);
+	snprintf(mb->node, sizeof(mb->node), "%s", node);
+	snprintf(mb->network, sizeof(mb->network), "%s", name->str);
+	snprintf(mb->ifname, sizeof(mb->ifname), "eth%u", k);
+	vnet_member_host_if(node, k, mb->host_if);
+	mb->pos = name->pos;
+	if (is_null(addr))
+		return 0;
+	if (addr->type != Y_SCALAR)
+		return wrong_type(p, addr, "an IPv4 address or null", name->str, obj);
+	mb->fixed = mb->has_addr = true;
+	return parse_ipv4(p, addr->pos, addr->str, obj, mb->addr);
+}
+
+/* networks: [NET, ...] or {NET: ADDRESS|null, ...} */
+static int container_networks(struct pctx *p, const char *node, const struct ynode *k,
+			      const struct ynode *v, const char *obj)
+{
+	bool map = v && v->type == Y_MAP;
+	int r = 0;
+
+	if (is_null(v) || (v->type != Y_SEQ && !map))
+		return is_null(v) ?
+			       perr(p, k->pos, obj, "a container needs \"networks\"") :
+			       wrong_type(p, v, "a list or a map of networks", "networks", obj);
+	for (size_t i = 0; !r && i < v->n; i += map ? 2 : 1) {
+		const struct ynode *name = v->kids[i];
+
+		if (name->type != Y_SCALAR || is_null(name))
+			return wrong_type(p, name, "a network's name", "networks", obj);
+		r = add_member(p, node, name, map ? v->kids[i + 1] : NULL, obj);
+	}
+	if (!r && !v->n)
+		r = perr(p, v->pos, obj, "a container needs at least one network");
+	return r;
+}
+
+/* One item of containers: NAME: {networks, publish, routes}: a node on networks. */
+static int parse_container_item(struct pctx *p, const struct vnet_kind *kind, const struct ynode *k,
+				const struct ynode *v)
+{
+	const struct ynode *nk = NULL, *nets = lookup(v, "networks", &nk), *pub;
+	char obj[96];
+	int r;
+
+	(void)kind;
+	snprintf(obj, sizeof(obj), "container %.60s", k->str);
+	r = check_name(p, k->pos, "container name", k->str, obj);
+	if (!r)
+		r = want_map(p, v, k->str, obj);
+	if (!r)
+		r = check_keys(p, v, container_keys, obj);
+	if (!r && !strcmp(k->str, "host"))
+		r = perr(p, k->pos, obj, "\"host\" is the host part, not a container");
+	if (!r)
+		r = add_node(p, k, v, obj);
+	if (!r)
+		r = container_networks(p, k->str, nk ? nk : k, nets, obj);
+	pub = lookup(v, "publish", &nk);
+	if (!r && pub)
+		r = want_list(p, pub, "publish", obj);
+	for (size_t i = 0; !r && pub && !is_null(pub) && i < pub->n; i++)
+		r = parse_publish(p, k->str, pub->kids[i], obj);
+	return r;
 }
 
 /* The topology name: the override, else "name", else the file name without .yaml/.yml. */
@@ -1706,12 +2025,15 @@ struct section {
 
 #define MAX_SECTIONS 32
 
-/* "nodes" first, then a section for each kind of link in the registry, then "checks". */
+/* The sections read in the first pass (nodes, and what makes nodes or bridges), then one
+ * for each kind of link in the registry, then "checks". */
 static size_t make_sections(struct section *v)
 {
 	size_t n = 0;
 
 	v[n++] = (struct section){ "nodes", Y_MAP, NULL, parse_node_item };
+	v[n++] = (struct section){ "networks", Y_MAP, NULL, parse_network_item };
+	v[n++] = (struct section){ "containers", Y_MAP, NULL, parse_container_item };
 	for (const struct vnet_kind *const *k = vnet_kinds(); *k && n < MAX_SECTIONS - 1; k++) {
 		bool pair = (*k)->flags & VNET_KIND_F_PAIR;
 
@@ -1814,7 +2136,7 @@ static int top_value(struct pctx *p, const struct ynode *k, bool nodes, bool oth
 	size_t n = make_sections(sections);
 
 	for (size_t i = 0; i < n; i++)
-		if (!strcmp(k->str, sections[i].key) && (i ? others : nodes))
+		if (!strcmp(k->str, sections[i].key) && (i >= FIRST_SECTIONS ? others : nodes))
 			return read_section(p, &sections[i], k);
 	if (!strcmp(k->str, "allow_loops") && others)
 		return read_option(p, k);
@@ -1884,6 +2206,12 @@ static int convert(struct pctx *p, const struct top *top, const struct vnet_load
 	r = read_top(p, true, !top->before_nodes);
 	if (!r && top->before_nodes)
 		r = read_top(p, false, true);
+	if (!r)
+		r = vnet_networks_expand(p->m, p->file, p->err);
+	/* what the networks made has no marks of its own: its positions are its items' */
+	if (!r && (vnet_grow0((void **)&p->lm, &p->lm_cap, p->m->links.n, sizeof(*p->lm)) < 0 ||
+		   vnet_grow0((void **)&p->rm, &p->rm_cap, p->m->routes.n, sizeof(*p->rm)) < 0))
+		r = enomem(p);
 	return r;
 }
 

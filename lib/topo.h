@@ -135,6 +135,9 @@ void vnet_index_free(struct vnet_index *ix);
  */
 size_t vnet_topo_control(const char *s);
 
+/* vnet_model_dup() - a copy of @m (without its private caches), or NULL. */
+struct vnet_model *vnet_model_dup(const struct vnet_model *m);
+
 /* The words of the kinds of link, as objects in messages ("bridge", "veth end", ...). */
 const char *vnet_topo_kind_word(const struct vnet_kind *kind);
 

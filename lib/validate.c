@@ -7,8 +7,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "topo.h"
 #include "kind.h"
+#include "network.h"
+#include "topo.h"
 
 /* Whether the bytes at @s start a C1 control (U+0080..U+009F, as UTF-8). */
 static bool is_c1(const unsigned char *s)
@@ -589,6 +590,25 @@ static bool gw_reachable(const struct vctx *c, const struct vnet_route *r)
 	return false;
 }
 
+/* A container's gateway on one of its networks: its address there comes at vnet up (IPAM). */
+static bool on_network(const struct vctx *c, const struct vnet_route *r)
+{
+	const char *node = node_of(c, r->ns);
+
+	if (r->family != AF_INET)
+		return false;
+	for (size_t i = 0; i < c->m->members.n; i++) {
+		const struct vnet_member *mb = &c->m->members.v[i];
+		const struct vnet_network *n = strcmp(mb->node, node) ? NULL :
+									vnet_network_of(c->m, mb);
+
+		if (n && (vnet_ip4(r->gw) & vnet_ip4_mask(n->prefixlen)) == vnet_ip4(n->subnet) &&
+		    (!r->dev[0] || !strcmp(r->dev, mb->ifname)))
+			return true;
+	}
+	return false;
+}
+
 static bool is_link_local6(const struct vnet_route *r)
 {
 	return r->family == AF_INET6 && r->gw[0] == 0xfe && (r->gw[1] & 0xc0) == 0x80;
@@ -613,7 +633,7 @@ static int check_gateway(const struct vctx *c, size_t i, const char *obj)
 			return verr(c, at, obj, "link-local gateway %s needs \"dev\"", gw);
 		return 0;
 	}
-	if (gw_reachable(c, r))
+	if (gw_reachable(c, r) || on_network(c, r))
 		return 0;
 	if (!r->dev[0])
 		return verr(c, at, obj, "gateway %s is outside every subnet of node %s", gw,

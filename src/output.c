@@ -150,6 +150,7 @@ static char sign(const struct vnet_op *op)
 	case VNET_OP_ROUTE_ADD:
 		return '+';
 	case VNET_OP_LINK_SET:
+	case VNET_OP_NAT:
 		return '~';
 	default:
 		return '-';

@@ -219,6 +219,92 @@ struct vnet_check {
 	struct vnet_pos pos;
 };
 
+/**
+ * struct vnet_network - a network of containers: a bridge in the host part with a subnet
+ * @name: the network's name, which is its bridge's name
+ * @subnet: the IPv4 subnet (network byte order), @prefixlen its length
+ * @gateway: the bridge's address in it, the containers' default gateway
+ * @masquerade: what leaves the subnet through an interface that is not a network's bridge
+ *              goes out with the host's address
+ * @internal: no way out: nothing is forwarded into or out of it, no default route
+ * @pos: where the file declared it
+ */
+struct vnet_network {
+	char name[VNET_IFNAMSIZ];
+	uint8_t subnet[4], gateway[4];
+	uint8_t prefixlen;
+	bool masquerade, internal;
+	struct vnet_pos pos;
+};
+
+/**
+ * struct vnet_member - a container on a network: the veth pair between them, an address
+ * @node: the container (a node)
+ * @network: the network
+ * @host_if: the pair's end in the host part, a port of the network's bridge
+ * @ifname: the end in the container ("eth0", "eth1", ... in the file's order)
+ * @fixed: the file gives the address; else IPAM does, at vnet up
+ * @has_addr: @addr is known (fixed, or leased)
+ * @addr: the container's address on the network
+ * @pos: where the file puts it on the network
+ */
+struct vnet_member {
+	char node[VNET_NAMSIZ];
+	char network[VNET_IFNAMSIZ];
+	char host_if[VNET_IFNAMSIZ];
+	char ifname[VNET_IFNAMSIZ];
+	bool fixed, has_addr;
+	uint8_t addr[4];
+	struct vnet_pos pos;
+};
+
+/**
+ * struct vnet_port - a published port: a host port forwarded to a container's port
+ * @node: the container ("" when observed and no container has @addr)
+ * @proto: IPPROTO_TCP or IPPROTO_UDP
+ * @has_host_addr: bound to @host_addr alone; else to every address of the host part
+ * @host_port: the port on the host
+ * @addr: the container's address (known once its member's is)
+ * @port: the container's port
+ * @pos: where the file publishes it
+ */
+struct vnet_port {
+	char node[VNET_NAMSIZ];
+	uint8_t proto;
+	bool has_host_addr;
+	uint8_t host_addr[4];
+	uint16_t host_port;
+	uint8_t addr[4];
+	uint16_t port;
+	struct vnet_pos pos;
+};
+
+/* Two networks that may exchange traffic (networks are isolated from each other otherwise). */
+struct vnet_connect {
+	char a[VNET_IFNAMSIZ], b[VNET_IFNAMSIZ];
+	struct vnet_pos pos;
+};
+
+struct vnet_nat_seen;
+
+/**
+ * struct vnet_nat - vnet's nftables table of a topology, and IPv4 forwarding, in the host part
+ * @ns: the namespace of the host part
+ * @table: the table's name ("vnet-TOPO", family ip)
+ * @exists: observed: the table is there
+ * @owned: observed: it carries the topology's tag and the store records it
+ * @drift: observed: its chains or rules are not as vnet made them (flushed, edited)
+ * @forward: IPv4 forwarding is on (desired: needed)
+ * @forward_owned: vnet turned forwarding on, and turns it off at down
+ */
+struct vnet_nat {
+	char ns[VNET_NAMSIZ];
+	char table[VNET_NAMSIZ + 8];
+	bool exists, owned, drift;
+	bool forward, forward_owned;
+	struct vnet_nat_seen *seen; /* private: libvnet's reading of the table */
+};
+
 /* A growable array. */
 #define VNET_ARRAY(type)       \
 	struct {               \
@@ -232,6 +318,8 @@ struct vnet_check {
  * @file: the file it came from ("" for observed models)
  * @sandbox: the host part lives in namespace "<name>-host" instead of vnet's own
  * @ns: namespaces; a desired model lists the host first, with name "" unless sandboxed
+ * @members: the containers' places on networks; their veth pairs, addresses and routes are
+ *           in @links, @addrs and @routes (leased addresses once vnet up has leased them)
  */
 struct vnet_model {
 	char name[VNET_NAMSIZ];
@@ -242,6 +330,11 @@ struct vnet_model {
 	VNET_ARRAY(struct vnet_addr) addrs;
 	VNET_ARRAY(struct vnet_route) routes;
 	VNET_ARRAY(struct vnet_check) checks;
+	VNET_ARRAY(struct vnet_network) networks;
+	VNET_ARRAY(struct vnet_member) members;
+	VNET_ARRAY(struct vnet_port) ports; /* one per port: a published range is expanded */
+	VNET_ARRAY(struct vnet_connect) connects;
+	struct vnet_nat nat; /* desired: when @networks is not empty; observed: the table */
 	bool allow_loops; /* the file allows loops of bridges without STP */
 	/* private: libvnet's lookup index of the links (names must not change once looked
 	 * up); free the model with vnet_model_free() */
@@ -256,6 +349,11 @@ struct vnet_link *vnet_model_add_link(struct vnet_model *m);
 struct vnet_addr *vnet_model_add_addr(struct vnet_model *m);
 struct vnet_route *vnet_model_add_route(struct vnet_model *m);
 struct vnet_check *vnet_model_add_check(struct vnet_model *m);
+struct vnet_network *vnet_model_add_network(struct vnet_model *m);
+struct vnet_member *vnet_model_add_member(struct vnet_model *m);
+struct vnet_port *vnet_model_add_port(struct vnet_model *m);
+struct vnet_connect *vnet_model_add_connect(struct vnet_model *m);
+struct vnet_network *vnet_model_find_network(const struct vnet_model *m, const char *name);
 struct vnet_ns *vnet_model_find_ns(const struct vnet_model *m, const char *name);
 struct vnet_ns *vnet_model_find_node(const struct vnet_model *m, const char *node);
 struct vnet_link *vnet_model_find_link(const struct vnet_model *m, const char *ns,
@@ -319,7 +417,11 @@ enum vnet_op_kind {
 	VNET_OP_ADDR_DEL,
 	VNET_OP_ROUTE_ADD,
 	VNET_OP_ROUTE_DEL,
+	VNET_OP_NAT, /* change vnet's nftables table and IPv4 forwarding (nat.c) */
 };
+
+/* A change of vnet's nftables table and of forwarding, private to libvnet. */
+struct vnet_nat_change;
 
 /* What a VNET_OP_LINK_SET changes. */
 #define VNET_SET_UP (1U << 0)
@@ -339,6 +441,7 @@ enum vnet_op_kind {
  * @old: LINK_SET: the link as it was, to undo with
  * @addr: ADDR_*: the address
  * @route: ROUTE_*: the route
+ * @nat: NAT: the change (owned by the plan)
  */
 struct vnet_op {
 	enum vnet_op_kind kind;
@@ -347,6 +450,7 @@ struct vnet_op {
 	struct vnet_link link, old;
 	struct vnet_addr addr;
 	struct vnet_route route;
+	struct vnet_nat_change *nat;
 };
 
 struct vnet_plan {
@@ -544,6 +648,23 @@ int vnet_observe_topology(struct vnet_session *s, const char *topo, struct vnet_
  */
 int vnet_node_lookup(struct vnet_session *s, const char *spec, char *ret_ns, size_t len,
 		     struct vnet_error *reterr);
+
+/**
+ * vnet_ipam_alloc() - lease one IPv4 address from a pool in the state store
+ * @s: the session (its lock is not needed: leases serialize on the store itself)
+ * @pool: the pool's name
+ * @subnet: its subnet, "A.B.C.D/LEN" (/8 to /30); its first and last address are never given
+ * @owner: who holds the lease; an owner that has one gets the same address again
+ * @ret: the address, as text
+ * @len: size of @ret (INET_ADDRSTRLEN is enough)
+ * @reterr: a full pool, or the store's failure
+ *
+ * The lowest free address is given; no address is ever given twice, even to processes
+ * leasing at the same time.
+ * Return: 0, -ENOSPC when the pool is full, -EINVAL for a bad subnet, or -errno.
+ */
+int vnet_ipam_alloc(struct vnet_session *s, const char *pool, const char *subnet, const char *owner,
+		    char *ret, size_t len, struct vnet_error *reterr);
 
 /* ---- STP (stp.c) ---- */
 

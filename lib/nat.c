@@ -1,0 +1,723 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* nat.c - vnet's nftables table: masquerade, published ports, isolation; IPv4 forwarding */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <nftables/libnftables.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "apply.h"
+#include "array.h"
+#include "cleanup.h"
+#include "nat.h"
+#include "network.h"
+
+/*
+ * One table per topology, in the host part. Its chains are fixed; what a topology says
+ * lives in the elements of its sets and maps, keyed by address and port, so that the
+ * 1000th container costs one element, as the first did:
+ *   bridges   the networks' bridges              masq      subnets that are masqueraded
+ *   nets      every network's subnet             internal  bridges of internal networks
+ *   allowed   (in . out) bridge pairs that may forward: each to itself, and "connect"
+ *   tcp_any, udp_any: host port -> container address . port
+ *   tcp_at,  udp_at:  host address . host port -> container address . port
+ * The skeleton is written as `nft -t list table` prints it, so that a listing equal to it
+ * proves the chains and rules are vnet's, unedited. Published ports are matched on the
+ * host's own addresses (fib daddr type local), in prerouting and, for the host itself, in
+ * output. A connection that was forwarded into a bridge by a published port is masqueraded
+ * when it comes from a network (hairpin: the container must answer through the host).
+ */
+static const char skeleton_fmt[] =
+	"table ip %1$s {\n"
+	"\tcomment \"%2$s\"\n"
+	"\tset bridges {\n\t\ttype ifname\n\t}\n\n"
+	"\tset masq {\n\t\ttype ipv4_addr\n\t\tflags interval\n\t}\n\n"
+	"\tset nets {\n\t\ttype ipv4_addr\n\t\tflags interval\n\t}\n\n"
+	"\tset internal {\n\t\ttype ifname\n\t}\n\n"
+	"\tset allowed {\n\t\ttype ifname . ifname\n\t}\n\n"
+	"\tmap tcp_any {\n\t\ttype inet_service : ipv4_addr . inet_service\n\t}\n\n"
+	"\tmap tcp_at {\n\t\ttype ipv4_addr . inet_service : ipv4_addr . inet_service\n\t}\n\n"
+	"\tmap udp_any {\n\t\ttype inet_service : ipv4_addr . inet_service\n\t}\n\n"
+	"\tmap udp_at {\n\t\ttype ipv4_addr . inet_service : ipv4_addr . inet_service\n\t}\n\n"
+	"\tchain prerouting {\n"
+	"\t\ttype nat hook prerouting priority dstnat; policy accept;\n"
+	"\t\tfib daddr type local jump publish\n"
+	"\t}\n\n"
+	"\tchain output {\n"
+	"\t\ttype nat hook output priority -100; policy accept;\n"
+	"\t\tfib daddr type local jump publish\n"
+	"\t}\n\n"
+	"\tchain publish {\n"
+	"\t\tdnat ip to ip daddr . tcp dport map @tcp_at\n"
+	"\t\tdnat ip to tcp dport map @tcp_any\n"
+	"\t\tdnat ip to ip daddr . udp dport map @udp_at\n"
+	"\t\tdnat ip to udp dport map @udp_any\n"
+	"\t}\n\n"
+	"\tchain postrouting {\n"
+	"\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
+	"\t\tct status dnat ip saddr @nets oifname @bridges masquerade\n"
+	"\t\tip saddr @masq oifname != @bridges masquerade\n"
+	"\t}\n\n"
+	"\tchain forward {\n"
+	"\t\ttype filter hook forward priority filter; policy accept;\n"
+	"\t\tct state established,related accept\n"
+	"\t\tiifname . oifname @allowed accept\n"
+	"\t\tiifname @internal drop\n"
+	"\t\toifname @internal drop\n"
+	"\t\tiifname @bridges oifname @bridges drop\n"
+	"\t}\n"
+	"}\n";
+
+/* ---- lists of strings ---- */
+
+struct strv {
+	char **v;
+	size_t n, cap;
+};
+
+static void strv_free(struct strv *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+static int strv_add(struct strv *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int strv_add(struct strv *s, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	if (vnet_array_grow(s, s->n + 1) < 0)
+		return -ENOMEM;
+	va_start(ap, fmt);
+	r = vasprintf(&s->v[s->n], fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return -ENOMEM;
+	s->n++;
+	return 0;
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A growing text; Return: 0 or -ENOMEM. */
+struct text {
+	char *s;
+	size_t len, cap;
+};
+
+static int text_add(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int text_add(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || vnet_grow((void **)&t->s, &t->cap, t->len + (size_t)n + 1, 1) < 0)
+		return -ENOMEM;
+	va_start(ap, fmt);
+	vsnprintf(t->s + t->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	t->len += (size_t)n;
+	return 0;
+}
+
+void vnet_nat_seen_free(struct vnet_nat_seen *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n; i++)
+		free(s->elems[i]);
+	free(s->elems);
+	free(s);
+}
+
+void vnet_nat_change_free(struct vnet_nat_change *c)
+{
+	if (!c)
+		return;
+	free(c->script);
+	free(c->undo);
+	free(c);
+}
+
+/* ---- the elements a model asks for ---- */
+
+static const char *ip4(const uint8_t a[4], char buf[INET_ADDRSTRLEN])
+{
+	return inet_ntop(AF_INET, a, buf, INET_ADDRSTRLEN);
+}
+
+static int network_elems(const struct vnet_model *m, struct strv *s)
+{
+	char a[INET_ADDRSTRLEN];
+	int r = 0;
+
+	for (size_t i = 0; !r && i < m->networks.n; i++) {
+		const struct vnet_network *n = &m->networks.v[i];
+
+		r = strv_add(s, "bridges \"%s\"", n->name);
+		if (!r)
+			r = strv_add(s, "nets %s/%u", ip4(n->subnet, a), n->prefixlen);
+		if (!r && n->masquerade)
+			r = strv_add(s, "masq %s/%u", a, n->prefixlen);
+		if (!r && n->internal)
+			r = strv_add(s, "internal \"%s\"", n->name);
+		if (!r)
+			r = strv_add(s, "allowed \"%s\" . \"%s\"", n->name, n->name);
+	}
+	for (size_t i = 0; !r && i < m->connects.n; i++) {
+		const struct vnet_connect *c = &m->connects.v[i];
+
+		r = strv_add(s, "allowed \"%s\" . \"%s\"", c->a, c->b);
+		if (!r)
+			r = strv_add(s, "allowed \"%s\" . \"%s\"", c->b, c->a);
+	}
+	return r;
+}
+
+static int port_elem(const struct vnet_port *p, struct strv *s)
+{
+	const char *proto = p->proto == IPPROTO_UDP ? "udp" : "tcp";
+	char h[INET_ADDRSTRLEN], a[INET_ADDRSTRLEN];
+
+	ip4(p->addr, a);
+	if (p->has_host_addr)
+		return strv_add(s, "%s_at %s . %u : %s . %u", proto, ip4(p->host_addr, h),
+				p->host_port, a, p->port);
+	return strv_add(s, "%s_any %u : %s . %u", proto, p->host_port, a, p->port);
+}
+
+/* Sorted, each once (a connect given from both sides is one pair of elements). */
+static int want_elems(const struct vnet_model *m, struct strv *s)
+{
+	static const uint8_t none[4];
+	int r = network_elems(m, s);
+	size_t u = 0;
+
+	for (size_t i = 0; !r && i < m->ports.n; i++)
+		if (memcmp(m->ports.v[i].addr, none, 4)) /* known once leased */
+			r = port_elem(&m->ports.v[i], s);
+	if (r < 0)
+		return r;
+	if (s->n)
+		qsort(s->v, s->n, sizeof(*s->v), str_cmp);
+	for (size_t i = 0; i < s->n; i++) {
+		if (u && !strcmp(s->v[u - 1], s->v[i]))
+			free(s->v[i]);
+		else
+			s->v[u++] = s->v[i];
+	}
+	s->n = u;
+	return 0;
+}
+
+/* ---- running nft and the sysctl in a namespace ---- */
+
+/* nft's own words for a failure, on one line. */
+static void nft_words(struct nft_ctx *nft, char *buf, size_t len)
+{
+	const char *e = nft_ctx_get_error_buffer(nft);
+
+	snprintf(buf, len, "%s", e && *e ? e : "nft refused the change");
+	for (char *c = buf; *c; c++)
+		if (*c == '\n' || *c == '\t')
+			*c = ' ';
+	for (size_t n = strlen(buf); n && buf[n - 1] == ' '; n--)
+		buf[n - 1] = '\0';
+}
+
+struct nft_job {
+	const char *cmd;
+	unsigned flags; /* NFT_CTX_OUTPUT_* */
+	char *out; /* the output, for the caller to free */
+	char err[VNET_MSGSIZ - 64];
+};
+
+/* Run @jobs in the namespace the thread is in now; Return: 0 or -EINVAL at the first
+ * that nft refused (its words in its @err). */
+static int nft_run(struct nft_job *jobs, size_t n)
+{
+	struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
+	int r = 0;
+
+	if (!nft)
+		return -ENOMEM;
+	nft_ctx_buffer_output(nft);
+	nft_ctx_buffer_error(nft);
+	for (size_t i = 0; i < n && !r; i++) {
+		nft_ctx_output_set_flags(nft, jobs[i].flags);
+		if (nft_run_cmd_from_buffer(nft, jobs[i].cmd) < 0) {
+			nft_words(nft, jobs[i].err, sizeof(jobs[i].err));
+			r = -EINVAL;
+		} else {
+			jobs[i].out = strdup(nft_ctx_get_output_buffer(nft));
+			r = jobs[i].out ? 0 : -ENOMEM;
+		}
+	}
+	nft_ctx_free(nft);
+	return r;
+}
+
+/* IPv4 forwarding of the namespace the thread is in: read (@set < 0) or set. Return: its
+ * value, or -errno. /proc/sys/net shows the namespace of whoever opens it. */
+static int forwarding(int set)
+{
+	char c = set > 0 ? '1' : '0';
+	int fd = open("/proc/sys/net/ipv4/ip_forward", (set < 0 ? O_RDONLY : O_WRONLY) | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = set < 0 ? read(fd, &c, 1) : write(fd, &c, 1);
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	return n < 0 ? (int)n : n == 0 ? -EIO : c == '1';
+}
+
+/* Call @fn(@arg) inside namespace @ns ("" is the one vnet runs in). */
+static int in_ns(const char *ns, int (*fn)(void *arg), void *arg)
+{
+	int fd, saved = -1, r;
+
+	if (!ns[0])
+		return fn(arg);
+	fd = vnet_netns_open(ns);
+	if (fd < 0)
+		return fd;
+	r = vnet_netns_enter(fd, &saved);
+	close(fd);
+	if (r < 0)
+		return r;
+	r = fn(arg);
+	if (vnet_netns_leave(saved) < 0)
+		abort(); /* a thread stuck in another namespace would act on the wrong one */
+	return r;
+}
+
+/* ---- reading ---- */
+
+/* One value of an element as nft writes it; ifname values are quoted. */
+static int value_text(json_t *v, bool names, struct text *t)
+{
+	json_t *x;
+
+	if (json_is_integer(v))
+		return text_add(t, "%lld", (long long)json_integer_value(v));
+	if (json_is_string(v))
+		return text_add(t, names ? "\"%s\"" : "%s", json_string_value(v));
+	if ((x = json_object_get(v, "prefix")))
+		return text_add(t, "%s/%lld", json_string_value(json_object_get(x, "addr")) ?: "?",
+				(long long)json_integer_value(json_object_get(x, "len")));
+	if ((x = json_object_get(v, "concat")) && json_is_array(x)) {
+		for (size_t i = 0; i < json_array_size(x); i++) {
+			int r = (i ? text_add(t, " . ") : 0) ?:
+					value_text(json_array_get(x, i), names, t);
+
+			if (r < 0)
+				return r;
+		}
+		return 0;
+	}
+	if ((x = json_object_get(v, "elem")))
+		return value_text(json_object_get(x, "val"), names, t);
+	return text_add(t, "?");
+}
+
+/* The elements of one set or map of the listing, as "NAME ELEM". */
+static int set_elems(json_t *set, struct strv *s)
+{
+	const char *name = json_string_value(json_object_get(set, "name")) ?: "?";
+	bool names = !strcmp(name, "bridges") || !strcmp(name, "internal") ||
+		     !strcmp(name, "allowed");
+	json_t *elems = json_object_get(set, "elem");
+	int r = 0;
+
+	for (size_t i = 0; !r && i < json_array_size(elems); i++) {
+		json_t *e = json_array_get(elems, i);
+		struct text t = { 0 };
+
+		r = text_add(&t, "%s ", name);
+		if (!r && json_is_array(e))
+			r = value_text(json_array_get(e, 0), names, &t) ?:
+				    text_add(&t, " : ")			?:
+				    value_text(json_array_get(e, 1), false, &t);
+		else if (!r)
+			r = value_text(e, names, &t);
+		if (!r)
+			r = strv_add(s, "%s", t.s);
+		free(t.s);
+	}
+	return r;
+}
+
+static int listing_elems(const char *json, struct strv *s)
+{
+	json_t *root = json_loads(json, 0, NULL), *v;
+	json_t *list = json_object_get(root, "nftables");
+	int r = root ? 0 : -EIO;
+
+	for (size_t i = 0; !r && i < json_array_size(list); i++) {
+		v = json_array_get(list, i);
+		if (json_object_get(v, "set"))
+			r = set_elems(json_object_get(v, "set"), s);
+		else if (json_object_get(v, "map"))
+			r = set_elems(json_object_get(v, "map"), s);
+	}
+	json_decref(root);
+	if (!r && s->n)
+		qsort(s->v, s->n, sizeof(*s->v), str_cmp);
+	return r;
+}
+
+struct reader {
+	const char *table, *tag;
+	bool exists, drift, tagged;
+	int forward;
+	struct strv elems;
+};
+
+static int read_here(void *arg)
+{
+	struct reader *rd = arg;
+	char list[VNET_NAMSIZ + 32], *skel = NULL, tagline[VNET_NAMSIZ + 32];
+	struct nft_job jobs[2] = { { .cmd = list, .flags = NFT_CTX_OUTPUT_TERSE },
+				   { .cmd = list, .flags = NFT_CTX_OUTPUT_JSON } };
+	int r;
+
+	rd->forward = forwarding(-1);
+	if (rd->forward < 0)
+		return rd->forward;
+	snprintf(list, sizeof(list), "list table ip %s", rd->table);
+	r = nft_run(jobs, 2);
+	if (r == -EINVAL && !jobs[0].out) /* no such table (nft says "No such file ...") */
+		return 0;
+	rd->exists = true;
+	snprintf(tagline, sizeof(tagline), "\n\tcomment \"%s\"\n", rd->tag);
+	rd->tagged = jobs[0].out && strstr(jobs[0].out, tagline);
+	if (asprintf(&skel, skeleton_fmt, rd->table, rd->tag) < 0)
+		skel = NULL;
+	rd->drift = !skel || !jobs[0].out || strcmp(skel, jobs[0].out);
+	if (r >= 0)
+		r = listing_elems(jobs[1].out, &rd->elems);
+	free(skel);
+	free(jobs[0].out);
+	free(jobs[1].out);
+	return r == -EINVAL ? 0 : r;
+}
+
+/* "tcp_any 8080 : 192.168.9.2 . 80" back into a published port. */
+static bool parse_port(const char *e, struct vnet_port *p)
+{
+	char proto[4], kind[4], h[INET_ADDRSTRLEN], a[INET_ADDRSTRLEN];
+	unsigned hp, cp;
+
+	memset(p, 0, sizeof(*p));
+	if (sscanf(e, "%3[a-z]_%3[a-z] ", proto, kind) != 2)
+		return false;
+	p->proto = !strcmp(proto, "tcp") ? IPPROTO_TCP : IPPROTO_UDP;
+	p->has_host_addr = !strcmp(kind, "at");
+	if (p->has_host_addr ? sscanf(e, "%*s %15s . %u : %15s . %u", h, &hp, a, &cp) != 4 ||
+				       inet_pton(AF_INET, h, p->host_addr) != 1 :
+			       sscanf(e, "%*s %u : %15s . %u", &hp, a, &cp) != 3)
+		return false;
+	p->host_port = (uint16_t)hp;
+	p->port = (uint16_t)cp;
+	return inet_pton(AF_INET, a, p->addr) == 1;
+}
+
+static int seen_ports(struct vnet_model *m, const struct vnet_nat_seen *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		struct vnet_port p, *o;
+
+		if (!strstr(s->elems[i], "_any ") && !strstr(s->elems[i], "_at "))
+			continue;
+		if (!parse_port(s->elems[i], &p))
+			continue;
+		o = vnet_model_add_port(m);
+		if (!o)
+			return -ENOMEM;
+		*o = p;
+	}
+	return 0;
+}
+
+int vnet_nat_read(const char *ns, const char *table, const char *tag, struct vnet_model *m)
+{
+	struct reader rd = { .table = table, .tag = tag };
+	struct vnet_nat_seen *s = calloc(1, sizeof(*s));
+	int r = s ? in_ns(ns, read_here, &rd) : -ENOMEM;
+
+	if (r < 0) {
+		strv_free(&rd.elems);
+		free(s);
+		return r == -ENOENT ? 0 : r; /* no namespace: nothing there */
+	}
+	snprintf(m->nat.ns, sizeof(m->nat.ns), "%s", ns);
+	snprintf(m->nat.table, sizeof(m->nat.table), "%s", table);
+	m->nat.exists = rd.exists;
+	m->nat.drift = rd.drift;
+	m->nat.forward = rd.forward > 0;
+	s->elems = rd.elems.v;
+	s->n = rd.elems.n;
+	s->tagged = rd.tagged;
+	vnet_nat_seen_free(m->nat.seen);
+	m->nat.seen = s;
+	return seen_ports(m, s);
+}
+
+/* ---- the plan ---- */
+
+/* "add element ip T SET { E1, E2 }" per set, for the elements of @v[from..to) with @verb. */
+static int elems_script(struct text *t, const char *verb, const char *table, char **v, size_t n)
+{
+	int r = 0;
+
+	for (size_t i = 0; !r && i < n; i++) {
+		size_t sl = strcspn(v[i], " ");
+		bool first = !i || strncmp(v[i - 1], v[i], sl + 1);
+		bool last = i + 1 == n || strncmp(v[i + 1], v[i], sl + 1);
+
+		if (first)
+			r = text_add(t, "%s element ip %s %.*s { ", verb, table, (int)sl, v[i]);
+		if (!r)
+			r = text_add(t, "%s%s", v[i] + sl + 1, last ? " }\n" : ", ");
+	}
+	return r;
+}
+
+/* The table made anew (after removing the one there, when @replace) with @elems. */
+static int create_script(struct text *t, const char *table, const char *tag, bool replace,
+			 char **elems, size_t n)
+{
+	int r = replace ? text_add(t, "delete table ip %s\n", table) : 0;
+
+	/* "create" fails if a table of that name appeared meanwhile: never merge into it */
+	if (!r)
+		r = text_add(t, "create table ip %s { comment \"%s\"; }\n", table, tag);
+	if (!r)
+		r = text_add(t, skeleton_fmt, table, tag);
+	return r ? r : elems_script(t, "add", table, elems, n);
+}
+
+/* Elements of @a not in @b (both sorted). */
+static int minus(const struct strv *a, char **b, size_t nb, struct strv *ret)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < a->n; i++) {
+		while (j < nb && strcmp(b[j], a->v[i]) < 0)
+			j++;
+		if ((j >= nb || strcmp(b[j], a->v[i])) && strv_add(ret, "%s", a->v[i]) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int count_ports(char **v, size_t n)
+{
+	int c = 0;
+
+	for (size_t i = 0; i < n; i++)
+		c += !strncmp(v[i], "tcp_", 4) || !strncmp(v[i], "udp_", 4);
+	return c;
+}
+
+static const char *where(const char *ns, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s", ns[0] ? "in " : "in the host namespace", ns);
+	return buf;
+}
+
+/* The elements as they are: an update of a table that is vnet's and unedited. */
+static int update(struct vnet_nat_change *c, const struct strv *want,
+		  const struct vnet_nat_seen *seen)
+{
+	struct strv add = { 0 }, del = { 0 }, have = { seen->elems, seen->n, seen->n };
+	struct text s = { 0 }, u = { 0 };
+	int r = minus(want, seen->elems, seen->n, &add) ?: minus(&have, want->v, want->n, &del);
+
+	if (!r)
+		r = elems_script(&s, "delete", c->table, del.v, del.n) ?:
+			    elems_script(&s, "add", c->table, add.v, add.n);
+	if (!r)
+		r = elems_script(&u, "delete", c->table, add.v, add.n) ?:
+			    elems_script(&u, "add", c->table, del.v, del.n);
+	if (!r && (add.n || del.n))
+		snprintf(c->what + strlen(c->what), sizeof(c->what) - strlen(c->what),
+			 ": %zu elements in, %zu out (published ports +%d -%d)", add.n, del.n,
+			 count_ports(add.v, add.n), count_ports(del.v, del.n));
+	c->script = s.s;
+	c->undo = u.s;
+	strv_free(&add);
+	strv_free(&del);
+	return r;
+}
+
+/* The step for a topology that has networks; *@busy: it changes something. */
+static int plan_want(struct vnet_nat_change *c, const struct vnet_model *want,
+		     const struct vnet_model *have, const char *tag, bool *busy)
+{
+	const struct vnet_nat_seen *seen = have->nat.seen;
+	struct strv w = { 0 };
+	struct text s = { 0 }, u = { 0 };
+	char in[VNET_NAMSIZ + 32];
+	int r = want_elems(want, &w);
+
+	where(c->ns, in, sizeof(in));
+	if (r >= 0 && (!have->nat.exists || have->nat.drift || !seen)) {
+		c->create = !have->nat.exists;
+		snprintf(c->what, sizeof(c->what),
+			 "%s nftables table ip %s %s: %zu networks, %d "
+			 "published ports",
+			 c->create ? "create" : "restore", c->table, in, want->networks.n,
+			 count_ports(w.v, w.n));
+		r = create_script(&s, c->table, tag, !c->create, w.v, w.n);
+		if (!r)
+			r = c->create ?
+				    text_add(&u, "delete table ip %s\n", c->table) :
+				    create_script(&u, c->table, tag, true,
+						  seen ? seen->elems : NULL, seen ? seen->n : 0);
+		c->script = s.s;
+		c->undo = u.s;
+		*busy = true;
+	} else if (r >= 0) {
+		snprintf(c->what, sizeof(c->what), "update nftables table ip %s %s", c->table, in);
+		r = update(c, &w, seen);
+		*busy = c->script != NULL;
+	}
+	strv_free(&w);
+	return r;
+}
+
+static int not_ours(const struct vnet_model *have, struct vnet_error *reterr)
+{
+	char in[VNET_NAMSIZ + 32];
+
+	return vnet_error_set(reterr, -EEXIST, "nftables table", "create",
+			      "table ip %s %s is in the way: it does not carry vnet's tag, so "
+			      "vnet did not make it, and leaves it alone",
+			      have->nat.table, where(have->nat.ns, in, sizeof(in)));
+}
+
+/* Forwarding: on when wanted; off again when vnet turned it on and it is no longer. */
+static bool plan_forward(struct vnet_nat_change *c, const struct vnet_model *want,
+			 const struct vnet_model *have)
+{
+	bool need = want && want->nat.forward;
+
+	c->forward = -1;
+	if (need && !have->nat.forward)
+		c->forward = 1;
+	else if (!need && have->nat.forward && have->nat.forward_owned)
+		c->forward = 0;
+	if (c->forward >= 0)
+		c->forward_old = !c->forward;
+	if (c->forward >= 0)
+		snprintf(c->what + strlen(c->what), sizeof(c->what) - strlen(c->what),
+			 "%sIPv4 forwarding %s", c->what[0] ? "; " : "turn ",
+			 c->forward ? "on" : "off");
+	return c->forward >= 0;
+}
+
+int vnet_nat_plan(const struct vnet_model *want, const struct vnet_model *have, const char *tag,
+		  struct vnet_nat_change **ret, struct vnet_error *reterr)
+{
+	const struct vnet_model *named = want && want->nat.table[0] ? want : have;
+	struct vnet_nat_change *c;
+	bool busy = false;
+	char in[VNET_NAMSIZ + 32];
+	int r = 0;
+
+	*ret = NULL;
+	if (!named->nat.table[0])
+		return 0;
+	if (have->nat.exists && !have->nat.owned && want && want->nat.table[0])
+		return not_ours(have, reterr);
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	snprintf(c->ns, sizeof(c->ns), "%s", named->nat.ns);
+	snprintf(c->table, sizeof(c->table), "%s", named->nat.table);
+	if (want && want->nat.table[0]) {
+		r = plan_want(c, want, have, tag, &busy);
+	} else if (have->nat.exists && have->nat.owned) {
+		snprintf(c->what, sizeof(c->what), "delete nftables table ip %s %s", c->table,
+			 where(c->ns, in, sizeof(in)));
+		if (asprintf(&c->script, "delete table ip %s\n", c->table) < 0)
+			r = -ENOMEM;
+		busy = true;
+	}
+	busy |= plan_forward(c, want, have);
+	if (r < 0 || !busy) {
+		vnet_nat_change_free(c);
+		return r;
+	}
+	*ret = c;
+	return 0;
+}
+
+/* ---- applying ---- */
+
+struct runner {
+	const char *script;
+	int forward;
+	char err[VNET_MSGSIZ - 64];
+};
+
+static int apply_here(void *arg)
+{
+	struct runner *rn = arg;
+	struct nft_job job = { .cmd = rn->script };
+	int r = rn->script ? nft_run(&job, 1) : 0;
+
+	free(job.out);
+	if (r < 0) {
+		snprintf(rn->err, sizeof(rn->err), "%s", job.err);
+		return r;
+	}
+	vnet_crash_point();
+	r = rn->forward >= 0 ? forwarding(rn->forward) : 0;
+	if (r < 0)
+		snprintf(rn->err, sizeof(rn->err), "net.ipv4.ip_forward: %s", strerror(-r));
+	return r < 0 ? r : 0;
+}
+
+int vnet_nat_apply(const struct vnet_nat_change *c, bool undo, struct vnet_error *reterr)
+{
+	struct runner rn = { .script = undo ? c->undo : c->script,
+			     .forward = undo ? c->forward_old : c->forward };
+	int r;
+
+	/* undoing: forwarding first, as the change did it last */
+	if (undo && rn.forward >= 0) {
+		struct runner fw = { .forward = rn.forward };
+
+		r = in_ns(c->ns, apply_here, &fw);
+		if (r < 0)
+			return vnet_error_set(reterr, r, "nftables table", "undo", "%s", fw.err);
+		rn.forward = -1;
+	}
+	r = in_ns(c->ns, apply_here, &rn);
+	if (r < 0)
+		return vnet_error_set(reterr, r, c->table, undo ? "undo" : "change", "%s",
+				      rn.err[0] ? rn.err : strerror(-r));
+	return 0;
+}

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* nat.h - vnet's nftables table (masquerade, published ports, isolation) and IPv4 forwarding */
+#ifndef VNET_NAT_H
+#define VNET_NAT_H
+
+#include "vnet/vnet.h"
+
+/*
+ * What the kernel has of the table, for the plan: its elements as nft writes them
+ * ("tcp_any 8080 : 192.168.9.2 . 80"), sorted, and whether it carries the tag.
+ */
+struct vnet_nat_seen {
+	char **elems;
+	size_t n;
+	bool tagged;
+};
+
+/**
+ * struct vnet_nat_change - one change of the table and of forwarding, done as one nftables
+ * transaction (all or nothing in the kernel), then the sysctl
+ * @ns: the namespace of the host part
+ * @table: the table's name
+ * @script: the nft commands, or NULL
+ * @undo: the commands that undo @script, or NULL
+ * @forward: -1 to leave IPv4 forwarding alone, else the value to set
+ * @forward_old: the value that undoes it
+ * @create: the table is made (recorded as vnet's before the change)
+ * @what: the change in words, for the plan
+ */
+struct vnet_nat_change {
+	char ns[VNET_NAMSIZ];
+	char table[VNET_NAMSIZ + 8];
+	char *script, *undo;
+	int forward, forward_old;
+	bool create;
+	char what[256];
+};
+
+#define VNET_SYSCTL_FORWARD "net.ipv4.ip_forward" /* its key in the state store */
+#define VNET_NAT_UNDO 1U /* op->set of a VNET_OP_NAT that undoes its change */
+
+void vnet_nat_seen_free(struct vnet_nat_seen *s);
+void vnet_nat_change_free(struct vnet_nat_change *c);
+
+/**
+ * vnet_nat_read() - the table and IPv4 forwarding of the host part, into @m->nat
+ * @ns: the namespace of the host part
+ * @table: the table's name
+ * @tag: the topology's tag, which the table carries as its comment
+ * @m: the observed model: @m->nat (exists, drift, forward; owned is for the caller to
+ *     decide with the store), its published ports in @m->ports
+ *
+ * Return: 0 or -errno.
+ */
+int vnet_nat_read(const char *ns, const char *table, const char *tag, struct vnet_model *m);
+
+/**
+ * vnet_nat_plan() - the step that makes the table and forwarding as @want says
+ * @want: the desired model (after its addresses were leased), or NULL to remove them
+ * @have: the observed model
+ * @tag: the topology's tag
+ * @ret: the step, or NULL when nothing differs
+ * @reterr: a table of that name that is not vnet's
+ *
+ * Return: 0, -EEXIST or -ENOMEM.
+ */
+int vnet_nat_plan(const struct vnet_model *want, const struct vnet_model *have, const char *tag,
+		  struct vnet_nat_change **ret, struct vnet_error *reterr);
+
+/* vnet_nat_apply() - run @c (or its undo); Return: 0 or -errno, nft's words in @reterr. */
+int vnet_nat_apply(const struct vnet_nat_change *c, bool undo, struct vnet_error *reterr);
+
+#endif /* VNET_NAT_H */
