@@ -721,3 +721,146 @@ int vnet_nat_apply(const struct vnet_nat_change *c, bool undo, struct vnet_error
 				      rn.err[0] ? rn.err : strerror(-r));
 	return 0;
 }
+
+/* ---- for vnet show ---- */
+
+void vnet_nat_facts_clear(struct vnet_nat_facts *f)
+{
+	free(f->masq.v);
+	free(f->internal.v);
+	free(f->connected.v);
+	free(f->published.v);
+	memset(f, 0, sizeof(*f));
+}
+
+/* The link of the host part with an address in @subnet/@plen. */
+static const char *bridge_of(const struct vnet_model *m, uint32_t net, unsigned plen)
+{
+	for (size_t i = 0; i < m->addrs.n; i++) {
+		const struct vnet_addr *a = &m->addrs.v[i];
+
+		if (a->family == AF_INET && !strcmp(a->ns, m->nat.ns) && a->prefixlen == plen &&
+		    (vnet_ip4(a->addr) & vnet_ip4_mask(plen)) == net)
+			return a->dev;
+	}
+	return "";
+}
+
+/* The subnet of a bridge of the host part, from its address. */
+static void subnet_of(const struct vnet_model *m, const char *dev, char *buf, size_t len)
+{
+	char a[INET_ADDRSTRLEN];
+	uint8_t net[4];
+
+	snprintf(buf, len, "%s", "");
+	for (size_t i = 0; i < m->addrs.n; i++) {
+		const struct vnet_addr *ad = &m->addrs.v[i];
+
+		if (ad->family != AF_INET || strcmp(ad->ns, m->nat.ns) || strcmp(ad->dev, dev))
+			continue;
+		vnet_ip4_put(vnet_ip4(ad->addr) & vnet_ip4_mask(ad->prefixlen), net);
+		snprintf(buf, len, "%s/%u", ip4(net, a), ad->prefixlen);
+		return;
+	}
+}
+
+/* "masq 10.0.0.0/24", "internal \"br1\"", "allowed \"a\" . \"b\"" into the facts. */
+static int fact_of(const struct vnet_model *m, const char *e, struct vnet_nat_facts *f)
+{
+	char a[VNET_IFNAMSIZ], b[VNET_IFNAMSIZ], ip[INET_ADDRSTRLEN];
+	unsigned plen;
+	uint8_t net[4];
+	struct vnet_nat_net *n;
+	struct vnet_connect *c;
+
+	if (sscanf(e, "masq %15[0-9.]/%u", ip, &plen) == 2 && inet_pton(AF_INET, ip, net) == 1) {
+		if (!(n = VNET_ARRAY_PUSH(&f->masq)))
+			return -ENOMEM;
+		snprintf(n->subnet, sizeof(n->subnet), "%s/%u", ip, plen);
+		snprintf(n->bridge, sizeof(n->bridge), "%s", bridge_of(m, vnet_ip4(net), plen));
+	} else if (sscanf(e, "internal \"%15[^\"]\"", a) == 1) {
+		if (!(n = VNET_ARRAY_PUSH(&f->internal)))
+			return -ENOMEM;
+		snprintf(n->bridge, sizeof(n->bridge), "%s", a);
+		subnet_of(m, a, n->subnet, sizeof(n->subnet));
+	} else if (sscanf(e, "allowed \"%15[^\"]\" . \"%15[^\"]\"", a, b) == 2 &&
+		   strcmp(a, b) < 0) {
+		if (!(c = VNET_ARRAY_PUSH(&f->connected)))
+			return -ENOMEM;
+		snprintf(c->a, sizeof(c->a), "%s", a);
+		snprintf(c->b, sizeof(c->b), "%s", b);
+	}
+	return 0;
+}
+
+static const char *node_at(const struct vnet_model *m, const uint8_t a[4])
+{
+	for (size_t i = 0; i < m->addrs.n; i++)
+		if (m->addrs.v[i].family == AF_INET && !memcmp(m->addrs.v[i].addr, a, 4)) {
+			const struct vnet_ns *ns = vnet_model_find_ns(m, m->addrs.v[i].ns);
+
+			return ns ? ns->node : "";
+		}
+	return "";
+}
+
+static bool next_in_run(const struct vnet_nat_publish *run, const struct vnet_port *p)
+{
+	const struct vnet_port *q = &run->p;
+
+	return q->proto == p->proto && q->has_host_addr == p->has_host_addr &&
+	       !memcmp(q->host_addr, p->host_addr, 4) && !memcmp(q->addr, p->addr, 4) &&
+	       q->host_port + run->count == p->host_port && q->port + run->count == p->port;
+}
+
+static int port_order(const void *a, const void *b)
+{
+	const struct vnet_port *x = a, *y = b;
+
+	if (x->proto != y->proto)
+		return x->proto - y->proto;
+	if (x->has_host_addr != y->has_host_addr)
+		return x->has_host_addr - y->has_host_addr;
+	return x->host_port != y->host_port ? x->host_port - y->host_port :
+					      memcmp(x->host_addr, y->host_addr, 4);
+}
+
+static int published(const struct vnet_model *m, struct vnet_nat_facts *f)
+{
+	struct vnet_port *v = malloc((m->ports.n + 1) * sizeof(*v));
+	struct vnet_nat_publish *run = NULL;
+
+	if (!v)
+		return -ENOMEM;
+	memcpy(v, m->ports.v, m->ports.n * sizeof(*v));
+	qsort(v, m->ports.n, sizeof(*v), port_order);
+	for (size_t i = 0; i < m->ports.n; i++) {
+		if (run && next_in_run(run, &v[i])) {
+			run->count++;
+			continue;
+		}
+		run = VNET_ARRAY_PUSH(&f->published);
+		if (!run)
+			break;
+		run->p = v[i];
+		run->count = 1;
+		snprintf(run->p.node, sizeof(run->p.node), "%s", node_at(m, v[i].addr));
+	}
+	free(v);
+	return run || !m->ports.n ? 0 : -ENOMEM;
+}
+
+int vnet_nat_facts(const struct vnet_model *m, struct vnet_nat_facts *ret)
+{
+	const struct vnet_nat_seen *s = m->nat.seen;
+	int r = 0;
+
+	memset(ret, 0, sizeof(*ret));
+	for (size_t i = 0; s && i < s->n && r >= 0; i++)
+		r = fact_of(m, s->elems[i], ret);
+	if (r >= 0)
+		r = published(m, ret);
+	if (r < 0)
+		vnet_nat_facts_clear(ret);
+	return r;
+}

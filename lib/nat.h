@@ -70,4 +70,35 @@ int vnet_nat_plan(const struct vnet_model *want, const struct vnet_model *have, 
 /* vnet_nat_apply() - run @c (or its undo); Return: 0 or -errno, nft's words in @reterr. */
 int vnet_nat_apply(const struct vnet_nat_change *c, bool undo, struct vnet_error *reterr);
 
+/* ---- for vnet show: what the table says, in the model's terms ---- */
+
+/* A published port, or a run of them (@count consecutive host and container ports). */
+struct vnet_nat_publish {
+	struct vnet_port p; /* p.node: the container that has p.addr, or "" */
+	unsigned count;
+};
+
+/* A subnet and the bridge in the host part that holds it ("" when none does). */
+struct vnet_nat_net {
+	char subnet[24];
+	char bridge[VNET_IFNAMSIZ];
+};
+
+/**
+ * struct vnet_nat_facts - vnet's table of an observed model, read for drawing
+ * @masq: subnets that are masqueraded
+ * @internal: bridges of internal networks (subnet: what the bridge's address says)
+ * @connected: pairs of networks that may exchange traffic (bridge in @subnet's place)
+ * @published: published ports, in order of protocol and host port, runs collapsed
+ */
+struct vnet_nat_facts {
+	VNET_ARRAY(struct vnet_nat_net) masq, internal;
+	VNET_ARRAY(struct vnet_connect) connected;
+	VNET_ARRAY(struct vnet_nat_publish) published;
+};
+
+/* vnet_nat_facts() - what @m's table says; Return: 0 or -ENOMEM (@ret emptied then too). */
+int vnet_nat_facts(const struct vnet_model *m, struct vnet_nat_facts *ret);
+void vnet_nat_facts_clear(struct vnet_nat_facts *f);
+
 #endif /* VNET_NAT_H */

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* render-json.c - the topology as JSON, schema 1 (doc/show-json.md): nodes, links, wires */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,7 @@
 #include "vnet/render.h"
 #include "view.h"
 #include "kind.h"
+#include "nat.h"
 
 /*
  * The document is written straight into one buffer, then out in one write: at 1000 nodes it
@@ -412,6 +415,82 @@ static void wires(struct jw *w, const struct vnet_view *v)
 	close_(w, "]");
 }
 
+static void ip4_str(struct jw *w, const char *k, const uint8_t a[4])
+{
+	char t[INET_ADDRSTRLEN];
+
+	str(w, k, inet_ntop(AF_INET, a, t, sizeof(t)));
+}
+
+static void publish(struct jw *w, const struct vnet_nat_publish *pb)
+{
+	const struct vnet_port *p = &pb->p;
+
+	open_(w, "{");
+	str(w, "protocol", p->proto == IPPROTO_UDP ? "udp" : "tcp");
+	if (p->has_host_addr)
+		ip4_str(w, "host_address", p->host_addr);
+	num(w, "host_port", p->host_port);
+	num(w, "count", pb->count);
+	str(w, "node", p->node);
+	ip4_str(w, "address", p->addr);
+	num(w, "port", p->port);
+	close_(w, "}");
+}
+
+static void nets(struct jw *w, const char *k, const struct vnet_nat_net *v, size_t n)
+{
+	key(w, k);
+	open_(w, "[");
+	for (size_t i = 0; i < n; i++) {
+		open_(w, "{");
+		str(w, "subnet", v[i].subnet);
+		str(w, "bridge", v[i].bridge);
+		close_(w, "}");
+	}
+	close_(w, "]");
+}
+
+/* "nat": vnet's nftables table, when the topology has one. */
+static int nat(struct jw *w, const struct vnet_model *m)
+{
+	struct vnet_nat_facts f;
+
+	if (!m->nat.table[0] || (!m->nat.exists && !m->nat.owned))
+		return 0;
+	if (vnet_nat_facts(m, &f) < 0)
+		return -ENOMEM;
+	key(w, "nat");
+	open_(w, "{");
+	str(w, "table", m->nat.table);
+	str(w, "family", "ip");
+	str(w, "namespace", m->nat.ns);
+	boolean(w, "owned", m->nat.owned);
+	boolean(w, "edited", m->nat.drift);
+	boolean(w, "forwarding", m->nat.forward);
+	nets(w, "masquerade", f.masq.v, f.masq.n);
+	nets(w, "internal", f.internal.v, f.internal.n);
+	key(w, "connected");
+	open_(w, "[");
+	for (size_t i = 0; i < f.connected.n; i++) {
+		open_(w, "[");
+		sep(w);
+		put_string(w, f.connected.v[i].a);
+		sep(w);
+		put_string(w, f.connected.v[i].b);
+		close_(w, "]");
+	}
+	close_(w, "]");
+	key(w, "published");
+	open_(w, "[");
+	for (size_t i = 0; i < f.published.n; i++)
+		publish(w, &f.published.v[i]);
+	close_(w, "]");
+	close_(w, "}");
+	vnet_nat_facts_clear(&f);
+	return 0;
+}
+
 static int document(const struct vnet_model *m, struct jw *w)
 {
 	struct vnet_view v;
@@ -439,8 +518,9 @@ static int document(const struct vnet_model *m, struct jw *w)
 		node(w, &v, k, &links, &routes);
 	close_(w, "]");
 	wires(w, &v);
+	r = nat(w, m);
 	close_(w, "}");
-	r = w->nomem ? -ENOMEM : 0;
+	r = r < 0 || w->nomem ? -ENOMEM : 0;
 out:
 	free(route_of);
 	free(links.by);

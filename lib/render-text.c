@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* render-text.c - the drawing index shared by the renderers, and the seed-style text picture */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +12,7 @@
 #include "vnet/render.h"
 #include "view.h"
 #include "kind.h"
+#include "nat.h"
 
 /* ---- the view: a model indexed for drawing ---- */
 
@@ -509,16 +512,20 @@ static void node_title(struct tbox *b, const struct vnet_ns *ns)
 }
 
 /* The seed's stack box, its label shortened to what the devices under it leave room for. */
-static void stack_box(struct tbox *b, unsigned w)
+static void stack_box(struct tbox *b, unsigned w, bool nat)
 {
 	const char *label = w >= 26 ? "Network Protocol Stack" :
 			    w >= 18 ? "Protocol Stack" :
 				      "Stack";
 	char rule[32];
+	int lw = (int)strlen(label);
 
-	box_rule(rule, sizeof(rule), (unsigned)strlen(label));
+	box_rule(rule, sizeof(rule), (unsigned)lw);
 	tb_add(b, "%s", rule);
 	tb_add(b, "| %s |", label);
+	/* the seed's figure: the containers' traffic goes through the host's stack, NATed */
+	if (nat)
+		tb_add(b, "| %-*s |", lw, lw >= 22 ? "+ NAT (see nat: below)" : "+ NAT");
 	tb_add(b, "%s", rule);
 }
 
@@ -567,7 +574,8 @@ static int node_box(const struct vnet_view *v, size_t k, struct tbox *ret)
 	add_gutter(&devs, &b);
 	tb_free(&b);
 	node_title(&b, ns);
-	stack_box(&b, devs.w > b.w ? devs.w : b.w);
+	stack_box(&b, devs.w > b.w ? devs.w : b.w,
+		  m->nat.exists && !strcmp(m->nat.ns, ns->name) && k == 0);
 	if (n)
 		tb_add(&b, " %c", UP);
 	for (size_t i = 0; i < devs.n; i++)
@@ -641,6 +649,56 @@ static void print_wires(const struct vnet_view *v, FILE *out)
 		}
 }
 
+/* The NAT: what vnet's nftables table does, one fact a line, published ports last. */
+static void print_publish(const struct vnet_nat_publish *pb, FILE *out)
+{
+	const struct vnet_port *p = &pb->p;
+	char h[INET_ADDRSTRLEN + 1] = "", a[INET_ADDRSTRLEN], hp[16], cp[16], node[ESC_SIZE];
+
+	if (p->has_host_addr) {
+		inet_ntop(AF_INET, p->host_addr, h, sizeof(h) - 1);
+		strcat(h, ":");
+	}
+	snprintf(hp, sizeof(hp), pb->count > 1 ? "%u-%u" : "%u", p->host_port,
+		 p->host_port + pb->count - 1);
+	snprintf(cp, sizeof(cp), pb->count > 1 ? "%u-%u" : "%u", p->port, p->port + pb->count - 1);
+	inet_ntop(AF_INET, p->addr, a, sizeof(a));
+	fprintf(out, "  publish     %s%s/%s -> %s%s%s:%s\n", h, hp,
+		p->proto == IPPROTO_UDP ? "udp" : "tcp",
+		p->node[0] ? vnet_escape(p->node, node, sizeof(node)) : "", p->node[0] ? " " : "",
+		a, cp);
+}
+
+static void print_nat(const struct vnet_model *m, FILE *out)
+{
+	struct vnet_nat_facts f;
+	const struct vnet_nat *n = &m->nat;
+	char ns[ESC_SIZE];
+
+	if (!n->table[0] || (!n->exists && !n->owned) || vnet_nat_facts(m, &f) < 0)
+		return;
+	fprintf(out, "nat: nftables table ip %s in %s%s%s%s\n", n->table,
+		n->ns[0] ? vnet_escape(n->ns, ns, sizeof(ns)) : "the host namespace",
+		n->forward ? ", IPv4 forwarding on" : ", IPv4 forwarding OFF",
+		n->owned ? "" : " (* not vnet's)",
+		n->drift ? " (EDITED behind vnet's back: vnet up restores it)" : "");
+	for (size_t i = 0; i < f.masq.n; i++)
+		fprintf(out, "  masquerade  %s%s%s, out through the host's address\n",
+			f.masq.v[i].subnet, f.masq.v[i].bridge[0] ? " from " : "",
+			f.masq.v[i].bridge);
+	for (size_t i = 0; i < f.internal.n; i++)
+		fprintf(out, "  internal    %s %s: no way out\n", f.internal.v[i].bridge,
+			f.internal.v[i].subnet);
+	for (size_t i = 0; i < f.connected.n; i++)
+		fprintf(out, "  connect     %s <-> %s\n", f.connected.v[i].a, f.connected.v[i].b);
+	fprintf(out, "  isolation   %s\n",
+		f.connected.n ? "networks reach each other only where connected" :
+				"networks do not reach each other");
+	for (size_t i = 0; i < f.published.n; i++)
+		print_publish(&f.published.v[i], out);
+	vnet_nat_facts_clear(&f);
+}
+
 static void print_legend(FILE *out)
 {
 	fputs("legend: <---> bridge port   ==a veth wire (the same letter at both ends)\n"
@@ -698,6 +756,7 @@ int vnet_render_text(const struct vnet_model *m, unsigned width, FILE *out)
 		if (v.nwires)
 			fputs("wires:\n", out);
 		print_wires(&v, out);
+		print_nat(m, out);
 		print_legend(out);
 	}
 	drawn = box && !r;
@@ -835,6 +894,7 @@ int vnet_render_compact(const struct vnet_model *m, FILE *out)
 		quiet += !compact_node(&v, k, out);
 	if (quiet)
 		fprintf(out, "(%zu nodes have nothing more than their line above)\n", quiet);
+	print_nat(m, out);
 	fputs("legend: A <-> B veth wire   * not made by vnet   DOWN link down\n", out);
 	vnet_view_clear(&v);
 	return ferror(out) ? -EIO : 0;
