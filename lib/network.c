@@ -118,14 +118,16 @@ static int expand_network(struct vnet_model *m, size_t i, const char *file,
 	const struct vnet_kind *br = vnet_kind_find("bridge");
 	struct vnet_link *l;
 	static const uint8_t zero[4];
+	char obj[64];
 
+	snprintf(obj, sizeof(obj), "network %s", n->name);
 	if (vnet_model_find_network(m, n->name) != n)
-		return vnet_topo_error(reterr, file, n->pos, "network",
-				       "network %s is declared twice", n->name);
+		return vnet_topo_error(reterr, file, n->pos, obj, "network %s is declared twice",
+				       n->name);
 	if (!memcmp(n->gateway, zero, 4))
 		vnet_ip4_put(vnet_ip4(n->subnet) + 1, n->gateway);
 	else if (!host_addr(n, n->gateway))
-		return bad_addr(n, n->gateway, file, n->pos, "network", "gateway", reterr);
+		return bad_addr(n, n->gateway, file, n->pos, obj, "gateway", reterr);
 	l = add_link(m, m->ns.v[0].name, n->name, n->pos);
 	if (!l)
 		return -ENOMEM;
@@ -162,7 +164,7 @@ static int check_member(const struct vnet_model *m, size_t i, const char *file,
 {
 	const struct vnet_member *mb = &m->members.v[i];
 	const struct vnet_network *n = vnet_network_of(m, mb);
-	char obj[96];
+	char obj[96], txt[INET_ADDRSTRLEN];
 
 	snprintf(obj, sizeof(obj), "container %s", mb->node);
 	if (!n)
@@ -171,10 +173,12 @@ static int check_member(const struct vnet_model *m, size_t i, const char *file,
 				       mb->network);
 	if (!mb->fixed)
 		return 0;
-	if (!host_addr(n, mb->addr) || !memcmp(mb->addr, n->gateway, 4))
-		return bad_addr(n, mb->addr, file, mb->pos, obj,
-				!memcmp(mb->addr, n->gateway, 4) ? "the gateway" : "address",
-				reterr);
+	if (!host_addr(n, mb->addr))
+		return bad_addr(n, mb->addr, file, mb->pos, obj, "address", reterr);
+	if (!memcmp(mb->addr, n->gateway, 4))
+		return vnet_topo_error(reterr, file, mb->pos, obj,
+				       "address %s is the gateway of network %s, on its bridge",
+				       inet_ntop(AF_INET, mb->addr, txt, sizeof(txt)), n->name);
 	return 0;
 }
 
@@ -217,6 +221,16 @@ static int check_fixed_twice(const struct vnet_model *m, const char *file,
 	}
 	free(v);
 	return r;
+}
+
+/* Where the members of @node start (they follow each other), or m->members.n. */
+static size_t first_member(const struct vnet_model *m, const char *node)
+{
+	size_t i = 0;
+
+	while (i < m->members.n && strcmp(m->members.v[i].node, node))
+		i++;
+	return i;
 }
 
 /* The first member of @node on a network with a way out, or NULL. */
@@ -362,7 +376,7 @@ static int check_port_ways(const struct vnet_model *m, const char *file, struct 
 
 		if (i && !strcmp(p->node, m->ports.v[i - 1].node))
 			continue;
-		if (vnet_model_find_node(m, p->node) && way_out(m, p->node, 0))
+		if (way_out(m, p->node, first_member(m, p->node)))
 			continue;
 		snprintf(obj, sizeof(obj), "container %s", p->node);
 		return vnet_topo_error(reterr, file, p->pos, obj,
@@ -411,14 +425,14 @@ int vnet_networks_place(struct vnet_model *m)
 				   vnet_network_of(m, mb)->prefixlen, mb->pos) < 0)
 			return -ENOMEM;
 	}
-	for (size_t i = 0, from = 0; i < m->ports.n; i++) {
+	for (size_t i = 0; i < m->ports.n; i++) {
 		struct vnet_port *p = &m->ports.v[i];
-		const struct vnet_member *out;
+		const struct vnet_member *out = NULL;
 
-		/* ports and members are both in the containers' order */
-		while (from < m->members.n && strcmp(m->members.v[from].node, p->node))
-			from++;
-		out = way_out(m, p->node, from < m->members.n ? from : 0);
+		if (!i || strcmp(p->node, m->ports.v[i - 1].node))
+			out = way_out(m, p->node, first_member(m, p->node));
+		else
+			memcpy(p->addr, m->ports.v[i - 1].addr, 4);
 		if (out && out->has_addr)
 			memcpy(p->addr, out->addr, 4);
 	}

@@ -1698,7 +1698,8 @@ static int port_range(struct pctx *p, struct vnet_pos at, const char *s, const c
 				    "\"%s\" is not a port or a range of ports (N or N-M)", s);
 	}
 	if (!a || a > 65535 || b > 65535 || b < a)
-		return perr(p, at, obj, "ports \"%s\" are not within 1..65535, low to high", s);
+		return perr(p, at, obj,
+			    "\"%s\" is not a port in 1..65535, or a range of them low to high", s);
 	*ret_first = (uint16_t)a;
 	*ret_n = (uint32_t)(b - a + 1);
 	return 0;

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -269,6 +270,59 @@ static void test_docker(void **state)
 	vnet_model_free(m);
 }
 
+/* networks: and containers: become bridges, veth pairs, addresses, routes and ports */
+static void test_networks(void **state)
+{
+	static const char yaml[] =
+		"name: n\n"
+		"containers:\n"
+		"  web: {networks: {front: 10.1.0.5, back: null},\n"
+		"        publish: [\"8080:80\", \"198.51.100.1:53:53/udp\",\n"
+		"                  \"9000-9002:7000-7002\"]}\n"
+		"  db: {networks: [back]}\n"
+		"  a-very-long-name: {networks: [front]}\n"
+		"networks:\n"
+		"  front: {subnet: 10.1.0.0/24, connect: [back]}\n"
+		"  back: {subnet: 10.2.0.0/24, gateway: 10.2.0.254, internal: true}\n";
+	struct vnet_model *m = parse(yaml, NULL);
+	struct vnet_link *l;
+
+	(void)state;
+	assert_int_equal(m->networks.n, 2);
+	assert_true(m->networks.v[0].masquerade);
+	assert_false(m->networks.v[1].masquerade);
+	assert_true(m->networks.v[1].internal);
+	assert_ip(AF_INET, m->networks.v[0].gateway, "10.1.0.1");
+	assert_string_equal(vnet_kind_name(link_of(m, "", "front")->kind), "bridge");
+	/* web: eth0 on front (fixed), eth1 on back (IPAM, no address yet) */
+	l = link_of(m, "", "ve-web");
+	assert_string_equal(l->master, "front");
+	assert_string_equal(l->peer, "eth0");
+	assert_string_equal(l->peer_ns, "n-web");
+	assert_string_equal(link_of(m, "", "ve-web-1")->master, "back");
+	assert_string_equal(link_of(m, "n-web", "eth1")->peer, "ve-web-1");
+	assert_string_equal(m->members.v[0].host_if, "ve-web");
+	assert_true(m->members.v[0].fixed);
+	assert_false(m->members.v[1].has_addr);
+	/* too long for "ve-NAME": a hash */
+	assert_int_equal(strlen(m->members.v[3].host_if), 11);
+	assert_memory_equal(m->members.v[3].host_if, "ve-", 3);
+	/* one default route each, through the first network with a way out: db has none */
+	assert_int_equal(m->routes.n, 2);
+	assert_string_equal(m->routes.v[0].ns, "n-web");
+	assert_ip(AF_INET, m->routes.v[0].gw, "10.1.0.1");
+	/* 1 + 1 + 3 ports, the range expanded */
+	assert_int_equal(m->ports.n, 5);
+	assert_int_equal(m->ports.v[1].proto, IPPROTO_UDP);
+	assert_true(m->ports.v[1].has_host_addr);
+	assert_int_equal(m->ports.v[4].host_port, 9002);
+	assert_int_equal(m->ports.v[4].port, 7002);
+	assert_string_equal(m->nat.table, "vnet-n");
+	assert_true(m->nat.forward);
+	assert_int_equal(m->connects.n, 1);
+	vnet_model_free(m);
+}
+
 static void test_sandbox_and_name(void **state)
 {
 	struct vnet_load_opts o = { .name = "lab", .sandbox = true };
@@ -471,6 +525,7 @@ int main(void)
 		cmocka_unit_test(test_vm),
 		cmocka_unit_test(test_dummy_macvlan),
 		cmocka_unit_test(test_docker),
+		cmocka_unit_test(test_networks),
 		cmocka_unit_test(test_sandbox_and_name),
 		cmocka_unit_test(test_name_from_file),
 		cmocka_unit_test(test_link_options),
