@@ -96,7 +96,7 @@ static int exec3(struct vnet_state *st, const char *sql, const char *a, sqlite3_
 /* @owner's address in pool @p: the one it has, or the lowest free one (1 when new). Return:
  * 0, 1 for a new lease, -ENOSPC when the pool is full, or -errno. */
 static int lease_one(struct vnet_state *st, struct pool *p, const char *owner, const char *topo,
-		     uint32_t *ret)
+		     uint32_t hint, uint32_t *ret)
 {
 	sqlite3_int64 have = 0;
 	int r = exec3(st, SQL_OWNED, p->key, 0, owner, NULL, &have);
@@ -108,12 +108,16 @@ static int lease_one(struct vnet_state *st, struct pool *p, const char *owner, c
 		*ret = (uint32_t)have;
 		return 0;
 	}
-	while (p->next < p->size - 1 && p->used[p->next])
-		p->next++;
-	if (p->next >= p->size - 1)
-		return -ENOSPC;
-	*ret = p->base + p->next;
-	p->used[p->next] = 1;
+	if (hint - p->base > 0 && hint - p->base < p->size - 1 && !p->used[hint - p->base]) {
+		*ret = hint;
+	} else {
+		while (p->next < p->size - 1 && p->used[p->next])
+			p->next++;
+		if (p->next >= p->size - 1)
+			return -ENOSPC;
+		*ret = p->base + p->next;
+	}
+	p->used[*ret - p->base] = 1;
 	/* a lease outside the subnet (the file changed it) gives way to the new one */
 	r = exec3(st, SQL_FREE_ADDR, p->key, -1, owner, NULL, NULL);
 	if (r >= 0)
@@ -168,8 +172,28 @@ static int load_pools(struct vnet_state *st, const struct vnet_model *m, struct 
 	return r;
 }
 
-static int lease_all(struct vnet_state *st, struct vnet_model *m, struct pool *pools,
-		     struct vnet_error *reterr)
+/*
+ * The address @mb's container has now on its interface, if it is vnet's: a container
+ * that lost its lease (a store lost and recovered) keeps its address when it is free.
+ * Return: the address as a number, or 0.
+ */
+static uint32_t address_now(const struct vnet_model *m, const struct vnet_model *have,
+			    const struct vnet_member *mb, const struct pool *p)
+{
+	const struct vnet_ns *ns = have ? vnet_model_find_node(m, mb->node) : NULL;
+
+	for (size_t i = 0; ns && i < have->addrs.n; i++) {
+		const struct vnet_addr *a = &have->addrs.v[i];
+
+		if (a->owned && a->family == AF_INET && !strcmp(a->ns, ns->name) &&
+		    !strcmp(a->dev, mb->ifname) && vnet_ip4(a->addr) - p->base < p->size)
+			return vnet_ip4(a->addr);
+	}
+	return 0;
+}
+
+static int lease_all(struct vnet_state *st, struct vnet_model *m, const struct vnet_model *have,
+		     struct pool *pools, struct vnet_error *reterr)
 {
 	int r = 0;
 
@@ -188,7 +212,8 @@ static int lease_all(struct vnet_state *st, struct vnet_model *m, struct pool *p
 
 		if (mb->fixed)
 			continue;
-		r = lease_one(st, &pools[ni], mb->node, m->name, &a);
+		r = lease_one(st, &pools[ni], mb->node, m->name,
+			      address_now(m, have, mb, &pools[ni]), &a);
 		if (r == -ENOSPC)
 			return full(m, mb, reterr);
 		vnet_ip4_put(a, mb->addr);
@@ -197,8 +222,8 @@ static int lease_all(struct vnet_state *st, struct vnet_model *m, struct pool *p
 	return r < 0 ? vnet_error_set(reterr, r, "state store", "lease", "%s", strerror(-r)) : 0;
 }
 
-int vnet_ipam_lease(struct vnet_state *st, struct vnet_model *m, bool dry,
-		    struct vnet_error *reterr)
+int vnet_ipam_lease(struct vnet_state *st, struct vnet_model *m, const struct vnet_model *have,
+		    bool dry, struct vnet_error *reterr)
 {
 	struct pool *pools;
 	int r;
@@ -214,7 +239,7 @@ int vnet_ipam_lease(struct vnet_state *st, struct vnet_model *m, bool dry,
 		if (r < 0)
 			vnet_error_set(reterr, r, "state store", "lease", "%s", strerror(-r));
 		else
-			r = lease_all(st, m, pools, reterr);
+			r = lease_all(st, m, have, pools, reterr);
 		/* a dry run leases nothing: it shows what a real one would lease */
 		if (r >= 0 && !dry)
 			r = vnet_state_exec(st, "COMMIT", reterr);
@@ -281,7 +306,7 @@ int vnet_ipam_alloc(struct vnet_session *s, const char *pool, const char *subnet
 		return r;
 	r = pool_load(st, &p, pool, net, plen, NULL);
 	if (r >= 0)
-		r = lease_one(st, &p, owner, "", &a);
+		r = lease_one(st, &p, owner, "", 0, &a);
 	if (r >= 0)
 		r = vnet_state_exec(st, "COMMIT", reterr);
 	else

@@ -523,15 +523,18 @@ static bool forward_owned(const struct vnet_model *have, const struct vnet_plan 
 	return have->nat.forward_owned && have->nat.forward;
 }
 
-/* Observe and plan @want (leased); *@ret_have: what was observed. */
-static int plan_up(struct vnet_session *s, struct vnet_model *want, struct vnet_result *ret,
-		   struct vnet_error *reterr)
+/* Observe, lease @want's addresses, plan. */
+static int plan_up(struct vnet_session *s, struct vnet_model *want, bool dry,
+		   struct vnet_result *ret, struct vnet_error *reterr)
 {
 	struct vnet_model *have = NULL;
 	/* no cleaning here: a refused up changes nothing; apply removes a half-made
 	 * namespace file where it makes the namespace (vnet_netns_add()) */
 	int r = observe(s, want->name, want, 0, &have, ret, reterr);
 
+	/* addresses before the plan, which compares them with the kernel's */
+	if (r >= 0)
+		r = vnet_ipam_lease(s->st, want, have, dry, reterr);
 	if (r >= 0)
 		r = vnet_plan_up(want, have, &ret->plan, reterr);
 	if (r >= 0)
@@ -566,10 +569,7 @@ int vnet_up(struct vnet_session *s, const struct vnet_model *desired, unsigned f
 	if (!want)
 		return vnet_error_set(reterr, -ENOMEM, NULL, NULL, "out of memory");
 	ret->recovered = interrupted(s, want->name);
-	/* addresses first: the plan compares them with the kernel's */
-	r = vnet_ipam_lease(s->st, want, dry, reterr);
-	if (r >= 0)
-		r = plan_up(s, want, ret, reterr);
+	r = plan_up(s, want, dry, ret, reterr);
 	if (dry)
 		return r;
 	if (r >= 0 && !ret->plan->ops.n)
