@@ -190,8 +190,16 @@ dump_ns() {
 		ip -n "$ns" -d -j link | jq -S "$KT_VOLATILE"
 		ip -n "$ns" -j addr | jq -S "$KT_VOLATILE"
 		ip -n "$ns" -j route show table all | jq -S "$KT_VOLATILE"
+		# the namespace's whole ruleset (vnet's NAT table, a stranger's tables) and forwarding
+		ip netns exec "$ns" nft -j list ruleset | jq -S "$KT_NFT"
+		echo "ip_forward $(ip netns exec "$ns" cat /proc/sys/net/ipv4/ip_forward)"
 	done
 }
+# what a ruleset is, without what the kernel numbers anew (handles) or orders at will (the
+# elements of a hash set)
+KT_NFT='[.nftables[] | select(.metainfo | not)]
+	| walk(if type == "object" then del(.handle) | (if has("elem") then .elem |= sort else . end)
+	       else . end)'
 
 # settled NS...: no tentative address (IPv6 DAD done) and no bridge port in listening/learning.
 settled() {
