@@ -562,8 +562,8 @@ static int update(struct vnet_nat_change *c, const struct strv *want,
 			    elems_script(&u, "add", c->table, del.v, del.n);
 	if (!r && (add.n || del.n))
 		snprintf(c->what + strlen(c->what), sizeof(c->what) - strlen(c->what),
-			 ": %zu elements in, %zu out (published ports +%d -%d)", add.n, del.n,
-			 count_ports(add.v, add.n), count_ports(del.v, del.n));
+			 ": +%zu -%zu element(s), of which published ports +%d -%d", add.n,
+			 del.n, count_ports(add.v, add.n), count_ports(del.v, del.n));
 	c->script = s.s;
 	c->undo = u.s;
 	strv_free(&add);
@@ -585,8 +585,8 @@ static int plan_want(struct vnet_nat_change *c, const struct vnet_model *want,
 	if (r >= 0 && (!have->nat.exists || have->nat.drift || !seen)) {
 		c->create = !have->nat.exists;
 		snprintf(c->what, sizeof(c->what),
-			 "%s nftables table ip %s %s: %zu networks, %d "
-			 "published ports",
+			 "%s nftables table ip %s %s: %zu network(s), %d "
+			 "published port(s)",
 			 c->create ? "create" : "restore", c->table, in, want->networks.n,
 			 count_ports(w.v, w.n));
 		r = create_script(&s, c->table, tag, !c->create, w.v, w.n);
@@ -623,7 +623,7 @@ static bool plan_forward(struct vnet_nat_change *c, const struct vnet_model *wan
 {
 	bool need = want && want->nat.forward;
 
-	c->forward = -1;
+	c->forward = c->forward_old = -1;
 	if (need && !have->nat.forward)
 		c->forward = 1;
 	else if (!need && have->nat.forward && have->nat.forward_owned)

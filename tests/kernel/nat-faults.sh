@@ -35,6 +35,14 @@ v() { in_outer "$O" "$VNET" "$@"; }
 nftO() { ip netns exec "$O" nft "$@"; }
 fwd() { ip netns exec "$O" cat /proc/sys/net/ipv4/ip_forward; }
 A=$KT_TMP/a.yaml B=$KT_TMP/b.yaml
+# same_as WHAT BEFORE: O is as BEFORE (its dump: links, addresses, routes, ruleset, forwarding)
+same_as() {
+	local after
+	wait_until 20 settled "$O" || fail "$1: O did not settle"
+	after=$(dump "$O")
+	[ "$after" = "$2" ] || { diff <(echo "$2") <(echo "$after") | head -30; fail "$1: O changed"; }
+	echo "ok - $1: O as before"
+}
 cat >"$A" <<'EOF'
 networks:
   br0: {subnet: 192.168.9.0/24}
@@ -57,12 +65,13 @@ expect_eq "forwarding in O before" "$(fwd)" 0
 
 # ---- a stranger's table of vnet's name is in the way ----
 nftO add table ip "vnet-$T"
+wait_until 20 settled "$O" || fail "O did not settle"
 before=$(dump "$O")
 expect_rc 5 v up "$A" --name "$T"
 grep -q "table ip vnet-$T in the host namespace is in the way: it does not carry vnet's tag" \
 	<<<"$OUT" || fail "up does not name the stranger's table: $OUT"
-expect_eq "O after the refused up" "$(dump "$O")" "$before"
-expect_eq "namespaces after the refused up" "$(ls /run/netns | grep -c "^$T-" || true)" 0
+same_as "the refused up" "$before"
+expect_eq "namespaces after the refused up" "$(ls /run/netns | grep "^$T-" | grep -vxc "$O" || true)" 0
 nftO delete table ip "vnet-$T"
 
 # ---- up; forwarding turned on; a stranger's table made after ----
@@ -77,13 +86,13 @@ nftO add chain inet stranger input '{ type filter hook input priority 0; policy 
 steps=$(v up "$B" --name "$T" --dry-run | grep -c '^  [-+~]')
 nat_step=$(v up "$B" --name "$T" --dry-run | grep '^  [-+~]' | grep -n 'nftables table' | cut -d: -f1)
 [ "$nat_step" -lt "$steps" ] || fail "the NAT step ($nat_step) is not before the last ($steps)"
+wait_until 20 settled "$O" || fail "O did not settle"
 before=$(dump "$O")
 rc=0
 OUT=$(VNET_FAULT_STEP=$steps v up "$B" --name "$T" 2>&1) || rc=$?
 expect_eq "exit of the failed edit" "$rc" 3
 grep -q "undid the $((steps - 1)) step(s)" <<<"$OUT" || fail "no undo said: $OUT"
-expect_eq "O after the undone edit (links, addresses, routes, ruleset, forwarding)" \
-	"$(dump "$O")" "$before"
+same_as "the undone edit" "$before"
 nftO list map ip "vnet-$T" udp_any | grep -q 9090 && fail "the undone edit left 9090/udp published"
 
 # ---- killed at every crash point of the edit; the next up repairs ----
