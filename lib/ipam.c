@@ -72,7 +72,7 @@ static int pool_load(struct vnet_state *st, struct pool *p, const char *key, con
 static int exec3(struct vnet_state *st, const char *sql, const char *a, sqlite3_int64 x,
 		 const char *b, const char *c, sqlite3_int64 *ret)
 {
-	sqlite3_stmt *s = vnet_state_prepare(st, sql);
+	sqlite3_stmt *s = vnet_state_cached(st, sql);
 	int rc;
 
 	if (!s)
@@ -85,7 +85,7 @@ static int exec3(struct vnet_state *st, const char *sql, const char *a, sqlite3_
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW && ret)
 		*ret = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : vnet_state_errno(rc);
 }
 

@@ -562,8 +562,8 @@ static int update(struct vnet_nat_change *c, const struct strv *want,
 			    elems_script(&u, "add", c->table, del.v, del.n);
 	if (!r && (add.n || del.n))
 		snprintf(c->what + strlen(c->what), sizeof(c->what) - strlen(c->what),
-			 ": +%zu -%zu element(s), of which published ports +%d -%d", add.n,
-			 del.n, count_ports(add.v, add.n), count_ports(del.v, del.n));
+			 ": +%zu -%zu element(s), of which published ports +%d -%d", add.n, del.n,
+			 count_ports(add.v, add.n), count_ports(del.v, del.n));
 	c->script = s.s;
 	c->undo = u.s;
 	strv_free(&add);

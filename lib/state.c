@@ -39,8 +39,15 @@ static const char schema[] =
 	" owner TEXT NOT NULL, topo TEXT NOT NULL, PRIMARY KEY (pool, addr), UNIQUE (pool, owner));"
 	"CREATE INDEX IF NOT EXISTS lease_topo ON lease (topo);";
 
+#define STMT_CACHE 12
+
 struct vnet_state {
 	sqlite3 *db;
+	/* statements run once per container (ipam.c), prepared once: keyed by their text */
+	struct {
+		const char *sql;
+		sqlite3_stmt *s;
+	} cache[STMT_CACHE];
 	char dir[PATH_MAX];
 	int lock_fd;
 	bool used_reserve; /* the disk was full and the reserve was given up to finish */
@@ -209,6 +216,8 @@ void vnet_state_close(struct vnet_state *st)
 {
 	if (!st)
 		return;
+	for (size_t i = 0; i < STMT_CACHE; i++)
+		sqlite3_finalize(st->cache[i].s);
 	sqlite3_close(st->db);
 	if (st->lock_fd >= 0)
 		close(st->lock_fd);
@@ -288,6 +297,23 @@ static sqlite3_stmt *prepare(struct vnet_state *st, const char *sql)
 sqlite3_stmt *vnet_state_prepare(struct vnet_state *st, const char *sql)
 {
 	return prepare(st, sql);
+}
+
+sqlite3_stmt *vnet_state_cached(struct vnet_state *st, const char *sql)
+{
+	size_t i;
+
+	for (i = 0; i < STMT_CACHE && st->cache[i].sql; i++)
+		if (st->cache[i].sql == sql) {
+			sqlite3_reset(st->cache[i].s);
+			sqlite3_clear_bindings(st->cache[i].s);
+			return st->cache[i].s;
+		}
+	if (i == STMT_CACHE)
+		return NULL;
+	st->cache[i].s = prepare(st, sql);
+	st->cache[i].sql = st->cache[i].s ? sql : NULL;
+	return st->cache[i].s;
 }
 
 int vnet_state_errno(int rc)

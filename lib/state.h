@@ -84,6 +84,10 @@ int vnet_state_forget(struct vnet_state *st, const char *topo, struct vnet_error
 typedef struct sqlite3_stmt sqlite3_stmt;
 /* vnet_state_prepare() - a statement of @sql on the store's database, or NULL. */
 sqlite3_stmt *vnet_state_prepare(struct vnet_state *st, const char *sql);
+/* vnet_state_cached() - the same, prepared once and kept by the store (@sql must be a
+ * string that lives as long as the program: its address is the key); reset after use,
+ * never finalized by the caller. NULL when out of memory or when the cache is full. */
+sqlite3_stmt *vnet_state_cached(struct vnet_state *st, const char *sql);
 /* vnet_state_errno() - SQLite's result code @rc as -errno. */
 int vnet_state_errno(int rc);
 /* vnet_state_exec() - run @sql (BEGIN IMMEDIATE, COMMIT, ...); Return: 0 or -errno, said. */
