@@ -293,12 +293,11 @@ int vnet_ipam_alloc(struct vnet_session *s, const char *pool, const char *subnet
 	struct pool p = { 0 };
 	uint8_t net[4];
 	unsigned plen = 0;
-	char ip[INET_ADDRSTRLEN + 1];
 	uint32_t a = 0;
 	int r;
 
-	if (sscanf(subnet, "%15[0-9.]/%u", ip, &plen) != 2 || inet_pton(AF_INET, ip, net) != 1 ||
-	    plen < 8 || plen > 30 || (vnet_ip4(net) & ~vnet_ip4_mask(plen)))
+	if (vnet_ip4_prefix(subnet, net, &plen) < 0 || plen < 8 || plen > 30 ||
+	    (vnet_ip4(net) & ~vnet_ip4_mask(plen)))
 		return vnet_error_set(reterr, -EINVAL, "pool", "lease",
 				      "\"%s\" is not an IPv4 subnet of /8 to /30", subnet);
 	r = vnet_state_exec(st, "BEGIN IMMEDIATE", reterr);

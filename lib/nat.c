@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* nat.c - vnet's nftables table: masquerade, published ports, isolation; IPv4 forwarding */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -422,24 +423,40 @@ static int read_here(void *arg)
 	return r == -EINVAL ? 0 : r;
 }
 
-/* "tcp_any 8080 : 192.168.9.2 . 80" back into a published port. */
+/* A port of an element's text. */
+static bool port_word(const char *w, uint16_t *ret)
+{
+	char *end = NULL;
+	unsigned long x = strtoul(w, &end, 10);
+
+	if (!isdigit((unsigned char)w[0]) || *end || !x || x > 65535)
+		return false;
+	*ret = (uint16_t)x;
+	return true;
+}
+
+/* "tcp_any 8080 : 192.168.9.2 . 80", "udp_at 10.0.0.1 . 53 : 192.168.9.2 . 53" back into a
+ * published port. */
 static bool parse_port(const char *e, struct vnet_port *p)
 {
-	char proto[4], kind[4], h[INET_ADDRSTRLEN], a[INET_ADDRSTRLEN];
-	unsigned hp, cp;
+	char buf[128], *w[8], *save = NULL;
+	size_t n = 0, k = 1;
 
 	memset(p, 0, sizeof(*p));
-	if (sscanf(e, "%3[a-z]_%3[a-z] ", proto, kind) != 2)
+	snprintf(buf, sizeof(buf), "%s", e);
+	for (char *t = strtok_r(buf, " ", &save); t && n < 8; t = strtok_r(NULL, " ", &save))
+		w[n++] = t;
+	if (n < 6 || strlen(w[0]) < 7 || (strncmp(w[0], "tcp_", 4) && strncmp(w[0], "udp_", 4)))
 		return false;
-	p->proto = !strcmp(proto, "tcp") ? IPPROTO_TCP : IPPROTO_UDP;
-	p->has_host_addr = !strcmp(kind, "at");
-	if (p->has_host_addr ? sscanf(e, "%*s %15s . %u : %15s . %u", h, &hp, a, &cp) != 4 ||
-				       inet_pton(AF_INET, h, p->host_addr) != 1 :
-			       sscanf(e, "%*s %u : %15s . %u", &hp, a, &cp) != 3)
+	p->proto = w[0][0] == 't' ? IPPROTO_TCP : IPPROTO_UDP;
+	p->has_host_addr = !strcmp(w[0] + 4, "at");
+	if (p->has_host_addr &&
+	    (n != 8 || inet_pton(AF_INET, w[k], p->host_addr) != 1 || strcmp(w[k + 1], ".")))
 		return false;
-	p->host_port = (uint16_t)hp;
-	p->port = (uint16_t)cp;
-	return inet_pton(AF_INET, a, p->addr) == 1;
+	k += p->has_host_addr ? 2 : 0;
+	return n == k + 5 && port_word(w[k], &p->host_port) && !strcmp(w[k + 1], ":") &&
+	       inet_pton(AF_INET, w[k + 2], p->addr) == 1 && !strcmp(w[k + 3], ".") &&
+	       port_word(w[k + 4], &p->port);
 }
 
 static int seen_ports(struct vnet_model *m, const struct vnet_nat_seen *s)
@@ -767,16 +784,16 @@ static void subnet_of(const struct vnet_model *m, const char *dev, char *buf, si
 /* "masq 10.0.0.0/24", "internal \"br1\"", "allowed \"a\" . \"b\"" into the facts. */
 static int fact_of(const struct vnet_model *m, const char *e, struct vnet_nat_facts *f)
 {
-	char a[VNET_IFNAMSIZ], b[VNET_IFNAMSIZ], ip[INET_ADDRSTRLEN];
+	char a[VNET_IFNAMSIZ], b[VNET_IFNAMSIZ];
 	unsigned plen;
 	uint8_t net[4];
 	struct vnet_nat_net *n;
 	struct vnet_connect *c;
 
-	if (sscanf(e, "masq %15[0-9.]/%u", ip, &plen) == 2 && inet_pton(AF_INET, ip, net) == 1) {
+	if (!strncmp(e, "masq ", 5) && vnet_ip4_prefix(e + 5, net, &plen) == 0) {
 		if (!(n = VNET_ARRAY_PUSH(&f->masq)))
 			return -ENOMEM;
-		snprintf(n->subnet, sizeof(n->subnet), "%s/%u", ip, plen);
+		snprintf(n->subnet, sizeof(n->subnet), "%s", e + 5);
 		snprintf(n->bridge, sizeof(n->bridge), "%s", bridge_of(m, vnet_ip4(net), plen));
 	} else if (sscanf(e, "internal \"%15[^\"]\"", a) == 1) {
 		if (!(n = VNET_ARRAY_PUSH(&f->internal)))

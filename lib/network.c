@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* network.c - networks of containers: bridges, veth pairs, addresses and routes they make */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -28,6 +29,23 @@ void vnet_ip4_put(uint32_t x, uint8_t a[4])
 uint32_t vnet_ip4_mask(unsigned plen)
 {
 	return plen ? ~0U << (32 - plen) : 0;
+}
+
+int vnet_ip4_prefix(const char *s, uint8_t ret[4], unsigned *ret_plen)
+{
+	const char *slash = strchr(s, '/');
+	char ip[INET_ADDRSTRLEN], *end = NULL;
+	unsigned long plen;
+
+	if (!slash || (size_t)(slash - s) >= sizeof(ip) || !isdigit((unsigned char)slash[1]))
+		return -EINVAL;
+	memcpy(ip, s, (size_t)(slash - s));
+	ip[slash - s] = '\0';
+	plen = strtoul(slash + 1, &end, 10);
+	if (*end || plen > 32 || inet_pton(AF_INET, ip, ret) != 1)
+		return -EINVAL;
+	*ret_plen = (unsigned)plen;
+	return 0;
 }
 
 void vnet_member_host_if(const char *node, unsigned k, char buf[VNET_IFNAMSIZ])

@@ -13,6 +13,9 @@ void vnet_ip4_put(uint32_t x, uint8_t a[4]);
 /* vnet_ip4_mask() - the mask of a prefix length, as a number. */
 uint32_t vnet_ip4_mask(unsigned plen);
 
+/* vnet_ip4_prefix() - "A.B.C.D/LEN" into an address and a length; Return: 0 or -EINVAL. */
+int vnet_ip4_prefix(const char *s, uint8_t ret[4], unsigned *ret_plen);
+
 /* vnet_member_host_if() - the name of the host end of a container's k-th veth pair:
  * "ve-NODE", "ve-NODE-K", or "ve-" and a hash of both when that is too long. */
 void vnet_member_host_if(const char *node, unsigned k, char buf[VNET_IFNAMSIZ]);

@@ -518,9 +518,10 @@ static int commit_up(void *data, struct vnet_error *reterr)
 static bool forward_owned(const struct vnet_model *have, const struct vnet_plan *plan)
 {
 	for (size_t i = 0; i < plan->ops.n; i++)
-		if (plan->ops.v[i].kind == VNET_OP_NAT && plan->ops.v[i].nat->forward >= 0)
+		if (plan->ops.v[i].kind == VNET_OP_NAT && plan->ops.v[i].nat &&
+		    plan->ops.v[i].nat->forward >= 0)
 			return plan->ops.v[i].nat->forward == 1;
-	return have->nat.forward_owned && have->nat.forward;
+	return have && have->nat.forward_owned && have->nat.forward;
 }
 
 /* Observe, lease @want's addresses, plan. */

@@ -656,8 +656,9 @@ static void print_publish(const struct vnet_nat_publish *pb, FILE *out)
 	char h[INET_ADDRSTRLEN + 1] = "", a[INET_ADDRSTRLEN], hp[16], cp[16], node[ESC_SIZE];
 
 	if (p->has_host_addr) {
-		inet_ntop(AF_INET, p->host_addr, h, sizeof(h) - 1);
-		strcat(h, ":");
+		char t[INET_ADDRSTRLEN];
+
+		snprintf(h, sizeof(h), "%s:", inet_ntop(AF_INET, p->host_addr, t, sizeof(t)));
 	}
 	snprintf(hp, sizeof(hp), pb->count > 1 ? "%u-%u" : "%u", p->host_port,
 		 p->host_port + pb->count - 1);

@@ -1577,10 +1577,11 @@ static int network_subnet(struct pctx *p, const struct ynode *k, const struct yn
 	uint8_t a[16] = { 0 }, net[4];
 	char txt[INET_ADDRSTRLEN];
 	unsigned plen = 0;
-	int family, r = want_scalar(p, k, v, obj);
+	int family = AF_UNSPEC, r = want_scalar(p, k, v, obj);
 
-	if (!r)
-		r = parse_prefix(p, v, obj, &family, a, &plen);
+	if (r < 0 || !v) /* want_scalar() refuses a missing node; said for the analyzer */
+		return r < 0 ? r : -EINVAL;
+	r = parse_prefix(p, v, obj, &family, a, &plen);
 	if (r < 0)
 		return r;
 	if (family != AF_INET || plen < 8 || plen > 30)
@@ -1682,12 +1683,13 @@ static int parse_network_item(struct pctx *p, const struct vnet_kind *kind, cons
 static int port_range(struct pctx *p, struct vnet_pos at, const char *s, const char *obj,
 		      uint16_t *ret_first, uint32_t *ret_n)
 {
-	unsigned long a = 0, b;
-	char *end;
+	unsigned long a, b;
+	char *end = NULL;
 
-	if (isdigit((unsigned char)s[0]))
-		a = strtoul(s, &end, 10);
-	if (!isdigit((unsigned char)s[0]) || (*end && *end != '-'))
+	if (!isdigit((unsigned char)s[0]))
+		return perr(p, at, obj, "\"%s\" is not a port or a range of ports (N or N-M)", s);
+	a = strtoul(s, &end, 10);
+	if (*end && *end != '-')
 		return perr(p, at, obj, "\"%s\" is not a port or a range of ports (N or N-M)", s);
 	b = a;
 	if (*end == '-') {
@@ -1717,7 +1719,7 @@ static int publish_words(struct pctx *p, const struct ynode *v, const char *obj,
 {
 	char buf[128], *w[4], *proto = NULL;
 	size_t n = 0;
-	uint32_t cn;
+	uint32_t cn = 0;
 	int r;
 
 	if (strlen(v->str) >= sizeof(buf))
