@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # behind-the-back.sh - the kernel or the state store changed by hand: clear words, no damage.
 #
-#   examples/docker.yaml in the sandbox, then by hand:
+#   examples/docker-explicit.yaml in the sandbox, then by hand:
 #   ip netns del NAME-c2 | ip link set veth-c1 nomaster | ip link del veth-c1
 #   rm state.db | a state.db of garbage | an empty file /run/netns/NAME.x-c1
 #
@@ -18,7 +18,7 @@ set -euo pipefail
 trap cleanup EXIT
 kt_init bb
 
-T=$PFX H=$PFX-host F=examples/docker.yaml
+T=$PFX H=$PFX-host F=examples/docker-explicit.yaml
 
 touch "/run/netns/$T.x-c1"
 KT_OWN_NS+=("$T.x-c1") # removed on exit, with the namespaces made by hand

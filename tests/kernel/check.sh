@@ -25,7 +25,7 @@ command -v nc >/dev/null || skip "needs nc (netcat-openbsd)"
 T=$PFX C1=$PFX-c1 C2=$PFX-c2
 good=$KT_TMP/good.yaml bad=$KT_TMP/bad.yaml two=$KT_TMP/two.yaml
 {
-	cat examples/docker.yaml
+	cat examples/docker-explicit.yaml
 	cat <<-'EOF'
 		checks:
 		  - {from: c1, to: c2}
@@ -36,7 +36,7 @@ good=$KT_TMP/good.yaml bad=$KT_TMP/bad.yaml two=$KT_TMP/two.yaml
 	EOF
 } >"$good"
 {
-	cat examples/docker.yaml
+	cat examples/docker-explicit.yaml
 	cat <<-'EOF'
 		checks:
 		  - {from: c1, to: c2}

@@ -9,7 +9,7 @@
 #   +----------------------------------------+   |  p0 ==c== "x\x1by"     |   +----------+
 #                                                |  (made by hand: ip link) |
 #                                                +--------------------------+
-#   examples/docker.yaml as PFX, and PFX.b, a second topology that only a file in the cwd names.
+#   examples/docker-explicit.yaml as PFX, and PFX.b, a second topology that only a file in the cwd names.
 #
 # Proves: `down --dry-run` prints the plan and changes nothing (namespaces, `vnet list`); an
 # option a command does not take, or an extra operand, is exit 2 naming both; `down NAME`
@@ -22,7 +22,7 @@ trap cleanup EXIT
 kt_init cli
 
 T=$PFX
-vup "$T" examples/docker.yaml >/dev/null
+vup "$T" examples/docker-explicit.yaml >/dev/null
 
 # ---- down --dry-run: the plan, and nothing else ----
 expect_rc 0 "$VNET" down --dry-run "$T"
@@ -48,8 +48,8 @@ usage_err() {
 }
 usage_err "vnet: down: --dot does not apply (usage: vnet down FILE|NAME [--dry-run] [--json])" \
 	down --dot "$T"
-usage_err "vnet: up: --dot does not apply" up --dot examples/docker.yaml --sandbox --name "$T"
-usage_err "vnet: validate: --json does not apply" validate --json examples/docker.yaml
+usage_err "vnet: up: --dot does not apply" up --dot examples/docker-explicit.yaml --sandbox --name "$T"
+usage_err "vnet: validate: --json does not apply" validate --json examples/docker-explicit.yaml
 usage_err "vnet: list: --sandbox does not apply" list --sandbox --name x extra
 usage_err "vnet: list: unexpected operand \"extra\"" list extra
 usage_err "vnet: down: --sandbox does not apply" down "$T" --sandbox
@@ -93,7 +93,7 @@ has_ns "$T.m-a" && fail "the refused up left namespace $T.m-a"
 echo "ok - a kernel refusal exits 3"
 
 # ---- exec: 2 for a node that is not up, 127 and 126 for the command ----
-vup "$T" examples/docker.yaml >/dev/null
+vup "$T" examples/docker-explicit.yaml >/dev/null
 expect_rc 2 "$VNET" exec "$T/c9" -- true
 grep -q "no node \"$T/c9\"" <<<"$OUT" || fail "exec: the error does not name the node"
 expect_rc 127 "$VNET" exec "$T/c1" -- vnet-no-such-command
@@ -119,7 +119,7 @@ widths=$(sed 's/\xe2\x86\x91/^/g' <<<"$out" | awk '
 grep -qF 'c1/p0 <-> c1/x\x1by' <<<"$out" || fail "the wire list does not escape x\\x1by"
 echo "ok - show escapes the ESC byte and keeps the picture aligned"
 {
-	cat examples/docker.yaml
+	cat examples/docker-explicit.yaml
 	printf '  - "c1/x\\ey": {}\n    c2/q0: {}\n'
 } >"$KT_TMP/esc.yaml"
 # a file cannot name it (validation refuses control bytes), and says so escaped

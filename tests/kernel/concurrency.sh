@@ -16,7 +16,7 @@ set -euo pipefail
 trap cleanup EXIT
 kt_init cc
 
-files=(examples/docker.yaml examples/stp-loop.yaml examples/vm.yaml examples/bridge-ip.yaml)
+files=(examples/docker-explicit.yaml examples/stp-loop.yaml examples/vm.yaml examples/bridge-ip.yaml)
 pids=()
 for i in 0 1 2 3; do
 	track "$PFX.$i"
@@ -36,7 +36,7 @@ echo "ok - four concurrent ups, each complete"
 X=$PFX.x
 track "$X"
 for round in 1 2 3 4 5 6 7 8; do
-	"$VNET" up examples/docker.yaml --sandbox --name "$X" >"$KT_TMP/u.log" 2>&1 &
+	"$VNET" up examples/docker-explicit.yaml --sandbox --name "$X" >"$KT_TMP/u.log" 2>&1 &
 	u=$!
 	"$VNET" down "$X" >"$KT_TMP/d.log" 2>&1 &
 	d=$!
@@ -53,7 +53,7 @@ for round in 1 2 3 4 5 6 7 8; do
 	done
 	# whichever ran last, the topology is either whole or gone
 	if "$VNET" list --json | jq -e --arg x "$X" 'any(.[]; .name == $x)' >/dev/null; then
-		expect_rc 0 "$VNET" diff examples/docker.yaml --sandbox --name "$X" >/dev/null
+		expect_rc 0 "$VNET" diff examples/docker-explicit.yaml --sandbox --name "$X" >/dev/null
 	else
 		[ -z "$(ls /run/netns | grep "^$X-" || true)" ] || fail "round $round: gone from the store, not from the kernel"
 	fi
@@ -76,7 +76,7 @@ done
 exec {hold}>>"$VNET_STATE_DIR/lock"
 flock -x "$hold"
 echo "pid 4242 (vnet up held-by-the-test.yaml)" >"$VNET_STATE_DIR/lock"
-"$VNET" up examples/docker.yaml --sandbox --name "$PFX.w" >"$KT_TMP/wait.log" 2>&1 &
+"$VNET" up examples/docker-explicit.yaml --sandbox --name "$PFX.w" >"$KT_TMP/wait.log" 2>&1 &
 w=$!
 track "$PFX.w"
 wait_until 20 grep -q "waiting for the state store" "$KT_TMP/wait.log" ||

@@ -12,12 +12,13 @@
 # Proves: with VNET_CRASH_AT=N vnet kills itself (as kill -9 would) at the Nth crash point
 # (after every netlink batch, namespace or tun/tap change, and state-store commit, and between
 # a namespace's file and its mount, both ways). For every
-# N over the whole of `vnet up` of examples/docker.yaml, built outside the sandbox with an
+# N over the whole of `vnet up` of examples/docker-explicit.yaml, built outside the sandbox with
 # outer namespace standing for the machine: `vnet list` shows the apply as interrupted, a
 # second `vnet up` completes the topology (diff clean, a half-made namespace file removed and
 # said), and `vnet down` leaves the outer
 # namespace exactly as before (full dumps of links, addresses and routes), no namespace and
-# no state row. The same for examples/macvlan.yaml (macvlans made on a parent in the outer
+# no state row. The same for examples/docker.yaml (IPAM, the NAT table and forwarding in the
+# outer namespace) and for examples/macvlan.yaml (macvlans made on a parent in the outer
 # namespace and placed in the nodes, tagged there later). Then the same for every N over
 # `vnet down` of docker.yaml: the next down finishes the job.
 set -euo pipefail
@@ -26,7 +27,7 @@ trap cleanup EXIT
 kt_init cr
 need_test_hooks
 
-T=$PFX O=$PFX-o F=examples/docker.yaml
+T=$PFX O=$PFX-o F=examples/docker-explicit.yaml
 own_ns "$O"
 track "$T" "$O"
 v() { in_outer "$O" "$VNET" "$@"; }
@@ -84,6 +85,9 @@ crash_up() {
 	clean_after "the uninterrupted up of $F"
 }
 crash_up "$F"
+# the whole Docker figure: networks, containers and vnet's nftables table in O, forwarding
+# turned on there (and off again by down: clean_after compares O's ruleset and forwarding)
+crash_up examples/docker.yaml
 # macvlans made on the outer namespace's uplink and placed in c1 and c2, tagged there by a
 # later batch: a crash between the two leaves them untagged, proven vnet's by their parent
 crash_up examples/macvlan.yaml

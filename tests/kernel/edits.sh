@@ -11,7 +11,7 @@
 #
 # (ii) move-between: x moves from c2 to c3 (both stay), its route with it
 # (iii) remove-node: c2 (v4 and v6 addresses, three routes) and its veth go; br0 stays
-# (iv) examples/docker.yaml switched between --sandbox (host part in NAME-host) and no sandbox
+# (iv) examples/docker-explicit.yaml switched between --sandbox (host part in NAME-host) and no sandbox
 #      (host part in an outer namespace O made by the test), both ways, same --name
 # (v) peer-name: the node end of veth-c1 is renamed eth0 -> eth9
 # (vi) port: veth-c2 becomes a port of br0 and veth-c1 stops being one
@@ -191,7 +191,7 @@ for c in $CASES; do
 	i) edit_case i "$D/move-to-host-a.yaml" sb "$D/move-to-host-b.yaml" sb c1 c2 ;;
 	ii) edit_case ii "$D/move-between-a.yaml" sb "$D/move-between-b.yaml" sb c1 c2 c3 ;;
 	iii) edit_case iii "$D/remove-node-a.yaml" sb "$D/remove-node-b.yaml" sb c1 c2 ;;
-	iv) edit_case iv examples/docker.yaml sb examples/docker.yaml out c1 c2 ;;
+	iv) edit_case iv examples/docker-explicit.yaml sb examples/docker-explicit.yaml out c1 c2 ;;
 	v) edit_case v "$D/peer-name-a.yaml" sb "$D/peer-name-b.yaml" sb c1 ;;
 	vi) edit_case vi "$D/port-a.yaml" sb "$D/port-b.yaml" sb c1 c2 ;;
 	*) fail "unknown case $c" ;;

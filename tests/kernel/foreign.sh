@@ -11,7 +11,7 @@
 # +--------------------+  +-------------+       |   198.51.100.1/24             |
 #                                               +-------------------------------+
 #
-# (b) no sandbox, inside an outer namespace O (standing for the machine), examples/docker.yaml
+# (b) no sandbox, inside an outer namespace O (standing for the machine), examples/docker-explicit.yaml
 #     crashed at crash point N = 1..5, before its br0 exists:
 #
 # +--------------------------------------------+------------+------------+
@@ -156,7 +156,7 @@ base=$(dump "$O")
 for N in ${KT_CRASH_POINTS:-1 2 3 4 5}; do
 	what="(b) crash point $N"
 	rc=0
-	VNET_CRASH_AT=$N v up examples/docker.yaml --name "$T" >/dev/null 2>&1 || rc=$?
+	VNET_CRASH_AT=$N v up examples/docker-explicit.yaml --name "$T" >/dev/null 2>&1 || rc=$?
 	[ "$rc" = 99 ] || fail "$what: expected the injected crash (99), got $rc"
 	if ip -n "$O" link show br0 >/dev/null 2>&1; then
 		note "$what: br0 already made by vnet; the early crash points end here"
@@ -170,7 +170,7 @@ for N in ${KT_CRASH_POINTS:-1 2 3 4 5}; do
 	wait_until 10 settled "$O" || fail "$what: $O did not settle"
 	before=$(dump "$O")
 	rc=0
-	OUT=$(v up examples/docker.yaml --name "$T" 2>&1) || rc=$?
+	OUT=$(v up examples/docker-explicit.yaml --name "$T" 2>&1) || rc=$?
 	tail -n 5 <<<"$OUT" | sed 's/^/    | /'
 	[ "$rc" = 5 ] || fail "$what: expected vnet up to refuse (exit 5) because of the hand-made br0, got $rc"
 	grep -q br0 <<<"$OUT" || fail "$what: the refusal does not name br0"

@@ -14,7 +14,7 @@
 # |   mine0 <---> mine1  (the test's own pair, .50.1/24: not vnet's)                   |
 # +--------------------------------------------+-------------------+-------------------+
 #
-# Proves: `vnet up examples/docker.yaml` without --sandbox puts br0 and the host ends of the
+# Proves: `vnet up examples/docker-explicit.yaml` without --sandbox puts br0 and the host ends of the
 # veths in the namespace it runs in (no NAME-host), the nodes in NAME-NODE, tags every link it
 # made with the alias vnet:NAME; the network works; and `vnet down` removes exactly those,
 # leaving the namespace's own interfaces, addresses and routes as they were.
@@ -33,7 +33,7 @@ wait_until 10 settled "$O" || fail "$O did not settle"
 before=$(dump "$O")
 
 track "$T" "$O"
-in_outer "$O" "$VNET" up examples/docker.yaml --name "$T" || fail "vnet up (no sandbox) in $O"
+in_outer "$O" "$VNET" up examples/docker-explicit.yaml --name "$T" || fail "vnet up (no sandbox) in $O"
 has_ns "$T-host" && fail "a namespace $T-host was made without --sandbox"
 for n in "$C1" "$C2"; do has_ns "$n" || fail "no namespace $n"; done
 expect_eq "vnet list: not a sandbox" \
@@ -58,7 +58,7 @@ expect_eq "mine0 address untouched" "$(addrs "$O" mine0)" 192.168.50.1/24
 wait_until 10 settled "$O" || fail "br0's ports did not reach forwarding"
 nsx "$C1" ping -c 1 -W 2 192.168.9.3 || fail "c1 cannot reach c2"
 nsx "$C1" ping -c 1 -W 2 192.168.9.1 || fail "c1 cannot reach br0 in the outer namespace"
-expect_rc 0 in_outer "$O" "$VNET" diff examples/docker.yaml --name "$T"
+expect_rc 0 in_outer "$O" "$VNET" diff examples/docker-explicit.yaml --name "$T"
 
 # ---- down: exactly what vnet made goes ----
 expect_rc 0 in_outer "$O" "$VNET" down "$T"

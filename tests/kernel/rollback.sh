@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # rollback.sh - a failing `vnet up` leaves the kernel exactly as it found it; foreign objects win.
 #
-# Part A and B (sandbox), examples/docker.yaml, then an edit of it (c3, STP, mtu, cost, ...):
+# Part A and B (sandbox), examples/docker-explicit.yaml, then an edit of it (c3, STP, mtu, cost, ...):
 #
 # +----------------------------------+-------------+-------------+- - - - - - - -+
 # |        Host (NAME-host)          |  c1 (.9.2)  |  c2 (.9.3)  |  c3 (.9.4,    |
@@ -38,15 +38,15 @@ need_test_hooks
 T=$PFX.a
 NS_A=("$T-host" "$T-c1" "$T-c2")
 track "$T" # so that cleanup removes anything a broken rollback left (and flags it as a leak)
-n=$(plan_steps "$T" examples/docker.yaml | wc -l)
+n=$(plan_steps "$T" examples/docker-explicit.yaml | wc -l)
 [ "$n" -ge 6 ] || fail "docker.yaml plans only $n steps; this test needs at least 6"
 for k in $(seq 1 "$n"); do
-	fault_run "$T" examples/docker.yaml "$k" "${NS_A[@]}"
+	fault_run "$T" examples/docker-explicit.yaml "$k" "${NS_A[@]}"
 	expect_eq "namespaces after fault at step $k" "$(ns_list | tr '\n' ' ')" ""
 	expect_eq "state store after fault at step $k" "$("$VNET" list --json | jq -c .)" "[]"
 done
 # Step 5 as the brief states it, shown in full.
-fault_run "$T" examples/docker.yaml 5 "${NS_A[@]}"
+fault_run "$T" examples/docker-explicit.yaml 5 "${NS_A[@]}"
 echo "$OUT"
 grep -q "undid the 4 step(s) already done; nothing changed" <<<"$OUT" || fail "no undo report"
 echo "ok - a fresh build failing at any of its $n steps leaves nothing behind"
@@ -54,7 +54,7 @@ echo "ok - a fresh build failing at any of its $n steps leaves nothing behind"
 # ---- B: a reconcile of a built topology fails at every step in turn ----
 T=$PFX.b
 NS_B=("$T-host" "$T-c1" "$T-c2" "$T-c3")
-vup "$T" examples/docker.yaml
+vup "$T" examples/docker-explicit.yaml
 F=$KT_TMP/docker-edit.yaml
 cat >"$F" <<'EOF'
 nodes:
@@ -81,7 +81,7 @@ for k in $(seq 1 "$n"); do
 	fault_run "$T" "$F" "$k" "${NS_B[@]}"
 	expect_eq "state store after fault at step $k" \
 		"$("$VNET" list --json | jq -c 'map(del(.updated))')" "$list_before"
-	expect_rc 0 "$VNET" diff examples/docker.yaml --sandbox --name "$T"
+	expect_rc 0 "$VNET" diff examples/docker-explicit.yaml --sandbox --name "$T"
 done
 echo "ok - a reconcile failing at any of its $n steps restores the topology as it was"
 
@@ -97,7 +97,7 @@ for foreign in veth-c2 br0; do
 		ip -n "$O" link add veth-c2 type veth peer name vx0
 	fi
 	before=$(dump "$O" "$T-c1" "$T-c2")
-	expect_rc 5 in_outer "$O" "$VNET" up examples/docker.yaml --name "$T"
+	expect_rc 5 in_outer "$O" "$VNET" up examples/docker-explicit.yaml --name "$T"
 	grep -qE "$foreign.*(exists|not vnet)" <<<"$OUT" || fail "vnet up did not name the foreign $foreign"
 	diff <(echo "$before") <(dump "$O" "$T-c1" "$T-c2") ||
 		fail "a refused vnet up changed the kernel"

@@ -16,7 +16,7 @@
 # +--------------------------------+----------------------+----------------------+
 # and examples/stp-loop.yaml (sw1, sw2, sw3 in a triangle, pc1 and pc2).
 #
-# Proves: the text names every device and address of docker.yaml in 80 columns; an address
+# Proves: the text names every device and address of docker-explicit.yaml in 80 columns; an address
 # deleted by hand disappears from it (show reads the kernel, not the file); --json has schema 1
 # and agrees with `ip -j` on every link, address and master, and gives each STP port a state
 # and role (one port of the loop blocked); --dot parses (when dot is installed); the SVG,
@@ -27,7 +27,7 @@ trap cleanup EXIT
 kt_init sh
 
 T=$PFX S=$PFX.s H=$PFX-host C2=$PFX-c2
-vup "$T" examples/docker.yaml
+vup "$T" examples/docker-explicit.yaml
 vup "$S" examples/stp-loop.yaml
 
 # ---- text ----
@@ -41,7 +41,7 @@ echo "ok - the text names every device and address"
 # (the arrow is three bytes in one column; mawk counts bytes)
 cols=$(printf '%s\n' "$txt" | sed 's/↑/^/g' | awk '{ if (length($0) > m) m = length($0) } END { print m }')
 [ "$cols" -le 80 ] || fail "show $T is $cols columns wide, more than 80"
-echo "ok - docker.yaml fits 80 columns ($cols)"
+echo "ok - docker-explicit.yaml fits 80 columns ($cols)"
 expect_rc 2 "$VNET" show "$PFX-nosuch"
 grep -q "no topology named" <<<"$OUT" || fail "unknown NAME: no clear message"
 all=$("$VNET" show)
@@ -59,7 +59,7 @@ echo "ok - the deleted address is gone from show"
 "$VNET" show "$T" --json | jq -e '[.nodes[] | select(.name == "c2") | .links[] |
 	select(.name == "eth0") | .addresses[]] | length == 0' >/dev/null ||
 	fail "show --json still lists the deleted address"
-vup "$T" examples/docker.yaml
+vup "$T" examples/docker-explicit.yaml
 
 # ---- JSON: the schema, and agreement with ip -j ----
 json_check() { # NAME: schema 1; every link, address and master as `ip -j` says

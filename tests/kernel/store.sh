@@ -6,7 +6,7 @@
 #       +-- tmpfs 1m (KT_TMP/small) -----------------+
 #       |  state/state.db   filler (dd until ENOSPC) |
 #       +--------------------------------------------+
-#       NAME.s (examples/docker.yaml, sandbox) up; then 100-node stars NAME.bK until one fails
+#       NAME.s (examples/docker-explicit.yaml, sandbox) up; then 100-node stars NAME.bK until one fails
 #   (b) state.db with a page overwritten by garbage (a 20-node star NAME.c was up)
 #   (c) state.db deleted under a 200-node star NAME.l that is up:
 #
@@ -71,7 +71,7 @@ if [[ $PARTS == *a* ]]; then
 	mkdir -p "$VNET_STATE_DIR"
 	S=$PFX.s
 	"$KT_ROOT/bench/gen-star" "${KT_STAR:-100}" >"$KT_TMP/star100.yaml" # KT_STAR: another size
-	vup "$S" examples/docker.yaml
+	vup "$S" examples/docker-explicit.yaml
 	dd if=/dev/zero of="$FILLER" bs=4k 2>/dev/null || true
 	expect_eq "(a) free blocks on the store's tmpfs after the filler" "$(df --output=avail "$MNT" | tail -n 1 | tr -d ' ')" 0
 	wait_until 20 settled "$S-host" "$S-c1" "$S-c2" || fail "(a) $S did not settle"

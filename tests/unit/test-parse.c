@@ -79,9 +79,9 @@ static void assert_ip(int family, const uint8_t *bytes, const char *text)
 
 static void test_examples_parse(void **state)
 {
-	static const char *const names[] = { "tun",	    "tap",	 "veth",       "bridge",
-					     "bridge-veth", "bridge-ip", "bridge-stp", "vm",
-					     "docker",	    "stp-loop" };
+	static const char *const names[] = { "tun",	    "tap",	 "veth",	   "bridge",
+					     "bridge-veth", "bridge-ip", "bridge-stp",	   "vm",
+					     "docker",	    "stp-loop",	 "docker-explicit" };
 	char path[512];
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -248,25 +248,25 @@ static void test_dummy_macvlan(void **state)
 
 static void test_docker(void **state)
 {
-	struct vnet_model *m = load(EXAMPLE("docker"), NULL);
+	struct vnet_model *m = load(EXAMPLE("docker-explicit"), NULL);
 	struct vnet_link *l;
 
 	assert_int_equal(m->ns.n, 3);
 	assert_string_equal(m->ns.v[1].node, "c1");
-	assert_string_equal(m->ns.v[1].name, "docker-c1");
-	assert_string_equal(m->ns.v[2].name, "docker-c2");
-	l = link_of(m, "docker-c1", "eth0");
+	assert_string_equal(m->ns.v[1].name, "docker-explicit-c1");
+	assert_string_equal(m->ns.v[2].name, "docker-explicit-c2");
+	l = link_of(m, "docker-explicit-c1", "eth0");
 	assert_string_equal(l->peer, "veth-c1");
 	assert_string_equal(l->peer_ns, "");
-	assert_string_equal(link_of(m, "", "veth-c2")->peer_ns, "docker-c2");
+	assert_string_equal(link_of(m, "", "veth-c2")->peer_ns, "docker-explicit-c2");
 	assert_int_equal(m->routes.n, 2);
-	assert_string_equal(m->routes.v[0].ns, "docker-c1");
+	assert_string_equal(m->routes.v[0].ns, "docker-explicit-c1");
 	assert_int_equal(m->routes.v[0].family, AF_INET);
 	assert_int_equal(m->routes.v[0].dst_len, 0);
 	assert_true(m->routes.v[0].has_gw);
 	assert_ip(AF_INET, m->routes.v[0].gw, "192.168.9.1");
 	assert_string_equal(m->routes.v[0].dev, "");
-	assert_addr(m, 1, "docker-c1", "eth0", "192.168.9.2/24");
+	assert_addr(m, 1, "docker-explicit-c1", "eth0", "192.168.9.2/24");
 	vnet_model_free(m);
 }
 
@@ -323,10 +323,27 @@ static void test_networks(void **state)
 	vnet_model_free(m);
 }
 
+/* The seed's whole Docker figure: one network, two containers, a published port, NAT. */
+static void test_docker_nat(void **state)
+{
+	struct vnet_model *m = load(EXAMPLE("docker"), NULL);
+
+	(void)state;
+	assert_int_equal(m->networks.n, 1);
+	assert_int_equal(m->members.n, 2);
+	assert_true(m->members.v[0].fixed);
+	assert_false(m->members.v[1].fixed);
+	assert_int_equal(m->ports.n, 1);
+	assert_int_equal(m->ports.v[0].host_port, 8080);
+	assert_string_equal(m->nat.table, "vnet-docker");
+	assert_string_equal(link_of(m, "", "ve-c2")->master, "br0");
+	vnet_model_free(m);
+}
+
 static void test_sandbox_and_name(void **state)
 {
 	struct vnet_load_opts o = { .name = "lab", .sandbox = true };
-	struct vnet_model *m = load(EXAMPLE("docker"), &o);
+	struct vnet_model *m = load(EXAMPLE("docker-explicit"), &o);
 
 	assert_string_equal(m->name, "lab");
 	assert_true(m->sandbox);
@@ -526,6 +543,7 @@ int main(void)
 		cmocka_unit_test(test_dummy_macvlan),
 		cmocka_unit_test(test_docker),
 		cmocka_unit_test(test_networks),
+		cmocka_unit_test(test_docker_nat),
 		cmocka_unit_test(test_sandbox_and_name),
 		cmocka_unit_test(test_name_from_file),
 		cmocka_unit_test(test_link_options),
