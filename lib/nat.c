@@ -127,11 +127,13 @@ static int text_add(struct text *t, const char *fmt, ...)
 	int n;
 
 	va_start(ap, fmt);
+	// NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): clang 14 misses the va_start
 	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
 	if (n < 0 || vnet_grow((void **)&t->s, &t->cap, t->len + (size_t)n + 1, 1) < 0)
 		return -ENOMEM;
 	va_start(ap, fmt);
+	// NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): as above
 	vsnprintf(t->s + t->len, (size_t)n + 1, fmt, ap);
 	va_end(ap);
 	t->len += (size_t)n;
