@@ -44,31 +44,6 @@ kt_init dk
 command -v nc >/dev/null || skip "needs nc (netcat-openbsd)"
 command -v ss >/dev/null || skip "needs ss (iproute2)"
 
-# tcp_server NS PORT LOG: nc listening on TCP PORT (every IPv4 address) in NS until the test
-# ends; LOG gets each connection's peer ("Connection received on ADDR PORT") and its lines.
-# (ip netns exec, not nsx: a function's $! would be a subshell, and killing it orphans nc.)
-tcp_server() {
-	ip netns exec "$1" nc -4 -l -k -n -v "$2" </dev/null >"$3" 2>&1 &
-	bg_pid $!
-	wait_until 10 listening "$1" "$2" || fail "nc does not listen on TCP port $2 in $1"
-}
-listening() { nsx "$1" ss -Hltn "sport = :$2" | grep -q .; }
-
-# tcp_reaches WHAT NS ADDR PORT LOG: from NS, connect to ADDR:PORT and send a line of its own;
-# it must reach the server that logs to LOG. PEER: the address that server saw it come from.
-PROBES=0 PEER=""
-tcp_reaches() {
-	local what=$1 ns=$2 addr=$3 port=$4 log=$5 line
-	PROBES=$((PROBES + 1))
-	line="probe-$PROBES"
-	echo "$line" | nsx "$ns" timeout 10 nc -4 -n -N -w 5 "$addr" "$port" >/dev/null 2>&1 ||
-		fail "$what: $ns cannot connect to $addr:$port"
-	wait_until 5 grep -qx "$line" "$log" ||
-		fail "$what: $ns connected to $addr:$port, but its line did not reach the server"
-	PEER=$(awk -v l="$line" '$1 == "Connection" { p = $4 } $0 == l { print p; exit }' "$log")
-	echo "ok - $what"
-}
-
 T=$PFX H=$PFX-host C1=$PFX-c1 C2=$PFX-c2 I=$PFX-internet
 F=examples/docker.yaml
 vup "$T" "$F"

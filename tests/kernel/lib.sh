@@ -235,6 +235,74 @@ fault_run() {
 	fi
 }
 
+# ---- traffic helpers: nc servers that log, and probes that must (not) reach them ----
+
+# tcp_server NS PORT LOG / udp_server NS PORT LOG: nc on PORT (every IPv4 address) in NS until
+# the test ends; LOG gets the lines received, and for TCP each peer ("Connection received on
+# ADDR PORT"). (ip netns exec, not nsx: a function's $! is a subshell; killing it orphans nc.)
+tcp_server() {
+	ip netns exec "$1" nc -4 -l -k -n -v "$2" </dev/null >"$3" 2>&1 &
+	bg_pid $!
+	wait_until 10 listening "$1" "$2" t || fail "nc does not listen on TCP port $2 in $1"
+}
+udp_server() {
+	ip netns exec "$1" nc -4 -u -l -k -n "$2" </dev/null >"$3" 2>&1 &
+	bg_pid $!
+	wait_until 10 listening "$1" "$2" u || fail "nc is not bound to UDP port $2 in $1"
+}
+# listening NS PORT [t|u]: something listens on TCP (default) or UDP PORT in NS.
+listening() { nsx "$1" ss -Hln"${3:-t}" "sport = :$2" | grep -q .; }
+
+# stop_servers: kill them now (before a namespace they run in goes away).
+stop_servers() {
+	local p
+	for p in "${KT_PIDS[@]}"; do
+		kill "$p" 2>/dev/null || continue
+		wait "$p" 2>/dev/null || true # 143: killed, as asked
+	done
+	KT_PIDS=()
+}
+
+PROBES=0 PEER="" LINE=""
+next_line() {
+	PROBES=$((PROBES + 1))
+	LINE="probe-$PROBES"
+}
+
+# tcp_reaches WHAT NS ADDR PORT LOG: from NS, connect to ADDR:PORT and send a line of its own;
+# it must reach the server logging to LOG. PEER: the address that server saw it come from.
+tcp_reaches() {
+	local what=$1 ns=$2 addr=$3 port=$4 log=$5
+	next_line
+	echo "$LINE" | nsx "$ns" timeout 10 nc -4 -n -N -w 5 "$addr" "$port" >/dev/null 2>&1 ||
+		fail "$what: $ns cannot connect to $addr:$port"
+	wait_until 5 grep -qx "$LINE" "$log" ||
+		fail "$what: $ns connected to $addr:$port, but its line did not reach the server"
+	PEER=$(awk -v l="$LINE" '$1 == "Connection" { p = $4 } $0 == l { print p; exit }' "$log")
+	echo "ok - $what"
+}
+
+# tcp_fails WHAT NS ADDR PORT: a connection from NS to ADDR:PORT is refused or unanswered.
+tcp_fails() {
+	if nsx "$2" timeout 10 nc -4 -n -z -w 2 "$3" "$4" >/dev/null 2>&1; then
+		fail "$1: $2 connected to $3:$4"
+	fi
+	echo "ok - $1"
+}
+
+# udp_reaches WHAT NS ADDR PORT LOG: a datagram from NS to ADDR:PORT reaches the server logging
+# to LOG (sent again at each poll: a datagram may be lost, a stream may not).
+# shellcheck disable=SC2016 # expanded by the inner bash
+udp_send() { nsx "$1" bash -c 'echo "$0" >"/dev/udp/$1/$2"' "$4" "$2" "$3" 2>/dev/null; }
+udp_arrived() { udp_send "$@" && grep -qx "$4" "$5"; }
+udp_reaches() {
+	local what=$1 ns=$2 addr=$3 port=$4 log=$5
+	next_line
+	wait_until 10 udp_arrived "$ns" "$addr" "$port" "$LINE" "$log" ||
+		fail "$what: no datagram from $ns to $addr:$port reached the server"
+	echo "ok - $what"
+}
+
 # ---- cleanup and the leak guard ----
 
 kt_leak() {

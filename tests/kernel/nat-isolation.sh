@@ -55,45 +55,6 @@ for c in nc ss nft; do
 	command -v "$c" >/dev/null || skip "needs $c (netcat-openbsd, iproute2, nftables)"
 done
 
-# tcp_server NS PORT LOG: nc on TCP PORT (every IPv4 address) in NS until the test ends; LOG
-# gets each peer ("Connection received on ADDR PORT") and the lines received.
-# (ip netns exec, not nsx: a function's $! is a subshell; killing it orphans nc.)
-tcp_server() {
-	ip netns exec "$1" nc -4 -l -k -n -v "$2" </dev/null >"$3" 2>&1 &
-	bg_pid $!
-	wait_until 10 listening "$1" "$2" || fail "nc does not listen on TCP port $2 in $1"
-}
-listening() { nsx "$1" ss -Hltn "sport = :$2" | grep -q .; }
-stop_servers() {
-	local p
-	for p in "${KT_PIDS[@]}"; do
-		kill "$p" 2>/dev/null || continue
-		wait "$p" 2>/dev/null || true # 143: killed, as asked
-	done
-	KT_PIDS=()
-}
-
-# tcp_reaches WHAT NS ADDR PORT LOG: from NS, connect to ADDR:PORT and send a line of its own;
-# it must reach the server logging to LOG. PEER: the address that server saw it come from.
-PROBES=0 PEER=""
-tcp_reaches() {
-	local what=$1 ns=$2 addr=$3 port=$4 log=$5 line
-	PROBES=$((PROBES + 1))
-	line="probe-$PROBES"
-	echo "$line" | nsx "$ns" timeout 10 nc -4 -n -N -w 5 "$addr" "$port" >/dev/null 2>&1 ||
-		fail "$what: $ns cannot connect to $addr:$port"
-	wait_until 5 grep -qx "$line" "$log" ||
-		fail "$what: $ns connected to $addr:$port, but its line did not reach the server"
-	PEER=$(awk -v l="$line" '$1 == "Connection" { p = $4 } $0 == l { print p; exit }' "$log")
-	echo "ok - $what"
-}
-# tcp_fails WHAT NS ADDR PORT: a connection from NS to ADDR:PORT is refused or unanswered.
-tcp_fails() {
-	if nsx "$2" timeout 10 nc -4 -n -z -w 2 "$3" "$4" >/dev/null 2>&1; then
-		fail "$1: $2 connected to $3:$4"
-	fi
-	echo "ok - $1"
-}
 # pings WHAT NS ADDR / ping_fails WHAT NS ADDR
 pings() {
 	wait_until 10 nsx "$2" ping -c 1 -W 1 "$3" || fail "$1: $2 cannot ping $3"
