@@ -74,64 +74,6 @@ bench_init docker "$D" "$E" "$C"
 log=$work/log
 : >"$log"
 
-# ---- clocks, and a quiet machine before each timed command (as in star.sh) ----
-
-now_us() { local t=$EPOCHREALTIME; echo "${t/./}"; }
-
-# timed CMD... : run CMD (stdout to $work/out, stderr to the log); T = wall time in us.
-T=0
-timed() {
-	local s e
-	s=${EPOCHREALTIME/./}
-	"$@" >"$work/out" 2>>"$log" || return 1
-	e=${EPOCHREALTIME/./}
-	T=$((e - s))
-}
-
-# The kernel frees namespaces asynchronously (cleanup_net in a kworker, under the rtnl
-# lock), which slows whatever runs next; see star.sh.
-slab_ns() { awk '$1 == "net_namespace" {print $2; exit}' /proc/slabinfo 2>/dev/null; }
-netns_work() { grep -s -l -F '+netns' /proc/[0-9]*/comm >/dev/null; }
-
-# wait_freed COUNT BEFORE: COUNT namespaces were deleted; BEFORE = the slab count while
-# they existed. Returns once no kworker did netns work for 100 ms and (COUNT >= 50) the
-# slab shrank by half of them.
-wait_freed() {
-	local n=$1 before=${2:-} s t c quiet=0
-	s=$(now_us)
-	while :; do
-		t=$(now_us)
-		if netns_work; then
-			quiet=0
-		elif [ "$n" -ge 50 ] && [ -n "$before" ] && c=$(slab_ns) && [ -n "$c" ] &&
-			[ "$c" -gt $((before - n / 2)) ]; then
-			quiet=0
-		else
-			quiet=$((quiet + 1))
-			[ "$quiet" -ge 5 ] && break
-		fi
-		if [ $((t - s)) -gt 30000000 ]; then
-			say "the kernel still frees namespaces after 30 s; going on"
-			break
-		fi
-		sleep 0.02
-	done
-}
-
-# settle: wait (at most 5 s) for 200 ms with the CPUs at least 75% idle.
-cpu_ticks() { awk '$1 == "cpu" {t = 0; for (i = 2; i <= NF; i++) t += $i; print t, $5 + $6; exit}' /proc/stat; }
-settle() {
-	local s t0 i0 t1 i1
-	s=$(now_us)
-	while [ $(($(now_us) - s)) -lt 5000000 ]; do
-		read -r t0 i0 < <(cpu_ticks)
-		sleep 0.2
-		read -r t1 i1 < <(cpu_ticks)
-		[ $((t1 - t0)) -gt 0 ] && [ $(((i1 - i0) * 100 / (t1 - t0))) -ge 75 ] && return 0
-	done
-	say "the machine stays busy; timing anyway"
-}
-
 spread() { echo $(($(printf '%s\n' "$@" | sort -n | tail -n 1) - $(minimum "$@"))); }
 row() { printf '%s\t%s\t%s\t%s\n' "$@"; }
 

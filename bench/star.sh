@@ -40,76 +40,6 @@ log=$work/log
 : >"$log"
 
 
-# ---- clocks and statistics ----
-
-now_us() { local t=$EPOCHREALTIME; echo "${t/./}"; }
-
-# timed CMD... : run CMD (stdout discarded, stderr to the log); T = wall time in us.
-T=0
-timed() {
-	local s e
-	s=${EPOCHREALTIME/./}
-	"$@" >/dev/null 2>>"$log" || return 1
-	e=${EPOCHREALTIME/./}
-	T=$((e - s))
-}
-
-
-# ---- the kernel frees namespaces asynchronously (cleanup_net in the netns workqueue) ----
-# `ip netns del` and `vnet down` only detach the mount; the namespace and its devices go
-# later, in a kworker, under the rtnl lock, and slow whatever runs next a lot (a no-op
-# `vnet up` of 1000 nodes takes 3x longer during it). So after every teardown we wait
-# until (a) no kworker is running netns work ("+netns" in its name, see wq_worker_comm)
-# for 100 ms and (b) the net_namespace slab has shrunk by half our namespaces (N >= 50
-# only: the slab counts are approximate and other users of the machine move them).
-
-slab_ns() { awk '$1 == "net_namespace" {print $2; exit}' /proc/slabinfo 2>/dev/null; }
-netns_work() { grep -s -l -F '+netns' /proc/[0-9]*/comm >/dev/null; }
-
-# wait_freed BEFORE: BEFORE = slab count while our N+1 namespaces still existed.
-# Sets F = us from now until the kernel was seen done (the quiet 100 ms not counted).
-F=0
-wait_freed() {
-	local before=${1:-} s t c quiet=0 last
-	s=$(now_us)
-	last=$s
-	while :; do
-		t=$(now_us)
-		if netns_work; then
-			quiet=0 last=$t
-		elif [ "$N" -ge 50 ] && [ -n "$before" ] && c=$(slab_ns) && [ -n "$c" ] &&
-			[ "$c" -gt $((before - N / 2)) ]; then
-			quiet=0 last=$t
-		else
-			quiet=$((quiet + 1))
-			[ "$quiet" -ge 5 ] && break
-		fi
-		if [ $((t - s)) -gt 30000000 ]; then
-			say "the kernel still frees namespaces after 30 s; going on"
-			break
-		fi
-		sleep 0.02
-	done
-	F=$((last - s))
-}
-
-# settle: before each timed command, wait (at most 5 s) for a 200 ms stretch with the CPUs
-# at least 75% idle. After an `up` the kernel goes on working for a while (IPv6 DAD and MLD
-# packets flooded to every bridge port, from kworkers and softirqs); without this the
-# no-op `up` of 1000 nodes measures that work, not vnet (~0.85 s instead of ~0.3 s).
-cpu_ticks() { awk '$1 == "cpu" {t = 0; for (i = 2; i <= NF; i++) t += $i; print t, $5 + $6; exit}' /proc/stat; }
-settle() {
-	local s t0 i0 t1 i1
-	s=$(now_us)
-	while [ $(($(now_us) - s)) -lt 5000000 ]; do
-		read -r t0 i0 < <(cpu_ticks)
-		sleep 0.2
-		read -r t1 i1 < <(cpu_ticks)
-		[ $((t1 - t0)) -gt 0 ] && [ $(((i1 - i0) * 100 / (t1 - t0))) -ge 75 ] && return 0
-	done
-	say "the machine stays busy; timing anyway"
-}
-
 # ---- the topology, and its two iproute2 equivalents ----
 
 star_addr() { local a=$(($1 + 1)); echo "10.0.$((a / 256)).$((a % 256))"; }
@@ -235,7 +165,7 @@ for ((r = 1; r <= REPS; r++)); do
 	timed "$VNET" down "$V" || die "vnet down"
 	vd+=("$T")
 	check_gone "$V" "vnet down"
-	wait_freed "$before"
+	wait_freed "$N" "$before"
 	vf+=("$F")
 
 	[ "$r" -le "$AREPS" ] || continue
@@ -248,7 +178,7 @@ for ((r = 1; r <= REPS; r++)); do
 	timed bash "$plain_down" || die "plain iproute2 script (down)"
 	pd+=("$T")
 	check_gone "$A" "plain iproute2 script (down)"
-	wait_freed "$before"
+	wait_freed "$N" "$before"
 	pf+=("$F")
 
 	settle
@@ -260,7 +190,7 @@ for ((r = 1; r <= REPS; r++)); do
 	timed bash "$batch_down" || die "ip -batch (down)"
 	bd_+=("$T")
 	check_gone "$B" "ip -batch (down)"
-	wait_freed "$before"
+	wait_freed "$N" "$before"
 	bf+=("$F")
 done
 
