@@ -147,7 +147,7 @@ down() {
 # json_us KEY: KEY (milliseconds) of the last `vnet up --json`, in us; "-" if not there.
 json_us() { jq -r --arg k "$1" 'if (.[$k] | type) == "number" then (.[$k] * 1000 | floor) else "-" end' "$work/out" 2>/dev/null || echo -; }
 
-declare -a nu xu a1 a1o a1a s1 s1o s1a
+declare -a nu xu a1 a1o a1a a1i a1n s1 s1o s1a s1i s1n
 if run_vnet; then
 	gen_nat "$N" >"$work/nat$N.yaml"
 	gen_nat $((N + 1)) >"$work/nat$((N + 1)).yaml"
@@ -175,6 +175,7 @@ if run_vnet; then
 		settle
 		timed "$VNET" up "$work/nat$((N + 1)).yaml" --sandbox --name "$D" --json || die "vnet up (container $((N + 1)))"
 		a1+=("$T") a1o+=("$(json_us observe_ms)") a1a+=("$(json_us apply_ms)")
+		a1i+=("$(json_us ipam_ms)") a1n+=("$(json_us nat_ms)")
 		check_up "$D" "$work/nat$((N + 1)).yaml" $((N + 1)) "vnet up (container $((N + 1)))" nat
 		down "$D" $((N + 1))
 
@@ -189,6 +190,7 @@ if run_vnet; then
 		settle
 		timed "$VNET" up "$work/nat11.yaml" --sandbox --name "$D" --json || die "vnet up (container 11)"
 		s1+=("$T") s1o+=("$(json_us observe_ms)") s1a+=("$(json_us apply_ms)")
+		s1i+=("$(json_us ipam_ms)") s1n+=("$(json_us nat_ms)")
 		check_up "$D" "$work/nat11.yaml" 11 "vnet up (container 11)" nat
 		down "$D" 11
 	done
@@ -330,6 +332,12 @@ if run_vnet; then
 	row "  of which apply (up --json), 10" "$(medj "${s1a[@]}")" - -
 	row "  of which observe (up --json), $N" "$(medj "${a1o[@]}")" - -
 	row "  of which apply (up --json), $N" "$(medj "${a1a[@]}")" - -
+	# what the networks add to an up: leases, and the one nftables transaction (an element
+	# added to each map, whatever their size)
+	row "  of which IPAM (up --json), 10" "$(medj "${s1i[@]}")" - -
+	row "  of which IPAM (up --json), $N" "$(medj "${a1i[@]}")" - -
+	row "  of which the NAT step (up --json), 10" "$(medj "${s1n[@]}")" - -
+	row "  of which the NAT step (up --json), $N" "$(medj "${a1n[@]}")" - -
 else
 	row "CNI bridge ADD (ipMasq, host-local), network of 10" - "$cb10" -
 	row "CNI bridge ADD (ipMasq, host-local), network of 100" - "$cb100" -

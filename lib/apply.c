@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "apply.h"
@@ -550,15 +551,27 @@ static int do_ns(struct applier *a, const struct vnet_op *op, size_t idx)
 	return 0;
 }
 
+long vnet_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000L + ts.tv_nsec / 1000;
+}
+
 /* vnet's nftables table: one transaction of its own, in the host part. */
 static int do_nat(struct applier *a, const struct vnet_op *op, size_t idx)
 {
 	struct vnet_error e = { 0 };
+	long t0;
 	int r = flush(a);
 
 	if (r < 0)
 		return r;
+	t0 = vnet_now_us();
 	r = vnet_nat_apply(op->nat, op->set & VNET_NAT_UNDO, &e);
+	if (a->res)
+		a->res->nat_us += vnet_now_us() - t0;
 	vnet_crash_point();
 	if (r < 0) {
 		if (!a->first_err && a->err)

@@ -36,6 +36,9 @@ int vnet_apply(struct vnet_nlset *nls, const struct vnet_plan *plan, unsigned fl
 	       int (*commit)(void *data, struct vnet_error *reterr), void *data,
 	       struct vnet_result *res, struct vnet_error *reterr);
 
+/* vnet_now_us() - the monotonic clock in microseconds, for the timings of a result. */
+long vnet_now_us(void);
+
 /* vnet_op_ns() - the namespace a step acts in. */
 const char *vnet_op_ns(const struct vnet_op *op);
 

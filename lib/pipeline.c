@@ -30,14 +30,6 @@ int vnet_list(struct vnet_session *s, struct vnet_topo_info **ret, size_t *ret_n
 	return vnet_state_list(s->st, ret, ret_n);
 }
 
-static long now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000L + ts.tv_nsec / 1000;
-}
-
 /* ---- ownership: recorded in the store and tagged in the kernel ---- */
 
 struct owned {
@@ -358,7 +350,7 @@ static int observe(struct vnet_session *s, const char *topo, const struct vnet_m
 	struct owned o = { 0 };
 	const char **ns = NULL;
 	size_t nns = 0;
-	long t0 = now_us();
+	long t0 = vnet_now_us();
 	int r;
 
 	snprintf(o.tag, sizeof(o.tag), VNET_TAG_PREFIX "%s", topo);
@@ -382,7 +374,7 @@ static int observe(struct vnet_session *s, const char *topo, const struct vnet_m
 	}
 	free(ns);
 	free(o.rows);
-	res->observe_us += now_us() - t0;
+	res->observe_us += vnet_now_us() - t0;
 	return r;
 }
 
@@ -532,10 +524,13 @@ static int plan_up(struct vnet_session *s, struct vnet_model *want, bool dry,
 	/* no cleaning here: a refused up changes nothing; apply removes a half-made
 	 * namespace file where it makes the namespace (vnet_netns_add()) */
 	int r = observe(s, want->name, want, 0, &have, ret, reterr);
+	long t0;
 
 	/* addresses before the plan, which compares them with the kernel's */
+	t0 = vnet_now_us();
 	if (r >= 0)
 		r = vnet_ipam_lease(s->st, want, have, dry, reterr);
+	ret->ipam_us += vnet_now_us() - t0;
 	if (r >= 0)
 		r = vnet_plan_up(want, have, &ret->plan, reterr);
 	if (r >= 0)
@@ -578,9 +573,9 @@ int vnet_up(struct vnet_session *s, const struct vnet_model *desired, unsigned f
 	else if (r >= 0)
 		r = vnet_state_begin(s->st, want, ret->plan, reterr);
 	if (r >= 0 && ret->plan->ops.n) {
-		t0 = now_us();
+		t0 = vnet_now_us();
 		r = vnet_apply(&s->nls, ret->plan, VNET_APPLY_UNDO, commit_up, &c, ret, reterr);
-		ret->apply_us = now_us() - t0;
+		ret->apply_us = vnet_now_us() - t0;
 		if (r < 0) {
 			struct vnet_topo_info t;
 
@@ -589,10 +584,12 @@ int vnet_up(struct vnet_session *s, const struct vnet_model *desired, unsigned f
 		}
 	}
 	/* leases follow the file: those of containers it no longer has go back to the pool */
+	t0 = vnet_now_us();
 	if (r >= 0)
 		r = vnet_ipam_keep(s->st, want, reterr);
 	else
 		release_if_gone(s, want);
+	ret->ipam_us += vnet_now_us() - t0;
 	note_reserve(s, ret);
 	return r;
 }
@@ -634,9 +631,9 @@ int vnet_down(struct vnet_session *s, const char *topo, unsigned flags, struct v
 	vnet_model_free(have);
 	if (r < 0 || dry)
 		return r;
-	t0 = now_us();
+	t0 = vnet_now_us();
 	r = vnet_apply(&s->nls, ret->plan, VNET_APPLY_TOLERANT, NULL, NULL, ret, reterr);
-	ret->apply_us = now_us() - t0;
+	ret->apply_us = vnet_now_us() - t0;
 	if (r >= 0 && kept)
 		settle(s, &info, NULL, ret); /* the kept namespaces stay on record */
 	else if (r >= 0)
@@ -692,7 +689,7 @@ static int read_tagged(struct vnet_session *s, const char *topo, const char *fil
 	_cleanup_(vnet_model_freep) struct vnet_model *have = NULL;
 	_cleanup_(names_free) struct names l = { 0 };
 	char host[VNET_NAMSIZ + 8];
-	long t0 = now_us();
+	long t0 = vnet_now_us();
 	int r = candidates(topo, &l);
 
 	snprintf(o.tag, sizeof(o.tag), VNET_TAG_PREFIX "%s", topo);
@@ -707,7 +704,7 @@ static int read_tagged(struct vnet_session *s, const char *topo, const char *fil
 		*ret = owned_part(have, topo, file, h && h->owned);
 		r = *ret ? 0 : -ENOMEM;
 	}
-	res->observe_us = now_us() - t0;
+	res->observe_us = vnet_now_us() - t0;
 	return r;
 }
 

@@ -176,6 +176,10 @@ static void print_plan_json(const char *topo, const struct vnet_result *res, con
 
 	if (res->stp_ms >= 0 && !strcmp(verb, "up"))
 		json_object_set_new(o, "stp_converge_ms", json_integer(res->stp_ms));
+	if (res->ipam_us)
+		json_object_set_new(o, "ipam_ms", json_real(res->ipam_us / 1000.0));
+	if (res->nat_us)
+		json_object_set_new(o, "nat_ms", json_real(res->nat_us / 1000.0));
 
 	json_dumpf(o, stdout, JSON_INDENT(2));
 	fputc('\n', stdout);

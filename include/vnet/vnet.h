@@ -557,6 +557,8 @@ void vnet_session_unlock(struct vnet_session *s);
  * @notes: lines the user must read, each ending in "\n" (NULL when none): what an
  *         interrupted run left and vnet removed, what vnet left alone and why
  * @observe_us: time spent reading the kernel, in microseconds
+ * @ipam_us: of the rest, time spent leasing containers' addresses (and releasing old ones)
+ * @nat_us: of @apply_us, time spent changing vnet's nftables table and forwarding
  * @apply_us: time spent changing it
  * @stp_ms: filled by the command, which waits for STP with vnet_stp_wait()
  */
@@ -568,6 +570,7 @@ struct vnet_result {
 	bool recovered;
 	char *notes;
 	long observe_us, apply_us;
+	long ipam_us, nat_us;
 	long stp_ms; /* time STP took to converge after up; -1 when not waited for */
 };
 
