@@ -695,6 +695,8 @@ static int read_tagged(struct vnet_session *s, const char *topo, const char *fil
 	snprintf(o.tag, sizeof(o.tag), VNET_TAG_PREFIX "%s", topo);
 	if (r >= 0)
 		r = vnet_observe(&s->nls, topo, (const char *const *)l.v, l.n, &have);
+	if (r >= 0)
+		r = observe_nat(topo, NULL, &o, have);
 	if (r >= 0) {
 		mark_owned(have, &o);
 		name_nodes(have, &o);

@@ -20,7 +20,8 @@
 # - vnet killed at each crash point of an edit that changes the table: the next up repairs,
 #   diff is clean;
 # - down turns forwarding off again (vnet turned it on) and removes only its own table: a
-#   stranger's table made after up survives up and down.
+#   stranger's table made after up survives up and down;
+# - after the store is lost, vnet recover takes the table back by its tag and down removes it.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 trap cleanup EXIT
@@ -128,4 +129,14 @@ nftO list chain inet stranger input >/dev/null || fail "the stranger's table did
 expect_eq "forwarding in O after down" "$(fwd)" 0
 expect_eq "leases after down" "$(sqlite3 "$VNET_STATE_DIR/state.db" 'select count(*) from lease')" 0
 nftO delete table inet stranger
+
+# ---- a lost store: recover takes the table back by its tag, down removes it ----
+v up "$B" --name "$T" >/dev/null || fail "up before the store is lost"
+rm -rf "$VNET_STATE_DIR"
+v recover "$T" >/dev/null || fail "recover"
+v down "$T" >/dev/null || fail "down after recover"
+nftO list table ip "vnet-$T" >/dev/null 2>&1 && fail "the recovered table is still there after down"
+# who turned forwarding on is not in the kernel: recover cannot know, and leaves it on
+expect_eq "forwarding in O after recover and down (left on, as documented)" "$(fwd)" 1
+echo 0 | ip netns exec "$O" tee /proc/sys/net/ipv4/ip_forward >/dev/null
 echo "ok - nat-faults"
