@@ -630,10 +630,17 @@ static int not_ours(const struct vnet_model *have, struct vnet_error *reterr)
 {
 	char in[VNET_NAMSIZ + 32];
 
+	where(have->nat.ns, in, sizeof(in));
+	if (have->nat.seen && have->nat.seen->tagged)
+		return vnet_error_set(reterr, -EEXIST, "nftables table", "create",
+				      "table ip %s %s carries the topology's tag, but the state "
+				      "store has no record of it (was the store lost? vnet recover "
+				      "takes back what carries the tag)",
+				      have->nat.table, in);
 	return vnet_error_set(reterr, -EEXIST, "nftables table", "create",
 			      "table ip %s %s is in the way: it does not carry vnet's tag, so "
 			      "vnet did not make it, and leaves it alone",
-			      have->nat.table, where(have->nat.ns, in, sizeof(in)));
+			      have->nat.table, in);
 }
 
 /* Forwarding: on when wanted; off again when vnet turned it on and it is no longer. */
