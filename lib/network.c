@@ -418,6 +418,8 @@ int vnet_networks_expand(struct vnet_model *m, const char *file, struct vnet_err
 		r = check_port_ways(m, file, reterr);
 	if (r >= 0)
 		r = check_ports(m, file, reterr);
+	if (r >= 0) /* the ports of containers with fixed addresses know their target now */
+		r = vnet_networks_place(m);
 	if (r == -ENOMEM)
 		vnet_error_set(reterr, r, NULL, NULL, "out of memory");
 	if (r < 0 || !m->networks.n)

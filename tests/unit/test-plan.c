@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "kind.h"
+#include "nat.h"
 #include "unit.h"
 
 static const char docker[] = "name: dk\n" UNIT_DOCKER;
@@ -386,6 +387,83 @@ static void test_bridge_removed_ports_freed(void **state)
 	vnet_model_free(have);
 }
 
+/* The NAT table: made with its elements on a fresh host; nothing when the kernel has them
+ * all; one element added when one is missing; a stranger's table of that name refused. */
+static const char nat_topo[] = "name: nt\n"
+			       "networks:\n"
+			       "  br0: {subnet: 10.7.0.0/24}\n"
+			       "containers:\n"
+			       "  c1: {networks: {br0: 10.7.0.2}, publish: [\"8080:80\"]}\n";
+
+static struct vnet_nat_change *nat_step(const struct vnet_plan *p)
+{
+	for (size_t i = 0; i < p->ops.n; i++)
+		if (p->ops.v[i].kind == VNET_OP_NAT)
+			return p->ops.v[i].nat;
+	return NULL;
+}
+
+/* @have's table as vnet made it, with the elements @want asks for but those naming @drop. */
+static void nat_seen(struct vnet_model *have, const struct vnet_model *want, const char *drop)
+{
+	static const char *const elems[] = { "allowed \"br0\" . \"br0\"", "bridges \"br0\"",
+					     "masq 10.7.0.0/24", "nets 10.7.0.0/24",
+					     "tcp_any 8080 : 10.7.0.2 . 80" };
+	struct vnet_nat_seen *s = calloc(1, sizeof(*s));
+
+	assert_non_null(s);
+	s->elems = calloc(5, sizeof(*s->elems));
+	for (size_t i = 0; i < 5; i++)
+		if (!drop || !strstr(elems[i], drop))
+			s->elems[s->n++] = strdup(elems[i]);
+	s->tagged = true;
+	have->nat = want->nat;
+	have->nat.exists = have->nat.owned = have->nat.forward = true;
+	have->nat.seen = s;
+}
+
+static void test_nat(void **state)
+{
+	struct vnet_model *want = parse(nat_topo), *have = built(want);
+	struct vnet_plan *p = NULL;
+	struct vnet_nat_change *c;
+	struct vnet_error e;
+
+	(void)state;
+	assert_int_equal(vnet_plan_up(want, have, &p, &e), 0);
+	c = nat_step(p);
+	assert_non_null(c);
+	assert_true(c->create);
+	assert_int_equal(c->forward, 1);
+	assert_non_null(strstr(c->script, "create table ip vnet-nt { comment \"vnet:nt\"; }"));
+	assert_non_null(
+		strstr(c->script, "add element ip vnet-nt tcp_any { 8080 : 10.7.0.2 . 80 }"));
+	assert_string_equal(c->undo, "delete table ip vnet-nt\n");
+	vnet_plan_free(p);
+
+	nat_seen(have, want, NULL);
+	assert_int_equal(vnet_plan_up(want, have, &p, &e), 0);
+	assert_int_equal(p->ops.n, 0);
+	vnet_plan_free(p);
+	vnet_nat_seen_free(have->nat.seen);
+
+	nat_seen(have, want, "tcp_any");
+	assert_int_equal(vnet_plan_up(want, have, &p, &e), 0);
+	c = nat_step(p);
+	assert_non_null(c);
+	assert_false(c->create);
+	assert_string_equal(c->script, "add element ip vnet-nt tcp_any { 8080 : 10.7.0.2 . 80 }\n");
+	assert_string_equal(c->undo,
+			    "delete element ip vnet-nt tcp_any { 8080 : 10.7.0.2 . 80 }\n");
+	vnet_plan_free(p);
+
+	have->nat.owned = have->nat.seen->tagged = false;
+	assert_int_equal(vnet_plan_up(want, have, &p, &e), -EEXIST);
+	assert_non_null(strstr(e.msg, "does not carry vnet's tag"));
+	vnet_model_free(want);
+	vnet_model_free(have);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -403,6 +481,7 @@ int main(void)
 		cmocka_unit_test(test_same_ns_veth_once),
 		cmocka_unit_test(test_veth_end_moved),
 		cmocka_unit_test(test_bridge_removed_ports_freed),
+		cmocka_unit_test(test_nat),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
