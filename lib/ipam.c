@@ -93,19 +93,18 @@ static int exec3(struct vnet_state *st, const char *sql, const char *a, sqlite3_
 #define SQL_TAKE "INSERT INTO lease (pool, addr, owner, topo) VALUES (?1, ?2, ?3, ?4)"
 #define SQL_FREE_ADDR "DELETE FROM lease WHERE pool = ?1 AND (addr = ?2 OR owner = ?3)"
 
-/* @owner's address in pool @p: the one it has, or the lowest free one (1 when new). Return:
- * 0, 1 for a new lease, -ENOSPC when the pool is full, or -errno. */
+/*
+ * @owner's address in pool @p: @had, the one it has (0: none), while it is a host address
+ * of the pool; else @hint when free, else the lowest free one. Return: 0, 1 for a new
+ * lease, -ENOSPC when the pool is full, or -errno.
+ */
 static int lease_one(struct vnet_state *st, struct pool *p, const char *owner, const char *topo,
-		     uint32_t hint, uint32_t *ret)
+		     uint32_t had, uint32_t hint, uint32_t *ret)
 {
-	sqlite3_int64 have = 0;
-	int r = exec3(st, SQL_OWNED, p->key, 0, owner, NULL, &have);
+	int r;
 
-	if (r < 0)
-		return r;
-	if (r == 1 && (uint32_t)have - p->base < p->size && (uint32_t)have - p->base > 0 &&
-	    (uint32_t)have - p->base < p->size - 1) {
-		*ret = (uint32_t)have;
+	if (had - p->base > 0 && had - p->base < p->size - 1) {
+		*ret = had;
 		return 0;
 	}
 	if (hint - p->base > 0 && hint - p->base < p->size - 1 && !p->used[hint - p->base]) {
@@ -119,7 +118,7 @@ static int lease_one(struct vnet_state *st, struct pool *p, const char *owner, c
 	}
 	p->used[*ret - p->base] = 1;
 	/* a lease outside the subnet (the file changed it) gives way to the new one */
-	r = exec3(st, SQL_FREE_ADDR, p->key, -1, owner, NULL, NULL);
+	r = had ? exec3(st, SQL_FREE_ADDR, p->key, -1, owner, NULL, NULL) : 0;
 	if (r >= 0)
 		r = exec3(st, SQL_TAKE, p->key, *ret, owner, topo, NULL);
 	return r < 0 ? r : 1;
@@ -133,9 +132,17 @@ static int lease_fixed(struct vnet_state *st, struct pool *p, const char *owner,
 
 	if (r >= 0)
 		r = exec3(st, SQL_TAKE, p->key, vnet_ip4(a), owner, topo, NULL);
-	if (r >= 0 && vnet_ip4(a) - p->base < p->size)
-		p->used[vnet_ip4(a) - p->base] = 1;
 	return r;
+}
+
+/* A fixed address in the pool's view: taken, by a fixed address (2), which a container that
+ * leased it before must give up. */
+#define FIXED 2
+
+static void mark_fixed(struct pool *p, const uint8_t a[4])
+{
+	if (vnet_ip4(a) - p->base < p->size)
+		p->used[vnet_ip4(a) - p->base] = FIXED;
 }
 
 void vnet_ipam_pool_key(const char *topo, const struct vnet_network *n, char *buf, size_t len)
@@ -155,6 +162,68 @@ static int full(const struct vnet_model *m, const struct vnet_member *mb, struct
 	return vnet_error_set(reterr, -ENOSPC, "network", "lease",
 			      "network %s (%s/%u) has no free address left for container %s",
 			      n->name, net, n->prefixlen, mb->node);
+}
+
+/* A topology's leases, read once, sorted by "POOL\x1fOWNER": one query, not one per container. */
+struct held {
+	char *key;
+	uint32_t addr;
+};
+
+struct held_set {
+	struct held *v;
+	size_t n, cap;
+};
+
+static void held_free(struct held_set *h)
+{
+	for (size_t i = 0; i < h->n; i++)
+		free(h->v[i].key);
+	free(h->v);
+	memset(h, 0, sizeof(*h));
+}
+
+static int held_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct held *)a)->key, ((const struct held *)b)->key);
+}
+
+static int held_load(struct vnet_state *st, const char *topo, struct held_set *h)
+{
+	sqlite3_stmt *s =
+		vnet_state_cached(st, "SELECT pool, owner, addr FROM lease WHERE topo = ?");
+	int rc = SQLITE_NOMEM;
+
+	if (!s)
+		return -ENOMEM;
+	sqlite3_bind_text(s, 1, topo, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct held *e = VNET_ARRAY_PUSH(h);
+
+		if (!e || asprintf(&e->key, "%s\x1f%s", (const char *)sqlite3_column_text(s, 0),
+				   (const char *)sqlite3_column_text(s, 1)) < 0) {
+			if (e)
+				h->n--;
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		e->addr = (uint32_t)sqlite3_column_int64(s, 2);
+	}
+	sqlite3_reset(s);
+	if (h->n)
+		qsort(h->v, h->n, sizeof(*h->v), held_cmp);
+	return rc == SQLITE_DONE ? 0 : vnet_state_errno(rc);
+}
+
+/* @mb's lease in @h: its address, or 0. */
+static uint32_t held_addr(const struct held_set *h, const char *pool, const char *owner)
+{
+	char key[VNET_NAMSIZ * 3 + 64];
+	struct held k = { key, 0 }, *e;
+
+	snprintf(key, sizeof(key), "%s\x1f%s", pool, owner);
+	e = h->n ? bsearch(&k, h->v, h->n, sizeof(*h->v), held_cmp) : NULL;
+	return e ? e->addr : 0;
 }
 
 /* The pools of @m's networks, loaded; one per network, in the networks' order. */
@@ -193,7 +262,7 @@ static uint32_t address_now(const struct vnet_model *m, const struct vnet_model 
 }
 
 static int lease_all(struct vnet_state *st, struct vnet_model *m, const struct vnet_model *have,
-		     struct pool *pools, struct vnet_error *reterr)
+		     struct pool *pools, const struct held_set *h, struct vnet_error *reterr)
 {
 	int r = 0;
 
@@ -202,18 +271,25 @@ static int lease_all(struct vnet_state *st, struct vnet_model *m, const struct v
 		struct vnet_member *mb = &m->members.v[i];
 		size_t ni = (size_t)(vnet_network_of(m, mb) - m->networks.v);
 
-		if (mb->fixed)
+		if (!mb->fixed)
+			continue;
+		if (held_addr(h, pools[ni].key, mb->node) != vnet_ip4(mb->addr))
 			r = lease_fixed(st, &pools[ni], mb->node, m->name, mb->addr);
+		mark_fixed(&pools[ni], mb->addr);
 	}
 	for (size_t i = 0; i < m->members.n && r >= 0; i++) {
 		struct vnet_member *mb = &m->members.v[i];
 		size_t ni = (size_t)(vnet_network_of(m, mb) - m->networks.v);
-		uint32_t a;
+		uint32_t a, had = held_addr(h, pools[ni].key, mb->node);
 
 		if (mb->fixed)
 			continue;
-		r = lease_one(st, &pools[ni], mb->node, m->name,
-			      address_now(m, have, mb, &pools[ni]), &a);
+		/* a lease that a fixed address took over was removed with it: lease anew */
+		if (had - pools[ni].base < pools[ni].size &&
+		    pools[ni].used[had - pools[ni].base] == FIXED)
+			had = 0;
+		r = lease_one(st, &pools[ni], mb->node, m->name, had,
+			      had ? 0 : address_now(m, have, mb, &pools[ni]), &a);
 		if (r == -ENOSPC)
 			return full(m, mb, reterr);
 		vnet_ip4_put(a, mb->addr);
@@ -225,6 +301,7 @@ static int lease_all(struct vnet_state *st, struct vnet_model *m, const struct v
 int vnet_ipam_lease(struct vnet_state *st, struct vnet_model *m, const struct vnet_model *have,
 		    bool dry, struct vnet_error *reterr)
 {
+	struct held_set h = { 0 };
 	struct pool *pools;
 	int r;
 
@@ -236,10 +313,12 @@ int vnet_ipam_lease(struct vnet_state *st, struct vnet_model *m, const struct vn
 	r = vnet_state_exec(st, "BEGIN IMMEDIATE", reterr);
 	if (r >= 0) {
 		r = load_pools(st, m, pools);
+		if (r >= 0)
+			r = held_load(st, m->name, &h);
 		if (r < 0)
 			vnet_error_set(reterr, r, "state store", "lease", "%s", strerror(-r));
 		else
-			r = lease_all(st, m, have, pools, reterr);
+			r = lease_all(st, m, have, pools, &h, reterr);
 		/* a dry run leases nothing: it shows what a real one would lease */
 		if (r >= 0 && !dry)
 			r = vnet_state_exec(st, "COMMIT", reterr);
@@ -249,40 +328,70 @@ int vnet_ipam_lease(struct vnet_state *st, struct vnet_model *m, const struct vn
 	for (size_t i = 0; i < m->networks.n; i++)
 		pool_free(&pools[i]);
 	free(pools);
+	held_free(&h);
 	return r < 0 ? r : vnet_networks_place(m);
 }
 
-/* Keep only the leases of @m: those of containers (or networks) the file no longer has go. */
+/* The leases @m holds, as held keys ("POOL\x1fOWNER"), sorted. */
+static int wanted(const struct vnet_model *m, struct held_set *ret)
+{
+	for (size_t i = 0; i < m->members.n; i++) {
+		char key[VNET_NAMSIZ * 2 + 48];
+		struct held *e = VNET_ARRAY_PUSH(ret);
+
+		vnet_ipam_pool_key(m->name, vnet_network_of(m, &m->members.v[i]), key, sizeof(key));
+		if (!e || asprintf(&e->key, "%s\x1f%s", key, m->members.v[i].node) < 0) {
+			if (e)
+				ret->n--;
+			return -ENOMEM;
+		}
+	}
+	if (ret->n)
+		qsort(ret->v, ret->n, sizeof(*ret->v), held_cmp);
+	return 0;
+}
+
+/* Release the leases of @h that @keep does not have; Return: 0 or -errno. */
+static int release_others(struct vnet_state *st, const struct held_set *h,
+			  const struct held_set *keep)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < h->n && r >= 0; i++) {
+		char *sep = strchr(h->v[i].key, '\x1f');
+
+		if (keep->n && bsearch(&h->v[i], keep->v, keep->n, sizeof(*keep->v), held_cmp))
+			continue;
+		*sep = '\0';
+		r = exec3(st, "DELETE FROM lease WHERE pool = ?1 AND owner = ?3", h->v[i].key, 0,
+			  sep + 1, NULL, NULL);
+		*sep = '\x1f';
+	}
+	return r;
+}
+
+/* Keep only the leases of @m: those of containers (or networks) the file no longer has go.
+ * Read first: an up that changes no container writes nothing. */
 int vnet_ipam_keep(struct vnet_state *st, const struct vnet_model *m, struct vnet_error *reterr)
 {
+	struct held_set h = { 0 }, keep = { 0 };
 	int r = vnet_state_exec(st, "BEGIN IMMEDIATE", reterr);
 
 	if (r < 0)
 		return r;
-	/* the leases to keep, in a table of this connection, for one DELETE */
-	r = exec3(st, "CREATE TEMP TABLE IF NOT EXISTS keep (pool TEXT, owner TEXT)", "", 0, "",
-		  NULL, NULL);
+	r = held_load(st, m->name, &h);
 	if (r >= 0)
-		r = exec3(st, "DELETE FROM keep", "", 0, "", NULL, NULL);
-	for (size_t i = 0; r >= 0 && i < m->members.n; i++) {
-		char key[VNET_NAMSIZ * 2 + 48];
-
-		vnet_ipam_pool_key(m->name, vnet_network_of(m, &m->members.v[i]), key, sizeof(key));
-		r = exec3(st, "INSERT INTO keep VALUES (?1, ?3)", key, 0, m->members.v[i].node,
-			  NULL, NULL);
-	}
+		r = wanted(m, &keep);
 	if (r >= 0)
-		r = exec3(
-			st,
-			"DELETE FROM lease WHERE topo = ?1 AND NOT EXISTS"
-			" (SELECT 1 FROM keep k WHERE k.pool = lease.pool AND k.owner = lease.owner)",
-			m->name, 0, "", NULL, NULL);
+		r = release_others(st, &h, &keep);
 	if (r >= 0)
 		r = vnet_state_exec(st, "COMMIT", reterr);
 	else
 		vnet_error_set(reterr, r, "state store", "release", "%s", strerror(-r));
 	if (r < 0)
 		vnet_state_exec(st, "ROLLBACK", NULL);
+	held_free(&h);
+	held_free(&keep);
 	return r;
 }
 
@@ -294,6 +403,7 @@ int vnet_ipam_alloc(struct vnet_session *s, const char *pool, const char *subnet
 	uint8_t net[4];
 	unsigned plen = 0;
 	uint32_t a = 0;
+	sqlite3_int64 had = 0;
 	int r;
 
 	if (vnet_ip4_prefix(subnet, net, &plen) < 0 || plen < 8 || plen > 30 ||
@@ -305,7 +415,9 @@ int vnet_ipam_alloc(struct vnet_session *s, const char *pool, const char *subnet
 		return r;
 	r = pool_load(st, &p, pool, net, plen, NULL);
 	if (r >= 0)
-		r = lease_one(st, &p, owner, "", 0, &a);
+		r = exec3(st, SQL_OWNED, pool, 0, owner, NULL, &had);
+	if (r >= 0)
+		r = lease_one(st, &p, owner, "", r == 1 ? (uint32_t)had : 0, 0, &a);
 	if (r >= 0)
 		r = vnet_state_exec(st, "COMMIT", reterr);
 	else
