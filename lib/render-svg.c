@@ -23,6 +23,8 @@ struct svg_layout {
 	double *bx, *by, *bh; /* per node: the box */
 	double *lx, *ly; /* per link: the device's top-left corner */
 	double w, h;
+	char *nat; /* the NAT's lines (vnet_view_nat_text()), or NULL */
+	size_t nat_lines;
 };
 
 /*
@@ -125,8 +127,9 @@ static void put_box(const struct vnet_view *v, const struct svg_layout *L, size_
 	}
 	fprintf(out,
 		"</text>\n<rect class=\"stack\" x=\"%.0f\" y=\"%.0f\" width=\"%d\" height=\"24\"/>\n"
-		"<text class=\"c\" x=\"%.0f\" y=\"%.0f\">Network Protocol Stack</text>\n",
-		x + 10, y + 28, BOX_W - 20, x + BOX_W / 2.0, y + 44);
+		"<text class=\"c\" x=\"%.0f\" y=\"%.0f\">Network Protocol Stack%s</text>\n",
+		x + 10, y + 28, BOX_W - 20, x + BOX_W / 2.0, y + 44,
+		k == 0 && v->m->nat.exists && !strcmp(v->m->nat.ns, ns->name) ? " + NAT" : "");
 }
 
 /* The stack's bus: a line down the left, a branch into each device that is not a port. */
@@ -260,6 +263,23 @@ static const char svg_style[] =
 	".wire { stroke: #a40; stroke-width: 2; }\n"
 	"</style>\n";
 
+/* The NAT's lines, and room for them at the bottom. */
+static void nat_lines(const struct vnet_model *m, struct svg_layout *L)
+{
+	size_t len = 0;
+	FILE *f = open_memstream(&L->nat, &len);
+
+	if (!f)
+		return;
+	vnet_view_nat_text(m, f);
+	fclose(f);
+	for (const char *c = L->nat; c && *c; c++)
+		L->nat_lines += *c == '\n';
+	L->h += 16.0 * (double)L->nat_lines;
+}
+
+static void put_nat(const struct svg_layout *L, FILE *out);
+
 static void put_svg(const struct vnet_view *v, const struct svg_layout *L, FILE *out)
 {
 	fprintf(out,
@@ -282,11 +302,30 @@ static void put_svg(const struct vnet_view *v, const struct svg_layout *L, FILE 
 			put_dev(v, L, v->links[k][j], out);
 		put_routes(v, L, k, out);
 	}
+	put_nat(L, out);
 	fprintf(out,
 		"<text x=\"%d\" y=\"%.0f\" xml:space=\"preserve\">"
 		"green: bridge port   orange: veth wire   dashed: down"
 		"   red: not made by vnet</text>\n</svg>\n",
 		GAP, L->h - 20);
+}
+
+/* The NAT's lines under the boxes, as the text picture has them (L->nat, L->nat_lines). */
+static void put_nat(const struct svg_layout *L, FILE *out)
+{
+	const char *p = L->nat;
+
+	for (size_t i = 0; p && *p; i++) {
+		size_t n = strcspn(p, "\n");
+		char line[512];
+
+		snprintf(line, sizeof(line), "%.*s", (int)n, p);
+		fprintf(out, "<text class=\"addr\" x=\"%d\" y=\"%.0f\" xml:space=\"preserve\">",
+			GAP, L->h - 40 - 16.0 * (double)(L->nat_lines - i));
+		put_xml(line, out);
+		fputs("</text>\n", out);
+		p += n + (p[n] == '\n');
+	}
 }
 
 int vnet_render_svg(const struct vnet_model *m, FILE *out)
@@ -309,6 +348,7 @@ int vnet_render_svg(const struct vnet_model *m, FILE *out)
 		for (size_t k = 0; k < v.nnodes; k++)
 			nroutes[k] = node_routes(m, m->ns.v[v.node[k]].name);
 		layout(&v, &L, nroutes);
+		nat_lines(m, &L);
 		put_svg(&v, &L, out);
 		r = ferror(out) ? -EIO : 0;
 	}
@@ -318,6 +358,7 @@ int vnet_render_svg(const struct vnet_model *m, FILE *out)
 	free(L.lx);
 	free(L.ly);
 	free(nroutes);
+	free(L.nat);
 	vnet_view_clear(&v);
 	return r;
 }

@@ -670,7 +670,7 @@ static void print_publish(const struct vnet_nat_publish *pb, FILE *out)
 		a, cp);
 }
 
-static void print_nat(const struct vnet_model *m, FILE *out)
+void vnet_view_nat_text(const struct vnet_model *m, FILE *out)
 {
 	struct vnet_nat_facts f;
 	const struct vnet_nat *n = &m->nat;
@@ -757,7 +757,7 @@ int vnet_render_text(const struct vnet_model *m, unsigned width, FILE *out)
 		if (v.nwires)
 			fputs("wires:\n", out);
 		print_wires(&v, out);
-		print_nat(m, out);
+		vnet_view_nat_text(m, out);
 		print_legend(out);
 	}
 	drawn = box && !r;
@@ -895,7 +895,7 @@ int vnet_render_compact(const struct vnet_model *m, FILE *out)
 		quiet += !compact_node(&v, k, out);
 	if (quiet)
 		fprintf(out, "(%zu nodes have nothing more than their line above)\n", quiet);
-	print_nat(m, out);
+	vnet_view_nat_text(m, out);
 	fputs("legend: A <-> B veth wire   * not made by vnet   DOWN link down\n", out);
 	vnet_view_clear(&v);
 	return ferror(out) ? -EIO : 0;

@@ -4,6 +4,7 @@
 #define VNET_VIEW_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "vnet/vnet.h"
 
@@ -46,5 +47,9 @@ void vnet_view_clear(struct vnet_view *v);
 
 /* vnet_view_bridge() - the bridge link @l is a port of, or NULL. */
 const struct vnet_link *vnet_view_bridge(const struct vnet_view *v, const struct vnet_link *l);
+
+/* vnet_view_nat_text() - the "nat:" lines of @m's NAT table (none without one), as the text
+ * picture prints them under the boxes; the SVG shows the same lines. */
+void vnet_view_nat_text(const struct vnet_model *m, FILE *out);
 
 #endif /* VNET_VIEW_H */
