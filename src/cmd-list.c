@@ -56,6 +56,15 @@ int cmd_list(struct cli *cli)
 	return EXIT_OK;
 }
 
+static size_t unleased(const struct vnet_model *m)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < m->members.n; i++)
+		n += !m->members.v[i].fixed;
+	return n;
+}
+
 int cmd_validate(struct cli *cli)
 {
 	struct vnet_model *m = NULL;
@@ -63,8 +72,15 @@ int cmd_validate(struct cli *cli)
 
 	code = cli_load(cli, cli->argv[0], &m);
 	if (!code)
-		printf("%s: valid: %zu node(s), %zu link(s), %zu address(es), %zu route(s)\n",
+		printf("%s: valid: %zu node(s), %zu link(s), %zu address(es), %zu route(s)",
 		       m->name, m->ns.n - 1, m->links.n, m->addrs.n, m->routes.n);
+	/* the addresses IPAM leases at up are not among the ones counted */
+	if (!code && m->networks.n)
+		printf("; %zu network(s), %zu container attachment(s) (%zu addressed by IPAM at up), "
+		       "%zu published port(s)",
+		       m->networks.n, m->members.n, unleased(m), m->ports.n);
+	if (!code)
+		putchar('\n');
 	vnet_model_free(m);
 	return code;
 }
