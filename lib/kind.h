@@ -193,4 +193,14 @@ bool vnet_bridge_stp(const struct vnet_link *l);
  * learning (a forward delay each) and an expired max age; 0 without STP. */
 long vnet_bridge_converge_ms(const struct vnet_link *l);
 
+/**
+ * vnet_tap_qemu() - the QEMU argument that opens tap @l as it was made
+ * @l: a tap (observed: its options are the kernel's)
+ * @buf: "-netdev tap,id=tap0,ifname=tap0,script=no,downscript=no,vnet_hdr=on[,queues=2]"
+ * @len: size of @buf
+ *
+ * Return: 0, or -EINVAL when @l is not a tap.
+ */
+int vnet_tap_qemu(const struct vnet_link *l, char *buf, size_t len);
+
 #endif /* VNET_KIND_H */

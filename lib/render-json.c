@@ -283,7 +283,7 @@ static void end(struct jw *w, const char *k, const struct vnet_view *v, size_t i
 static void link_(struct jw *w, const struct vnet_view *v, size_t i)
 {
 	const struct vnet_link *l = &v->m->links.v[i];
-	char mac[18];
+	char mac[18], qemu[160];
 	const uint8_t *a = l->mac;
 
 	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", a[0], a[1], a[2], a[3], a[4],
@@ -308,6 +308,8 @@ static void link_(struct jw *w, const struct vnet_view *v, size_t i)
 		options(w, &l->kind->opts, &l->opts);
 	close_(w, "}");
 	addresses(w, v, i);
+	if (vnet_tap_qemu(l, qemu, sizeof(qemu)) == 0)
+		str(w, "qemu", qemu);
 	if (vnet_kind_has(l->kind, VNET_KIND_F_MASTER))
 		bridge(w, l);
 	if (vnet_view_bridge(v, l))

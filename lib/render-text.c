@@ -700,6 +700,32 @@ void vnet_view_nat_text(const struct vnet_model *m, FILE *out)
 	vnet_nat_facts_clear(&f);
 }
 
+/* Each tap, with the QEMU argument that opens it as it was made (the seed's VM figure). */
+static void print_taps(const struct vnet_model *m, FILE *out)
+{
+	bool first = true;
+
+	for (size_t i = 0; i < m->links.n; i++) {
+		const struct vnet_link *l = &m->links.v[i];
+		const struct vnet_ns *ns = vnet_model_find_ns(m, l->ns);
+		char arg[160], name[ESC_SIZE], node[ESC_SIZE], nsname[ESC_SIZE];
+
+		if (vnet_tap_qemu(l, arg, sizeof(arg)) < 0)
+			continue;
+		if (first)
+			fputs("qemu:\n", out);
+		first = false;
+		vnet_escape(l->name, name, sizeof(name));
+		vnet_escape(ns ? ns->node : l->ns, node, sizeof(node));
+		/* a tap in a namespace is opened from inside it: QEMU must run there */
+		if (l->ns[0])
+			fprintf(out, "  %s/%s  %s  (QEMU in namespace %s)\n", node, name, arg,
+				vnet_escape(l->ns, nsname, sizeof(nsname)));
+		else
+			fprintf(out, "  %s/%s  %s\n", node, name, arg);
+	}
+}
+
 static void print_legend(FILE *out)
 {
 	fputs("legend: <---> bridge port   ==a veth wire (the same letter at both ends)\n"
@@ -758,6 +784,7 @@ int vnet_render_text(const struct vnet_model *m, unsigned width, FILE *out)
 			fputs("wires:\n", out);
 		print_wires(&v, out);
 		vnet_view_nat_text(m, out);
+		print_taps(m, out);
 		print_legend(out);
 	}
 	drawn = box && !r;
@@ -896,6 +923,7 @@ int vnet_render_compact(const struct vnet_model *m, FILE *out)
 	if (quiet)
 		fprintf(out, "(%zu nodes have nothing more than their line above)\n", quiet);
 	vnet_view_nat_text(m, out);
+	print_taps(m, out);
 	fputs("legend: A <-> B veth wire   * not made by vnet   DOWN link down\n", out);
 	vnet_view_clear(&v);
 	return ferror(out) ? -EIO : 0;

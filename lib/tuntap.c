@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <grp.h>
+#include <sys/random.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <linux/if.h>
@@ -51,6 +54,22 @@ static int tun_ioctl(int fd, unsigned long req, unsigned long arg, const char *w
 	return -errno;
 }
 
+/*
+ * A tap the file gives no MAC gets a random one that begins with fe (unicast, locally
+ * administered), as libvirt gives its taps: a bridge takes the lowest MAC of its ports as
+ * its own unless one is set, and one beginning with fe is never the lowest beside a NIC's,
+ * so the bridge's address (and its neighbours' ARP entries) does not follow a VM's tap
+ * coming and going. Return: whether @t got one.
+ */
+static bool fe_mac(struct vnet_link *t)
+{
+	if (t->kind != &vnet_kind_tap || (t->has & VNET_LINK_HAS_MAC) ||
+	    getrandom(t->mac + 1, sizeof(t->mac) - 1, 0) != (ssize_t)sizeof(t->mac) - 1)
+		return false;
+	t->mac[0] = 0xfe;
+	return true;
+}
+
 /* Attach @fd to a new device @l, then give it owner, group, its tag and persistence. */
 static int tun_setup(int fd, const struct vnet_link *l, struct vnet_nl *nl, const char **ret_op)
 {
@@ -71,9 +90,12 @@ static int tun_setup(int fd, const struct vnet_link *l, struct vnet_nl *nl, cons
 		r = tun_ioctl(fd, TUNSETOWNER, o->v[TT_OWNER], "set owner", ret_op);
 	if (r == 0 && vnet_opts_has(o, TT_GROUP))
 		r = tun_ioctl(fd, TUNSETGROUP, o->v[TT_GROUP], "set group", ret_op);
-	/* tagged while only the open file keeps the device alive */
+	/* tagged while only the open file keeps the device alive; a tap gets its MAC then */
 	if (r == 0) {
-		r = vnet_link_set_now(nl, l, VNET_SET_ALIAS, l->alias);
+		struct vnet_link t = *l;
+		unsigned set = VNET_SET_ALIAS | (fe_mac(&t) ? VNET_SET_MAC : 0);
+
+		r = vnet_link_set_now(nl, &t, set, l->alias);
 		if (r < 0)
 			*ret_op = "tag";
 	}
@@ -120,6 +142,145 @@ static void tuntap_read(const struct nlattr *const *tb, struct vnet_link *l)
 
 	if (t && mnl_attr_get_payload_len(t) >= 1 && mnl_attr_get_u8(t) == IFF_TAP)
 		l->kind = &vnet_kind_tap;
+}
+
+int vnet_tap_qemu(const struct vnet_link *l, char *buf, size_t len)
+{
+	const struct vnet_opts *o = &l->opts;
+	bool mq = vnet_opts_has(o, TT_MULTI_QUEUE) && o->v[TT_MULTI_QUEUE];
+	bool hdr = vnet_opts_has(o, TT_VNET_HDR) && o->v[TT_VNET_HDR];
+
+	if (l->kind != &vnet_kind_tap)
+		return -EINVAL;
+	/*
+	 * What QEMU must ask for to open the device: the same IFF_VNET_HDR and IFF_MULTI_QUEUE
+	 * it was made with (else TUNSETIFF says EINVAL), and for a multi-queue tap at least 2
+	 * queues (QEMU opens one file per queue, multi-queue only from 2 up).
+	 */
+	snprintf(buf, len, "-netdev tap,id=%s,ifname=%s,script=no,downscript=no,vnet_hdr=%s%s",
+		 l->name, l->name, hdr ? "on" : "off", mq ? ",queues=2" : "");
+	return 0;
+}
+
+/* ---- vnet check: can QEMU open the tap? ---- */
+
+/* TUNSETIFF on @name as QEMU does (no IFF_TUN_EXCL: it attaches to the device there). */
+static int qemu_attach(int fd, const char *name, short flags)
+{
+	struct ifreq ifr = { .ifr_flags = flags };
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	return ioctl(fd, TUNSETIFF, &ifr) < 0 ? -errno : 0;
+}
+
+/*
+ * As the tap's owner and group when it has them (QEMU run by that user), else as vnet.
+ * The file is opened in the tap's namespace first (entering one takes privileges QEMU's
+ * user has not; QEMU, too, runs where its tap is), then a child drops to that user and
+ * attaches, so that vnet keeps its own credentials. Return: 0 or -errno of TUNSETIFF.
+ */
+static int qemu_open_as(const struct vnet_link *l, short flags)
+{
+	const struct vnet_opts *o = &l->opts;
+	bool owner = vnet_opts_has(o, TT_OWNER), group = vnet_opts_has(o, TT_GROUP);
+	int fd = tun_open_in(l->ns), status = 0, r;
+	pid_t pid;
+
+	if (fd < 0 || (!owner && !group)) {
+		r = fd < 0 ? fd : qemu_attach(fd, l->name, flags);
+		if (fd >= 0)
+			close(fd);
+		return r;
+	}
+	pid = fork();
+	if (pid == 0) {
+		if ((group && setgid(o->v[TT_GROUP]) < 0) || setgroups(0, NULL) < 0 ||
+		    (owner && setuid(o->v[TT_OWNER]) < 0))
+			_exit(200);
+		_exit(-qemu_attach(fd, l->name, flags) & 0xff);
+	}
+	close(fd);
+	if (pid < 0)
+		return -errno;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) == 200)
+		return -ECHILD;
+	return -WEXITSTATUS(status);
+}
+
+/* The device's vnet_hdr as the kernel has it: 0, 1, or -errno (-ENODEV: no such tap). */
+static int vnet_hdr_now(const struct vnet_link *l)
+{
+	struct vnet_nlset nls = { 0 };
+	struct vnet_model *m = NULL;
+	const char *ns = l->ns;
+	const struct vnet_link *k;
+	int r = vnet_observe(&nls, "", &ns, 1, &m);
+
+	k = r >= 0 ? vnet_model_find_link(m, l->ns, l->name) : NULL;
+	if (r >= 0)
+		r = k && k->kind == &vnet_kind_tap ?
+			    vnet_opts_has(&k->opts, TT_VNET_HDR) && k->opts.v[TT_VNET_HDR] :
+			    -ENODEV;
+	vnet_model_free(m);
+	vnet_nlset_free(&nls);
+	return r;
+}
+
+int vnet_tap_check(const struct vnet_link *l, struct vnet_error *reterr)
+{
+	const struct vnet_opts *o = &l->opts;
+	bool mq = vnet_opts_has(o, TT_MULTI_QUEUE) && o->v[TT_MULTI_QUEUE];
+	bool hdr = vnet_opts_has(o, TT_VNET_HDR) && o->v[TT_VNET_HDR];
+	char obj[8 + VNET_IFNAMSIZ];
+	int now, r;
+
+	if (l->kind != &vnet_kind_tap)
+		return 0;
+	snprintf(obj, sizeof(obj), "tap %s", l->name);
+	now = vnet_hdr_now(l);
+	if (now == -ENODEV || now == -ENOENT)
+		return vnet_error_set(reterr, -ENODEV, obj, "open as QEMU",
+				      "there is no such tap: is the topology up?");
+	if (now < 0)
+		return vnet_error_set(reterr, now, obj, "read", "%s", strerror(-now));
+	/* Opening with another vnet_hdr would change the device's flag (the kernel takes the
+	 * opener's): a check must change nothing, so that mismatch is said, not tried. */
+	if (now != hdr)
+		return vnet_error_set(reterr, -EINVAL, obj, "open as QEMU",
+				      "it was made with vnet_hdr %s, the file says %s: QEMU told "
+				      "vnet_hdr=%s would take it over with other offloads; vnet up "
+				      "makes it anew as the file says",
+				      now ? "on" : "off", hdr ? "on" : "off", hdr ? "on" : "off");
+	r = qemu_open_as(l, (short)(IFF_TAP | IFF_NO_PI | (mq ? IFF_MULTI_QUEUE : 0) |
+				    (hdr ? IFF_VNET_HDR : 0)));
+	switch (r) {
+	case 0:
+		return 0;
+	case -EINVAL:
+		return vnet_error_set(
+			reterr, r, obj, "open as QEMU",
+			"it was made %s multi_queue, the file says %s: QEMU told %s "
+			"cannot open it (EINVAL); vnet up makes it anew as the file says",
+			mq ? "without" : "with", mq ? "on" : "off", mq ? "queues=2" : "one queue");
+	case -EBUSY:
+		return vnet_error_set(reterr, r, obj, "open as QEMU",
+				      "a program holds it already (EBUSY): a tap without "
+				      "multi_queue takes one opener; stop that program (another "
+				      "QEMU?) or turn multi_queue on");
+	case -EPERM:
+		return vnet_error_set(
+			reterr, r, obj, "open as QEMU",
+			"its owner or group may not open it (EPERM): QEMU must run as "
+			"the tap's owner, in its group, or with CAP_NET_ADMIN");
+	case -ENOENT:
+		return vnet_error_set(reterr, r, obj, "open as QEMU",
+				      "its namespace is not there: is the topology up?");
+	default:
+		return vnet_error_set(reterr, r, obj, "open as QEMU", "%s", strerror(-r));
+	}
 }
 
 /* The kernel cannot change these on a device: a change makes it anew. Owner and group

@@ -159,16 +159,48 @@ static json_t *probe_json(const struct vnet_model *m, const struct vnet_probe *p
 	return o;
 }
 
-static void print_json(const struct vnet_model *m, const struct vnet_probes *p, double ms)
+/* Each tap of the file, opened as QEMU would open it (vnet_tap_check()); Return: how many
+ * could not be; @ret_json gets them, or the text says the failures (all with --verbose). */
+static size_t check_taps(const struct cli *cli, const struct vnet_model *m, json_t *ret_json)
+{
+	size_t bad = 0;
+
+	for (size_t i = 0; i < m->links.n; i++) {
+		const struct vnet_link *l = &m->links.v[i];
+		struct vnet_error e = { 0 };
+		char why[VNET_MSGSIZ + 200];
+		int r;
+
+		if (strcmp(vnet_kind_name(l->kind), "tap"))
+			continue;
+		r = vnet_tap_check(l, &e);
+		bad += r < 0;
+		vnet_error_format(&e, why, sizeof(why));
+		if (ret_json)
+			json_array_append_new(ret_json,
+					      json_pack("{s:s, s:s, s:b, s:s?}", "tap", l->name,
+							"netns", l->ns, "ok", r == 0, "error",
+							r < 0 ? why : NULL));
+		else if (r < 0)
+			printf("FAIL %s\n", why);
+		else if (cli->verbose)
+			printf("ok   tap %s: QEMU can open it as the file makes it\n", l->name);
+	}
+	return bad;
+}
+
+static void print_json(const struct vnet_model *m, const struct vnet_probes *p, double ms,
+		       json_t *taps, size_t bad_taps)
 {
 	json_t *a = json_array(), *o;
 	size_t held = vnet_probes_held(p);
 
 	for (size_t i = 0; i < p->n; i++)
 		json_array_append_new(a, probe_json(m, &p->v[i]));
-	o = json_pack("{s:s, s:s, s:b, s:I, s:I, s:f, s:o}", "topology", m->name, "source",
-		      m->checks.n ? "checks" : "default", "ok", held == p->n, "held",
-		      (json_int_t)held, "total", (json_int_t)p->n, "elapsed_ms", ms, "probes", a);
+	o = json_pack("{s:s, s:s, s:b, s:I, s:I, s:f, s:o, s:o}", "topology", m->name, "source",
+		      m->checks.n ? "checks" : "default", "ok", held == p->n && !bad_taps, "held",
+		      (json_int_t)held, "total", (json_int_t)p->n, "elapsed_ms", ms, "probes", a,
+		      "taps", taps);
 	json_dumpf(o, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
 	fputc('\n', stdout);
 	json_decref(o);
@@ -207,6 +239,7 @@ int cmd_check(struct cli *cli)
 	struct vnet_probes p = { 0 };
 	struct vnet_error e = { 0 };
 	struct timespec t0;
+	size_t bad_taps;
 	int code;
 
 	code = cli_need_root();
@@ -224,12 +257,18 @@ int cmd_check(struct cli *cli)
 		code = cli_error(&e);
 		goto out;
 	}
-	if (cli->json)
-		print_json(m, &p, ms_since(&t0));
-	else
+	if (cli->json) {
+		json_t *taps = json_array();
+
+		bad_taps = check_taps(cli, m, taps);
+		print_json(m, &p, ms_since(&t0), taps, bad_taps);
+	} else {
 		print_text(cli, m, &p, ms_since(&t0));
+		bad_taps = check_taps(cli, m, NULL);
+	}
 	hint_not_up(m, &p);
-	code = vnet_probes_held(&p) == p.n ? EXIT_OK : EXIT_DRIFT; /* 1: an expectation failed */
+	/* 1: an expectation failed, or QEMU could not open a tap */
+	code = vnet_probes_held(&p) == p.n && !bad_taps ? EXIT_OK : EXIT_DRIFT;
 out:
 	vnet_probes_clear(&p);
 	vnet_model_free(m);

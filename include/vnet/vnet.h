@@ -669,6 +669,18 @@ int vnet_node_lookup(struct vnet_session *s, const char *spec, char *ret_ns, siz
 int vnet_ipam_alloc(struct vnet_session *s, const char *pool, const char *subnet, const char *owner,
 		    char *ret, size_t len, struct vnet_error *reterr);
 
+/**
+ * vnet_tap_check() - open a tap of a topology that is up as QEMU would, and close it again
+ * @l: a tap of the desired model (any other link passes): it is opened in its namespace
+ *     with the flags the file gives it (vnet_hdr, multi_queue), as the tap's owner and
+ *     group when it has them, else as the caller
+ * @reterr: why QEMU could not open it, in words: flags other than the file's (EINVAL), a
+ *          program holding a single-queue tap (EBUSY), a user the tap refuses (EPERM)
+ *
+ * Return: 0, or the -errno of the open.
+ */
+int vnet_tap_check(const struct vnet_link *l, struct vnet_error *reterr);
+
 /* ---- STP (stp.c) ---- */
 
 enum vnet_stp_role {

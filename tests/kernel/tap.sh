@@ -22,7 +22,10 @@
 # +------------------------------------------------------+-----------------+----------------+
 #
 # Proves: vnet's taps carry the requested owner, group, vnet_hdr, multi_queue and are
-# persistent; a program attaching as QEMU does (IFF_TAP|IFF_NO_PI|IFF_VNET_HDR, or
+# persistent, with a MAC beginning with fe; show gives each the QEMU -netdev argument that
+# opens it; check opens each as QEMU would (as the tap's owner), and explains a tap held by
+# another program (EBUSY) and a file whose vnet_hdr or queue mode differs from the device's,
+# changing nothing; a program attaching as QEMU does (IFF_TAP|IFF_NO_PI|IFF_VNET_HDR, or
 # IFF_MULTI_QUEUE) exchanges ARP and ICMP with a node and br0 across the bridge, both ways;
 # the tap stays after the program exits, and vnet still finds no drift.
 set -euo pipefail
@@ -57,10 +60,39 @@ expect_eq "tap0 tun info (type pi vnet_hdr multi_queue persist user group)" "$(t
 expect_eq "tap1 tun info (type pi vnet_hdr multi_queue persist user group)" "$(tun_info tap1)" \
 	"tap false false true true null null"
 for t in tap0 tap1; do
+	# the file gives them no MAC: vnet's begins with fe, which a bridge never takes over
+	# from a NIC (it takes the lowest of its ports')
+	expect_eq "$t's MAC begins with fe" "$(lget "$H" $t .address | cut -c1-3)" "fe:"
 	expect_eq "$t master" "$(lget "$H" $t .master)" br0
 	expect_eq "$t has no carrier while no program holds it" \
 		"$(lget "$H" $t '.flags | index("NO-CARRIER") != null')" true
 done
+
+# ---- what QEMU is told: vnet show's argument per tap, and vnet check opening them so ----
+"$VNET" show "$T" >"$KT_TMP/show.txt"
+for want in "host/tap0  -netdev tap,id=tap0,ifname=tap0,script=no,downscript=no,vnet_hdr=on" \
+	"host/tap1  -netdev tap,id=tap1,ifname=tap1,script=no,downscript=no,vnet_hdr=off,queues=2"; do
+	grep -qF "$want" "$KT_TMP/show.txt" || { cat "$KT_TMP/show.txt"; fail "show lacks: $want"; }
+done
+expect_eq "show --json: tap1's QEMU argument" \
+	"$("$VNET" show "$T" --json | jq -r '.nodes[0].links[] | select(.name == "tap1") | .qemu')" \
+	"-netdev tap,id=tap1,ifname=tap1,script=no,downscript=no,vnet_hdr=off,queues=2"
+# tap0 is opened as its owner, 65534, as QEMU run by that user would
+expect_rc 0 "$VNET" check "$F" --sandbox --name "$T" -v
+grep -q "ok   tap tap0: QEMU can open it" <<<"$OUT" || fail "check did not open tap0"
+grep -q "ok   tap tap1: QEMU can open it" <<<"$OUT" || fail "check did not open tap1"
+# the file's flags, owner or queues other than the device's: said in words, nothing changed
+F2=$KT_TMP/vm-other.yaml
+sed -e 's/tap0: {master: br0, vnet_hdr: on, owner: 65534, group: 65534}/tap0: {master: br0, owner: 65534, group: 65534}/' \
+	-e 's/tap1: {master: br0, multi_queue: on}/tap1: {master: br0, owner: 65534}/' "$F" >"$F2"
+expect_rc 1 "$VNET" check "$F2" --sandbox --name "$T"
+grep -q "tap tap0: open as QEMU: it was made with vnet_hdr on, the file says off" <<<"$OUT" ||
+	fail "check does not explain the vnet_hdr mismatch"
+grep -q "tap tap1: open as QEMU: it was made with multi_queue, the file says off: QEMU told one queue cannot open it (EINVAL)" <<<"$OUT" ||
+	fail "check does not explain the queue-mode mismatch"
+expect_eq "tap0 tun info after the failed check: unchanged" "$(tun_info tap0)" \
+	"tap false true false true $user $group"
+expect_rc 0 "$VNET" diff "$F" --sandbox --name "$T"
 
 # ---- the "VM" pings: ARP then ICMP, through tap0 and br0 to c1, then to br0 itself ----
 tapio() { timeout -k 2 30 ip netns exec "$H" "$TAPIO" "$@"; }
@@ -82,6 +114,10 @@ ip netns exec "$H" timeout -k 2 30 "$TAPIO" tap0 --vnet-hdr --ip 192.168.3.102 -
 bg_pid $!
 carrier() { lget "$H" tap0 '.flags | index("LOWER_UP") != null' | grep -qx true; }
 wait_until 10 carrier || fail "tap0 got no carrier with tapio attached"
+# a single-queue tap takes one opener: QEMU would find it busy, and check says so
+expect_rc 1 "$VNET" check "$F" --sandbox --name "$T"
+grep -q "tap tap0: open as QEMU: a program holds it already (EBUSY)" <<<"$OUT" ||
+	fail "check does not say that tap0 is held"
 wait_until 10 settled "$H" || fail "tap0's bridge port did not reach forwarding"
 # c1 learned tapio's MAC from its earlier ARP request: forget it, so that c1 must ask.
 ip -n "$C1" neigh flush dev eth0
