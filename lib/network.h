@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 
+#include "topo.h"
 #include "vnet/vnet.h"
 
 /* An IPv4 address (network byte order, as in the model) as a number, and back. */
@@ -43,6 +44,16 @@ int vnet_networks_expand(struct vnet_model *m, const char *file, struct vnet_err
  * Return: 0 or -ENOMEM.
  */
 int vnet_networks_place(struct vnet_model *m);
+
+/*
+ * vnet_members_index() - an index of the model's members by container: each container's
+ * members follow each other (the parser adds them so); the index finds where they start,
+ * so that expanding and validating 100k containers stays linear. Return: 0 or -ENOMEM.
+ */
+int vnet_members_index(const struct vnet_model *m, struct vnet_index *ret);
+/* vnet_members_first() - where @node's members start in @m->members, or m->members.n. */
+size_t vnet_members_first(const struct vnet_model *m, const struct vnet_index *ix,
+			  const char *node);
 
 /* vnet_network_of() - the network of member @mb (validated: it exists). */
 const struct vnet_network *vnet_network_of(const struct vnet_model *m,

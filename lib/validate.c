@@ -131,6 +131,7 @@ struct vctx {
 	struct vnet_index addr; /* (namespace, address) -> address position */
 	struct vnet_index subnet; /* see subnet_key() -> 2 * address position (+ 1: on its dev) */
 	struct vnet_index route; /* (namespace, destination, metric) -> route position */
+	struct vnet_index member; /* container -> where its members start */
 	uint8_t plens[2][129 / 8 + 1]; /* the prefix lengths of addresses, IPv4 and IPv6 */
 	bool *ns_has_addr; /* per namespace: some address is in it */
 };
@@ -597,10 +598,10 @@ static bool on_network(const struct vctx *c, const struct vnet_route *r)
 
 	if (r->family != AF_INET)
 		return false;
-	for (size_t i = 0; i < c->m->members.n; i++) {
+	for (size_t i = vnet_members_first(c->m, &c->member, node);
+	     i < c->m->members.n && !strcmp(c->m->members.v[i].node, node); i++) {
 		const struct vnet_member *mb = &c->m->members.v[i];
-		const struct vnet_network *n = strcmp(mb->node, node) ? NULL :
-									vnet_network_of(c->m, mb);
+		const struct vnet_network *n = vnet_network_of(c->m, mb);
 
 		if (n && (vnet_ip4(r->gw) & vnet_ip4_mask(n->prefixlen)) == vnet_ip4(n->subnet) &&
 		    (!r->dev[0] || !strcmp(r->dev, mb->ifname)))
@@ -783,6 +784,9 @@ int vnet_topo_validate_marks(const struct vnet_model *m, const struct vnet_topo_
 	if (!m->ns.n || strcmp(m->ns.v[0].name, host) || strcmp(m->ns.v[0].node, "host"))
 		return verr(&c, (struct vnet_pos){ 0, 0 }, NULL,
 			    "the model does not start with the host namespace");
+	r = vnet_members_index(m, &c.member);
+	if (r < 0)
+		return vnet_error_set(reterr, r, NULL, NULL, "out of memory");
 	r = check_ns(&c);
 	if (!r)
 		r = check_links(&c);
@@ -797,6 +801,7 @@ int vnet_topo_validate_marks(const struct vnet_model *m, const struct vnet_topo_
 	vnet_index_free(&c.addr);
 	vnet_index_free(&c.subnet);
 	vnet_index_free(&c.route);
+	vnet_index_free(&c.member);
 	free(c.ns_has_addr);
 	/* last: a loop is only worth looking for in a model that is otherwise sound */
 	if (!r)
