@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* array.c - the one growth rule for every array and byte buffer in the library */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -58,4 +60,34 @@ void *vnet_push(void **v, size_t *n, size_t *cap, size_t size)
 	memset(e, 0, size);
 	(*n)++;
 	return e;
+}
+
+int vnet_strv_add(struct vnet_strv *s, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	if (vnet_array_grow(s, s->n + 1) < 0)
+		return -ENOMEM;
+	va_start(ap, fmt);
+	// NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): clang 14 misses the va_start
+	r = vasprintf(&s->v[s->n], fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return -ENOMEM;
+	s->n++;
+	return 0;
+}
+
+void vnet_strv_free(struct vnet_strv *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+int vnet_str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }

@@ -45,4 +45,17 @@ void *vnet_push(void **v, size_t *n, size_t *cap, size_t size);
 #define VNET_ARRAY_PUSH(arr) \
 	vnet_push((void **)&(arr)->v, &(arr)->n, &(arr)->cap, sizeof(*(arr)->v))
 
+/* A growable list of strings, each its own allocation. */
+struct vnet_strv {
+	char **v;
+	size_t n, cap;
+};
+
+/* vnet_strv_add() - append a printf-made string; Return: 0 or -ENOMEM. */
+int vnet_strv_add(struct vnet_strv *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* vnet_strv_free() - free the strings and the list, and empty it. */
+void vnet_strv_free(struct vnet_strv *s);
+/* vnet_str_cmp() - strcmp() of two char * elements, for qsort() and bsearch(). */
+int vnet_str_cmp(const void *a, const void *b);
+
 #endif

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "apply.h"
 #include "array.h"
 #include "cleanup.h"
 #include "kernel.h"
@@ -225,14 +226,6 @@ struct run {
 	bool backlog; /* a send was refused for lack of buffer: try again soon */
 };
 
-static long now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000L + ts.tv_nsec / 1000;
-}
-
 /* End probe @i: reached or not, with the reason. */
 static void finish(struct run *r, size_t i, bool reached, long rtt_us, const char *why)
 {
@@ -324,9 +317,9 @@ static void start_tcp(struct run *r, size_t i)
 		return;
 	}
 	r->st[i].fd = fd;
-	r->st[i].start_us = now_us();
+	r->st[i].start_us = vnet_now_us();
 	if (connect(fd, (struct sockaddr *)&ss, len) == 0)
-		finish(r, i, true, now_us() - r->st[i].start_us, NULL);
+		finish(r, i, true, vnet_now_us() - r->st[i].start_us, NULL);
 	else if (errno != EINPROGRESS)
 		fail_errno(r, i, "connect", errno);
 }
@@ -420,7 +413,7 @@ static int send_echo(struct run *r, size_t i)
 	struct sockaddr_storage ss;
 	socklen_t len = make_sockaddr(p, 0, &ss);
 
-	e.sent_us = (uint64_t)now_us();
+	e.sent_us = (uint64_t)vnet_now_us();
 	if (p->family == AF_INET) /* the kernel sums ICMPv6 itself (RFC 3542), not ICMP */
 		e.csum = csum16(&e, sizeof(e));
 	if (sendto(r->socks[r->st[i].sock].fd, &e, sizeof(e), 0, (struct sockaddr *)&ss, len) ==
@@ -445,7 +438,7 @@ static void send_due(struct run *r, unsigned want)
 			continue;
 		}
 		if (!s->sent)
-			s->start_us = now_us();
+			s->start_us = vnet_now_us();
 		s->sent++;
 		/* no route, or a firewall: no echo will ever be answered */
 		if (e < 0)
@@ -493,7 +486,7 @@ static void read_replies(struct run *r, int k)
 			continue;
 		i = match_reply(r, k, from, e);
 		if (i >= 0)
-			finish(r, (size_t)i, true, now_us() - (long)e->sent_us, NULL);
+			finish(r, (size_t)i, true, vnet_now_us() - (long)e->sent_us, NULL);
 	}
 }
 
@@ -508,7 +501,7 @@ static void tcp_done(struct run *r, size_t i)
 	if (err)
 		fail_errno(r, i, "connect", err);
 	else
-		finish(r, i, true, now_us() - r->st[i].start_us, NULL);
+		finish(r, i, true, vnet_now_us() - r->st[i].start_us, NULL);
 }
 
 /* The poll set: raw sockets first, then the TCP sockets still connecting (@idx: their probe). */
@@ -530,7 +523,7 @@ static size_t poll_set(const struct run *r, struct pollfd *fds, size_t *idx)
 static int poll_once(struct run *r, struct pollfd *fds, size_t *idx, long until)
 {
 	size_t n = poll_set(r, fds, idx);
-	long wait_ms = (until - now_us() + 999) / 1000;
+	long wait_ms = (until - vnet_now_us() + 999) / 1000;
 	int ready = poll(fds, n, (int)(wait_ms < 0 ? 0 : wait_ms));
 
 	if (ready < 0)
@@ -557,7 +550,7 @@ static int drive(struct run *r)
 	int e = fds && idx ? 0 : -ENOMEM;
 
 	while (!e && r->left) {
-		long now = now_us(), next;
+		long now = vnet_now_us(), next;
 
 		if (now >= deadline)
 			break;
@@ -596,7 +589,7 @@ static void set_opts(struct run *r, const struct vnet_check_opts *opts)
 	r->tries = opts && opts->tries ? opts->tries : DEFAULT_TRIES;
 	/* a random id base: another vnet check in the same namespace sends other ids */
 	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
-		rnd = (uint16_t)(getpid() ^ now_us());
+		rnd = (uint16_t)(getpid() ^ vnet_now_us());
 	r->id_base = rnd;
 }
 
@@ -627,7 +620,7 @@ int vnet_check_run(struct vnet_probes *p, const struct vnet_check_opts *opts,
 		r.st[i] = (struct pstate){ .sock = -1, .fd = -1 };
 	}
 	open_all(&r);
-	r.start_us = now_us();
+	r.start_us = vnet_now_us();
 	e = drive(&r);
 	if (e < 0)
 		vnet_error_set(reterr, e, NULL, "poll", "waiting for answers failed");

@@ -144,6 +144,10 @@ bool vnet_netns_exists(const char *name);
 int vnet_netns_enter(int fd, int *ret_saved);
 /* vnet_netns_leave() - return to @saved. Entering does not nest. */
 int vnet_netns_leave(int saved);
+/* vnet_netns_run() - @fn(@arg) with the calling thread in namespace @name ("": vnet's own,
+ * not entered); Return: @fn's result, -ENOENT when there is no such namespace, or the
+ * -errno of entering or leaving it. */
+int vnet_netns_run(const char *name, int (*fn)(void *arg), void *arg);
 /* vnet_netns_thread_done() - a thread that entered namespaces ends: close what it kept. */
 void vnet_netns_thread_done(void);
 

@@ -75,44 +75,6 @@ static const char skeleton_fmt[] =
 	"\t}\n"
 	"}\n";
 
-/* ---- lists of strings ---- */
-
-struct strv {
-	char **v;
-	size_t n, cap;
-};
-
-static void strv_free(struct strv *s)
-{
-	for (size_t i = 0; i < s->n; i++)
-		free(s->v[i]);
-	free(s->v);
-	memset(s, 0, sizeof(*s));
-}
-
-static int strv_add(struct strv *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int strv_add(struct strv *s, const char *fmt, ...)
-{
-	va_list ap;
-	int r;
-
-	if (vnet_array_grow(s, s->n + 1) < 0)
-		return -ENOMEM;
-	va_start(ap, fmt);
-	r = vasprintf(&s->v[s->n], fmt, ap);
-	va_end(ap);
-	if (r < 0)
-		return -ENOMEM;
-	s->n++;
-	return 0;
-}
-
-static int str_cmp(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* A growing text; Return: 0 or -ENOMEM. */
 struct text {
 	char *s;
@@ -166,7 +128,7 @@ static const char *ip4(const uint8_t a[4], char buf[INET_ADDRSTRLEN])
 	return inet_ntop(AF_INET, a, buf, INET_ADDRSTRLEN);
 }
 
-static int network_elems(const struct vnet_model *m, struct strv *s)
+static int network_elems(const struct vnet_model *m, struct vnet_strv *s)
 {
 	char a[INET_ADDRSTRLEN];
 	int r = 0;
@@ -174,40 +136,40 @@ static int network_elems(const struct vnet_model *m, struct strv *s)
 	for (size_t i = 0; !r && i < m->networks.n; i++) {
 		const struct vnet_network *n = &m->networks.v[i];
 
-		r = strv_add(s, "bridges \"%s\"", n->name);
+		r = vnet_strv_add(s, "bridges \"%s\"", n->name);
 		if (!r)
-			r = strv_add(s, "nets %s/%u", ip4(n->subnet, a), n->prefixlen);
+			r = vnet_strv_add(s, "nets %s/%u", ip4(n->subnet, a), n->prefixlen);
 		if (!r && n->masquerade)
-			r = strv_add(s, "masq %s/%u", a, n->prefixlen);
+			r = vnet_strv_add(s, "masq %s/%u", a, n->prefixlen);
 		if (!r && n->internal)
-			r = strv_add(s, "internal \"%s\"", n->name);
+			r = vnet_strv_add(s, "internal \"%s\"", n->name);
 		if (!r)
-			r = strv_add(s, "allowed \"%s\" . \"%s\"", n->name, n->name);
+			r = vnet_strv_add(s, "allowed \"%s\" . \"%s\"", n->name, n->name);
 	}
 	for (size_t i = 0; !r && i < m->connects.n; i++) {
 		const struct vnet_connect *c = &m->connects.v[i];
 
-		r = strv_add(s, "allowed \"%s\" . \"%s\"", c->a, c->b);
+		r = vnet_strv_add(s, "allowed \"%s\" . \"%s\"", c->a, c->b);
 		if (!r)
-			r = strv_add(s, "allowed \"%s\" . \"%s\"", c->b, c->a);
+			r = vnet_strv_add(s, "allowed \"%s\" . \"%s\"", c->b, c->a);
 	}
 	return r;
 }
 
-static int port_elem(const struct vnet_port *p, struct strv *s)
+static int port_elem(const struct vnet_port *p, struct vnet_strv *s)
 {
 	const char *proto = p->proto == IPPROTO_UDP ? "udp" : "tcp";
 	char h[INET_ADDRSTRLEN], a[INET_ADDRSTRLEN];
 
 	ip4(p->addr, a);
 	if (p->has_host_addr)
-		return strv_add(s, "%s_at %s . %u : %s . %u", proto, ip4(p->host_addr, h),
-				p->host_port, a, p->port);
-	return strv_add(s, "%s_any %u : %s . %u", proto, p->host_port, a, p->port);
+		return vnet_strv_add(s, "%s_at %s . %u : %s . %u", proto, ip4(p->host_addr, h),
+				     p->host_port, a, p->port);
+	return vnet_strv_add(s, "%s_any %u : %s . %u", proto, p->host_port, a, p->port);
 }
 
 /* Sorted, each once (a connect given from both sides is one pair of elements). */
-static int want_elems(const struct vnet_model *m, struct strv *s)
+static int want_elems(const struct vnet_model *m, struct vnet_strv *s)
 {
 	static const uint8_t none[4];
 	int r = network_elems(m, s);
@@ -219,7 +181,7 @@ static int want_elems(const struct vnet_model *m, struct strv *s)
 	if (r < 0)
 		return r;
 	if (s->n)
-		qsort(s->v, s->n, sizeof(*s->v), str_cmp);
+		qsort(s->v, s->n, sizeof(*s->v), vnet_str_cmp);
 	for (size_t i = 0; i < s->n; i++) {
 		if (u && !strcmp(s->v[u - 1], s->v[i]))
 			free(s->v[i]);
@@ -294,26 +256,6 @@ static int forwarding(int set)
 	return n < 0 ? (int)n : n == 0 ? -EIO : c == '1';
 }
 
-/* Call @fn(@arg) inside namespace @ns ("" is the one vnet runs in). */
-static int in_ns(const char *ns, int (*fn)(void *arg), void *arg)
-{
-	int fd, saved = -1, r;
-
-	if (!ns[0])
-		return fn(arg);
-	fd = vnet_netns_open(ns);
-	if (fd < 0)
-		return fd;
-	r = vnet_netns_enter(fd, &saved);
-	close(fd);
-	if (r < 0)
-		return r;
-	r = fn(arg);
-	if (vnet_netns_leave(saved) < 0)
-		abort(); /* a thread stuck in another namespace would act on the wrong one */
-	return r;
-}
-
 /* ---- reading ---- */
 
 /* One value of an element as nft writes it; ifname values are quoted. */
@@ -344,7 +286,7 @@ static int value_text(json_t *v, bool names, struct text *t)
 }
 
 /* The elements of one set or map of the listing, as "NAME ELEM". */
-static int set_elems(json_t *set, struct strv *s)
+static int set_elems(json_t *set, struct vnet_strv *s)
 {
 	const char *name = json_string_value(json_object_get(set, "name")) ?: "?";
 	bool names = !strcmp(name, "bridges") || !strcmp(name, "internal") ||
@@ -364,13 +306,13 @@ static int set_elems(json_t *set, struct strv *s)
 		else if (!r)
 			r = value_text(e, names, &t);
 		if (!r)
-			r = strv_add(s, "%s", t.s);
+			r = vnet_strv_add(s, "%s", t.s);
 		free(t.s);
 	}
 	return r;
 }
 
-static int listing_elems(const char *json, struct strv *s)
+static int listing_elems(const char *json, struct vnet_strv *s)
 {
 	json_t *root = json_loads(json, 0, NULL), *v;
 	json_t *list = json_object_get(root, "nftables");
@@ -385,7 +327,7 @@ static int listing_elems(const char *json, struct strv *s)
 	}
 	json_decref(root);
 	if (!r && s->n)
-		qsort(s->v, s->n, sizeof(*s->v), str_cmp);
+		qsort(s->v, s->n, sizeof(*s->v), vnet_str_cmp);
 	return r;
 }
 
@@ -393,7 +335,7 @@ struct reader {
 	const char *table, *tag;
 	bool exists, drift, tagged;
 	int forward;
-	struct strv elems;
+	struct vnet_strv elems;
 };
 
 static int read_here(void *arg)
@@ -482,10 +424,10 @@ int vnet_nat_read(const char *ns, const char *table, const char *tag, struct vne
 {
 	struct reader rd = { .table = table, .tag = tag };
 	struct vnet_nat_seen *s = calloc(1, sizeof(*s));
-	int r = s ? in_ns(ns, read_here, &rd) : -ENOMEM;
+	int r = s ? vnet_netns_run(ns, read_here, &rd) : -ENOMEM;
 
 	if (r < 0) {
-		strv_free(&rd.elems);
+		vnet_strv_free(&rd.elems);
 		free(s);
 		return r == -ENOENT ? 0 : r; /* no namespace: nothing there */
 	}
@@ -537,14 +479,14 @@ static int create_script(struct text *t, const char *table, const char *tag, boo
 }
 
 /* Elements of @a not in @b (both sorted). */
-static int minus(const struct strv *a, char **b, size_t nb, struct strv *ret)
+static int minus(const struct vnet_strv *a, char **b, size_t nb, struct vnet_strv *ret)
 {
 	size_t j = 0;
 
 	for (size_t i = 0; i < a->n; i++) {
 		while (j < nb && strcmp(b[j], a->v[i]) < 0)
 			j++;
-		if ((j >= nb || strcmp(b[j], a->v[i])) && strv_add(ret, "%s", a->v[i]) < 0)
+		if ((j >= nb || strcmp(b[j], a->v[i])) && vnet_strv_add(ret, "%s", a->v[i]) < 0)
 			return -ENOMEM;
 	}
 	return 0;
@@ -566,10 +508,10 @@ static const char *where(const char *ns, char *buf, size_t len)
 }
 
 /* The elements as they are: an update of a table that is vnet's and unedited. */
-static int update(struct vnet_nat_change *c, const struct strv *want,
+static int update(struct vnet_nat_change *c, const struct vnet_strv *want,
 		  const struct vnet_nat_seen *seen)
 {
-	struct strv add = { 0 }, del = { 0 }, have = { seen->elems, seen->n, seen->n };
+	struct vnet_strv add = { 0 }, del = { 0 }, have = { seen->elems, seen->n, seen->n };
 	struct text s = { 0 }, u = { 0 };
 	int r = minus(want, seen->elems, seen->n, &add) ?: minus(&have, want->v, want->n, &del);
 
@@ -585,8 +527,8 @@ static int update(struct vnet_nat_change *c, const struct strv *want,
 			 count_ports(add.v, add.n), count_ports(del.v, del.n));
 	c->script = s.s;
 	c->undo = u.s;
-	strv_free(&add);
-	strv_free(&del);
+	vnet_strv_free(&add);
+	vnet_strv_free(&del);
 	return r;
 }
 
@@ -595,7 +537,7 @@ static int plan_want(struct vnet_nat_change *c, const struct vnet_model *want,
 		     const struct vnet_model *have, const char *tag, bool *busy)
 {
 	const struct vnet_nat_seen *seen = have->nat.seen;
-	struct strv w = { 0 };
+	struct vnet_strv w = { 0 };
 	struct text s = { 0 }, u = { 0 };
 	char in[VNET_NAMSIZ + 32];
 	int r = want_elems(want, &w);
@@ -622,7 +564,7 @@ static int plan_want(struct vnet_nat_change *c, const struct vnet_model *want,
 		r = update(c, &w, seen);
 		*busy = c->script != NULL;
 	}
-	strv_free(&w);
+	vnet_strv_free(&w);
 	return r;
 }
 
@@ -736,12 +678,12 @@ int vnet_nat_apply(const struct vnet_nat_change *c, bool undo, struct vnet_error
 	if (undo && rn.forward >= 0) {
 		struct runner fw = { .forward = rn.forward };
 
-		r = in_ns(c->ns, apply_here, &fw);
+		r = vnet_netns_run(c->ns, apply_here, &fw);
 		if (r < 0)
 			return vnet_error_set(reterr, r, "nftables table", "undo", "%s", fw.err);
 		rn.forward = -1;
 	}
-	r = in_ns(c->ns, apply_here, &rn);
+	r = vnet_netns_run(c->ns, apply_here, &rn);
 	if (r < 0)
 		return vnet_error_set(reterr, r, c->table, undo ? "undo" : "change", "%s",
 				      rn.err[0] ? rn.err : strerror(-r));

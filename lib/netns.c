@@ -292,3 +292,21 @@ int vnet_netns_leave(int saved)
 {
 	return setns(saved, CLONE_NEWNET) < 0 ? -errno : 0;
 }
+
+int vnet_netns_run(const char *name, int (*fn)(void *arg), void *arg)
+{
+	int fd, saved = -1, r, q;
+
+	if (!*name)
+		return fn(arg);
+	fd = vnet_netns_open(name);
+	if (fd < 0)
+		return fd;
+	r = vnet_netns_enter(fd, &saved);
+	close(fd);
+	if (r < 0)
+		return r == -EINVAL ? -ENOENT : r; /* a plain file, not a namespace */
+	r = fn(arg);
+	q = vnet_netns_leave(saved);
+	return q < 0 ? q : r;
+}

@@ -259,11 +259,6 @@ static void note_foreign(const struct vnet_model *m, const struct owned *o, stru
 	}
 }
 
-static int str_cmp(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* The namespaces to read: those @desired names and those @o records, each once. */
 static int ns_list(const struct vnet_model *desired, const struct owned *o, const char ***ret,
 		   size_t *ret_n)
@@ -277,7 +272,7 @@ static int ns_list(const struct vnet_model *desired, const struct owned *o, cons
 		v[n++] = desired->ns.v[i].name;
 	for (size_t i = 0; i < o->n; i++)
 		v[n++] = o->rows[i].ns;
-	qsort(v, n, sizeof(*v), str_cmp);
+	qsort(v, n, sizeof(*v), vnet_str_cmp);
 	for (size_t i = 0; i < n; i++)
 		if (!u || strcmp(v[u - 1], v[i]))
 			v[u++] = v[i];
@@ -644,38 +639,18 @@ int vnet_down(struct vnet_session *s, const char *topo, unsigned flags, struct v
 
 /* ---- recovery of a lost store, from the kernel's tags ---- */
 
-struct names {
-	char **v;
-	size_t n, cap;
-};
-
-static void names_free(struct names *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-}
-
-static int names_add(struct names *l, const char *name)
-{
-	if (vnet_array_grow(l, l->n + 1) < 0)
-		return -ENOMEM;
-	l->v[l->n] = strdup(name);
-	return l->v[l->n] ? (l->n++, 0) : -ENOMEM;
-}
-
 /* vnet's own namespace, and every namespace under /run/netns named "TOPO-...". */
-static int candidates(const char *topo, struct names *ret)
+static int candidates(const char *topo, struct vnet_strv *ret)
 {
 	DIR *d = opendir("/run/netns");
 	size_t len = strlen(topo);
 	struct dirent *e;
-	int r = names_add(ret, "");
+	int r = vnet_strv_add(ret, "%s", "");
 
 	while (r >= 0 && d && (e = readdir(d)))
 		if (!strncmp(e->d_name, topo, len) && e->d_name[len] == '-' &&
 		    strlen(e->d_name) < VNET_NAMSIZ)
-			r = names_add(ret, e->d_name);
+			r = vnet_strv_add(ret, "%s", e->d_name);
 	if (d)
 		closedir(d);
 	return r;
@@ -687,7 +662,7 @@ static int read_tagged(struct vnet_session *s, const char *topo, const char *fil
 {
 	struct owned o = { .by_tag = true };
 	_cleanup_(vnet_model_freep) struct vnet_model *have = NULL;
-	_cleanup_(names_free) struct names l = { 0 };
+	_cleanup_(vnet_strv_free) struct vnet_strv l = { 0 };
 	char host[VNET_NAMSIZ + 8];
 	long t0 = vnet_now_us();
 	int r = candidates(topo, &l);

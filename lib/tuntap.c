@@ -19,30 +19,22 @@
 
 enum { TT_OWNER, TT_GROUP, TT_MULTI_QUEUE, TT_VNET_HDR };
 
+static int tun_open(void *ret_fd)
+{
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+
+	*(int *)ret_fd = fd;
+	return fd < 0 ? -errno : 0;
+}
+
 /* Open /dev/net/tun from inside @ns: the device is made in the opener's namespace. */
 static int tun_open_in(const char *ns)
 {
-	int nsfd, saved, fd, r, q;
+	int fd = -1, r = vnet_netns_run(ns, tun_open, &fd);
 
-	if (!*ns) {
-		fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-		return fd < 0 ? -errno : fd;
-	}
-	nsfd = vnet_netns_open(ns);
-	if (nsfd < 0)
-		return nsfd;
-	r = vnet_netns_enter(nsfd, &saved);
-	close(nsfd);
-	if (r < 0)
-		return r;
-	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-	r = fd < 0 ? -errno : fd;
-	q = vnet_netns_leave(saved);
-	if (q < 0 && fd >= 0) {
-		close(fd);
-		return q;
-	}
-	return r;
+	if (r < 0 && fd >= 0)
+		close(fd); /* opened, but the thread could not leave the namespace */
+	return r < 0 ? r : fd;
 }
 
 static int tun_ioctl(int fd, unsigned long req, unsigned long arg, const char *what,
@@ -238,7 +230,7 @@ int vnet_tap_check(const struct vnet_link *l, struct vnet_error *reterr)
 	int now, r;
 
 	if (l->kind != &vnet_kind_tap)
-		return 0;
+		return 1;
 	snprintf(obj, sizeof(obj), "tap %s", l->name);
 	now = vnet_hdr_now(l);
 	if (now == -ENODEV || now == -ENOENT)

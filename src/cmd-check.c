@@ -171,9 +171,9 @@ static size_t check_taps(const struct cli *cli, const struct vnet_model *m, json
 		char why[VNET_MSGSIZ + 200];
 		int r;
 
-		if (strcmp(vnet_kind_name(l->kind), "tap"))
-			continue;
 		r = vnet_tap_check(l, &e);
+		if (r == 1) /* not a tap */
+			continue;
 		bad += r < 0;
 		vnet_error_format(&e, why, sizeof(why));
 		if (ret_json)

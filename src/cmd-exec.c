@@ -80,6 +80,8 @@ int cmd_exec(struct cli *cli)
 	if (code)
 		return code;
 	fflush(NULL);
+	/* the user's own command, in the node's namespace: the one program vnet starts (the
+	 * kernel it changes through netlink, ioctls and libnftables, never through a tool) */
 	execvp(cli->argv[1], cli->argv + 1);
 	code = errno == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN;
 	return cli_errorf(code, "%s: %s", cli->argv[1], strerror(errno));

@@ -671,13 +671,14 @@ int vnet_ipam_alloc(struct vnet_session *s, const char *pool, const char *subnet
 
 /**
  * vnet_tap_check() - open a tap of a topology that is up as QEMU would, and close it again
- * @l: a tap of the desired model (any other link passes): it is opened in its namespace
+ * @l: a link of the desired model; a tap is opened in its namespace
  *     with the flags the file gives it (vnet_hdr, multi_queue), as the tap's owner and
  *     group when it has them, else as the caller
  * @reterr: why QEMU could not open it, in words: flags other than the file's (EINVAL), a
  *          program holding a single-queue tap (EBUSY), a user the tap refuses (EPERM)
  *
- * Return: 0, or the -errno of the open.
+ * Return: 0 when QEMU could open it, 1 when @l is not a tap (nothing to check), or the
+ * -errno of the open.
  */
 int vnet_tap_check(const struct vnet_link *l, struct vnet_error *reterr);
 

@@ -303,6 +303,22 @@ udp_reaches() {
 	echo "ok - $what"
 }
 
+# make_foreign NS TABLE: a stranger's nftables tables in NS: "ip keepme" (a set, a chain on
+# the forward hook) and "inet TABLE" (vnet's name in another family). foreign_json NS TABLE:
+# both, as `nft -j` lists them, to compare before and after.
+make_foreign() {
+	nsx "$1" nft -f - <<EOF
+table ip keepme {
+	set friends { type ipv4_addr; elements = { 198.51.100.7 } }
+	chain guard { type filter hook forward priority 10; policy accept; meta mark 0x2a accept; }
+}
+table inet $2 {
+	chain c { ip saddr 198.51.100.7 accept; }
+}
+EOF
+}
+foreign_json() { nsx "$1" nft -j list table ip keepme; nsx "$1" nft -j list table inet "$2"; }
+
 # ---- cleanup and the leak guard ----
 
 kt_leak() {

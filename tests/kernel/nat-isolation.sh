@@ -172,18 +172,10 @@ networks:
 containers:
   c1: {networks: [nb0], publish: ["8080:80"]}
 EOF
-nsx "$O" nft -f - <<EOF
-table ip keepme {
-	set friends { type ipv4_addr; elements = { 198.51.100.7 } }
-	chain guard { type filter hook forward priority 10; policy accept; meta mark 0x2a accept; }
-}
-table inet $TABLE {
-	chain c { ip saddr 198.51.100.7 accept; }
-}
-EOF
+make_foreign "$O" "$TABLE"
 forward() { nsx "$O" sysctl -n net.ipv4.ip_forward; }
 ruleset() { nsx "$O" nft -j list ruleset | jq -S .; }
-own_tables() { nsx "$O" nft -j list table ip keepme; nsx "$O" nft -j list table inet "$TABLE"; }
+own_tables() { foreign_json "$O" "$TABLE"; }
 v() { in_outer "$O" "$VNET" "$@"; }
 track "$T" "$O"
 for before in 0 1; do

@@ -174,16 +174,8 @@ else
 fi
 
 # ---- foreign tables in the host part: not drift, never touched ----
-nsx "$H" nft -f - <<EOF
-table ip keepme {
-	set friends { type ipv4_addr; elements = { 198.51.100.7 } }
-	chain guard { type filter hook forward priority 10; policy accept; meta mark 0x2a accept; }
-}
-table inet $TABLE {
-	chain c { ip saddr 198.51.100.7 accept; }
-}
-EOF
-foreign() { nsx "$H" nft -j list table ip keepme; nsx "$H" nft -j list table inet "$TABLE"; }
+make_foreign "$H" "$TABLE"
+foreign() { foreign_json "$H" "$TABLE"; }
 FOREIGN=$(foreign)
 foreign_intact() {
 	[ "$(foreign)" = "$FOREIGN" ] ||
