@@ -94,7 +94,10 @@ OUT=$(VNET_FAULT_STEP=$steps v up "$B" --name "$T" 2>&1) || rc=$?
 expect_eq "exit of the failed edit" "$rc" 3
 grep -q "undid the $((steps - 1)) step(s)" <<<"$OUT" || fail "no undo said: $OUT"
 same_as "the undone edit" "$before"
-nftO list map ip "vnet-$T" udp_any | grep -q 9090 && fail "the undone edit left 9090/udp published"
+# (the listing first, then grep: grep -q quits at its match, and under pipefail the nft it
+# cut off, killed by SIGPIPE, would fail the pipe)
+udp_map=$(nftO list map ip "vnet-$T" udp_any)
+grep -q 9090 <<<"$udp_map" && fail "the undone edit left 9090/udp published: $udp_map"
 
 # ---- killed at every crash point of the edit; the next up repairs ----
 n=1
@@ -112,8 +115,9 @@ done
 [ "$n" -gt 3 ] || fail "only $((n - 1)) crash points in the edit: the switch does not work"
 echo "ok - killed at each of the $((n - 1)) crash points of the edit; each time up repaired it"
 expect_rc 0 v diff "$B" --name "$T"
-nftO list map ip "vnet-$T" udp_any | grep -q "9090 : 192.168.9.[0-9]* . 90" ||
-	fail "9090/udp is not published after the edit"
+udp_map=$(nftO list map ip "vnet-$T" udp_any)
+grep -q "9090 : 192.168.9.[0-9]* . 90" <<<"$udp_map" ||
+	fail "9090/udp is not published after the edit: $udp_map"
 
 # ---- the table deleted behind vnet's back: diff says so, up restores ----
 nftO delete table ip "vnet-$T"

@@ -131,7 +131,9 @@ bg_pid $qpid
 # The console log, without SeaBIOS's terminal escapes and carriage returns (the guest's first
 # line shares a line with the BIOS's last: match the markers anywhere in a line).
 console() { sed -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1bc//g' -e 's/\r//g' "$log"; }
-guest_done() { console | grep -q "vnet-guest: done"; }
+# (the console first, then grep: grep -q quits at its match, and under pipefail the writer it
+# cut off, killed by SIGPIPE, would fail the pipe)
+guest_done() { grep -q "vnet-guest: done" <<<"$(console)"; }
 # done, or QEMU gone (it could not open the tap, say): no use waiting for the timeout then
 guest_over() { guest_done || ! kill -0 "$qpid"; }
 wait_until 115 guest_over || true
@@ -141,8 +143,9 @@ if ! guest_done; then
 	fail "the guest did not finish (QEMU exited, or 115 s passed)"
 fi
 console
-console | grep -q "vnet-guest: eth0 $MAC" || fail "the guest's eth0 does not have the MAC $MAC"
-console | grep -qF "$MARKER" || fail "the guest's ping of the router (192.168.3.1) failed"
+CONSOLE=$(console)
+grep -q "vnet-guest: eth0 $MAC" <<<"$CONSOLE" || fail "the guest's eth0 does not have the MAC $MAC"
+grep -qF "$MARKER" <<<"$CONSOLE" || fail "the guest's ping of the router (192.168.3.1) failed"
 echo "ok - the guest's console: $MARKER"
 
 # ---- the router saw the guest: 192.168.3.102 at the MAC QEMU was given ----
