@@ -10,6 +10,7 @@
 
 #include "apply.h"
 #include "nat.h"
+#include "uplink.h"
 #include "array.h"
 #include "kind.h"
 
@@ -223,6 +224,9 @@ static void op_object(const struct vnet_op *op, char *buf, size_t len)
 		break;
 	case VNET_OP_NAT:
 		snprintf(buf, len, "nftables table ip %s", op->nat->table);
+		break;
+	case VNET_OP_UPLINK:
+		snprintf(buf, len, "uplink %s of %s", op->uplink->u.nic, op->uplink->u.bridge);
 		break;
 	default:
 		snprintf(buf, len, "%s %s", vnet_kind_name(op->link.kind), op->link.name);
@@ -584,6 +588,33 @@ static int do_nat(struct applier *a, const struct vnet_op *op, size_t idx)
 	return 0;
 }
 
+/* A NIC taken over (and probed) or given back: one batch of its own, then the probe. */
+static int do_uplink(struct applier *a, const struct vnet_op *op, size_t idx)
+{
+	const struct vnet_uplink_change *c = op->uplink;
+	struct vnet_error e = { 0 };
+	struct vnet_nl *nl;
+	int r = flush(a);
+
+	if (r < 0)
+		return r;
+	r = vnet_nlset_get(a->nls, c->u.ns, &nl);
+	if (r >= 0)
+		r = vnet_uplink_apply(nl, c, op->set & VNET_UPLINK_GIVE, a->res, &e);
+	else
+		vnet_error_set(&e, r, c->u.nic, "take over", "namespace %s: %s", c->u.ns,
+			       strerror(-r));
+	if (r < 0) {
+		if (!a->first_err && a->err)
+			*a->err = e;
+		if (!a->first_err)
+			a->first_err = r;
+		return r;
+	}
+	a->done[idx] = true;
+	return 0;
+}
+
 static int do_op(struct applier *a, size_t idx)
 {
 	const struct vnet_op *op = &a->ops[idx];
@@ -612,6 +643,8 @@ static int do_op(struct applier *a, size_t idx)
 		return do_route(a, op, idx);
 	case VNET_OP_NAT:
 		return do_nat(a, op, idx);
+	case VNET_OP_UPLINK:
+		return do_uplink(a, op, idx);
 	}
 	return -EINVAL;
 }
@@ -709,6 +742,11 @@ static size_t inverse(const struct vnet_op *op, struct vnet_op *inv)
 		inv[0] = (struct vnet_op){ .kind = VNET_OP_NAT,
 					   .set = op->set ^ VNET_NAT_UNDO,
 					   .nat = op->nat };
+		return 1;
+	case VNET_OP_UPLINK:
+		inv[0] = (struct vnet_op){ .kind = VNET_OP_UPLINK,
+					   .set = op->set ^ VNET_UPLINK_GIVE,
+					   .uplink = op->uplink };
 		return 1;
 	}
 	return 0;

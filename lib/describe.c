@@ -6,6 +6,7 @@
 
 #include "kind.h"
 #include "nat.h"
+#include "uplink.h"
 
 void vnet_addr_format(int family, const uint8_t *addr, unsigned prefixlen, char *buf, size_t len)
 {
@@ -98,6 +99,36 @@ static void describe_settings(const struct vnet_op *op, char *buf, size_t len)
 	}
 }
 
+/* "take eth0 over into br-wan: 2 addresses, 3 routes, mtu 1500, mac ...; probe ..." */
+static void describe_uplink(const struct vnet_op *op, char *buf, size_t len)
+{
+	const struct vnet_uplink_change *c = op->uplink;
+	char in[VNET_NAMSIZ + 4], mac[24], gw[INET_ADDRSTRLEN] = "";
+	unsigned addrs, routes;
+	uint8_t g[4];
+	int n;
+
+	vnet_uplink_counts(&c->saved, &addrs, &routes);
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", c->saved.mac[0],
+		 c->saved.mac[1], c->saved.mac[2], c->saved.mac[3], c->saved.mac[4],
+		 c->saved.mac[5]);
+	if (op->set & VNET_UPLINK_GIVE) {
+		snprintf(buf, len, "give %s%s back from %s: %u address%s, %u route%s, mtu %u",
+			 c->u.nic, where(c->u.ns, in, sizeof(in)), c->u.bridge, addrs,
+			 addrs == 1 ? "" : "es", routes, routes == 1 ? "" : "s", c->saved.mtu);
+		return;
+	}
+	n = snprintf(buf, len, "take %s%s over into %s: %u address%s, %u route%s, mtu %u, mac %s",
+		     c->u.nic, where(c->u.ns, in, sizeof(in)), c->u.bridge, addrs,
+		     addrs == 1 ? "" : "es", routes, routes == 1 ? "" : "s", c->saved.mtu, mac);
+	if (vnet_uplink_gateway(&c->saved, g))
+		inet_ntop(AF_INET, g, gw, sizeof(gw));
+	if (n > 0 && (size_t)n < len && (gw[0] || c->u.n_probe))
+		snprintf(buf + n, len - (size_t)n, "; probe %s%s%s%u target%s in %.1f s",
+			 gw[0] ? "gateway " : "", gw, gw[0] ? " and " : "", c->u.n_probe,
+			 c->u.n_probe == 1 ? "" : "s", c->u.probe_ms / 1000.0);
+}
+
 void vnet_op_describe(const struct vnet_op *op, char *buf, size_t len)
 {
 	char in[VNET_NAMSIZ + 4], in2[VNET_NAMSIZ + 4], what[160], a[80];
@@ -148,6 +179,9 @@ void vnet_op_describe(const struct vnet_op *op, char *buf, size_t len)
 		break;
 	case VNET_OP_NAT:
 		snprintf(buf, len, "%s%s", op->set & VNET_NAT_UNDO ? "undo: " : "", op->nat->what);
+		break;
+	case VNET_OP_UPLINK:
+		describe_uplink(op, buf, len);
 		break;
 	}
 }

@@ -7,6 +7,7 @@
 
 #include "array.h"
 #include "nat.h"
+#include "uplink.h"
 #include "topo.h"
 #include "vnet/vnet.h"
 
@@ -34,6 +35,9 @@ void vnet_model_free(struct vnet_model *m)
 	free(m->members.v);
 	free(m->ports.v);
 	free(m->connects.v);
+	for (size_t i = 0; i < m->uplinks.n; i++)
+		vnet_uplink_saved_free(m->uplinks.v[i].saved);
+	free(m->uplinks.v);
 	vnet_nat_seen_free(m->nat.seen);
 	if (m->index)
 		free(m->index->order);
@@ -82,6 +86,9 @@ struct vnet_model *vnet_model_dup(const struct vnet_model *m)
 	r = r ?: COPY(d, m, members);
 	r = r ?: COPY(d, m, ports);
 	r = r ?: COPY(d, m, connects);
+	r = r ?: COPY(d, m, uplinks);
+	for (size_t i = 0; i < d->uplinks.n; i++)
+		d->uplinks.v[i].saved = NULL; /* observed only; a copy is of a desired model */
 	if (r < 0) {
 		vnet_model_free(d);
 		return NULL;
@@ -138,6 +145,11 @@ struct vnet_port *vnet_model_add_port(struct vnet_model *m)
 struct vnet_connect *vnet_model_add_connect(struct vnet_model *m)
 {
 	return VNET_ARRAY_PUSH(&m->connects);
+}
+
+struct vnet_uplink *vnet_model_add_uplink(struct vnet_model *m)
+{
+	return VNET_ARRAY_PUSH(&m->uplinks);
 }
 
 struct vnet_network *vnet_model_find_network(const struct vnet_model *m, const char *name)

@@ -13,6 +13,7 @@
 #include "cleanup.h"
 #include "ipam.h"
 #include "nat.h"
+#include "uplink.h"
 #include "topo.h"
 #include "session.h"
 #include "state.h"
@@ -337,6 +338,41 @@ static int observe_nat(const char *topo, const struct vnet_model *desired, const
 	return ns ? vnet_nat_read(ns, table, o->tag, m) : 0;
 }
 
+/* The NICs @topo has taken over (from the store) and those @desired names, as they are. */
+static int observe_uplinks(struct vnet_session *s, const char *topo,
+			   const struct vnet_model *desired, struct vnet_model *m,
+			   struct vnet_error *reterr)
+{
+	int r = vnet_state_uplinks(s->st, topo, m, reterr);
+
+	for (size_t i = 0; r >= 0 && desired && i < desired->uplinks.n; i++) {
+		const struct vnet_uplink *w = &desired->uplinks.v[i];
+		bool known = false;
+
+		for (size_t j = 0; j < m->uplinks.n && !known; j++)
+			known = !strcmp(m->uplinks.v[j].ns, w->ns) &&
+				!strcmp(m->uplinks.v[j].nic, w->nic);
+		if (!known && !vnet_model_add_uplink(m))
+			r = -ENOMEM;
+		else if (!known)
+			m->uplinks.v[m->uplinks.n - 1] = *w;
+	}
+	for (size_t i = 0; r >= 0 && i < m->uplinks.n; i++) {
+		struct vnet_uplink *u = &m->uplinks.v[i];
+		struct vnet_nl *nl;
+
+		r = vnet_nlset_get(&s->nls, u->ns, &nl);
+		if (r == -ENOENT) { /* its namespace is gone, and the NIC with it */
+			r = 0;
+			continue;
+		}
+		r = r < 0 ? r : vnet_uplink_observe(nl, u);
+		if (r < 0)
+			vnet_error_set(reterr, r, u->nic, "read", "%s", strerror(-r));
+	}
+	return r;
+}
+
 /* Read the kernel: the namespaces @desired names (if any), all that @topo owns, and @extra. */
 static int observe(struct vnet_session *s, const char *topo, const struct vnet_model *desired,
 		   unsigned flags, struct vnet_model **ret, struct vnet_result *res,
@@ -359,6 +395,11 @@ static int observe(struct vnet_session *s, const char *topo, const struct vnet_m
 		r = vnet_observe(&s->nls, topo, ns, nns, ret);
 	if (r >= 0)
 		r = observe_nat(topo, desired, &o, *ret);
+	if (r >= 0 && (r = observe_uplinks(s, topo, desired, *ret, reterr)) < 0) {
+		free(ns);
+		free(o.rows);
+		return r; /* said: a store that cannot give a NIC back is not a kernel's failure */
+	}
 	if (r >= 0) {
 		mark_owned(*ret, &o);
 		name_nodes(*ret, &o);
@@ -406,6 +447,25 @@ static struct vnet_model *owned_part(const struct vnet_model *have, const char *
 		vnet_model_free(m);
 		return NULL;
 	}
+	for (size_t i = 0; ok && i < have->uplinks.n; i++) {
+		const struct vnet_uplink *u = &have->uplinks.v[i];
+
+		/* kept on record while the NIC is still in its bridge, or anything of it */
+		struct vnet_uplink *c;
+
+		if (!u->owned || !u->exists || !(u->taken || !strcmp(u->master, u->bridge)))
+			continue;
+		c = vnet_model_add_uplink(m);
+		ok = c != NULL;
+		if (ok) {
+			*c = *u;
+			c->saved = NULL; /* the store has it */
+		}
+	}
+	if (!ok) {
+		vnet_model_free(m);
+		return NULL;
+	}
 	if (have->nat.owned) {
 		snprintf(m->nat.ns, sizeof(m->nat.ns), "%s", have->nat.ns);
 		snprintf(m->nat.table, sizeof(m->nat.table), "%s", have->nat.table);
@@ -420,7 +480,8 @@ static struct vnet_model *owned_part(const struct vnet_model *have, const char *
 /* How many objects a model holds (its namespaces but vnet's own). */
 static size_t model_objects(const struct vnet_model *m)
 {
-	size_t n = m->links.n + m->addrs.n + m->routes.n + (m->nat.table[0] != '\0');
+	size_t n = m->links.n + m->addrs.n + m->routes.n + m->uplinks.n +
+		   (m->nat.table[0] != '\0');
 
 	for (size_t i = 0; i < m->ns.n; i++)
 		n += m->ns.v[i].name[0] != '\0';
@@ -511,6 +572,42 @@ static bool forward_owned(const struct vnet_model *have, const struct vnet_plan 
 	return have && have->nat.forward_owned && have->nat.forward;
 }
 
+/*
+ * A bridge that takes a NIC over wears the NIC's MAC (the gateway's ARP entry stays
+ * right, and the bridge's MAC no longer follows its ports) and MTU, and so do its
+ * ports, unless the file says otherwise. After an interrupted run, a take-over that
+ * looks whole is run again all the same: its probe may not have run.
+ */
+static void shape_uplinks(struct vnet_model *want, struct vnet_model *have, bool recovered)
+{
+	for (size_t i = 0; i < have->uplinks.n; i++) {
+		struct vnet_uplink *h = &have->uplinks.v[i];
+		struct vnet_link *br = NULL;
+
+		h->taken = h->taken && !recovered;
+		for (size_t j = 0; j < want->uplinks.n && !br; j++)
+			if (!strcmp(want->uplinks.v[j].ns, h->ns) &&
+			    !strcmp(want->uplinks.v[j].nic, h->nic))
+				br = vnet_model_find_link(want, h->ns, want->uplinks.v[j].bridge);
+		if (!br || !h->saved)
+			continue;
+		if (!(br->has & VNET_LINK_HAS_MAC))
+			memcpy(br->mac, h->saved->mac, 6);
+		if (!(br->has & VNET_LINK_HAS_MTU))
+			br->mtu = h->saved->mtu;
+		br->has |= VNET_LINK_HAS_MAC | VNET_LINK_HAS_MTU;
+		for (size_t j = 0; j < want->links.n; j++) {
+			struct vnet_link *l = &want->links.v[j];
+
+			if (!strcmp(l->ns, br->ns) && !strcmp(l->master, br->name) &&
+			    !(l->has & VNET_LINK_HAS_MTU)) {
+				l->mtu = br->mtu;
+				l->has |= VNET_LINK_HAS_MTU;
+			}
+		}
+	}
+}
+
 /* Observe, lease @want's addresses, plan. */
 static int plan_up(struct vnet_session *s, struct vnet_model *want, bool dry,
 		   struct vnet_result *ret, struct vnet_error *reterr)
@@ -526,6 +623,8 @@ static int plan_up(struct vnet_session *s, struct vnet_model *want, bool dry,
 	if (r >= 0)
 		r = vnet_ipam_lease(s->st, want, have, dry, reterr);
 	ret->ipam_us += vnet_now_us() - t0;
+	if (r >= 0)
+		shape_uplinks(want, have, ret->recovered);
 	if (r >= 0)
 		r = vnet_plan_up(want, have, &ret->plan, reterr);
 	if (r >= 0)

@@ -10,6 +10,7 @@
 #include "array.h"
 #include "kind.h"
 #include "nat.h"
+#include "uplink.h"
 
 /*
  * Steps run in phases so that each phase only needs what earlier phases made:
@@ -23,6 +24,7 @@
  * fails before it leaves a plan that can be undone whole.
  */
 enum phase {
+	PH_UPLINK_GIVE, /* a NIC goes back before anything of its bridge is touched */
 	PH_NAT_DEL, /* vnet's nftables table goes first, the rest of the host part after */
 	PH_ROUTE_DEL,
 	PH_ADDR_DEL,
@@ -35,6 +37,7 @@ enum phase {
 	PH_CHILD_ADD, /* links on a parent (vnet_link_rank() 2) */
 	PH_LINK_SET,
 	PH_BRIDGE_UP, /* a new bridge comes up with its ports in place */
+	PH_UPLINK_TAKE, /* then it takes its NIC over, and the probe runs */
 	PH_ADDR_ADD,
 	PH_ROUTE_ADD,
 	PH_NAT, /* once the bridges it names are there */
@@ -640,6 +643,8 @@ const char *vnet_op_ns(const struct vnet_op *op)
 		return op->route.ns;
 	case VNET_OP_NAT:
 		return op->nat->ns;
+	case VNET_OP_UPLINK:
+		return op->uplink->u.ns;
 	default:
 		return op->link.ns;
 	}
@@ -708,6 +713,79 @@ static int plan_nat(struct planner *p, const struct vnet_model *want, const char
 	return 0;
 }
 
+static const struct vnet_uplink *find_uplink(const struct vnet_model *m, const char *ns,
+					     const char *nic)
+{
+	for (size_t i = 0; i < m->uplinks.n; i++)
+		if (!strcmp(m->uplinks.v[i].ns, ns) && !strcmp(m->uplinks.v[i].nic, nic))
+			return &m->uplinks.v[i];
+	return NULL;
+}
+
+static int push_uplink(struct planner *p, const struct vnet_uplink *w,
+		       const struct vnet_uplink *h, bool give)
+{
+	struct vnet_op *op = push(p, VNET_OP_UPLINK, give ? PH_UPLINK_GIVE : PH_UPLINK_TAKE);
+
+	if (!op)
+		return -ENOMEM;
+	op->set = give ? VNET_UPLINK_GIVE : 0;
+	op->uplink = vnet_uplink_plan_change(w, h);
+	if (!op->uplink) {
+		p->plan->ops.n--;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Why @w's NIC cannot be taken, at its place in the file; Return: @err. */
+static int uplink_refused(struct planner *p, const struct vnet_uplink *w, int err, const char *fmt,
+			  const char *a, const char *b)
+{
+	char obj[64];
+
+	snprintf(obj, sizeof(obj), "bridge %s", w->bridge);
+	conflict(p, &w->pos, obj, fmt, a, b);
+	if (p->err)
+		p->err->err = err;
+	return err;
+}
+
+static int plan_take(struct planner *p, const struct vnet_uplink *w)
+{
+	const struct vnet_uplink *h = find_uplink(p->have, w->ns, w->nic);
+
+	if (!h || !h->exists)
+		return uplink_refused(p, w, -ENODEV, "uplink %s: no such interface%s", w->nic,
+				      w->ns[0] ? " in its node" : "");
+	if (h->master[0] && strcmp(h->master, w->bridge))
+		return uplink_refused(p, w, -EEXIST, "uplink %s is a port of %s already", w->nic,
+				      h->master);
+	if (!h->owned && h->manager[0] && !w->force)
+		return uplink_refused(p, w, -EEXIST,
+				      "uplink %s is managed by %s, which would fight vnet for it; "
+				      "release it there, or set force: true in the uplink",
+				      w->nic, h->manager);
+	return h->taken ? 0 : push_uplink(p, w, h, false);
+}
+
+/* NICs to take over, and those the file no longer names, to give back. */
+static int plan_uplinks(struct planner *p)
+{
+	int r = 0;
+
+	for (size_t i = 0; r >= 0 && i < p->have->uplinks.n; i++) {
+		const struct vnet_uplink *h = &p->have->uplinks.v[i];
+		const struct vnet_uplink *w = find_uplink(p->want, h->ns, h->nic);
+
+		if (h->owned && (!w || strcmp(w->bridge, h->bridge)))
+			r = push_uplink(p, h, h, true);
+	}
+	for (size_t i = 0; r >= 0 && i < p->want->uplinks.n; i++)
+		r = plan_take(p, &p->want->uplinks.v[i]);
+	return r;
+}
+
 /* Both plans end alike: namespaces no longer wanted go last, then the steps are sorted. */
 static int finish(struct planner *p, int r, struct vnet_plan **ret_plan)
 {
@@ -743,6 +821,8 @@ int vnet_plan_up(const struct vnet_model *desired, const struct vnet_model *obse
 		r = plan_routes(&p);
 	if (r >= 0)
 		r = plan_nat(&p, desired, desired->name);
+	if (r >= 0)
+		r = plan_uplinks(&p);
 	return finish(&p, r, ret_plan);
 }
 
@@ -804,6 +884,8 @@ int vnet_plan_down(const struct vnet_model *observed, struct vnet_plan **ret_pla
 	snprintf(p.plan->topo, sizeof(p.plan->topo), "%s", observed->name);
 	if (r >= 0)
 		r = plan_nat(&p, NULL, observed->name);
+	if (r >= 0)
+		r = plan_uplinks(&p);
 	return finish(&p, r, ret_plan);
 }
 
@@ -811,9 +893,12 @@ void vnet_plan_free(struct vnet_plan *p)
 {
 	if (!p)
 		return;
-	for (size_t i = 0; i < p->ops.n; i++)
+	for (size_t i = 0; i < p->ops.n; i++) {
 		if (p->ops.v[i].kind == VNET_OP_NAT)
 			vnet_nat_change_free(p->ops.v[i].nat);
+		if (p->ops.v[i].kind == VNET_OP_UPLINK)
+			vnet_uplink_change_free(p->ops.v[i].uplink);
+	}
 	free(p->ops.v);
 	free(p);
 }

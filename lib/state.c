@@ -17,11 +17,13 @@
 #include "state.h"
 #include "kind.h"
 #include "nat.h"
+#include "uplink.h"
 
 /*
  * Keys: a namespace is ("ns", NAME, NODE), a link ("link", NS, IFNAME), an
  * address ("addr", NS, "DEV ADDR/LEN"), a route ("route", NS, "DST METRIC"), vnet's
- * nftables table ("nft", NS, TABLE), forwarding vnet turned on ("sysctl", NS, KEY).
+ * nftables table ("nft", NS, TABLE), forwarding vnet turned on ("sysctl", NS, KEY), a NIC
+ * taken over by a bridge ("uplink", NS, NIC), whose state before is kept in table uplink.
  * The primary key spans topologies, so no object is ever owned twice.
  */
 static const char schema[] =
@@ -37,7 +39,9 @@ static const char schema[] =
 	" started INTEGER NOT NULL, steps INTEGER NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS lease (pool TEXT NOT NULL, addr INTEGER NOT NULL,"
 	" owner TEXT NOT NULL, topo TEXT NOT NULL, PRIMARY KEY (pool, addr), UNIQUE (pool, owner));"
-	"CREATE INDEX IF NOT EXISTS lease_topo ON lease (topo);";
+	"CREATE INDEX IF NOT EXISTS lease_topo ON lease (topo);"
+	"CREATE TABLE IF NOT EXISTS uplink (ns TEXT NOT NULL, nic TEXT NOT NULL,"
+	" bridge TEXT NOT NULL, saved BLOB NOT NULL, PRIMARY KEY (ns, nic));";
 
 #define STMT_CACHE 12
 
@@ -492,6 +496,36 @@ static int record_nat(struct writer *w, const char *ns, const char *table, bool 
 	return r < 0 || !forward ? r : record(w, "sysctl", ns, VNET_SYSCTL_FORWARD);
 }
 
+/*
+ * A take-over: its row, and the NIC as it was. A row there already is kept: after a
+ * crash, the NIC as it was first is the one to give back, not a half-moved one.
+ */
+static int record_uplink(struct writer *w, const struct vnet_uplink_change *c)
+{
+	sqlite3_stmt *s;
+	size_t len;
+	void *blob;
+	int r = record(w, "uplink", c->u.ns, c->u.nic);
+
+	if (r < 0)
+		return r;
+	r = vnet_uplink_saved_encode(&c->saved, &blob, &len);
+	if (r < 0)
+		return vnet_error_set(w->err, r, "state store", "record", "out of memory");
+	s = prepare(w->st, "INSERT OR IGNORE INTO uplink (ns, nic, bridge, saved) VALUES (?, ?, ?, ?)");
+	if (!s) {
+		free(blob);
+		return db_error(w->st, w->err, "prepare");
+	}
+	sqlite3_bind_text(s, 1, c->u.ns, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, c->u.nic, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, c->u.bridge, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 4, blob, (int)len, free);
+	r = step_done(s);
+	sqlite3_finalize(s);
+	return r < 0 ? db_error(w->st, w->err, "record") : 0;
+}
+
 static int record_op(struct writer *w, const struct vnet_op *op)
 {
 	char key[128];
@@ -516,6 +550,8 @@ static int record_op(struct writer *w, const struct vnet_op *op)
 	case VNET_OP_NAT:
 		return record_nat(w, op->nat->ns, op->nat->table, op->nat->create,
 				  op->nat->forward == 1);
+	case VNET_OP_UPLINK:
+		return op->set & VNET_UPLINK_GIVE ? 0 : record_uplink(w, op->uplink);
 	default:
 		return 0;
 	}
@@ -670,8 +706,16 @@ static int record_model(struct writer *w, const struct vnet_model *m)
 	}
 	if (r >= 0 && m->nat.table[0])
 		r = record_nat(w, m->nat.ns, m->nat.table, true, m->nat.forward_owned);
+	/* an observed model (settle) lists the uplinks not given back whole: the rest go */
+	for (size_t i = 0; r >= 0 && i < m->uplinks.n; i++)
+		r = record(w, "uplink", m->uplinks.v[i].ns, m->uplinks.v[i].nic);
 	return r;
 }
+
+/* The NIC as it was is kept as long as a row says that vnet holds it. */
+#define UPLINK_PRUNE                                                                \
+	"DELETE FROM uplink WHERE NOT EXISTS (SELECT 1 FROM object o WHERE"        \
+	" o.kind = 'uplink' AND o.ns = uplink.ns AND o.name = uplink.nic)"
 
 /* The rows of the topology become exactly the objects of @arg, and its journal ends. */
 static int replace_rows(struct writer *w, const struct vnet_model *m, const char *topo_sql)
@@ -684,6 +728,8 @@ static int replace_rows(struct writer *w, const struct vnet_model *m, const char
 		r = write_topo(w, m, topo_sql);
 	if (r >= 0)
 		r = exec_topo(w, "DELETE FROM journal WHERE topo = ?");
+	if (r >= 0)
+		r = exec_topo(w, UPLINK_PRUNE);
 	return r;
 }
 
@@ -725,10 +771,47 @@ static int forget_body(struct writer *w, const void *arg)
 		r = exec_topo(w, "DELETE FROM lease WHERE topo = ?");
 	if (r >= 0)
 		r = exec_topo(w, "DELETE FROM topology WHERE name = ?");
+	if (r >= 0)
+		r = exec_topo(w, UPLINK_PRUNE);
 	return r;
 }
 
 int vnet_state_forget(struct vnet_state *st, const char *topo, struct vnet_error *reterr)
 {
 	return txn(st, topo, 0, forget_body, NULL, reterr);
+}
+
+int vnet_state_uplinks(struct vnet_state *st, const char *topo, struct vnet_model *m,
+		       struct vnet_error *reterr)
+{
+	sqlite3_stmt *s = prepare(st, "SELECT u.ns, u.nic, u.bridge, u.saved FROM uplink u JOIN"
+				      " object o ON o.kind = 'uplink' AND o.ns = u.ns AND"
+				      " o.name = u.nic WHERE o.topo = ? ORDER BY u.ns, u.nic");
+	int rc, r = 0;
+
+	if (!s)
+		return db_error(st, reterr, "read");
+	bind_texts(s, 1, &topo);
+	while (r >= 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct vnet_uplink *u = vnet_model_add_uplink(m);
+
+		if (!u) {
+			r = vnet_error_set(reterr, -ENOMEM, "state store", "read", "out of memory");
+			break;
+		}
+		snprintf(u->ns, sizeof(u->ns), "%s", col_text(s, 0));
+		snprintf(u->nic, sizeof(u->nic), "%s", col_text(s, 1));
+		snprintf(u->bridge, sizeof(u->bridge), "%s", col_text(s, 2));
+		u->owned = true;
+		r = vnet_uplink_saved_decode(sqlite3_column_blob(s, 3),
+					     (size_t)sqlite3_column_bytes(s, 3), &u->saved);
+		if (r < 0)
+			vnet_error_set(reterr, r, "state store", "read",
+				       "the saved state of uplink %s is not readable (%s/state.db)",
+				       u->nic, st->dir);
+	}
+	if (r >= 0 && rc != SQLITE_DONE)
+		r = db_error(st, reterr, "read");
+	sqlite3_finalize(s);
+	return r;
 }

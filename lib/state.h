@@ -80,6 +80,18 @@ int vnet_state_settle(struct vnet_state *st, const struct vnet_model *owned,
 /* vnet_state_forget() - after down: forget @topo and all it owned. */
 int vnet_state_forget(struct vnet_state *st, const char *topo, struct vnet_error *reterr);
 
+/**
+ * vnet_state_uplinks() - the NICs @topo has taken over, with each one as it was before
+ * @st: the store
+ * @topo: the topology
+ * @m: an observed model: each becomes an owned entry of @m->uplinks, with its saved state
+ * @reterr: a failed read, or a saved state that is not readable
+ *
+ * Return: 0 or -errno.
+ */
+int vnet_state_uplinks(struct vnet_state *st, const char *topo, struct vnet_model *m,
+		       struct vnet_error *reterr);
+
 /* For ipam.c, which keeps its leases in the same database. */
 typedef struct sqlite3_stmt sqlite3_stmt;
 /* vnet_state_prepare() - a statement of @sql on the store's database, or NULL. */

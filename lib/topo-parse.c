@@ -971,6 +971,108 @@ static int opt_master(struct pctx *p, const struct optarg *a)
 	return 0;
 }
 
+static int parse_ipv4(struct pctx *p, struct vnet_pos at, const char *s, const char *obj,
+		      uint8_t ret[4]);
+
+#define UPLINK_PROBE_MS 3000 /* the probe's budget when the file gives none */
+
+/* probe: an IPv4 address, or a list of them. */
+static int uplink_probe(struct pctx *p, const struct ynode *k, const struct ynode *v,
+			const char *obj, struct vnet_uplink *u)
+{
+	size_t n = v && v->type == Y_SEQ ? v->n : 1;
+
+	if (v && v->type == Y_MAP)
+		return wrong_type(p, v, "an IPv4 address or a list of them", k->str, obj);
+	if (n > VNET_PROBE_MAX)
+		return perr(p, v->pos, obj, "probe lists %zu targets; at most %d", n,
+			    VNET_PROBE_MAX);
+	for (size_t i = 0; i < n; i++) {
+		const struct ynode *t = v && v->type == Y_SEQ ? v->kids[i] : v;
+		int r = want_scalar(p, k, t, obj);
+
+		if (r >= 0)
+			r = parse_ipv4(p, t->pos, t->str, obj, u->probe[u->n_probe]);
+		if (r < 0)
+			return r;
+		u->n_probe++;
+	}
+	return 0;
+}
+
+static int uplink_timeout(struct pctx *p, const struct ynode *k, const struct ynode *v,
+			  const char *obj, struct vnet_uplink *u)
+{
+	unsigned long long cs;
+	int r = want_scalar(p, k, v, obj);
+
+	if (r < 0)
+		return r;
+	if (!seconds_to_cs(v->str, &cs) || cs < 10 || cs > 6000)
+		return perr(p, v->pos, obj, "timeout \"%s\" is not a number of seconds in 0.1..60",
+			    v->str);
+	u->probe_ms = (uint32_t)cs * 10;
+	return 0;
+}
+
+/* uplink: {nic: NAME, probe: [ADDR, ...], timeout: SECONDS, force: BOOL} */
+static int uplink_map(struct pctx *p, const struct ynode *map, const char *obj,
+		      struct vnet_uplink *u)
+{
+	static const char *const keys[] = { "nic", "probe", "timeout", "force", NULL };
+	const struct ynode *k = NULL, *v;
+	int r = check_keys(p, map, keys, obj);
+
+	if (r < 0)
+		return r;
+	v = lookup(map, "nic", &k);
+	if (!v)
+		return perr(p, map->pos, obj, "uplink needs nic: the NIC the bridge takes over");
+	r = want_scalar(p, k, v, obj);
+	if (r >= 0)
+		r = check_ifname(p, v->pos, v->str, obj);
+	if (r < 0)
+		return r;
+	snprintf(u->nic, sizeof(u->nic), "%s", v->str);
+	if (r >= 0 && (v = lookup(map, "probe", &k)) && !is_null(v))
+		r = uplink_probe(p, k, v, obj, u);
+	if (r >= 0 && (v = lookup(map, "timeout", &k)))
+		r = uplink_timeout(p, k, v, obj, u);
+	if (r >= 0 && (v = lookup(map, "force", &k)))
+		r = parse_bool(p, k, v, obj, &u->force);
+	return r;
+}
+
+/* A NIC vnet does not make, which the bridge takes over with all it carries. */
+static int opt_uplink(struct pctx *p, const struct optarg *a)
+{
+	const struct vnet_link *l = arg_link(p, a);
+	struct vnet_uplink *u;
+	int r;
+
+	if (a->v && a->v->type == Y_MAP) {
+		r = 0;
+	} else {
+		r = want_scalar(p, a->k, a->v, a->obj);
+		if (!r)
+			r = check_ifname(p, a->v->pos, a->v->str, a->obj);
+	}
+	if (r < 0)
+		return r;
+	u = vnet_model_add_uplink(p->m);
+	if (!u)
+		return enomem(p);
+	l = arg_link(p, a); /* the array of links did not move, but say it plainly */
+	snprintf(u->ns, sizeof(u->ns), "%s", l->ns);
+	snprintf(u->bridge, sizeof(u->bridge), "%s", l->name);
+	u->probe_ms = UPLINK_PROBE_MS;
+	u->pos = a->k->pos;
+	if (a->v->type == Y_MAP)
+		return uplink_map(p, a->v, a->obj, u);
+	snprintf(u->nic, sizeof(u->nic), "%s", a->v->str);
+	return 0;
+}
+
 /* "[node/]name": the link this one lives on; in the link's own node when no node is given. */
 static int opt_parent(struct pctx *p, const struct optarg *a)
 {
@@ -1106,6 +1208,7 @@ static const struct link_opt {
 	{ "up", opt_up },
 	{ "master", opt_master },
 	{ "parent", opt_parent },
+	{ "uplink", opt_uplink },
 };
 
 #define N_LINK_OPTS (sizeof(link_opts) / sizeof(link_opts[0]))
@@ -1120,6 +1223,8 @@ static bool takes(const struct vnet_kind *k, const char *key)
 		return k->flags & VNET_KIND_F_PORT;
 	if (!strcmp(key, "mac"))
 		return k->flags & VNET_KIND_F_L2;
+	if (!strcmp(key, "uplink"))
+		return k->flags & VNET_KIND_F_MASTER;
 	return true;
 }
 

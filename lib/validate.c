@@ -773,6 +773,35 @@ static int check_checks(const struct vctx *c)
 	return 0;
 }
 
+/* An uplink is a NIC vnet does not make, taken by one bridge, which is not a port itself. */
+static int check_uplinks(const struct vctx *c)
+{
+	const struct vnet_model *m = c->m;
+
+	for (size_t i = 0; i < m->uplinks.n; i++) {
+		const struct vnet_uplink *u = &m->uplinks.v[i];
+		const struct vnet_link *l = vnet_model_find_link(m, u->ns, u->nic);
+		const struct vnet_link *br = vnet_model_find_link(m, u->ns, u->bridge);
+		char obj[48];
+
+		snprintf(obj, sizeof(obj), "bridge %s", u->bridge);
+		if (l)
+			return verr(c, u->pos, obj,
+				    "uplink %s is a link of this file (line %u); an uplink is a NIC "
+				    "vnet does not make, such as the machine's eth0",
+				    u->nic, l->pos.line);
+		if (br && br->master[0])
+			return verr(c, u->pos, obj,
+				    "a bridge with an uplink cannot be a port of %s", br->master);
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(m->uplinks.v[j].ns, u->ns) && !strcmp(m->uplinks.v[j].nic, u->nic))
+				return verr(c, u->pos, obj,
+					    "uplink %s is taken by bridge %s already (line %u)",
+					    u->nic, m->uplinks.v[j].bridge, m->uplinks.v[j].pos.line);
+	}
+	return 0;
+}
+
 int vnet_topo_validate_marks(const struct vnet_model *m, const struct vnet_topo_marks *mk,
 			     struct vnet_error *reterr)
 {
@@ -796,6 +825,8 @@ int vnet_topo_validate_marks(const struct vnet_model *m, const struct vnet_topo_
 		r = check_routes(&c);
 	if (!r)
 		r = check_checks(&c);
+	if (!r)
+		r = check_uplinks(&c);
 	vnet_index_free(&c.ns);
 	vnet_index_free(&c.node);
 	vnet_index_free(&c.addr);

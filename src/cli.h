@@ -15,7 +15,8 @@ enum {
 	EXIT_USAGE = 2, /* bad command line or bad topology file */
 	EXIT_FAILED = 3, /* the kernel or the state store refused; what was done is undone */
 	EXIT_NOPERM = 4, /* not root */
-	EXIT_CONFLICT = 5 /* something vnet does not own is in the way */
+	EXIT_CONFLICT = 5, /* something vnet does not own is in the way */
+	EXIT_PROBE = 6, /* an uplink's probe failed: its NIC was given back, the rest undone */
 };
 
 /* The options a command may take; vnet.c's table says which, and refuses the others. */
@@ -71,6 +72,9 @@ int cli_session(const struct cli *cli, bool lock, struct vnet_session **ret);
 /* cli_print_notes() - what the library said the user must know, one "vnet: TOPO: " line each. */
 void cli_print_notes(const char *topo, const struct vnet_result *res);
 int cli_exit_code(int err);
+/* cli_print_failure_json() - what a failed command planned and did, and its error, as JSON. */
+void cli_print_failure_json(const char *topo, const struct vnet_result *res, const char *verb,
+			    const struct vnet_error *e);
 void cli_print_plan(const struct cli *cli, const char *topo, const struct vnet_result *res,
 		    const char *verb);
 

@@ -66,6 +66,8 @@ int cmd_up(struct cli *cli)
 	if (r < 0) {
 		code = cli_error(&e);
 		print_undone(m->name, &res);
+		if (cli->json)
+			cli_print_failure_json(m->name, &res, "up", &e);
 		goto out;
 	}
 	if (!cli->json)

@@ -27,6 +27,8 @@ int cli_exit_code(int err)
 	case -EPERM:
 	case -EACCES:
 		return EXIT_NOPERM;
+	case -EHOSTUNREACH:
+		return EXIT_PROBE;
 	default:
 		return EXIT_FAILED;
 	}
@@ -151,13 +153,15 @@ static char sign(const struct vnet_op *op)
 		return '+';
 	case VNET_OP_LINK_SET:
 	case VNET_OP_NAT:
+	case VNET_OP_UPLINK:
 		return '~';
 	default:
 		return '-';
 	}
 }
 
-static void print_plan_json(const char *topo, const struct vnet_result *res, const char *verb)
+static void print_plan_json(const char *topo, const struct vnet_result *res, const char *verb,
+			    const struct vnet_error *err)
 {
 	json_t *steps = json_array();
 	char line[256];
@@ -180,6 +184,16 @@ static void print_plan_json(const char *topo, const struct vnet_result *res, con
 		json_object_set_new(o, "ipam_ms", json_real(res->ipam_us / 1000.0));
 	if (res->nat_us)
 		json_object_set_new(o, "nat_ms", json_real(res->nat_us / 1000.0));
+	if (res->probe_us)
+		json_object_set_new(o, "uplink_probe_ms", json_real(res->probe_us / 1000.0));
+	if (res->restore_us)
+		json_object_set_new(o, "uplink_restore_ms", json_real(res->restore_us / 1000.0));
+	if (err) {
+		char msg[VNET_MSGSIZ + 512];
+
+		vnet_error_format(err, msg, sizeof(msg));
+		json_object_set_new(o, "error", json_string(msg));
+	}
 
 	json_dumpf(o, stdout, JSON_INDENT(2));
 	fputc('\n', stdout);
@@ -215,7 +229,7 @@ void cli_print_plan(const struct cli *cli, const char *topo, const struct vnet_r
 	char line[256], esc[VNET_ESC_SIZE(256)];
 
 	if (cli->json) {
-		print_plan_json(topo, res, verb);
+		print_plan_json(topo, res, verb, NULL);
 		return;
 	}
 	if (res->recovered)
@@ -228,4 +242,10 @@ void cli_print_plan(const struct cli *cli, const char *topo, const struct vnet_r
 		printf("  %c %s\n", sign(&res->plan->ops.v[i]),
 		       vnet_escape(line, esc, sizeof(esc)));
 	}
+}
+
+void cli_print_failure_json(const char *topo, const struct vnet_result *res, const char *verb,
+			    const struct vnet_error *e)
+{
+	print_plan_json(topo, res, verb, e);
 }

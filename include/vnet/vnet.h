@@ -305,6 +305,42 @@ struct vnet_nat {
 	struct vnet_nat_seen *seen; /* private: libvnet's reading of the table */
 };
 
+struct vnet_uplink_saved;
+
+#define VNET_PROBE_MAX 8 /* probe targets of an uplink, besides its gateway */
+
+/**
+ * struct vnet_uplink - a NIC vnet does not make, taken over by a bridge of the topology
+ * @ns: the namespace of the bridge and the NIC
+ * @bridge: the bridge that takes the NIC as a port, and everything the NIC carried
+ * @nic: the NIC
+ * @probe: IPv4 addresses probed (ICMP) after the take-over, besides the gateway
+ * @n_probe: how many
+ * @probe_ms: the probe's budget; when it runs out, the NIC is given back
+ * @force: take the NIC even when NetworkManager or systemd-networkd manages it
+ * @pos: where the file names it
+ * @exists: observed: the NIC is there
+ * @owned: observed: the store records the take-over, and the NIC as it was before it
+ * @taken: observed: the NIC is a port of @bridge, and what it carried is on @bridge
+ * @master: observed: the NIC's master now, "" for none
+ * @manager: observed: "NetworkManager" or "systemd-networkd" when one manages the NIC
+ * @saved: private: the NIC as it was (addresses, routes, MTU, MAC)
+ */
+struct vnet_uplink {
+	char ns[VNET_NAMSIZ];
+	char bridge[VNET_IFNAMSIZ];
+	char nic[VNET_IFNAMSIZ];
+	uint8_t probe[VNET_PROBE_MAX][4];
+	unsigned n_probe;
+	uint32_t probe_ms;
+	bool force;
+	struct vnet_pos pos;
+	bool exists, owned, taken;
+	char master[VNET_IFNAMSIZ];
+	char manager[24];
+	struct vnet_uplink_saved *saved;
+};
+
 /* A growable array. */
 #define VNET_ARRAY(type)       \
 	struct {               \
@@ -334,6 +370,7 @@ struct vnet_model {
 	VNET_ARRAY(struct vnet_member) members;
 	VNET_ARRAY(struct vnet_port) ports; /* one per port: a published range is expanded */
 	VNET_ARRAY(struct vnet_connect) connects;
+	VNET_ARRAY(struct vnet_uplink) uplinks;
 	struct vnet_nat nat; /* desired: when @networks is not empty; observed: the table */
 	bool allow_loops; /* the file allows loops of bridges without STP */
 	/* private: libvnet's lookup index of the links (names must not change once looked
@@ -353,6 +390,7 @@ struct vnet_network *vnet_model_add_network(struct vnet_model *m);
 struct vnet_member *vnet_model_add_member(struct vnet_model *m);
 struct vnet_port *vnet_model_add_port(struct vnet_model *m);
 struct vnet_connect *vnet_model_add_connect(struct vnet_model *m);
+struct vnet_uplink *vnet_model_add_uplink(struct vnet_model *m);
 struct vnet_network *vnet_model_find_network(const struct vnet_model *m, const char *name);
 struct vnet_ns *vnet_model_find_ns(const struct vnet_model *m, const char *name);
 struct vnet_ns *vnet_model_find_node(const struct vnet_model *m, const char *node);
@@ -418,7 +456,11 @@ enum vnet_op_kind {
 	VNET_OP_ROUTE_ADD,
 	VNET_OP_ROUTE_DEL,
 	VNET_OP_NAT, /* change vnet's nftables table and IPv4 forwarding (nat.c) */
+	VNET_OP_UPLINK, /* take a NIC over into a bridge and probe, or give it back (uplink.c) */
 };
+
+/* A take-over of a NIC, or its giving back, private to libvnet. */
+struct vnet_uplink_change;
 
 /* A change of vnet's nftables table and of forwarding, private to libvnet. */
 struct vnet_nat_change;
@@ -442,6 +484,7 @@ struct vnet_nat_change;
  * @addr: ADDR_*: the address
  * @route: ROUTE_*: the route
  * @nat: NAT: the change (owned by the plan)
+ * @uplink: UPLINK: the change (owned by the plan); @set has VNET_UPLINK_GIVE to give back
  */
 struct vnet_op {
 	enum vnet_op_kind kind;
@@ -451,6 +494,7 @@ struct vnet_op {
 	struct vnet_addr addr;
 	struct vnet_route route;
 	struct vnet_nat_change *nat;
+	struct vnet_uplink_change *uplink;
 };
 
 struct vnet_plan {
@@ -572,6 +616,8 @@ struct vnet_result {
 	long observe_us, apply_us;
 	long ipam_us, nat_us;
 	long stp_ms; /* time STP took to converge after up; -1 when not waited for */
+	long probe_us; /* the uplinks' probes; 0 when none ran */
+	long restore_us; /* from a failed probe to the NIC given back; 0 when none failed */
 };
 
 void vnet_result_clear(struct vnet_result *r);

@@ -1,0 +1,1060 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * uplink.c - a NIC vnet does not make, taken over by a bridge: the seed's "right way to
+ * add a bridge". Everything the NIC carried moves onto the bridge in one netlink batch,
+ * the gateway is probed, and the NIC is given back exactly as it was when the probe
+ * fails, at `down`, or when a --try is not confirmed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <linux/if_addr.h>
+#include <linux/if_arp.h>
+#include <linux/if_ether.h>
+#include <linux/if_link.h>
+#include <linux/if_packet.h>
+#include <linux/rtnetlink.h>
+#include <netinet/ip.h>
+#include <netinet/ip_icmp.h>
+
+#include "apply.h"
+#include "array.h"
+#include "uplink.h"
+
+/* ---- the saved state, and its bytes in the store ---- */
+
+#define SAVED_MAGIC "vnet-uplink-1\n" /* then ifindex, mtu (u32 each), mac[6], messages */
+#define SAVED_HEAD (sizeof(SAVED_MAGIC) - 1 + 4 + 4 + 6)
+
+void vnet_uplink_saved_free(struct vnet_uplink_saved *s)
+{
+	if (!s)
+		return;
+	free(s->msgs);
+	free(s);
+}
+
+void vnet_uplink_change_free(struct vnet_uplink_change *c)
+{
+	if (!c)
+		return;
+	free(c->saved.msgs);
+	free(c);
+}
+
+int vnet_uplink_saved_encode(const struct vnet_uplink_saved *s, void **ret, size_t *ret_len)
+{
+	uint8_t *b = malloc(SAVED_HEAD + s->len + 1);
+	uint32_t ix = (uint32_t)s->ifindex;
+	size_t off = sizeof(SAVED_MAGIC) - 1;
+
+	if (!b)
+		return -ENOMEM;
+	memcpy(b, SAVED_MAGIC, off);
+	memcpy(b + off, &ix, 4);
+	memcpy(b + off + 4, &s->mtu, 4);
+	memcpy(b + off + 8, s->mac, 6);
+	if (s->len)
+		memcpy(b + SAVED_HEAD, s->msgs, s->len);
+	*ret = b;
+	*ret_len = SAVED_HEAD + s->len;
+	return 0;
+}
+
+/* Every message whole, and each an address or a route: what a store must give back. */
+static bool msgs_sane(const void *buf, size_t len)
+{
+	const struct nlmsghdr *nlh = buf;
+	int left = (int)len;
+
+	if (len > (16U << 20))
+		return false;
+	while (left > 0) {
+		if (!mnl_nlmsg_ok(nlh, left))
+			return false;
+		if (nlh->nlmsg_type == RTM_NEWADDR &&
+		    nlh->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifaddrmsg)))
+			return false;
+		if (nlh->nlmsg_type == RTM_NEWROUTE &&
+		    nlh->nlmsg_len < NLMSG_LENGTH(sizeof(struct rtmsg)))
+			return false;
+		if (nlh->nlmsg_type != RTM_NEWADDR && nlh->nlmsg_type != RTM_NEWROUTE)
+			return false;
+		nlh = mnl_nlmsg_next(nlh, &left);
+	}
+	return left == 0;
+}
+
+int vnet_uplink_saved_decode(const void *buf, size_t len, struct vnet_uplink_saved **ret)
+{
+	const uint8_t *b = buf;
+	size_t off = sizeof(SAVED_MAGIC) - 1;
+	struct vnet_uplink_saved *s;
+	uint32_t ix;
+
+	if (len < SAVED_HEAD || memcmp(b, SAVED_MAGIC, off) ||
+	    !msgs_sane(b + SAVED_HEAD, len - SAVED_HEAD))
+		return -EBADMSG;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	memcpy(&ix, b + off, 4);
+	memcpy(&s->mtu, b + off + 4, 4);
+	memcpy(s->mac, b + off + 8, 6);
+	s->ifindex = (int)ix;
+	s->len = len - SAVED_HEAD;
+	s->msgs = malloc(s->len + 1);
+	if (!s->msgs) {
+		free(s);
+		return -ENOMEM;
+	}
+	memcpy(s->msgs, b + SAVED_HEAD, s->len);
+	*ret = s;
+	return 0;
+}
+
+/* Walk the saved messages: for (nlh = first(s, &left); nlh; nlh = next(nlh, &left)). */
+static const struct nlmsghdr *msg_first(const struct vnet_uplink_saved *s, int *left)
+{
+	*left = (int)s->len;
+	return s->len ? s->msgs : NULL;
+}
+
+static const struct nlmsghdr *msg_next(const struct nlmsghdr *nlh, int *left)
+{
+	nlh = mnl_nlmsg_next(nlh, left);
+	return mnl_nlmsg_ok(nlh, *left) ? nlh : NULL;
+}
+
+static int save_msg(struct vnet_uplink_saved *s, size_t *cap, const struct nlmsghdr *nlh)
+{
+	size_t n = MNL_ALIGN(nlh->nlmsg_len);
+
+	if (vnet_grow(&s->msgs, cap, s->len + n, 1) < 0)
+		return -ENOMEM;
+	memset((uint8_t *)s->msgs + s->len, 0, n);
+	memcpy((uint8_t *)s->msgs + s->len, nlh, nlh->nlmsg_len);
+	((struct nlmsghdr *)((uint8_t *)s->msgs + s->len))->nlmsg_len = (uint32_t)n;
+	s->len += n;
+	return 0;
+}
+
+/* ---- what identifies an address or a route ---- */
+
+struct key {
+	uint8_t family, len;
+	uint8_t a[16];
+	uint32_t table, prio;
+};
+
+static const struct nlattr *attr_of(const struct nlmsghdr *nlh, size_t hdr, uint16_t type)
+{
+	const struct nlattr *a;
+
+	mnl_attr_for_each(a, nlh, hdr)
+		if (mnl_attr_get_type(a) == type)
+			return a;
+	return NULL;
+}
+
+static void put_addr(struct key *k, const struct nlattr *a)
+{
+	size_t n = a ? mnl_attr_get_payload_len(a) : 0;
+
+	if (n == 4 || n == 16)
+		memcpy(k->a, mnl_attr_get_payload(a), n);
+}
+
+/* An address: its family, prefix and local address (IFA_LOCAL for IPv4: IFA_ADDRESS may
+ * be a peer's). */
+static struct key addr_key(const struct nlmsghdr *nlh)
+{
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *local = attr_of(nlh, sizeof(*ifa), IFA_LOCAL);
+	struct key k = { .family = ifa->ifa_family, .len = ifa->ifa_prefixlen };
+
+	put_addr(&k, local ? local : attr_of(nlh, sizeof(*ifa), IFA_ADDRESS));
+	return k;
+}
+
+static bool link_local6(const struct key *k)
+{
+	return k->family == AF_INET6 && k->a[0] == 0xfe && (k->a[1] & 0xc0) == 0x80;
+}
+
+static uint32_t attr_u32(const struct nlmsghdr *nlh, size_t hdr, uint16_t type, uint32_t def)
+{
+	const struct nlattr *a = attr_of(nlh, hdr, type);
+
+	return a && mnl_attr_get_payload_len(a) == 4 ? mnl_attr_get_u32(a) : def;
+}
+
+/* A route: its family, table, destination and metric, as the kernel keys it. */
+static struct key route_key(const struct nlmsghdr *nlh)
+{
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	struct key k = { .family = rtm->rtm_family, .len = rtm->rtm_dst_len };
+
+	put_addr(&k, attr_of(nlh, sizeof(*rtm), RTA_DST));
+	k.table = attr_u32(nlh, sizeof(*rtm), RTA_TABLE, rtm->rtm_table);
+	k.prio = attr_u32(nlh, sizeof(*rtm), RTA_PRIORITY, 0);
+	return k;
+}
+
+static bool key_eq(const struct key *a, const struct key *b)
+{
+	return !memcmp(a, b, sizeof(*a));
+}
+
+/* An address the take-over moves: all but IPv6 link-local ones, which stay on the NIC
+ * (the bridge makes its own from the same MAC). */
+static bool moved_addr(const struct nlmsghdr *nlh)
+{
+	struct key k;
+
+	if (nlh->nlmsg_type != RTM_NEWADDR)
+		return false;
+	k = addr_key(nlh);
+	return !link_local6(&k);
+}
+
+/* A route through the NIC that the take-over moves: one of a table of routes, not one the
+ * kernel makes for an address, nor a multipath route or one through a nexthop object. */
+static bool movable_route(const struct nlmsghdr *nlh, int ifindex)
+{
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	size_t hdr = sizeof(*rtm);
+
+	if (rtm->rtm_family != AF_INET && rtm->rtm_family != AF_INET6)
+		return false;
+	if (rtm->rtm_type != RTN_UNICAST || rtm->rtm_protocol == RTPROT_KERNEL ||
+	    rtm->rtm_table == RT_TABLE_LOCAL || (rtm->rtm_flags & RTM_F_CLONED))
+		return false;
+	return attr_u32(nlh, hdr, RTA_OIF, 0) == (uint32_t)ifindex &&
+	       !attr_of(nlh, hdr, RTA_MULTIPATH) && !attr_of(nlh, hdr, RTA_NH_ID);
+}
+
+/* ---- observing ---- */
+
+struct keys {
+	struct key *v;
+	size_t n, cap;
+};
+
+struct observer {
+	int nic, br;
+	struct vnet_uplink_saved *save; /* capture the NIC's state here, or NULL */
+	size_t save_cap;
+	struct keys nic_addrs, br_addrs, br_routes;
+};
+
+static int push_key(struct keys *ks, const struct key *k)
+{
+	struct key *slot = VNET_ARRAY_PUSH(ks);
+
+	if (!slot)
+		return -ENOMEM;
+	*slot = *k;
+	return 0;
+}
+
+static bool has_key(const struct keys *ks, const struct key *k)
+{
+	for (size_t i = 0; i < ks->n; i++)
+		if (key_eq(&ks->v[i], k))
+			return true;
+	return false;
+}
+
+static int addr_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct observer *o = data;
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	struct key k;
+	int r = 0;
+
+	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*ifa)))
+		return MNL_CB_OK;
+	k = addr_key(nlh);
+	if ((int)ifa->ifa_index == o->nic) {
+		r = push_key(&o->nic_addrs, &k);
+		if (!r && o->save)
+			r = save_msg(o->save, &o->save_cap, nlh);
+	} else if ((int)ifa->ifa_index == o->br) {
+		r = push_key(&o->br_addrs, &k);
+	}
+	errno = -r;
+	return r < 0 ? MNL_CB_ERROR : MNL_CB_OK;
+}
+
+static int route_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct observer *o = data;
+	struct key k;
+	int r = 0;
+
+	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(struct rtmsg)))
+		return MNL_CB_OK;
+	k = route_key(nlh);
+	if (o->save && movable_route(nlh, o->nic))
+		r = save_msg(o->save, &o->save_cap, nlh);
+	else if (o->br > 0 && movable_route(nlh, o->br))
+		r = push_key(&o->br_routes, &k);
+	errno = -r;
+	return r < 0 ? MNL_CB_ERROR : MNL_CB_OK;
+}
+
+struct link_info {
+	int ifindex, master;
+	uint32_t mtu;
+	uint8_t mac[6];
+	char name[VNET_IFNAMSIZ];
+};
+
+static int link_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	struct link_info *li = data;
+	const struct nlattr *a;
+
+	li->ifindex = ifi->ifi_index;
+	mnl_attr_for_each(a, nlh, sizeof(*ifi)) {
+		switch (mnl_attr_get_type(a)) {
+		case IFLA_MTU:
+			li->mtu = mnl_attr_get_u32(a);
+			break;
+		case IFLA_MASTER:
+			li->master = (int)mnl_attr_get_u32(a);
+			break;
+		case IFLA_ADDRESS:
+			if (mnl_attr_get_payload_len(a) == 6)
+				memcpy(li->mac, mnl_attr_get_payload(a), 6);
+			break;
+		case IFLA_IFNAME:
+			snprintf(li->name, sizeof(li->name), "%s", mnl_attr_get_str(a));
+			break;
+		}
+	}
+	return MNL_CB_OK;
+}
+
+/* RTM_GETLINK of @name, or of @ifindex when @name is NULL; Return: 0, -ENODEV or -errno. */
+static int link_get(struct vnet_nl *nl, const char *name, int ifindex, struct link_info *ret)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifi;
+
+	memset(ret, 0, sizeof(*ret));
+	nlh->nlmsg_type = RTM_GETLINK;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_index = name ? 0 : ifindex;
+	if (name)
+		mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	return vnet_nl_request(nl, nlh, link_cb, ret);
+}
+
+/* Is everything the NIC carried on the bridge, and none of it left on the NIC? */
+static bool all_moved(const struct observer *o, const struct vnet_uplink_saved *s)
+{
+	const struct nlmsghdr *nlh;
+	int left;
+
+	for (nlh = msg_first(s, &left); nlh; nlh = msg_next(nlh, &left)) {
+		struct key k;
+
+		if (nlh->nlmsg_type == RTM_NEWADDR) {
+			if (!moved_addr(nlh))
+				continue;
+			k = addr_key(nlh);
+			if (!has_key(&o->br_addrs, &k) || has_key(&o->nic_addrs, &k))
+				return false;
+		} else {
+			k = route_key(nlh);
+			if (!has_key(&o->br_routes, &k))
+				return false;
+		}
+	}
+	return true;
+}
+
+static void detect_manager(struct vnet_uplink *u, int ifindex);
+
+static int observe_state(struct vnet_nl *nl, struct vnet_uplink *u, struct observer *o)
+{
+	struct link_info nic, br, master;
+	int r = link_get(nl, u->nic, 0, &nic);
+
+	if (r == -ENODEV)
+		return 0;
+	if (r < 0)
+		return r;
+	u->exists = true;
+	r = link_get(nl, u->bridge, 0, &br);
+	if (r < 0 && r != -ENODEV)
+		return r;
+	o->nic = nic.ifindex;
+	o->br = r < 0 ? 0 : br.ifindex;
+	if (nic.master && link_get(nl, NULL, nic.master, &master) >= 0)
+		snprintf(u->master, sizeof(u->master), "%s", master.name);
+	if (!u->saved) {
+		o->save = calloc(1, sizeof(*o->save));
+		if (!o->save)
+			return -ENOMEM;
+		o->save->ifindex = nic.ifindex;
+		o->save->mtu = nic.mtu;
+		memcpy(o->save->mac, nic.mac, 6);
+	}
+	r = vnet_nl_dump(nl, RTM_GETADDR, AF_UNSPEC, addr_cb, o);
+	if (r >= 0)
+		r = vnet_nl_dump(nl, RTM_GETROUTE, AF_UNSPEC, route_cb, o);
+	if (r < 0)
+		return r;
+	if (o->save)
+		u->saved = TAKE_PTR(o->save);
+	u->taken = o->br && nic.master == o->br && all_moved(o, u->saved);
+	detect_manager(u, nic.ifindex);
+	return 0;
+}
+
+int vnet_uplink_observe(struct vnet_nl *nl, struct vnet_uplink *u)
+{
+	struct observer o = { 0 };
+	int r;
+
+	u->exists = u->taken = false;
+	u->master[0] = u->manager[0] = '\0';
+	r = observe_state(nl, u, &o);
+	vnet_uplink_saved_free(o.save);
+	free(o.nic_addrs.v);
+	free(o.br_addrs.v);
+	free(o.br_routes.v);
+	return r;
+}
+
+/* ---- other managers of the NIC ---- */
+
+/* The value of "KEY=value" in a file of such lines, or "" when not there. */
+static void file_value(const char *path, const char *key, char *ret, size_t len)
+{
+	char line[256];
+	size_t kl = strlen(key);
+	FILE *f = fopen(path, "re");
+
+	ret[0] = '\0';
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, kl) && line[kl] == '=') {
+			line[strcspn(line, "\r\n")] = '\0';
+			snprintf(ret, len, "%s", line + kl + 1);
+			break;
+		}
+	fclose(f);
+}
+
+/* Is @ns the machine's first namespace, the only one NetworkManager and networkd manage? */
+static bool initial_ns(const char *ns)
+{
+	struct stat a, b;
+	int fd = vnet_netns_open(ns);
+	bool same;
+
+	if (fd < 0)
+		return false;
+	same = !fstat(fd, &a) && !stat("/proc/1/ns/net", &b) && a.st_ino == b.st_ino &&
+	       a.st_dev == b.st_dev;
+	close(fd);
+	return same;
+}
+
+/*
+ * Detected from what the managers write about each link, by its index: NetworkManager's
+ * /run/NetworkManager/devices/IFINDEX ("managed=true" in its [device] group) and
+ * systemd-networkd's /run/systemd/netif/links/IFINDEX (an ADMIN_STATE other than
+ * "unmanaged" or "linger"). They manage the machine's first namespace only. For tests,
+ * VNET_MANAGER_RUN names another directory than /run, and then any namespace is checked.
+ */
+static void detect_manager(struct vnet_uplink *u, int ifindex)
+{
+	const char *run = getenv("VNET_MANAGER_RUN");
+	char path[512], v[64];
+
+	if (!run && !initial_ns(u->ns))
+		return;
+	run = run ?: "/run";
+	snprintf(path, sizeof(path), "%s/NetworkManager/devices/%d", run, ifindex);
+	file_value(path, "managed", v, sizeof(v));
+	if (!strcmp(v, "true") || !strcmp(v, "1") || !strcmp(v, "yes")) {
+		snprintf(u->manager, sizeof(u->manager), "NetworkManager");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/systemd/netif/links/%d", run, ifindex);
+	file_value(path, "ADMIN_STATE", v, sizeof(v));
+	if (v[0] && strcmp(v, "unmanaged") && strcmp(v, "linger"))
+		snprintf(u->manager, sizeof(u->manager), "systemd-networkd");
+}
+
+/* ---- the messages of a take-over and of a giving back ---- */
+
+/* The label "eth0:1" of an address of eth0 becomes "br-wan:1" on br-wan, and back. */
+static void relabel(const char *label, const char *from, const char *to, char *buf, size_t len)
+{
+	size_t fl = strlen(from);
+
+	if (!strncmp(label, from, fl) && (label[fl] == ':' || !label[fl]))
+		snprintf(buf, len, "%s%s", to, label + fl);
+	else
+		snprintf(buf, len, "%s", to);
+}
+
+/* Copy the attributes of @src the kernel takes in a request, but for @skip. */
+static void copy_attrs(struct nlmsghdr *dst, const struct nlmsghdr *src, size_t hdr,
+		       const uint16_t *keep, size_t n_keep)
+{
+	const struct nlattr *a;
+
+	mnl_attr_for_each(a, src, hdr)
+		for (size_t i = 0; i < n_keep; i++)
+			if (mnl_attr_get_type(a) == keep[i])
+				mnl_attr_put(dst, keep[i], mnl_attr_get_payload_len(a),
+					     mnl_attr_get_payload(a));
+}
+
+/* A saved address on @ifindex (RTM_NEWADDR, made or updated), or off it (RTM_DELADDR). */
+static int msg_addr(struct vnet_batch *b, const struct nlmsghdr *src, uint16_t type, int ifindex,
+		    const char *label, bool nodad)
+{
+	static const uint16_t keep[] = { IFA_ADDRESS, IFA_LOCAL, IFA_BROADCAST, IFA_CACHEINFO,
+					 IFA_RT_PRIORITY, IFA_PROTO };
+	const struct ifaddrmsg *s = mnl_nlmsg_get_payload(src);
+	uint32_t flags = attr_u32(src, sizeof(*s), IFA_FLAGS, s->ifa_flags);
+	struct nlmsghdr *nlh =
+		vnet_batch_msg(b, type, type == RTM_NEWADDR ? NLM_F_CREATE | NLM_F_REPLACE : 0);
+	struct ifaddrmsg *ifa;
+
+	if (!nlh)
+		return -ENOMEM;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	*ifa = *s;
+	ifa->ifa_index = (uint32_t)ifindex;
+	if (type == RTM_DELADDR) {
+		copy_attrs(nlh, src, sizeof(*s), keep, 2);
+		return 0;
+	}
+	/* an address that is moved was unique on this LAN a moment ago: no second of DAD */
+	if (nodad && s->ifa_family == AF_INET6)
+		flags |= IFA_F_NODAD;
+	ifa->ifa_flags = (uint8_t)flags;
+	copy_attrs(nlh, src, sizeof(*s), keep, sizeof(keep) / sizeof(keep[0]));
+	mnl_attr_put_u32(nlh, IFA_FLAGS, flags);
+	if (s->ifa_family == AF_INET)
+		mnl_attr_put_strz(nlh, IFA_LABEL, label);
+	return 0;
+}
+
+/* A saved route through @oif, made or put in place of the one of the same key. */
+static int msg_route(struct vnet_batch *b, const struct nlmsghdr *src, int oif)
+{
+	static const uint16_t keep[] = { RTA_DST,   RTA_SRC,   RTA_GATEWAY, RTA_PRIORITY,
+					 RTA_PREFSRC, RTA_METRICS, RTA_TABLE, RTA_PREF,
+					 RTA_FLOW,  RTA_VIA,   RTA_ENCAP_TYPE, RTA_ENCAP,
+					 RTA_EXPIRES };
+	const struct rtmsg *s = mnl_nlmsg_get_payload(src);
+	struct nlmsghdr *nlh = vnet_batch_msg(b, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE);
+	struct rtmsg *rtm;
+
+	if (!nlh)
+		return -ENOMEM;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	*rtm = *s;
+	rtm->rtm_flags &= RTNH_F_ONLINK; /* the rest are the kernel's to set */
+	copy_attrs(nlh, src, sizeof(*s), keep, sizeof(keep) / sizeof(keep[0]));
+	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)oif);
+	return 0;
+}
+
+static int msg_link(struct vnet_batch *b, int ifindex, int master, uint32_t mtu)
+{
+	struct nlmsghdr *nlh = vnet_batch_msg(b, RTM_NEWLINK, 0);
+	struct ifinfomsg *ifi;
+
+	if (!nlh)
+		return -ENOMEM;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_index = ifindex;
+	mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)master);
+	if (mtu)
+		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
+	return 0;
+}
+
+/*
+ * The saved addresses in the order that makes the kernel list them as before: IPv4 in
+ * the dump's order (primaries, then secondaries, each appended), IPv6 in reverse (the
+ * kernel puts a new one first among those of its scope). @rev walks the other way.
+ */
+static int addrs_in_order(const struct vnet_uplink_saved *s, bool rev,
+			  const struct nlmsghdr ***ret, size_t *ret_n)
+{
+	const struct nlmsghdr *nlh, **v = NULL;
+	size_t n = 0, cap = 0, v4 = 0;
+	int left;
+
+	for (nlh = msg_first(s, &left); nlh; nlh = msg_next(nlh, &left)) {
+		if (!moved_addr(nlh))
+			continue;
+		if (vnet_grow((void **)&v, &cap, n + 1, sizeof(*v)) < 0) {
+			free(v);
+			return -ENOMEM;
+		}
+		if (((const struct ifaddrmsg *)mnl_nlmsg_get_payload(nlh))->ifa_family == AF_INET) {
+			memmove(v + v4 + 1, v + v4, (n - v4) * sizeof(*v));
+			v[v4++] = nlh;
+		} else {
+			v[n] = nlh;
+		}
+		n++;
+	}
+	/* IPv6 ones reversed: v[v4..n) */
+	for (size_t i = v4, j = n; i + 1 < j; i++, j--) {
+		const struct nlmsghdr *t = v[i];
+
+		v[i] = v[j - 1];
+		v[j - 1] = t;
+	}
+	for (size_t i = 0, j = n; rev && i + 1 < j; i++, j--) {
+		const struct nlmsghdr *t = v[i];
+
+		v[i] = v[j - 1];
+		v[j - 1] = t;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+/* Where things go: from the NIC to the bridge when taking it, back when giving. */
+struct move {
+	const struct vnet_uplink_change *c;
+	int nic, br;
+	bool give;
+};
+
+/*
+ * Taking: the NIC joins the bridge; its addresses are put on the bridge too (an address
+ * may be on two links at once); each route is put in place of its twin on the NIC
+ * (NLM_F_REPLACE: the route never goes missing), the bridge's own address making the
+ * gateway reachable; last the addresses leave the NIC, secondaries first. Giving back is
+ * the mirror: the NIC leaves the bridge, gets its addresses and routes back, and the
+ * bridge's copies go. One batch each way, a few hundred microseconds of work.
+ */
+static int build(struct vnet_batch *b, const struct move *mv)
+{
+	const struct vnet_uplink_saved *s = &mv->c->saved;
+	const char *nic = mv->c->u.nic, *br = mv->c->u.bridge;
+	int to = mv->give ? mv->nic : mv->br, from = mv->give ? mv->br : mv->nic;
+	const struct nlmsghdr **addrs = NULL, *nlh;
+	char label[VNET_IFNAMSIZ + 16];
+	size_t n = 0;
+	int left, r;
+
+	r = msg_link(b, mv->nic, mv->give ? 0 : mv->br, mv->give ? s->mtu : 0);
+	r = r ?: addrs_in_order(s, false, &addrs, &n);
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		const struct nlattr *a = attr_of(addrs[i], sizeof(struct ifaddrmsg), IFA_LABEL);
+
+		if (mv->give)
+			snprintf(label, sizeof(label), "%s", a ? mnl_attr_get_str(a) : nic);
+		else
+			relabel(a ? mnl_attr_get_str(a) : nic, nic, br, label, sizeof(label));
+		r = msg_addr(b, addrs[i], RTM_NEWADDR, to, label, !mv->give);
+	}
+	for (nlh = msg_first(s, &left); r >= 0 && nlh; nlh = msg_next(nlh, &left))
+		if (nlh->nlmsg_type == RTM_NEWROUTE)
+			r = msg_route(b, nlh, to);
+	for (size_t i = n; r >= 0 && i-- > 0;)
+		r = msg_addr(b, addrs[i], RTM_DELADDR, from, "", false);
+	free(addrs);
+	return r;
+}
+
+/* A failure that running the change again makes right: what is to go is gone already. */
+static bool gone(const struct nlmsghdr *nlh, int err)
+{
+	return nlh->nlmsg_type == RTM_DELADDR && (err == -EADDRNOTAVAIL || err == -ENOENT);
+}
+
+static int run_batch(struct vnet_nl *nl, const struct move *mv, struct vnet_error *reterr)
+{
+	struct vnet_batch b;
+	struct vnet_nl_result *res = NULL;
+	const char *obj = mv->c->u.nic;
+	int r;
+
+	vnet_batch_init(&b);
+	r = build(&b, mv);
+	if (r >= 0)
+		res = calloc(b.n ? b.n : 1, sizeof(*res));
+	if (r >= 0 && !res)
+		r = -ENOMEM;
+	if (r >= 0)
+		r = vnet_nl_send(nl, &b, res);
+	vnet_crash_point();
+	for (size_t i = 0, off = 0; r >= 0 && i < b.n; i++) {
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)(b.buf + off);
+
+		off += MNL_ALIGN(nlh->nlmsg_len);
+		if (!res[i].err || gone(nlh, res[i].err))
+			continue;
+		r = vnet_error_set(reterr, res[i].err, obj, mv->give ? "give back" : "take over",
+				   "%s%s%s", strerror(-res[i].err), res[i].extack[0] ? ": " : "",
+				   res[i].extack);
+	}
+	if (r < 0 && !reterr->msg[0])
+		vnet_error_set(reterr, r, obj, mv->give ? "give back" : "take over", "%s",
+			       strerror(-r));
+	free(res);
+	vnet_batch_free(&b);
+	return r;
+}
+
+/* ---- the probe: ARP and ICMP echo to the gateway, ICMP echo to the file's targets ---- */
+
+struct target {
+	uint8_t ip[4];
+	bool arp, arp_ok, icmp_ok; /* @arp: ARP is asked too (the gateway) */
+};
+
+struct prober {
+	int arp_fd, icmp_fd, br;
+	uint8_t mac[6], src[4];
+	struct target t[VNET_PROBE_MAX + 1];
+	size_t n;
+	uint16_t id, seq;
+};
+
+static int probe_sockets(void *arg)
+{
+	struct prober *p = arg;
+	struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ARP),
+				  .sll_ifindex = p->br };
+
+	p->arp_fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, htons(ETH_P_ARP));
+	if (p->arp_fd < 0 || bind(p->arp_fd, (struct sockaddr *)&ll, sizeof(ll)) < 0)
+		return -errno;
+	p->icmp_fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_ICMP);
+	return p->icmp_fd < 0 ? -errno : 0;
+}
+
+static void send_arp(struct prober *p, const struct target *t)
+{
+	struct sockaddr_ll to = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ARP),
+				  .sll_ifindex = p->br, .sll_halen = 6 };
+	uint8_t pkt[28] = { 0, 1, 8, 0, 6, 4, 0, ARPOP_REQUEST };
+
+	memset(to.sll_addr, 0xff, 6);
+	memcpy(pkt + 8, p->mac, 6);
+	memcpy(pkt + 14, p->src, 4);
+	memcpy(pkt + 24, t->ip, 4);
+	(void)sendto(p->arp_fd, pkt, sizeof(pkt), 0, (struct sockaddr *)&to, sizeof(to));
+}
+
+static uint16_t csum(const void *buf, size_t len)
+{
+	const uint8_t *b = buf;
+	uint32_t sum = 0;
+
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(b[i] << 8 | b[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)b[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return htons((uint16_t)~sum);
+}
+
+static void send_echo(struct prober *p, const struct target *t)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET };
+	uint8_t pkt[16] = { ICMP_ECHO, 0 };
+	uint16_t id = htons(p->id), seq = htons(++p->seq), sum;
+
+	memcpy(&to.sin_addr, t->ip, 4);
+	memcpy(pkt + 4, &id, 2);
+	memcpy(pkt + 6, &seq, 2);
+	memcpy(pkt + 8, "vnet-up", 8);
+	sum = csum(pkt, sizeof(pkt));
+	memcpy(pkt + 2, &sum, 2);
+	(void)sendto(p->icmp_fd, pkt, sizeof(pkt), 0, (struct sockaddr *)&to, sizeof(to));
+}
+
+static struct target *target_of(struct prober *p, const uint8_t ip[4])
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (!memcmp(p->t[i].ip, ip, 4))
+			return &p->t[i];
+	return NULL;
+}
+
+static void read_arp(struct prober *p)
+{
+	uint8_t pkt[64];
+	struct target *t;
+	ssize_t n;
+
+	while ((n = recv(p->arp_fd, pkt, sizeof(pkt), 0)) >= 28)
+		if (pkt[6] == 0 && pkt[7] == ARPOP_REPLY && (t = target_of(p, pkt + 14)))
+			t->arp_ok = true;
+}
+
+static void read_echo(struct prober *p)
+{
+	uint8_t pkt[256];
+	struct target *t;
+	ssize_t n;
+
+	while ((n = recv(p->icmp_fd, pkt, sizeof(pkt), 0)) > 0) {
+		size_t hl = (size_t)(pkt[0] & 0xf) * 4;
+		uint16_t id;
+
+		if ((size_t)n < hl + 8 || pkt[hl] != ICMP_ECHOREPLY)
+			continue;
+		memcpy(&id, pkt + hl + 4, 2);
+		if (ntohs(id) == p->id && (t = target_of(p, pkt + 12)))
+			t->icmp_ok = true;
+	}
+}
+
+static bool answered(const struct target *t)
+{
+	return t->icmp_ok && (!t->arp || t->arp_ok);
+}
+
+static bool all_answered(const struct prober *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (!answered(&p->t[i]))
+			return false;
+	return true;
+}
+
+/* Ask every target that has not answered yet, every 100 ms, until all have or the budget
+ * is spent; Return: whether all answered. */
+static bool probe_loop(struct prober *p, long budget_us)
+{
+	long end = vnet_now_us() + budget_us, next = 0;
+	struct pollfd pf[2] = { { p->arp_fd, POLLIN, 0 }, { p->icmp_fd, POLLIN, 0 } };
+
+	while (!all_answered(p)) {
+		long now = vnet_now_us();
+
+		if (now >= end)
+			return false;
+		if (now >= next) {
+			for (size_t i = 0; i < p->n; i++) {
+				if (p->t[i].arp && !p->t[i].arp_ok)
+					send_arp(p, &p->t[i]);
+				if (!p->t[i].icmp_ok)
+					send_echo(p, &p->t[i]);
+			}
+			next = now + 100000;
+		}
+		if (poll(pf, 2, (int)(((next < end ? next : end) - now + 999) / 1000)) > 0) {
+			read_arp(p);
+			read_echo(p);
+		}
+	}
+	return true;
+}
+
+/* The saved IPv4 address in @gw's subnet (else the first), the source of the ARP asks. */
+static void probe_source(const struct vnet_uplink_saved *s, const uint8_t gw[4], uint8_t src[4])
+{
+	const struct nlmsghdr *nlh;
+	bool any = false;
+	int left;
+
+	for (nlh = msg_first(s, &left); nlh; nlh = msg_next(nlh, &left)) {
+		struct key k;
+		uint32_t a, g, mask;
+
+		if (nlh->nlmsg_type != RTM_NEWADDR || (k = addr_key(nlh)).family != AF_INET)
+			continue;
+		memcpy(&a, k.a, 4);
+		memcpy(&g, gw, 4);
+		mask = k.len ? htonl(~0U << (32 - k.len)) : 0;
+		if (!any || (a & mask) == (g & mask))
+			memcpy(src, k.a, 4);
+		if (any && (a & mask) == (g & mask))
+			return;
+		any = true;
+	}
+}
+
+static void probe_failure(const struct prober *p, long budget_us, char *buf, size_t len)
+{
+	size_t off = (size_t)snprintf(buf, len, "no answer within %.1f s from", budget_us / 1e6);
+	char ip[INET_ADDRSTRLEN];
+
+	for (size_t i = 0; i < p->n && off < len; i++) {
+		const struct target *t = &p->t[i];
+
+		if (answered(t))
+			continue;
+		inet_ntop(AF_INET, t->ip, ip, sizeof(ip));
+		off += (size_t)snprintf(buf + off, len - off, "%s%s %s%s", off > 30 ? "," : "",
+					t->arp ? " gateway" : "", ip,
+					!t->arp	   ? "" :
+					t->arp_ok  ? " (ARP answered, ICMP echo not)" :
+						     " (ARP not answered)");
+	}
+}
+
+bool vnet_uplink_gateway(const struct vnet_uplink_saved *s, uint8_t gw[4])
+{
+	const struct nlmsghdr *nlh;
+	bool found = false;
+	int left;
+
+	for (nlh = msg_first(s, &left); nlh; nlh = msg_next(nlh, &left)) {
+		const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+		const struct nlattr *a;
+
+		if (nlh->nlmsg_type != RTM_NEWROUTE || rtm->rtm_family != AF_INET)
+			continue;
+		a = attr_of(nlh, sizeof(*rtm), RTA_GATEWAY);
+		if (!a || mnl_attr_get_payload_len(a) != 4 || (found && rtm->rtm_dst_len))
+			continue;
+		memcpy(gw, mnl_attr_get_payload(a), 4);
+		found = true;
+		if (!rtm->rtm_dst_len && route_key(nlh).table == RT_TABLE_MAIN)
+			return true;
+	}
+	return found;
+}
+
+/* Probe the gateway and the file's targets; Return: 0, -EHOSTUNREACH (said) or -errno. */
+static int probe(const struct vnet_uplink_change *c, int br, struct vnet_result *res,
+		 struct vnet_error *reterr)
+{
+	struct prober p = { .arp_fd = -1, .icmp_fd = -1, .br = br,
+			    .id = (uint16_t)(getpid() ^ 0x7601) };
+	long t0 = vnet_now_us(), budget = (long)c->u.probe_ms * 1000;
+	char why[VNET_MSGSIZ];
+	bool ok;
+	int r;
+
+	if (vnet_uplink_gateway(&c->saved, p.t[0].ip))
+		p.t[p.n++].arp = true;
+	for (unsigned i = 0; i < c->u.n_probe; i++)
+		memcpy(p.t[p.n++].ip, c->u.probe[i], 4);
+	if (!p.n)
+		return 0; /* no gateway, no target: nothing to ask */
+	memcpy(p.mac, c->saved.mac, 6);
+	probe_source(&c->saved, p.t[0].ip, p.src);
+	r = vnet_netns_run(c->u.ns, probe_sockets, &p);
+	ok = r >= 0 && probe_loop(&p, budget);
+	if (p.arp_fd >= 0)
+		close(p.arp_fd);
+	if (p.icmp_fd >= 0)
+		close(p.icmp_fd);
+	if (res)
+		res->probe_us += vnet_now_us() - t0;
+	if (r < 0)
+		return vnet_error_set(reterr, r, c->u.bridge, "probe", "%s", strerror(-r));
+	if (ok)
+		return 0;
+	probe_failure(&p, budget, why, sizeof(why));
+	return vnet_error_set(reterr, -EHOSTUNREACH, c->u.bridge, "probe", "%s", why);
+}
+
+/* ---- taking and giving ---- */
+
+int vnet_uplink_apply(struct vnet_nl *nl, const struct vnet_uplink_change *c, bool give,
+		      struct vnet_result *res, struct vnet_error *reterr)
+{
+	struct move mv = { .c = c, .give = give };
+	struct vnet_error e = { 0 };
+	char what[VNET_MSGSIZ];
+	long t0;
+	int r;
+
+	mv.nic = vnet_link_get_index(nl, c->u.nic);
+	mv.br = vnet_link_get_index(nl, c->u.bridge);
+	if (mv.nic < 0)
+		return vnet_error_set(reterr, mv.nic, c->u.nic, give ? "give back" : "take over",
+				      "%s", strerror(-mv.nic));
+	if (mv.br < 0 && give) /* the bridge is gone: the NIC left it, its copies with it */
+		mv.br = 0;
+	else if (mv.br < 0)
+		return vnet_error_set(reterr, mv.br, c->u.bridge, "take over", "%s",
+				      strerror(-mv.br));
+	r = run_batch(nl, &mv, reterr);
+	if (r < 0 || give)
+		return r;
+	r = probe(c, mv.br, res, reterr);
+	if (r != -EHOSTUNREACH)
+		return r;
+	/* the probe failed: the NIC goes back at once, before anything else is undone */
+	t0 = vnet_now_us();
+	mv.give = true;
+	if (run_batch(nl, &mv, &e) < 0) {
+		vnet_error_format(&e, what, sizeof(what));
+		snprintf(reterr->msg + strlen(reterr->msg), sizeof(reterr->msg) - strlen(reterr->msg),
+			 "; giving %s back failed too: %s", c->u.nic, what);
+	} else {
+		snprintf(reterr->msg + strlen(reterr->msg), sizeof(reterr->msg) - strlen(reterr->msg),
+			 "; %s was given back as it was", c->u.nic);
+	}
+	if (res)
+		res->restore_us = vnet_now_us() - t0;
+	return r;
+}
+
+/* ---- the plan's side ---- */
+
+void vnet_uplink_counts(const struct vnet_uplink_saved *s, unsigned *addrs, unsigned *routes)
+{
+	const struct nlmsghdr *nlh;
+	int left;
+
+	*addrs = *routes = 0;
+	for (nlh = msg_first(s, &left); nlh; nlh = msg_next(nlh, &left)) {
+		if (nlh->nlmsg_type == RTM_NEWROUTE)
+			(*routes)++;
+		else if (moved_addr(nlh))
+			(*addrs)++;
+	}
+}
+
+struct vnet_uplink_change *vnet_uplink_plan_change(const struct vnet_uplink *want,
+						   const struct vnet_uplink *have)
+{
+	struct vnet_uplink_change *c = calloc(1, sizeof(*c));
+	const struct vnet_uplink_saved *s = have->saved;
+
+	if (!c)
+		return NULL;
+	c->u = *want;
+	c->u.saved = NULL;
+	if (s) {
+		c->saved = *s;
+		c->saved.msgs = malloc(s->len + 1);
+		if (!c->saved.msgs) {
+			free(c);
+			return NULL;
+		}
+		memcpy(c->saved.msgs, s->msgs, s->len);
+	}
+	return c;
+}
