@@ -480,8 +480,7 @@ static struct vnet_model *owned_part(const struct vnet_model *have, const char *
 /* How many objects a model holds (its namespaces but vnet's own). */
 static size_t model_objects(const struct vnet_model *m)
 {
-	size_t n = m->links.n + m->addrs.n + m->routes.n + m->uplinks.n +
-		   (m->nat.table[0] != '\0');
+	size_t n = m->links.n + m->addrs.n + m->routes.n + m->uplinks.n + (m->nat.table[0] != '\0');
 
 	for (size_t i = 0; i < m->ns.n; i++)
 		n += m->ns.v[i].name[0] != '\0';
@@ -553,13 +552,18 @@ static void note_reserve(struct vnet_session *s, struct vnet_result *res)
 struct commit_ctx {
 	struct vnet_session *s;
 	const struct vnet_model *m;
+	int (*hold)(void *data, const struct vnet_result *res, struct vnet_error *reterr);
+	void *data;
+	const struct vnet_result *res;
 };
 
 static int commit_up(void *data, struct vnet_error *reterr)
 {
 	const struct commit_ctx *c = data;
+	int r = vnet_state_commit(c->s->st, c->m, reterr);
 
-	return vnet_state_commit(c->s->st, c->m, reterr);
+	/* on trial (--try): what the holder says decides; its no undoes it all */
+	return r < 0 || !c->hold ? r : c->hold(c->data, c->res, reterr);
 }
 
 /* Does vnet own IPv4 forwarding once @plan has run? */
@@ -646,11 +650,34 @@ static void release_if_gone(struct vnet_session *s, const struct vnet_model *wan
 	vnet_model_free(none);
 }
 
+/* A --try whose holder is gone (killed: it held the lock we hold now) is over. */
+static void end_stale_try(struct vnet_session *s, const char *topo, struct vnet_result *res)
+{
+	struct vnet_try t;
+
+	if (vnet_state_try_get(s->st, topo, &t) < 0)
+		return;
+	if (!strcmp(t.state, "pending") || !strcmp(t.state, "rolling back"))
+		vnet_result_note(res,
+				 "the --try of this topology held by pid %d ended before its "
+				 "deadline without a decision (the process was killed); what it "
+				 "built stays until this command changes it",
+				 (int)t.pid);
+	(void)vnet_state_try_forget(s->st, topo);
+}
+
 int vnet_up(struct vnet_session *s, const struct vnet_model *desired, unsigned flags,
 	    struct vnet_result *ret, struct vnet_error *reterr)
 {
+	return vnet_up_hold(s, desired, flags, NULL, NULL, ret, reterr);
+}
+
+int vnet_up_hold(struct vnet_session *s, const struct vnet_model *desired, unsigned flags,
+		 int (*hold)(void *data, const struct vnet_result *res, struct vnet_error *reterr),
+		 void *data, struct vnet_result *ret, struct vnet_error *reterr)
+{
 	_cleanup_(vnet_model_freep) struct vnet_model *want = vnet_model_dup(desired);
-	struct commit_ctx c = { s, want };
+	struct commit_ctx c = { s, want, hold, data, ret };
 	bool dry = flags & VNET_UP_DRY_RUN;
 	long t0;
 	int r;
@@ -659,6 +686,8 @@ int vnet_up(struct vnet_session *s, const struct vnet_model *desired, unsigned f
 	if (!want)
 		return vnet_error_set(reterr, -ENOMEM, NULL, NULL, "out of memory");
 	ret->recovered = interrupted(s, want->name);
+	if (!dry)
+		end_stale_try(s, want->name, ret);
 	r = plan_up(s, want, dry, ret, reterr);
 	if (dry)
 		return r;
@@ -717,6 +746,8 @@ int vnet_down(struct vnet_session *s, const char *topo, unsigned flags, struct v
 	if (r < 0)
 		return r;
 	ret->recovered = info.interrupted;
+	if (!dry)
+		end_stale_try(s, topo, ret);
 	r = observe(s, topo, NULL, dry ? OBS_NOTES : OBS_CLEAN | OBS_NOTES, &have, ret, reterr);
 	if (r >= 0) {
 		r = vnet_plan_down(have, &ret->plan);

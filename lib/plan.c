@@ -722,8 +722,8 @@ static const struct vnet_uplink *find_uplink(const struct vnet_model *m, const c
 	return NULL;
 }
 
-static int push_uplink(struct planner *p, const struct vnet_uplink *w,
-		       const struct vnet_uplink *h, bool give)
+static int push_uplink(struct planner *p, const struct vnet_uplink *w, const struct vnet_uplink *h,
+		       bool give)
 {
 	struct vnet_op *op = push(p, VNET_OP_UPLINK, give ? PH_UPLINK_GIVE : PH_UPLINK_TAKE);
 

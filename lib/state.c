@@ -41,7 +41,9 @@ static const char schema[] =
 	" owner TEXT NOT NULL, topo TEXT NOT NULL, PRIMARY KEY (pool, addr), UNIQUE (pool, owner));"
 	"CREATE INDEX IF NOT EXISTS lease_topo ON lease (topo);"
 	"CREATE TABLE IF NOT EXISTS uplink (ns TEXT NOT NULL, nic TEXT NOT NULL,"
-	" bridge TEXT NOT NULL, saved BLOB NOT NULL, PRIMARY KEY (ns, nic));";
+	" bridge TEXT NOT NULL, saved BLOB NOT NULL, PRIMARY KEY (ns, nic));"
+	"CREATE TABLE IF NOT EXISTS try (topo TEXT PRIMARY KEY, pid INTEGER NOT NULL,"
+	" deadline INTEGER NOT NULL, state TEXT NOT NULL, at INTEGER NOT NULL);";
 
 #define STMT_CACHE 12
 
@@ -512,7 +514,8 @@ static int record_uplink(struct writer *w, const struct vnet_uplink_change *c)
 	r = vnet_uplink_saved_encode(&c->saved, &blob, &len);
 	if (r < 0)
 		return vnet_error_set(w->err, r, "state store", "record", "out of memory");
-	s = prepare(w->st, "INSERT OR IGNORE INTO uplink (ns, nic, bridge, saved) VALUES (?, ?, ?, ?)");
+	s = prepare(w->st,
+		    "INSERT OR IGNORE INTO uplink (ns, nic, bridge, saved) VALUES (?, ?, ?, ?)");
 	if (!s) {
 		free(blob);
 		return db_error(w->st, w->err, "prepare");
@@ -713,8 +716,8 @@ static int record_model(struct writer *w, const struct vnet_model *m)
 }
 
 /* The NIC as it was is kept as long as a row says that vnet holds it. */
-#define UPLINK_PRUNE                                                                \
-	"DELETE FROM uplink WHERE NOT EXISTS (SELECT 1 FROM object o WHERE"        \
+#define UPLINK_PRUNE                                                        \
+	"DELETE FROM uplink WHERE NOT EXISTS (SELECT 1 FROM object o WHERE" \
 	" o.kind = 'uplink' AND o.ns = uplink.ns AND o.name = uplink.nic)"
 
 /* The rows of the topology become exactly the objects of @arg, and its journal ends. */
@@ -812,6 +815,85 @@ int vnet_state_uplinks(struct vnet_state *st, const char *topo, struct vnet_mode
 	}
 	if (r >= 0 && rc != SQLITE_DONE)
 		r = db_error(st, reterr, "read");
+	sqlite3_finalize(s);
+	return r;
+}
+
+/* ---- --try: a change kept only when confirmed before its deadline ---- */
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+int vnet_state_try_start(struct vnet_state *st, const char *topo, long long deadline_ms,
+			 struct vnet_error *reterr)
+{
+	sqlite3_stmt *s = prepare(st, "INSERT OR REPLACE INTO try (topo, pid, deadline, state, at)"
+				      " VALUES (?, ?, ?, 'pending', ?)");
+	int r;
+
+	if (!s)
+		return db_error(st, reterr, "prepare");
+	sqlite3_bind_text(s, 1, topo, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 2, (int)getpid());
+	sqlite3_bind_int64(s, 3, deadline_ms);
+	sqlite3_bind_int64(s, 4, now_ms());
+	r = step_done(s);
+	sqlite3_finalize(s);
+	return r < 0 ? db_error(st, reterr, "write") : 0;
+}
+
+int vnet_state_try_decide(struct vnet_state *st, const char *topo, const char *from, const char *to)
+{
+	sqlite3_stmt *s =
+		prepare(st, "UPDATE try SET state = ?, at = ? WHERE topo = ? AND state = ?");
+	int r;
+
+	if (!s)
+		return db_last(st);
+	sqlite3_bind_text(s, 1, to, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, now_ms());
+	sqlite3_bind_text(s, 3, topo, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, from, -1, SQLITE_STATIC);
+	r = step_done(s);
+	sqlite3_finalize(s);
+	return r < 0 ? r : sqlite3_changes(st->db);
+}
+
+int vnet_state_try_get(struct vnet_state *st, const char *topo, struct vnet_try *ret)
+{
+	sqlite3_stmt *s = prepare(st, "SELECT pid, deadline, state, at FROM try WHERE topo = ?");
+	int rc, r;
+
+	if (!s)
+		return db_last(st);
+	bind_texts(s, 1, &topo);
+	rc = sqlite3_step(s);
+	r = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : db_errno(rc);
+	if (!r) {
+		memset(ret, 0, sizeof(*ret));
+		ret->pid = sqlite3_column_int(s, 0);
+		ret->deadline_ms = sqlite3_column_int64(s, 1);
+		snprintf(ret->state, sizeof(ret->state), "%s", col_text(s, 2));
+		ret->at_ms = sqlite3_column_int64(s, 3);
+	}
+	sqlite3_finalize(s);
+	return r;
+}
+
+int vnet_state_try_forget(struct vnet_state *st, const char *topo)
+{
+	sqlite3_stmt *s = prepare(st, "DELETE FROM try WHERE topo = ?");
+	int r;
+
+	if (!s)
+		return db_last(st);
+	bind_texts(s, 1, &topo);
+	r = step_done(s);
 	sqlite3_finalize(s);
 	return r;
 }

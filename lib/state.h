@@ -92,6 +92,20 @@ int vnet_state_forget(struct vnet_state *st, const char *topo, struct vnet_error
 int vnet_state_uplinks(struct vnet_state *st, const char *topo, struct vnet_model *m,
 		       struct vnet_error *reterr);
 
+/* vnet_state_try_start() - a --try of @topo is pending until @deadline_ms (epoch), held by
+ * this process. */
+int vnet_state_try_start(struct vnet_state *st, const char *topo, long long deadline_ms,
+			 struct vnet_error *reterr);
+/* vnet_state_try_decide() - the try's state goes from @from to @to, if it still is @from:
+ * the one atomic step that settles a race of confirm and deadline. Return: 1 when it did,
+ * 0 when the state was another, or -errno. */
+int vnet_state_try_decide(struct vnet_state *st, const char *topo, const char *from,
+			  const char *to);
+/* vnet_state_try_get() - the try of @topo; Return: 0, -ENOENT when none, or -errno. */
+int vnet_state_try_get(struct vnet_state *st, const char *topo, struct vnet_try *ret);
+/* vnet_state_try_forget() - no try of @topo any more. */
+int vnet_state_try_forget(struct vnet_state *st, const char *topo);
+
 /* For ipam.c, which keeps its leases in the same database. */
 typedef struct sqlite3_stmt sqlite3_stmt;
 /* vnet_state_prepare() - a statement of @sql on the store's database, or NULL. */

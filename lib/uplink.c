@@ -534,8 +534,8 @@ static void copy_attrs(struct nlmsghdr *dst, const struct nlmsghdr *src, size_t 
 static int msg_addr(struct vnet_batch *b, const struct nlmsghdr *src, uint16_t type, int ifindex,
 		    const char *label, bool nodad)
 {
-	static const uint16_t keep[] = { IFA_ADDRESS, IFA_LOCAL, IFA_BROADCAST, IFA_CACHEINFO,
-					 IFA_RT_PRIORITY, IFA_PROTO };
+	static const uint16_t keep[] = { IFA_ADDRESS,	IFA_LOCAL,	 IFA_BROADCAST,
+					 IFA_CACHEINFO, IFA_RT_PRIORITY, IFA_PROTO };
 	const struct ifaddrmsg *s = mnl_nlmsg_get_payload(src);
 	uint32_t flags = attr_u32(src, sizeof(*s), IFA_FLAGS, s->ifa_flags);
 	struct nlmsghdr *nlh =
@@ -565,9 +565,9 @@ static int msg_addr(struct vnet_batch *b, const struct nlmsghdr *src, uint16_t t
 /* A saved route through @oif, made or put in place of the one of the same key. */
 static int msg_route(struct vnet_batch *b, const struct nlmsghdr *src, int oif)
 {
-	static const uint16_t keep[] = { RTA_DST,   RTA_SRC,   RTA_GATEWAY, RTA_PRIORITY,
-					 RTA_PREFSRC, RTA_METRICS, RTA_TABLE, RTA_PREF,
-					 RTA_FLOW,  RTA_VIA,   RTA_ENCAP_TYPE, RTA_ENCAP,
+	static const uint16_t keep[] = { RTA_DST,     RTA_SRC,	   RTA_GATEWAY,	   RTA_PRIORITY,
+					 RTA_PREFSRC, RTA_METRICS, RTA_TABLE,	   RTA_PREF,
+					 RTA_FLOW,    RTA_VIA,	   RTA_ENCAP_TYPE, RTA_ENCAP,
 					 RTA_EXPIRES };
 	const struct rtmsg *s = mnl_nlmsg_get_payload(src);
 	struct nlmsghdr *nlh = vnet_batch_msg(b, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE);
@@ -603,8 +603,8 @@ static int msg_link(struct vnet_batch *b, int ifindex, int master, uint32_t mtu)
  * the dump's order (primaries, then secondaries, each appended), IPv6 in reverse (the
  * kernel puts a new one first among those of its scope). @rev walks the other way.
  */
-static int addrs_in_order(const struct vnet_uplink_saved *s, bool rev,
-			  const struct nlmsghdr ***ret, size_t *ret_n)
+static int addrs_in_order(const struct vnet_uplink_saved *s, bool rev, const struct nlmsghdr ***ret,
+			  size_t *ret_n)
 {
 	const struct nlmsghdr *nlh, **v = NULL;
 	size_t n = 0, cap = 0, v4 = 0;
@@ -746,7 +746,8 @@ struct prober {
 static int probe_sockets(void *arg)
 {
 	struct prober *p = arg;
-	struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ARP),
+	struct sockaddr_ll ll = { .sll_family = AF_PACKET,
+				  .sll_protocol = htons(ETH_P_ARP),
 				  .sll_ifindex = p->br };
 
 	p->arp_fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, htons(ETH_P_ARP));
@@ -758,8 +759,10 @@ static int probe_sockets(void *arg)
 
 static void send_arp(struct prober *p, const struct target *t)
 {
-	struct sockaddr_ll to = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ARP),
-				  .sll_ifindex = p->br, .sll_halen = 6 };
+	struct sockaddr_ll to = { .sll_family = AF_PACKET,
+				  .sll_protocol = htons(ETH_P_ARP),
+				  .sll_ifindex = p->br,
+				  .sll_halen = 6 };
 	uint8_t pkt[28] = { 0, 1, 8, 0, 6, 4, 0, ARPOP_REQUEST };
 
 	memset(to.sll_addr, 0xff, 6);
@@ -914,9 +917,9 @@ static void probe_failure(const struct prober *p, long budget_us, char *buf, siz
 		inet_ntop(AF_INET, t->ip, ip, sizeof(ip));
 		off += (size_t)snprintf(buf + off, len - off, "%s%s %s%s", off > 30 ? "," : "",
 					t->arp ? " gateway" : "", ip,
-					!t->arp	   ? "" :
-					t->arp_ok  ? " (ARP answered, ICMP echo not)" :
-						     " (ARP not answered)");
+					!t->arp	  ? "" :
+					t->arp_ok ? " (ARP answered, ICMP echo not)" :
+						    " (ARP not answered)");
 	}
 }
 
@@ -947,8 +950,9 @@ bool vnet_uplink_gateway(const struct vnet_uplink_saved *s, uint8_t gw[4])
 static int probe(const struct vnet_uplink_change *c, int br, struct vnet_result *res,
 		 struct vnet_error *reterr)
 {
-	struct prober p = { .arp_fd = -1, .icmp_fd = -1, .br = br,
-			    .id = (uint16_t)(getpid() ^ 0x7601) };
+	struct prober p = {
+		.arp_fd = -1, .icmp_fd = -1, .br = br, .id = (uint16_t)(getpid() ^ 0x7601)
+	};
 	long t0 = vnet_now_us(), budget = (long)c->u.probe_ms * 1000;
 	char why[VNET_MSGSIZ];
 	bool ok;
@@ -1010,11 +1014,13 @@ int vnet_uplink_apply(struct vnet_nl *nl, const struct vnet_uplink_change *c, bo
 	mv.give = true;
 	if (run_batch(nl, &mv, &e) < 0) {
 		vnet_error_format(&e, what, sizeof(what));
-		snprintf(reterr->msg + strlen(reterr->msg), sizeof(reterr->msg) - strlen(reterr->msg),
+		snprintf(reterr->msg + strlen(reterr->msg),
+			 sizeof(reterr->msg) - strlen(reterr->msg),
 			 "; giving %s back failed too: %s", c->u.nic, what);
 	} else {
-		snprintf(reterr->msg + strlen(reterr->msg), sizeof(reterr->msg) - strlen(reterr->msg),
-			 "; %s was given back as it was", c->u.nic);
+		snprintf(reterr->msg + strlen(reterr->msg),
+			 sizeof(reterr->msg) - strlen(reterr->msg), "; %s was given back as it was",
+			 c->u.nic);
 	}
 	if (res)
 		res->restore_us = vnet_now_us() - t0;

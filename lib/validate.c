@@ -786,18 +786,21 @@ static int check_uplinks(const struct vctx *c)
 
 		snprintf(obj, sizeof(obj), "bridge %s", u->bridge);
 		if (l)
-			return verr(c, u->pos, obj,
-				    "uplink %s is a link of this file (line %u); an uplink is a NIC "
-				    "vnet does not make, such as the machine's eth0",
-				    u->nic, l->pos.line);
+			return verr(
+				c, u->pos, obj,
+				"uplink %s is a link of this file (line %u); an uplink is a NIC "
+				"vnet does not make, such as the machine's eth0",
+				u->nic, l->pos.line);
 		if (br && br->master[0])
 			return verr(c, u->pos, obj,
 				    "a bridge with an uplink cannot be a port of %s", br->master);
 		for (size_t j = 0; j < i; j++)
-			if (!strcmp(m->uplinks.v[j].ns, u->ns) && !strcmp(m->uplinks.v[j].nic, u->nic))
+			if (!strcmp(m->uplinks.v[j].ns, u->ns) &&
+			    !strcmp(m->uplinks.v[j].nic, u->nic))
 				return verr(c, u->pos, obj,
 					    "uplink %s is taken by bridge %s already (line %u)",
-					    u->nic, m->uplinks.v[j].bridge, m->uplinks.v[j].pos.line);
+					    u->nic, m->uplinks.v[j].bridge,
+					    m->uplinks.v[j].pos.line);
 	}
 	return 0;
 }

@@ -28,12 +28,14 @@ enum {
 	OPT_DOT = 1U << 4,
 	OPT_SVG = 1U << 5,
 	OPT_NO_WAIT = 1U << 6,
+	OPT_TRY = 1U << 7, /* --try SECONDS */
 };
 
 /* The command line, parsed; --state-dir, -v, -h and --version apply to every command. */
 struct cli {
 	const char *state_dir;
 	const char *name; /* --name */
+	const char *try_secs; /* --try */
 	unsigned given; /* OPT_* seen on the line */
 	bool json, dry_run, sandbox, verbose;
 	bool dot, svg, no_wait, help;
@@ -61,6 +63,7 @@ int cmd_check(struct cli *cli);
 int cmd_exec(struct cli *cli);
 int cmd_stp(struct cli *cli);
 int cmd_recover(struct cli *cli);
+int cmd_confirm(struct cli *cli);
 
 /* output.c */
 int cli_error(const struct vnet_error *e);
@@ -72,6 +75,8 @@ int cli_session(const struct cli *cli, bool lock, struct vnet_session **ret);
 /* cli_print_notes() - what the library said the user must know, one "vnet: TOPO: " line each. */
 void cli_print_notes(const char *topo, const struct vnet_result *res);
 int cli_exit_code(int err);
+/* cli_topo_name() - the topology a FILE|NAME operand stands for; Return: an exit code. */
+int cli_topo_name(const struct cli *cli, const char *arg, char *buf, size_t len);
 /* cli_print_failure_json() - what a failed command planned and did, and its error, as JSON. */
 void cli_print_failure_json(const char *topo, const struct vnet_result *res, const char *verb,
 			    const struct vnet_error *e);

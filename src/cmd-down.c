@@ -6,36 +6,6 @@
 
 #include "cli.h"
 
-/*
- * Is @arg a FILE rather than a topology NAME? By its spelling alone, never by what the
- * current directory holds: `vnet down docker` next to a file named docker must take down
- * docker, not the topology that file happens to declare.
- */
-static bool is_file(const char *arg)
-{
-	size_t n = strlen(arg);
-
-	return strchr(arg, '/') || (n > 5 && !strcmp(arg + n - 5, ".yaml")) ||
-	       (n > 4 && !strcmp(arg + n - 4, ".yml"));
-}
-
-/* A FILE operand stands for the topology its file declares; anything else is a name. */
-static int topo_name(struct cli *cli, const char *arg, char *buf, size_t len)
-{
-	struct vnet_model *m = NULL;
-	int code;
-
-	if (!is_file(arg)) {
-		snprintf(buf, len, "%s", arg);
-		return 0;
-	}
-	code = cli_load(cli, arg, &m);
-	if (!code)
-		snprintf(buf, len, "%s", m->name);
-	vnet_model_free(m);
-	return code;
-}
-
 static void print_summary(const struct cli *cli, const char *name, const struct vnet_result *res)
 {
 	char esc[VNET_ESC_SIZE(VNET_NAMSIZ)];
@@ -59,7 +29,7 @@ int cmd_down(struct cli *cli)
 
 	code = cli_need_root();
 	if (!code)
-		code = topo_name(cli, cli->argv[0], name, sizeof(name));
+		code = cli_topo_name(cli, cli->argv[0], name, sizeof(name));
 	if (!code) /* a dry run changes nothing: it need not wait for, nor hold, the lock */
 		code = cli_session(cli, !cli->dry_run, &s);
 	if (code)

@@ -249,3 +249,33 @@ void cli_print_failure_json(const char *topo, const struct vnet_result *res, con
 {
 	print_plan_json(topo, res, verb, e);
 }
+
+/*
+ * Is @arg a FILE rather than a topology NAME? By its spelling alone, never by what the
+ * current directory holds: `vnet down docker` next to a file named docker must take down
+ * docker, not the topology that file happens to declare.
+ */
+static bool is_file(const char *arg)
+{
+	size_t n = strlen(arg);
+
+	return strchr(arg, '/') || (n > 5 && !strcmp(arg + n - 5, ".yaml")) ||
+	       (n > 4 && !strcmp(arg + n - 4, ".yml"));
+}
+
+/* A FILE operand stands for the topology its file declares; anything else is a name. */
+int cli_topo_name(const struct cli *cli, const char *arg, char *buf, size_t len)
+{
+	struct vnet_model *m = NULL;
+	int code;
+
+	if (!is_file(arg)) {
+		snprintf(buf, len, "%s", arg);
+		return 0;
+	}
+	code = cli_load(cli, arg, &m);
+	if (!code)
+		snprintf(buf, len, "%s", m->name);
+	vnet_model_free(m);
+	return code;
+}

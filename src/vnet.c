@@ -15,9 +15,12 @@
  * before the command runs, so that an option never goes silently unheeded (down --dot).
  */
 static const struct command commands[] = {
-	{ "up", cmd_up, "up FILE [--dry-run] [--sandbox] [--name NAME] [--no-wait] [--json]",
+	{ "up", cmd_up,
+	  "up FILE [--dry-run] [--sandbox] [--name NAME] [--no-wait] [--try SECONDS] [--json]",
 	  "build the topology in FILE, or bring the kernel back in line with it",
-	  OPT_DRY_RUN | OPT_SANDBOX | OPT_NAME | OPT_NO_WAIT | OPT_JSON, 1, 1 },
+	  OPT_DRY_RUN | OPT_SANDBOX | OPT_NAME | OPT_NO_WAIT | OPT_TRY | OPT_JSON, 1, 1 },
+	{ "confirm", cmd_confirm, "confirm FILE|NAME",
+	  "keep the change of a vnet up --try before its deadline undoes it", 0, 1, 1 },
 	{ "down", cmd_down, "down FILE|NAME [--dry-run] [--json]",
 	  "remove exactly what the topology created", OPT_DRY_RUN | OPT_JSON, 1, 1 },
 	{ "diff", cmd_diff, "diff FILE [--sandbox] [--name NAME] [--json]",
@@ -54,6 +57,9 @@ static const struct {
 	  "NAME-host" },
 	{ "name", OPT_NAME, "--name NAME      the topology's name (instead of the file's)" },
 	{ "no-wait", OPT_NO_WAIT, "--no-wait        do not wait for STP to converge" },
+	{ "try", OPT_TRY,
+	  "--try SECONDS    undo the change unless vnet confirm comes within SECONDS, even "
+	  "if vnet is killed" },
 	{ "json", OPT_JSON, "--json           print JSON" },
 	{ "dot", OPT_DOT, "--dot            print Graphviz input" },
 	{ "svg", OPT_SVG, "--svg            print an SVG picture" },
@@ -101,8 +107,9 @@ static void long_options(struct option *lo)
 
 	for (size_t i = 0; i < NOPTIONS; i++)
 		lo[n++] = (struct option){ options[i].name,
-					   options[i].bit == OPT_NAME ? required_argument :
-									no_argument,
+					   options[i].bit & (OPT_NAME | OPT_TRY) ?
+						   required_argument :
+						   no_argument,
 					   NULL, OPT_INDEX + (int)i };
 	lo[n++] = (struct option){ "state-dir", required_argument, NULL, OPT_STATE_DIR };
 	lo[n++] = (struct option){ "verbose", no_argument, NULL, 'v' };
@@ -136,6 +143,8 @@ static int parse_options(int argc, char **argv, struct cli *cli)
 			cli->given |= options[c - OPT_INDEX].bit;
 			if (options[c - OPT_INDEX].bit == OPT_NAME)
 				cli->name = optarg;
+			if (options[c - OPT_INDEX].bit == OPT_TRY)
+				cli->try_secs = optarg;
 		} else if (c == OPT_STATE_DIR) {
 			cli->state_dir = optarg;
 		} else if (c == 'v') {

@@ -635,6 +635,72 @@ void vnet_result_clear(struct vnet_result *r);
 int vnet_up(struct vnet_session *s, const struct vnet_model *desired, unsigned flags,
 	    struct vnet_result *ret, struct vnet_error *reterr);
 
+/**
+ * vnet_up_hold() - vnet_up(), holding the change open until @hold says whether to keep it
+ * @s: the session, locked
+ * @desired: the validated model
+ * @flags: VNET_UP_*
+ * @hold: called once the change is made, probed and recorded, with the lock still held;
+ *        NULL for none. Its failure undoes the whole change, as a failed step would.
+ * @data: for @hold
+ * @ret: the plan and what was done
+ * @reterr: the first failure (or @hold's)
+ *
+ * Return: 0, or -errno (@hold's when it said no).
+ */
+int vnet_up_hold(struct vnet_session *s, const struct vnet_model *desired, unsigned flags,
+		 int (*hold)(void *data, const struct vnet_result *res, struct vnet_error *reterr),
+		 void *data, struct vnet_result *ret, struct vnet_error *reterr);
+
+/* A --try of a topology: kept only if vnet_try_confirm() comes before the deadline. */
+struct vnet_try {
+	pid_t pid; /* the process that holds the deadline */
+	long long deadline_ms; /* milliseconds since the epoch */
+	char state[16]; /* "pending", "confirmed", "rolling back", "rolled back" */
+	long long at_ms; /* when it took that state */
+};
+
+/**
+ * vnet_try_start() - record that the change of @topo just made is on trial
+ * @s: the session that made it (with vnet_up_hold(), from its @hold)
+ * @topo: the topology
+ * @deadline_ms: when it is undone unless confirmed (milliseconds since the epoch)
+ * @reterr: the store's failure
+ *
+ * Return: 0 or -errno.
+ */
+int vnet_try_start(struct vnet_session *s, const char *topo, long long deadline_ms,
+		   struct vnet_error *reterr);
+
+/**
+ * vnet_try_wait() - wait for vnet_try_confirm() until the deadline
+ * @s: the session
+ * @topo: the topology
+ * @reterr: -ETIMEDOUT: "not confirmed by HH:MM:SS"
+ *
+ * Wakes at SIGUSR1 (which vnet_try_confirm() sends; it is blocked here) and every 200 ms.
+ * At the deadline the try turns "rolling back" in one atomic step, so that a confirm
+ * that comes a moment later says it came too late, and is never taken for a success.
+ * Return: 0 when confirmed, -ETIMEDOUT when not (undo the change), or -errno.
+ */
+int vnet_try_wait(struct vnet_session *s, const char *topo, struct vnet_error *reterr);
+
+/* vnet_try_end() - the try is over: forgotten when kept, kept as "rolled back" (for the
+ * message of a late confirm) when undone. */
+void vnet_try_end(struct vnet_session *s, const char *topo, bool rolled_back);
+
+/**
+ * vnet_try_confirm() - keep the change of a --try
+ * @s: the session (its lock is not needed: the process that holds the try holds it)
+ * @topo: the topology
+ * @ret: the try as it was found
+ * @reterr: -ENOENT: no try of @topo is pending; -ETIME: it came too late (rolled back)
+ *
+ * Return: 0 or -errno.
+ */
+int vnet_try_confirm(struct vnet_session *s, const char *topo, struct vnet_try *ret,
+		     struct vnet_error *reterr);
+
 #define VNET_DOWN_DRY_RUN (1U << 0) /* plan only: down --dry-run */
 
 /**
