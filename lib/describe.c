@@ -123,8 +123,15 @@ static void describe_uplink(const struct vnet_op *op, char *buf, size_t len)
 		     addrs == 1 ? "" : "es", routes, routes == 1 ? "" : "s", c->saved.mtu, mac);
 	if (vnet_uplink_gateway(&c->saved, g))
 		inet_ntop(AF_INET, g, gw, sizeof(gw));
-	if (n > 0 && (size_t)n < len && (gw[0] || c->u.n_probe))
-		snprintf(buf + n, len - (size_t)n, "; probe %s%s%s%u target%s in %.1f s",
+	if (n <= 0 || (size_t)n >= len)
+		return;
+	if (!gw[0] && !c->u.n_probe)
+		snprintf(buf + n, len - (size_t)n, "; no gateway and no target: no probe");
+	else if (!c->u.n_probe)
+		snprintf(buf + n, len - (size_t)n, "; probe gateway %s within %.1f s", gw,
+			 c->u.probe_ms / 1000.0);
+	else
+		snprintf(buf + n, len - (size_t)n, "; probe %s%s%s%u target%s within %.1f s",
 			 gw[0] ? "gateway " : "", gw, gw[0] ? " and " : "", c->u.n_probe,
 			 c->u.n_probe == 1 ? "" : "s", c->u.probe_ms / 1000.0);
 }

@@ -582,19 +582,27 @@ static bool forward_owned(const struct vnet_model *have, const struct vnet_plan 
  * ports, unless the file says otherwise. After an interrupted run, a take-over that
  * looks whole is run again all the same: its probe may not have run.
  */
-static void shape_uplinks(struct vnet_model *want, struct vnet_model *have, bool recovered)
+static void shape_uplinks(struct vnet_model *want, struct vnet_model *have, struct vnet_result *res)
 {
 	for (size_t i = 0; i < have->uplinks.n; i++) {
 		struct vnet_uplink *h = &have->uplinks.v[i];
 		struct vnet_link *br = NULL;
 
-		h->taken = h->taken && !recovered;
+		h->taken = h->taken && !res->recovered;
 		for (size_t j = 0; j < want->uplinks.n && !br; j++)
 			if (!strcmp(want->uplinks.v[j].ns, h->ns) &&
 			    !strcmp(want->uplinks.v[j].nic, h->nic))
 				br = vnet_model_find_link(want, h->ns, want->uplinks.v[j].bridge);
 		if (!br || !h->saved)
 			continue;
+		if (vnet_bridge_stp(br) && !h->taken)
+			vnet_result_note(
+				res,
+				"bridge %s has STP on: its uplink %s forwards only after "
+				"listening and learning (2 x forward_delay), an outage that"
+				" long, which the probe waits out; an uplink bridge is better "
+				"without STP",
+				br->name, h->nic);
 		if (!(br->has & VNET_LINK_HAS_MAC))
 			memcpy(br->mac, h->saved->mac, 6);
 		if (!(br->has & VNET_LINK_HAS_MTU))
@@ -628,7 +636,7 @@ static int plan_up(struct vnet_session *s, struct vnet_model *want, bool dry,
 		r = vnet_ipam_lease(s->st, want, have, dry, reterr);
 	ret->ipam_us += vnet_now_us() - t0;
 	if (r >= 0)
-		shape_uplinks(want, have, ret->recovered);
+		shape_uplinks(want, have, ret);
 	if (r >= 0)
 		r = vnet_plan_up(want, have, &ret->plan, reterr);
 	if (r >= 0)

@@ -754,6 +754,9 @@ static int uplink_refused(struct planner *p, const struct vnet_uplink *w, int er
 static int plan_take(struct planner *p, const struct vnet_uplink *w)
 {
 	const struct vnet_uplink *h = find_uplink(p->have, w->ns, w->nic);
+	const struct vnet_link *br;
+	uint32_t fd = 0;
+	int r;
 
 	if (!h || !h->exists)
 		return uplink_refused(p, w, -ENODEV, "uplink %s: no such interface%s", w->nic,
@@ -766,7 +769,14 @@ static int plan_take(struct planner *p, const struct vnet_uplink *w)
 				      "uplink %s is managed by %s, which would fight vnet for it; "
 				      "release it there, or set force: true in the uplink",
 				      w->nic, h->manager);
-	return h->taken ? 0 : push_uplink(p, w, h, false);
+	if (h->taken)
+		return 0;
+	r = push_uplink(p, w, h, false);
+	br = vnet_model_find_link(p->want, w->ns, w->bridge);
+	/* with STP the NIC's port listens, then learns, before it forwards: the probe waits */
+	if (r >= 0 && br && vnet_bridge_stp(br) && vnet_link_opt(br, "forward_delay", &fd) > 0)
+		p->plan->ops.v[p->plan->ops.n - 1].uplink->u.probe_ms += 2 * fd * 10;
+	return r;
 }
 
 /* NICs to take over, and those the file no longer names, to give back. */

@@ -11,6 +11,7 @@
 #include "array.h"
 #include "utf8.h"
 #include "vnet/render.h"
+#include "uplink.h"
 #include "view.h"
 #include "kind.h"
 #include "nat.h"
@@ -493,6 +494,39 @@ static int nat(struct jw *w, const struct vnet_model *m)
 	return 0;
 }
 
+/* "uplinks": the NICs bridges took over, when the topology has any. */
+static void uplinks(struct jw *w, const struct vnet_model *m)
+{
+	char mac[18];
+
+	if (!m->uplinks.n)
+		return;
+	key(w, "uplinks");
+	open_(w, "[");
+	for (size_t i = 0; i < m->uplinks.n; i++) {
+		const struct vnet_uplink *u = &m->uplinks.v[i];
+		unsigned addrs = 0, routes = 0;
+
+		open_(w, "{");
+		str(w, "namespace", u->ns);
+		str(w, "bridge", u->bridge);
+		str(w, "nic", u->nic);
+		boolean(w, "taken", u->taken);
+		if (u->saved) {
+			vnet_uplink_counts(u->saved, &addrs, &routes);
+			snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x",
+				 u->saved->mac[0], u->saved->mac[1], u->saved->mac[2],
+				 u->saved->mac[3], u->saved->mac[4], u->saved->mac[5]);
+			num(w, "addresses", addrs);
+			num(w, "routes", routes);
+			num(w, "mtu", u->saved->mtu);
+			str(w, "mac", mac);
+		}
+		close_(w, "}");
+	}
+	close_(w, "]");
+}
+
 static int document(const struct vnet_model *m, struct jw *w)
 {
 	struct vnet_view v;
@@ -521,6 +555,7 @@ static int document(const struct vnet_model *m, struct jw *w)
 	close_(w, "]");
 	wires(w, &v);
 	r = nat(w, m);
+	uplinks(w, m);
 	close_(w, "}");
 	r = r < 0 || w->nomem ? -ENOMEM : 0;
 out:

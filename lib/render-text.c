@@ -10,6 +10,7 @@
 
 #include "array.h"
 #include "vnet/render.h"
+#include "uplink.h"
 #include "view.h"
 #include "kind.h"
 #include "nat.h"
@@ -700,6 +701,35 @@ void vnet_view_nat_text(const struct vnet_model *m, FILE *out)
 	vnet_nat_facts_clear(&f);
 }
 
+void vnet_view_uplink_text(const struct vnet_model *m, FILE *out)
+{
+	char nic[ESC_SIZE], br[ESC_SIZE], where[ESC_SIZE + 16];
+
+	for (size_t i = 0; i < m->uplinks.n; i++) {
+		const struct vnet_uplink *u = &m->uplinks.v[i];
+		const struct vnet_ns *ns = vnet_model_find_ns(m, u->ns);
+		unsigned addrs = 0, routes = 0;
+
+		if (!i)
+			fputs("uplinks:\n", out);
+		if (u->saved)
+			vnet_uplink_counts(u->saved, &addrs, &routes);
+		vnet_escape(u->nic, nic, sizeof(nic));
+		vnet_escape(u->bridge, br, sizeof(br));
+		vnet_escape(ns && ns->node[0] ? ns->node : "host", where, sizeof(where));
+		if (u->taken)
+			fprintf(out,
+				"  %s/%s <- %s  taken over: its %u address%s and %u route%s are on "
+				"%s; vnet down gives them back\n",
+				where, br, nic, addrs, addrs == 1 ? "" : "es", routes,
+				routes == 1 ? "" : "s", br);
+		else
+			fprintf(out,
+				"  %s/%s <- %s  NOT taken over whole%s: vnet up takes it again\n",
+				where, br, nic, u->exists ? "" : " (no such NIC)");
+	}
+}
+
 /* Each tap, with the QEMU argument that opens it as it was made (the seed's VM figure). */
 static void print_taps(const struct vnet_model *m, FILE *out)
 {
@@ -784,6 +814,7 @@ int vnet_render_text(const struct vnet_model *m, unsigned width, FILE *out)
 			fputs("wires:\n", out);
 		print_wires(&v, out);
 		vnet_view_nat_text(m, out);
+		vnet_view_uplink_text(m, out);
 		print_taps(m, out);
 		print_legend(out);
 	}
@@ -923,6 +954,7 @@ int vnet_render_compact(const struct vnet_model *m, FILE *out)
 	if (quiet)
 		fprintf(out, "(%zu nodes have nothing more than their line above)\n", quiet);
 	vnet_view_nat_text(m, out);
+	vnet_view_uplink_text(m, out);
 	print_taps(m, out);
 	fputs("legend: A <-> B veth wire   * not made by vnet   DOWN link down\n", out);
 	vnet_view_clear(&v);

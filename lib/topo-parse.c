@@ -1255,6 +1255,9 @@ static int refuse(struct pctx *p, const struct optarg *a, const struct vnet_kind
 		return perr(p, a->k->pos, a->obj, "%s", k->not_port);
 	if (!strcmp(key, "mac") && !(k->flags & VNET_KIND_F_L2) && k->no_mac)
 		return perr(p, a->k->pos, a->obj, "%s", k->no_mac);
+	if (!strcmp(key, "uplink") && !(k->flags & VNET_KIND_F_MASTER))
+		return perr(p, a->k->pos, a->obj,
+			    "only a bridge takes an uplink (a NIC it takes over as a port)");
 	return 0;
 }
 

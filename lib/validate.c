@@ -773,7 +773,7 @@ static int check_checks(const struct vctx *c)
 	return 0;
 }
 
-/* An uplink is a NIC vnet does not make, taken by one bridge, which is not a port itself. */
+/* An uplink is a NIC vnet does not make, taken by one bridge. */
 static int check_uplinks(const struct vctx *c)
 {
 	const struct vnet_model *m = c->m;
@@ -781,7 +781,6 @@ static int check_uplinks(const struct vctx *c)
 	for (size_t i = 0; i < m->uplinks.n; i++) {
 		const struct vnet_uplink *u = &m->uplinks.v[i];
 		const struct vnet_link *l = vnet_model_find_link(m, u->ns, u->nic);
-		const struct vnet_link *br = vnet_model_find_link(m, u->ns, u->bridge);
 		char obj[48];
 
 		snprintf(obj, sizeof(obj), "bridge %s", u->bridge);
@@ -791,9 +790,6 @@ static int check_uplinks(const struct vctx *c)
 				"uplink %s is a link of this file (line %u); an uplink is a NIC "
 				"vnet does not make, such as the machine's eth0",
 				u->nic, l->pos.line);
-		if (br && br->master[0])
-			return verr(c, u->pos, obj,
-				    "a bridge with an uplink cannot be a port of %s", br->master);
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(m->uplinks.v[j].ns, u->ns) &&
 			    !strcmp(m->uplinks.v[j].nic, u->nic))

@@ -52,4 +52,8 @@ const struct vnet_link *vnet_view_bridge(const struct vnet_view *v, const struct
  * picture prints them under the boxes; the SVG shows the same lines. */
 void vnet_view_nat_text(const struct vnet_model *m, FILE *out);
 
+/* vnet_view_uplink_text() - the "uplinks:" lines: each NIC a bridge took over, and what of
+ * it moved; the SVG shows the same lines. */
+void vnet_view_uplink_text(const struct vnet_model *m, FILE *out);
+
 #endif /* VNET_VIEW_H */

@@ -414,6 +414,41 @@ static void test_link_options(void **state)
 	vnet_model_free(m);
 }
 
+/* An uplink: short and long form, its defaults, and where it sits. */
+static void test_uplink(void **state)
+{
+	struct vnet_model *m =
+		parse("name: u\n"
+		      "nodes: {vm: {}}\n"
+		      "bridges:\n"
+		      "  br-wan: {uplink: eth0}\n"
+		      "  vm/br1:\n"
+		      "    uplink: {nic: ens3, probe: [10.0.0.1, 10.0.0.2], timeout: 0.5,"
+		      " force: yes}\n",
+		      NULL);
+	const struct vnet_uplink *a = &m->uplinks.v[0], *b = &m->uplinks.v[1];
+
+	(void)state;
+	assert_int_equal(m->uplinks.n, 2);
+	assert_string_equal(a->ns, "");
+	assert_string_equal(a->bridge, "br-wan");
+	assert_string_equal(a->nic, "eth0");
+	assert_int_equal(a->probe_ms, 3000);
+	assert_int_equal(a->n_probe, 0);
+	assert_false(a->force);
+	assert_int_equal(a->pos.line, 4);
+	assert_string_equal(b->ns, "u-vm");
+	assert_string_equal(b->nic, "ens3");
+	assert_int_equal(b->probe_ms, 500);
+	assert_int_equal(b->n_probe, 2);
+	assert_int_equal(b->probe[1][3], 2);
+	assert_true(b->force);
+	/* the bridge is an ordinary bridge: STP off unless the file says */
+	assert_int_equal(
+		vnet_link_opt(vnet_model_find_link(m, "", "br-wan"), "stp", &(uint32_t){ 0 }), 0);
+	vnet_model_free(m);
+}
+
 static void test_routes(void **state)
 {
 	struct vnet_model *m = parse("nodes:\n"
@@ -547,6 +582,7 @@ int main(void)
 		cmocka_unit_test(test_sandbox_and_name),
 		cmocka_unit_test(test_name_from_file),
 		cmocka_unit_test(test_link_options),
+		cmocka_unit_test(test_uplink),
 		cmocka_unit_test(test_routes),
 		cmocka_unit_test(test_route_error_columns),
 		cmocka_unit_test(test_syntax_errors),

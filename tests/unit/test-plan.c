@@ -12,6 +12,7 @@
 
 #include "kind.h"
 #include "nat.h"
+#include "uplink.h"
 #include "unit.h"
 
 static const char docker[] = "name: dk\n" UNIT_DOCKER;
@@ -464,6 +465,131 @@ static void test_nat(void **state)
 	vnet_model_free(have);
 }
 
+static const char uplink_topo[] = "name: ul\n"
+				  "bridges:\n"
+				  "  br-wan: {uplink: {nic: eth0, probe: [10.0.0.9], timeout: 2}}\n"
+				  "taps:\n"
+				  "  tap0: {master: br-wan}\n";
+
+/* The NIC as observe() would find it: not taken yet, with a saved state of one message. */
+static struct vnet_uplink *seen_nic(struct vnet_model *have, const struct vnet_model *want)
+{
+	static const uint8_t msg[NLMSG_LENGTH(sizeof(struct ifaddrmsg))] = { 0 };
+	struct vnet_uplink *u = vnet_model_add_uplink(have);
+	struct nlmsghdr *nlh;
+
+	*u = want->uplinks.v[0];
+	u->exists = true;
+	u->saved = calloc(1, sizeof(*u->saved));
+	u->saved->mtu = 1400;
+	u->saved->mac[0] = 0x02;
+	u->saved->len = sizeof(msg);
+	u->saved->msgs = malloc(sizeof(msg));
+	memcpy(u->saved->msgs, msg, sizeof(msg));
+	nlh = u->saved->msgs;
+	nlh->nlmsg_len = sizeof(msg);
+	nlh->nlmsg_type = RTM_NEWADDR;
+	return u;
+}
+
+static const struct vnet_op *uplink_step(const struct vnet_plan *p)
+{
+	for (size_t i = 0; i < p->ops.n; i++)
+		if (p->ops.v[i].kind == VNET_OP_UPLINK)
+			return &p->ops.v[i];
+	return NULL;
+}
+
+static void test_uplink(void **state)
+{
+	struct vnet_model *want = parse(uplink_topo), *have = vnet_model_new();
+	struct vnet_uplink *u = seen_nic(have, want);
+	const struct vnet_op *op;
+	struct vnet_plan *p = NULL;
+	struct vnet_error e;
+	size_t at;
+
+	(void)state;
+	/* taken after the bridge and its port are up, with the file's probe */
+	assert_int_equal(vnet_plan_up(want, have, &p, &e), 0);
+	op = uplink_step(p);
+	assert_non_null(op);
+	at = (size_t)(op - p->ops.v);
+	assert_int_equal(op->set, 0);
+	assert_string_equal(op->uplink->u.nic, "eth0");
+	assert_int_equal(op->uplink->u.probe_ms, 2000);
+	assert_int_equal(op->uplink->u.n_probe, 1);
+	assert_int_equal(op->uplink->saved.mtu, 1400);
+	for (size_t i = 0; i < p->ops.n; i++)
+		assert_true(p->ops.v[i].kind != VNET_OP_LINK_ADD || i < at);
+	vnet_plan_free(p);
+	/* taken whole: nothing to do */
+	u->taken = true;
+	snprintf(u->master, sizeof(u->master), "br-wan");
+	assert_int_equal(vnet_plan_up(want, have, &p, &e), 0);
+	assert_null(uplink_step(p));
+	vnet_plan_free(p);
+	/* a port of someone else's bridge, a manager, no NIC: refused, at the file's line */
+	u->taken = false;
+	snprintf(u->master, sizeof(u->master), "br-other");
+	assert_int_equal(vnet_plan_up(want, have, &p, &e), -EEXIST);
+	assert_non_null(strstr(e.msg, "is a port of br-other"));
+	assert_int_equal(e.line, 3);
+	u->master[0] = '\0';
+	snprintf(u->manager, sizeof(u->manager), "NetworkManager");
+	assert_int_equal(vnet_plan_up(want, have, &p, &e), -EEXIST);
+	assert_non_null(strstr(e.msg, "managed by NetworkManager"));
+	want->uplinks.v[0].force = true;
+	assert_int_equal(vnet_plan_up(want, have, &p, &e), 0);
+	vnet_plan_free(p);
+	u->exists = false;
+	assert_int_equal(vnet_plan_up(want, have, &p, &e), -ENODEV);
+	assert_non_null(strstr(e.msg, "no such interface"));
+	/* owned and no longer in the file, and at down: given back first */
+	u->exists = u->owned = true;
+	want->uplinks.n = 0;
+	assert_int_equal(vnet_plan_up(want, have, &p, &e), 0);
+	op = uplink_step(p);
+	assert_non_null(op);
+	assert_int_equal(op->set, VNET_UPLINK_GIVE);
+	vnet_plan_free(p);
+	assert_int_equal(vnet_plan_down(have, &p), 0);
+	assert_true(p->ops.n >= 1);
+	assert_int_equal(p->ops.v[0].kind, VNET_OP_UPLINK);
+	assert_int_equal(p->ops.v[0].set, VNET_UPLINK_GIVE);
+	vnet_plan_free(p);
+	vnet_model_free(want);
+	vnet_model_free(have);
+}
+
+/* The NIC as it was survives the store's bytes, and a store's junk is refused. */
+static void test_uplink_saved(void **state)
+{
+	struct vnet_model *want = parse(uplink_topo), *have = vnet_model_new();
+	struct vnet_uplink *u = seen_nic(have, want);
+	struct vnet_uplink_saved *back = NULL;
+	uint8_t *blob = NULL;
+	size_t len = 0;
+
+	(void)state;
+	u->saved->ifindex = 7;
+	assert_int_equal(vnet_uplink_saved_encode(u->saved, (void **)&blob, &len), 0);
+	assert_int_equal(vnet_uplink_saved_decode(blob, len, &back), 0);
+	assert_int_equal(back->ifindex, 7);
+	assert_int_equal(back->mtu, 1400);
+	assert_int_equal(back->len, u->saved->len);
+	assert_memory_equal(back->msgs, u->saved->msgs, back->len);
+	vnet_uplink_saved_free(back);
+	back = NULL;
+	assert_int_equal(vnet_uplink_saved_decode(blob, len - 1, &back), -EBADMSG);
+	blob[0] ^= 1;
+	assert_int_equal(vnet_uplink_saved_decode(blob, len, &back), -EBADMSG);
+	assert_null(back);
+	free(blob);
+	vnet_model_free(want);
+	vnet_model_free(have);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -482,6 +608,8 @@ int main(void)
 		cmocka_unit_test(test_veth_end_moved),
 		cmocka_unit_test(test_bridge_removed_ports_freed),
 		cmocka_unit_test(test_nat),
+		cmocka_unit_test(test_uplink),
+		cmocka_unit_test(test_uplink_saved),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
