@@ -16,7 +16,7 @@ set -euo pipefail
 trap cleanup EXIT
 kt_init cc
 
-files=(examples/docker-explicit.yaml examples/stp-loop.yaml examples/vm.yaml examples/bridge-ip.yaml)
+files=(examples/docker-explicit.yaml examples/stp-loop.yaml examples/bridge-veth.yaml examples/bridge-ip.yaml)
 pids=()
 for i in 0 1 2 3; do
 	track "$PFX.$i"

@@ -1,28 +1,31 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# qemu-guest.sh - a real QEMU guest on a vnet tap pings a node across br0.
+# qemu-guest.sh - a real QEMU guest on a tap of examples/vm.yaml, whose br0 took the machine's
+# NIC over: the guest sits on the "physical" LAN and pings its router.
 #
-# +------------------------------------------------------+------------------+-----------------+
-# |                 host (NAME-host)                     |  QEMU guest      |  node router    |
-# |  +----------------------------------------------+    |  (-accel tcg)    |  (NAME-router)  |
-# |  |            Network Protocol Stack            |    |  eth0 .3.102     |                 |
-# |  +----------------------------------------------+    |  virtio-net,     |  +-----------+  |
-# |                  ↑                                   |  MAC 52:54:00:   |  |eth0 .3.1  |  |
-# |                  |                                   |      12:34:56    |  +-----------+  |
-# |..................|...................................|       ↑          |       ↑         |
-# |             +--------+                               |       |          |       |         |
-# |             | .3.101 |      +-------+                |       |          |       |         |
-# |             |   br0  |<---->| tap0  |<-----------------------+          |       |         |
-# |             +--------+      +-------+ (vnet_hdr)     |                  |       |         |
-# |                  ↑          +-------------+          |                  |       |         |
-# |                  +--------->| veth-router |<-------------------------------------+        |
-# |                             +-------------+          |                  |                 |
-# +------------------------------------------------------+------------------+-----------------+
+# +--------------------------------------------------------+------------------+----------------+
+# |           machine (NAME-m, made by hand)               |  QEMU guest      |  router        |
+# |  +--------------------------------------------------+  |  (-accel tcg)    |  (NAME-r, by   |
+# |  |              Network Protocol Stack              |  |  eth0 .3.102     |   hand)        |
+# |  +--------------------------------------------------+  |  virtio-net,     |                |
+# |                  ↑                                     |  MAC 52:54:00:   |  +----------+  |
+# |             +--------+  (.3.101, the default route     |      12:34:56    |  | lan .3.1 |  |
+# |             |   br0  |   and eth0's MAC, moved here    |       ↑          |  +----------+  |
+# |             +--------+   from eth0 by vnet up)         |       |          |       ↑        |
+# |               ↑    ↑    +-------+                      |       |          |       |        |
+# |               |    +--->| tap0  |<-----------------------------+          |       |        |
+# |               ↓         +-------+ (vnet_hdr)           |                  |       |        |
+# |           +------+                                     |                  |       |        |
+# |           | eth0 |<-------------------------------------------------------------+        |
+# |           +------+  the machine's "physical NIC": a veth to the router        |            |
+# +--------------------------------------------------------+------------------+----------------+
 #
-# Proves: the -netdev argument `vnet show` prints for a tap is one a real QEMU opens (run in
-# the tap's namespace): a Linux guest booted on tap0, its virtio-net eth0 at 192.168.3.102 with
-# the MAC given on QEMU's command line, pings the router node across br0; the router learns
-# that address at that MAC, and the guest's console says its ping was answered.
+# Proves: `vnet up examples/vm.yaml`, run as the machine (in NAME-m), takes eth0 over into br0
+# and keeps the machine on its LAN; the -netdev argument `vnet show` prints for a tap is one a
+# real QEMU opens: a Linux guest booted on tap0, its virtio-net eth0 at 192.168.3.102 with the
+# MAC given on QEMU's command line, pings the router through br0 and eth0; the router learns
+# that address at that MAC, and the guest's console says its ping was answered. `vnet down`
+# gives eth0 back: the machine's addresses, routes and links are as before.
 #
 # The guest: Debian's kernel (linux-image-amd64) and an initramfs built here, at test time,
 # from busybox-static and that kernel's virtio modules. TCG, not KVM: KVM may be absent or
@@ -99,30 +102,36 @@ EOF
 }
 build_initramfs
 
-T=$PFX H=$PFX-host R=$PFX-router
-F=$KT_TMP/qemu.yaml
-cat >"$F" <<'EOF'
-nodes: {router: }
-bridges:
-  br0: {addresses: 192.168.3.101/24}
-taps:
-  tap0: {master: br0, vnet_hdr: on}
-veths:
-  - veth-router: {master: br0}
-    router/eth0: {addresses: 192.168.3.1/24}
-EOF
-vup "$T" "$F"
+T=$PFX M=$PFX-m R=$PFX-r
+# the "physical" world, by hand: the machine's eth0 on the LAN 192.168.3.0/24, its router .1
+own_ns "$M"
+own_ns "$R"
+ip -n "$M" link add eth0 type veth peer name lan netns "$R"
+ip -n "$R" addr add 192.168.3.1/24 dev lan
+ip -n "$R" link set lan up
+ip -n "$M" addr add 192.168.3.101/24 dev eth0
+ip -n "$M" link set eth0 up
+ip -n "$M" route add default via 192.168.3.1
+wait_until 20 settled "$M" "$R" || fail "DAD did not finish"
+before=$(dump_ns "$M")
+track "$T" "$M"
+in_outer "$M" "$VNET" up examples/vm.yaml --name "$T" || fail "vnet up examples/vm.yaml failed"
+expect_eq "eth0's master" "$(lget "$M" eth0 '.master')" br0
+expect_eq "br0's MAC (eth0's)" "$(lget "$M" br0 '.address')" "$(lget "$M" eth0 '.address')"
+expect_eq "the default route" "$(ip -n "$M" -j route show default | jq -r '.[0].dev')" br0
+nsx "$R" ping -c 1 -W 2 192.168.3.101 >/dev/null || fail "the router does not reach the machine"
 
 # ---- QEMU opens tap0 with exactly the argument vnet show prints for it ----
-netdev=$("$VNET" show "$T" --json | jq -r '.nodes[].links[] | select(.name == "tap0") | .qemu')
+netdev=$(in_outer "$M" "$VNET" show "$T" --json |
+	jq -r '.nodes[].links[] | select(.name == "tap0") | .qemu')
 expect_eq "show: tap0's QEMU argument" "$netdev" \
 	"-netdev tap,id=tap0,ifname=tap0,script=no,downscript=no,vnet_hdr=on"
 # br0 forwards only once its ports leave listening/learning; the guest's ping must not race it
-wait_until 20 settled "$H" || fail "br0's ports did not reach forwarding"
+wait_until 20 settled "$M" || fail "br0's ports did not reach forwarding"
 
 log=$KT_TMP/console.log
 # shellcheck disable=SC2086 # $netdev is two words: -netdev and its value
-ip netns exec "$H" timeout -k 5 120 qemu-system-x86_64 -accel tcg -m 256 -nographic \
+ip netns exec "$M" timeout -k 5 120 qemu-system-x86_64 -accel tcg -m 256 -nographic \
 	-no-reboot -kernel "$KERNEL" -initrd "$KT_TMP/initramfs.gz" \
 	-append "console=ttyS0 quiet panic=-1" -serial "file:$log" -monitor none \
 	$netdev -device "virtio-net-pci,netdev=tap0,mac=$MAC" </dev/null >"$KT_TMP/qemu.out" 2>&1 &
@@ -150,6 +159,15 @@ echo "ok - the guest's console: $MARKER"
 
 # ---- the router saw the guest: 192.168.3.102 at the MAC QEMU was given ----
 expect_eq "router's neighbour 192.168.3.102" \
-	"$(ip -n "$R" -j neigh show 192.168.3.102 dev eth0 | jq -r '.[0].lladdr // "none"')" "$MAC"
+	"$(ip -n "$R" -j neigh show 192.168.3.102 dev lan | jq -r '.[0].lladdr // "none"')" "$MAC"
 # the guest powered itself off: QEMU exits 0 (-no-reboot), not killed by its timeout (124)
 wait "$qpid" || fail "QEMU exited with status $? after the guest powered off"
+
+# ---- vnet down gives eth0 back: the machine as it was before ----
+in_outer "$M" "$VNET" down "$T" >/dev/null || fail "vnet down failed"
+wait_until 20 settled "$M" || fail "DAD did not finish after down"
+[ "$(dump_ns "$M")" = "$before" ] || {
+	diff <(echo "$before") <(dump_ns "$M") || true
+	fail "the machine's links, addresses or routes differ from before vnet up"
+}
+echo "ok - down: the machine's links, addresses and routes as before"
