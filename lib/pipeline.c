@@ -459,7 +459,8 @@ static struct vnet_model *owned_part(const struct vnet_model *have, const char *
 		ok = c != NULL;
 		if (ok) {
 			*c = *u;
-			c->saved = NULL; /* the store has it */
+			c->saved = NULL;
+			ok = !u->saved || vnet_uplink_saved_dup(u->saved, &c->saved) >= 0;
 		}
 	}
 	if (!ok) {
@@ -795,6 +796,41 @@ static int candidates(const char *topo, struct vnet_strv *ret)
 }
 
 /* The model of what carries @topo's tag; Return: 0 or -errno. */
+/*
+ * A lost store lost the NICs as they were, too. A tagged bridge whose port is not vnet's
+ * and wears the bridge's MAC (vnet pins a taken NIC's MAC on its bridge) is an uplink: what
+ * the bridge carries that is not vnet's own came from that NIC, and goes back to it at down.
+ */
+static int reclaim_uplinks(struct vnet_session *s, struct vnet_model *m)
+{
+	int r = 0;
+
+	for (size_t i = 0; r >= 0 && i < m->links.n; i++) {
+		const struct vnet_link *br = &m->links.v[i], *nic = NULL;
+		struct vnet_uplink *u;
+		struct vnet_nl *nl;
+
+		if (!br->owned || !vnet_kind_has(br->kind, VNET_KIND_F_MASTER))
+			continue;
+		for (size_t j = 0; j < m->links.n && !nic; j++)
+			if (!m->links.v[j].owned && !strcmp(m->links.v[j].ns, br->ns) &&
+			    !strcmp(m->links.v[j].master, br->name) &&
+			    !memcmp(m->links.v[j].mac, br->mac, 6))
+				nic = &m->links.v[j];
+		if (!nic || (r = vnet_nlset_get(&s->nls, br->ns, &nl)) < 0)
+			continue;
+		u = vnet_model_add_uplink(m);
+		if (!u)
+			return -ENOMEM;
+		snprintf(u->ns, sizeof(u->ns), "%s", br->ns);
+		snprintf(u->bridge, sizeof(u->bridge), "%s", br->name);
+		snprintf(u->nic, sizeof(u->nic), "%s", nic->name);
+		u->owned = true;
+		r = vnet_uplink_reclaim(nl, u);
+	}
+	return r;
+}
+
 static int read_tagged(struct vnet_session *s, const char *topo, const char *file,
 		       struct vnet_model **ret, struct vnet_result *res)
 {
@@ -813,6 +849,9 @@ static int read_tagged(struct vnet_session *s, const char *topo, const char *fil
 	if (r >= 0) {
 		mark_owned(have, &o);
 		name_nodes(have, &o);
+		r = reclaim_uplinks(s, have);
+	}
+	if (r >= 0) {
 		snprintf(host, sizeof(host), "%s-host", topo);
 		const struct vnet_ns *h = vnet_model_find_ns(have, host);
 

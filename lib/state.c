@@ -502,16 +502,17 @@ static int record_nat(struct writer *w, const char *ns, const char *table, bool 
  * A take-over: its row, and the NIC as it was. A row there already is kept: after a
  * crash, the NIC as it was first is the one to give back, not a half-moved one.
  */
-static int record_uplink(struct writer *w, const struct vnet_uplink_change *c)
+static int record_uplink(struct writer *w, const struct vnet_uplink *u,
+			 const struct vnet_uplink_saved *saved)
 {
 	sqlite3_stmt *s;
 	size_t len;
 	void *blob;
-	int r = record(w, "uplink", c->u.ns, c->u.nic);
+	int r = record(w, "uplink", u->ns, u->nic);
 
-	if (r < 0)
+	if (r < 0 || !saved)
 		return r;
-	r = vnet_uplink_saved_encode(&c->saved, &blob, &len);
+	r = vnet_uplink_saved_encode(saved, &blob, &len);
 	if (r < 0)
 		return vnet_error_set(w->err, r, "state store", "record", "out of memory");
 	s = prepare(w->st,
@@ -520,9 +521,9 @@ static int record_uplink(struct writer *w, const struct vnet_uplink_change *c)
 		free(blob);
 		return db_error(w->st, w->err, "prepare");
 	}
-	sqlite3_bind_text(s, 1, c->u.ns, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, c->u.nic, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, c->u.bridge, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 1, u->ns, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, u->nic, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, u->bridge, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 4, blob, (int)len, free);
 	r = step_done(s);
 	sqlite3_finalize(s);
@@ -554,7 +555,8 @@ static int record_op(struct writer *w, const struct vnet_op *op)
 		return record_nat(w, op->nat->ns, op->nat->table, op->nat->create,
 				  op->nat->forward == 1);
 	case VNET_OP_UPLINK:
-		return op->set & VNET_UPLINK_GIVE ? 0 : record_uplink(w, op->uplink);
+		return op->set & VNET_UPLINK_GIVE ? 0 :
+						    record_uplink(w, &op->uplink->u, &op->uplink->saved);
 	default:
 		return 0;
 	}
@@ -711,7 +713,7 @@ static int record_model(struct writer *w, const struct vnet_model *m)
 		r = record_nat(w, m->nat.ns, m->nat.table, true, m->nat.forward_owned);
 	/* an observed model (settle) lists the uplinks not given back whole: the rest go */
 	for (size_t i = 0; r >= 0 && i < m->uplinks.n; i++)
-		r = record(w, "uplink", m->uplinks.v[i].ns, m->uplinks.v[i].nic);
+		r = record_uplink(w, &m->uplinks.v[i], m->uplinks.v[i].saved);
 	return r;
 }
 

@@ -251,6 +251,7 @@ struct keys {
 
 struct observer {
 	int nic, br;
+	bool reclaim; /* capture from the bridge what is not vnet's own (a lost store) */
 	struct vnet_uplink_saved *save; /* capture the NIC's state here, or NULL */
 	size_t save_cap;
 	struct keys nic_addrs, br_addrs, br_routes;
@@ -286,10 +287,15 @@ static int addr_cb(const struct nlmsghdr *nlh, void *data)
 	k = addr_key(nlh);
 	if ((int)ifa->ifa_index == o->nic) {
 		r = push_key(&o->nic_addrs, &k);
-		if (!r && o->save)
+		if (!r && o->save && !o->reclaim)
 			r = save_msg(o->save, &o->save_cap, nlh);
 	} else if ((int)ifa->ifa_index == o->br) {
+		const struct nlattr *proto = attr_of(nlh, sizeof(*ifa), IFA_PROTO);
+
 		r = push_key(&o->br_addrs, &k);
+		if (!r && o->reclaim && !link_local6(&k) &&
+		    !(proto && mnl_attr_get_u8(proto) == VNET_PROTO))
+			r = save_msg(o->save, &o->save_cap, nlh);
 	}
 	errno = -r;
 	return r < 0 ? MNL_CB_ERROR : MNL_CB_OK;
@@ -304,10 +310,13 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(struct rtmsg)))
 		return MNL_CB_OK;
 	k = route_key(nlh);
-	if (o->save && movable_route(nlh, o->nic))
+	if (o->save && !o->reclaim && movable_route(nlh, o->nic))
 		r = save_msg(o->save, &o->save_cap, nlh);
 	else if (o->br > 0 && movable_route(nlh, o->br))
 		r = push_key(&o->br_routes, &k);
+	if (!r && o->reclaim && movable_route(nlh, o->br) &&
+	    ((const struct rtmsg *)mnl_nlmsg_get_payload(nlh))->rtm_protocol != VNET_PROTO)
+		r = save_msg(o->save, &o->save_cap, nlh);
 	errno = -r;
 	return r < 0 ? MNL_CB_ERROR : MNL_CB_OK;
 }
@@ -388,6 +397,7 @@ static bool all_moved(const struct observer *o, const struct vnet_uplink_saved *
 }
 
 static void detect_manager(struct vnet_uplink *u, int ifindex);
+static int observe_uplink(struct vnet_nl *nl, struct vnet_uplink *u, bool reclaim);
 
 static int observe_state(struct vnet_nl *nl, struct vnet_uplink *u, struct observer *o)
 {
@@ -428,7 +438,19 @@ static int observe_state(struct vnet_nl *nl, struct vnet_uplink *u, struct obser
 
 int vnet_uplink_observe(struct vnet_nl *nl, struct vnet_uplink *u)
 {
-	struct observer o = { 0 };
+	return observe_uplink(nl, u, false);
+}
+
+int vnet_uplink_reclaim(struct vnet_nl *nl, struct vnet_uplink *u)
+{
+	vnet_uplink_saved_free(u->saved);
+	u->saved = NULL;
+	return observe_uplink(nl, u, true);
+}
+
+static int observe_uplink(struct vnet_nl *nl, struct vnet_uplink *u, bool reclaim)
+{
+	struct observer o = { .reclaim = reclaim };
 	int r;
 
 	u->exists = u->taken = false;
@@ -1043,24 +1065,41 @@ void vnet_uplink_counts(const struct vnet_uplink_saved *s, unsigned *addrs, unsi
 	}
 }
 
+/* A copy of @s into @d, whose messages are its own. */
+static int saved_copy(const struct vnet_uplink_saved *s, struct vnet_uplink_saved *d)
+{
+	*d = *s;
+	d->msgs = malloc(s->len + 1);
+	if (!d->msgs)
+		return -ENOMEM;
+	memcpy(d->msgs, s->msgs, s->len);
+	return 0;
+}
+
+int vnet_uplink_saved_dup(const struct vnet_uplink_saved *s, struct vnet_uplink_saved **ret)
+{
+	struct vnet_uplink_saved *d = malloc(sizeof(*d));
+
+	if (!d || saved_copy(s, d) < 0) {
+		free(d);
+		return -ENOMEM;
+	}
+	*ret = d;
+	return 0;
+}
+
 struct vnet_uplink_change *vnet_uplink_plan_change(const struct vnet_uplink *want,
 						   const struct vnet_uplink *have)
 {
 	struct vnet_uplink_change *c = calloc(1, sizeof(*c));
-	const struct vnet_uplink_saved *s = have->saved;
 
 	if (!c)
 		return NULL;
 	c->u = *want;
 	c->u.saved = NULL;
-	if (s) {
-		c->saved = *s;
-		c->saved.msgs = malloc(s->len + 1);
-		if (!c->saved.msgs) {
-			free(c);
-			return NULL;
-		}
-		memcpy(c->saved.msgs, s->msgs, s->len);
+	if (have->saved && saved_copy(have->saved, &c->saved) < 0) {
+		free(c);
+		return NULL;
 	}
 	return c;
 }

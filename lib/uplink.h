@@ -35,6 +35,8 @@ struct vnet_uplink_change {
 
 void vnet_uplink_saved_free(struct vnet_uplink_saved *s);
 void vnet_uplink_change_free(struct vnet_uplink_change *c);
+/* vnet_uplink_saved_dup() - a copy of @s; Return: 0 or -ENOMEM. */
+int vnet_uplink_saved_dup(const struct vnet_uplink_saved *s, struct vnet_uplink_saved **ret);
 
 /* vnet_uplink_saved_encode() - @s as bytes for the state store; free *@ret. */
 int vnet_uplink_saved_encode(const struct vnet_uplink_saved *s, void **ret, size_t *ret_len);
@@ -51,6 +53,18 @@ int vnet_uplink_saved_decode(const void *buf, size_t len, struct vnet_uplink_sav
  * Return: 0 (also when the NIC is not there) or -errno.
  */
 int vnet_uplink_observe(struct vnet_nl *nl, struct vnet_uplink *u);
+
+/**
+ * vnet_uplink_reclaim() - the NIC as it was, read back from its bridge, for a lost store
+ * @nl: a socket in @u->ns
+ * @u: an uplink whose NIC is a port of its bridge (vnet recover found them so)
+ *
+ * What a take-over moved is what the bridge carries that is not vnet's own: its addresses
+ * and routes without vnet's protocol (but IPv6 link-local addresses, the bridge's own).
+ * Fills @u->saved with them and the NIC's index, MTU and MAC, and @u->taken.
+ * Return: 0 or -errno.
+ */
+int vnet_uplink_reclaim(struct vnet_nl *nl, struct vnet_uplink *u);
 
 /**
  * vnet_uplink_apply() - take the NIC over and probe, or give it back
