@@ -8,13 +8,14 @@
 # The commands and options are those of src/vnet.c's table; tests/kernel/install.sh checks
 # them against `vnet COMMAND --help`.
 
-_vnet_commands="up down diff show check exec stp recover list validate help"
+_vnet_commands="up confirm down diff show check exec stp recover list validate help"
 
 # _vnet_options CMD: the options CMD takes ("" for none yet), then those of every command.
 _vnet_options() {
 	local own=''
 	case $1 in
-	up) own="--dry-run --sandbox --name --no-wait --json" ;;
+	up) own="--dry-run --sandbox --name --no-wait --try --json" ;;
+	confirm) own="" ;;
 	down) own="--dry-run --json" ;;
 	diff | check) own="--sandbox --name --json" ;;
 	show) own="--json --dot --svg" ;;
@@ -89,7 +90,7 @@ _vnet_operand() {
 	case $cmd in
 	"" | help) ((nargs > 0)) || _vnet_add "$_vnet_commands" ;;
 	up | diff | check | validate) ((nargs > 0)) || _vnet_files ;;
-	down)
+	down | confirm)
 		((nargs > 0)) && return
 		_vnet_files
 		_vnet_add "$(_vnet_topologies)"
@@ -107,7 +108,7 @@ _vnet_scan() {
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		w=${COMP_WORDS[i]}
 		case $w in
-		--state-dir | --name)
+		--state-dir | --name | --try)
 			((i + 1 < COMP_CWORD)) || break # the cursor is on the value
 			i=$((i + 1))
 			[[ ${COMP_WORDS[i]} == = ]] && i=$((i + 1))
@@ -133,6 +134,8 @@ _vnet() {
 	elif [[ $opt == --state-dir ]]; then
 		compopt -o filenames 2>/dev/null
 		mapfile -t COMPREPLY < <(compgen -d -- "$cur")
+	elif [[ $opt == --try ]]; then
+		_vnet_add 30 60 120 300 # seconds
 	elif [[ $opt == --name ]]; then
 		# stp's --name is the topology the bridge is in; the others' a new name to give
 		[[ $cmd == stp ]] && _vnet_add "$(_vnet_topologies)"

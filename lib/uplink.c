@@ -528,7 +528,8 @@ static void detect_manager(struct vnet_uplink *u, int ifindex)
 
 /* ---- the messages of a take-over and of a giving back ---- */
 
-/* The label "eth0:1" of an address of eth0 becomes "br-wan:1" on br-wan, and back. */
+/* The label "eth0:1" of an address of eth0 becomes "br-wan:1" on br-wan, and back; one of
+ * another link's stays (the kernel has each start with its link's name). */
 static void relabel(const char *label, const char *from, const char *to, char *buf, size_t len)
 {
 	size_t fl = strlen(from);
@@ -536,7 +537,7 @@ static void relabel(const char *label, const char *from, const char *to, char *b
 	if (!strncmp(label, from, fl) && (label[fl] == ':' || !label[fl]))
 		snprintf(buf, len, "%s%s", to, label + fl);
 	else
-		snprintf(buf, len, "%s", to);
+		snprintf(buf, len, "%s", label);
 }
 
 /* Copy the attributes of @src the kernel takes in a request, but for @skip. */
@@ -695,8 +696,9 @@ static int build(struct vnet_batch *b, const struct move *mv)
 	for (size_t i = 0; r >= 0 && i < n; i++) {
 		const struct nlattr *a = attr_of(addrs[i], sizeof(struct ifaddrmsg), IFA_LABEL);
 
+		/* a store recovered from the bridge (vnet recover) saved its labels */
 		if (mv->give)
-			snprintf(label, sizeof(label), "%s", a ? mnl_attr_get_str(a) : nic);
+			relabel(a ? mnl_attr_get_str(a) : nic, br, nic, label, sizeof(label));
 		else
 			relabel(a ? mnl_attr_get_str(a) : nic, nic, br, label, sizeof(label));
 		r = msg_addr(b, addrs[i], RTM_NEWADDR, to, label, !mv->give);
