@@ -341,7 +341,7 @@ static int observe_nat(const char *topo, const struct vnet_model *desired, const
 /* The NICs @topo has taken over (from the store) and those @desired names, as they are. */
 static int observe_uplinks(struct vnet_session *s, const char *topo,
 			   const struct vnet_model *desired, struct vnet_model *m,
-			   struct vnet_error *reterr)
+			   struct vnet_result *res, struct vnet_error *reterr)
 {
 	int r = vnet_state_uplinks(s->st, topo, m, reterr);
 
@@ -366,7 +366,16 @@ static int observe_uplinks(struct vnet_session *s, const char *topo,
 			r = 0;
 			continue;
 		}
-		r = r < 0 ? r : vnet_uplink_observe(nl, u);
+		if (r >= 0 && u->owned && !u->saved) {
+			vnet_result_note(
+				res,
+				"the state store's record of %s as it was is not readable: "
+				"taken back from what %s carries that is not vnet's",
+				u->nic, u->bridge);
+			r = vnet_uplink_reclaim(nl, u);
+		} else if (r >= 0) {
+			r = vnet_uplink_observe(nl, u);
+		}
 		if (r < 0)
 			vnet_error_set(reterr, r, u->nic, "read", "%s", strerror(-r));
 	}
@@ -395,7 +404,7 @@ static int observe(struct vnet_session *s, const char *topo, const struct vnet_m
 		r = vnet_observe(&s->nls, topo, ns, nns, ret);
 	if (r >= 0)
 		r = observe_nat(topo, desired, &o, *ret);
-	if (r >= 0 && (r = observe_uplinks(s, topo, desired, *ret, reterr)) < 0) {
+	if (r >= 0 && (r = observe_uplinks(s, topo, desired, *ret, res, reterr)) < 0) {
 		free(ns);
 		free(o.rows);
 		return r; /* said: a store that cannot give a NIC back is not a kernel's failure */

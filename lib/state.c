@@ -555,8 +555,9 @@ static int record_op(struct writer *w, const struct vnet_op *op)
 		return record_nat(w, op->nat->ns, op->nat->table, op->nat->create,
 				  op->nat->forward == 1);
 	case VNET_OP_UPLINK:
-		return op->set & VNET_UPLINK_GIVE ? 0 :
-						    record_uplink(w, &op->uplink->u, &op->uplink->saved);
+		return op->set & VNET_UPLINK_GIVE ?
+			       0 :
+			       record_uplink(w, &op->uplink->u, &op->uplink->saved);
 	default:
 		return 0;
 	}
@@ -810,10 +811,10 @@ int vnet_state_uplinks(struct vnet_state *st, const char *topo, struct vnet_mode
 		u->owned = true;
 		r = vnet_uplink_saved_decode(sqlite3_column_blob(s, 3),
 					     (size_t)sqlite3_column_bytes(s, 3), &u->saved);
-		if (r < 0)
-			vnet_error_set(reterr, r, "state store", "read",
-				       "the saved state of uplink %s is not readable (%s/state.db)",
-				       u->nic, st->dir);
+		if (r == -EBADMSG)
+			r = 0; /* unreadable: left NULL, for the caller to take back from the kernel */
+		else if (r < 0)
+			vnet_error_set(reterr, r, "state store", "read", "out of memory");
 	}
 	if (r >= 0 && rc != SQLITE_DONE)
 		r = db_error(st, reterr, "read");

@@ -85,7 +85,8 @@ int vnet_state_forget(struct vnet_state *st, const char *topo, struct vnet_error
  * @st: the store
  * @topo: the topology
  * @m: an observed model: each becomes an owned entry of @m->uplinks, with its saved state
- * @reterr: a failed read, or a saved state that is not readable
+ *     (NULL when the store's bytes of it are not one: a corrupt store)
+ * @reterr: a failed read
  *
  * Return: 0 or -errno.
  */
