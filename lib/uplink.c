@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,13 +16,8 @@
 
 #include <arpa/inet.h>
 #include <linux/if_addr.h>
-#include <linux/if_arp.h>
-#include <linux/if_ether.h>
 #include <linux/if_link.h>
-#include <linux/if_packet.h>
 #include <linux/rtnetlink.h>
-#include <netinet/ip.h>
-#include <netinet/ip_icmp.h>
 
 #include "apply.h"
 #include "array.h"
@@ -673,40 +667,65 @@ struct move {
 	bool give;
 };
 
+/* The saved addresses onto @to, labelled for it. */
+static int put_addrs(struct vnet_batch *b, const struct move *mv, const struct nlmsghdr **addrs,
+		     size_t n, int to)
+{
+	const char *nic = mv->c->u.nic, *br = mv->c->u.bridge;
+	char label[VNET_IFNAMSIZ + 16];
+	int r = 0;
+
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		const struct nlattr *a = attr_of(addrs[i], sizeof(struct ifaddrmsg), IFA_LABEL);
+		const char *was = a ? mnl_attr_get_str(a) : nic;
+
+		/* a store recovered from the bridge (vnet recover) saved the bridge's labels */
+		if (mv->give)
+			relabel(was, br, nic, label, sizeof(label));
+		else
+			relabel(was, nic, br, label, sizeof(label));
+		r = msg_addr(b, addrs[i], RTM_NEWADDR, to, label, !mv->give);
+	}
+	return r;
+}
+
+static int put_routes(struct vnet_batch *b, const struct vnet_uplink_saved *s, int to)
+{
+	const struct nlmsghdr *nlh;
+	int left, r = 0;
+
+	for (nlh = msg_first(s, &left); r >= 0 && nlh; nlh = msg_next(nlh, &left))
+		if (nlh->nlmsg_type == RTM_NEWROUTE)
+			r = msg_route(b, nlh, to);
+	return r;
+}
+
 /*
- * Taking: the NIC joins the bridge; its addresses are put on the bridge too (an address
- * may be on two links at once); each route is put in place of its twin on the NIC
- * (NLM_F_REPLACE: the route never goes missing), the bridge's own address making the
- * gateway reachable; last the addresses leave the NIC, secondaries first. Giving back is
- * the mirror: the NIC leaves the bridge, gets its addresses and routes back, and the
- * bridge's copies go. One batch each way, a few hundred microseconds of work.
+ * Taking: the addresses are put on the bridge too (an address may be on two links at
+ * once; the NIC still answers), the NIC joins the bridge (now the bridge answers), each
+ * route is put in place of its twin on the NIC (NLM_F_REPLACE: it never goes missing; the
+ * bridge's own address makes the gateway reachable), and last the addresses leave the
+ * NIC, secondaries first. Giving back is the mirror: addresses and routes back on the NIC
+ * while it is still a port (a port sends as itself), then it leaves the bridge, then the
+ * bridge's copies go. One batch each way: no moment without an address and a route.
  */
 static int build(struct vnet_batch *b, const struct move *mv)
 {
 	const struct vnet_uplink_saved *s = &mv->c->saved;
-	const char *nic = mv->c->u.nic, *br = mv->c->u.bridge;
 	int to = mv->give ? mv->nic : mv->br, from = mv->give ? mv->br : mv->nic;
-	const struct nlmsghdr **addrs = NULL, *nlh;
-	char label[VNET_IFNAMSIZ + 16];
+	const struct nlmsghdr **addrs = NULL;
 	size_t n = 0;
-	int left, r;
+	int r = addrs_in_order(s, false, &addrs, &n);
 
-	r = msg_link(b, mv->nic, mv->give ? 0 : mv->br, mv->give ? s->mtu : 0);
-	r = r ?: addrs_in_order(s, false, &addrs, &n);
-	for (size_t i = 0; r >= 0 && i < n; i++) {
-		const struct nlattr *a = attr_of(addrs[i], sizeof(struct ifaddrmsg), IFA_LABEL);
-
-		/* a store recovered from the bridge (vnet recover) saved its labels */
-		if (mv->give)
-			relabel(a ? mnl_attr_get_str(a) : nic, br, nic, label, sizeof(label));
-		else
-			relabel(a ? mnl_attr_get_str(a) : nic, nic, br, label, sizeof(label));
-		r = msg_addr(b, addrs[i], RTM_NEWADDR, to, label, !mv->give);
+	r = r ?: put_addrs(b, mv, addrs, n, to);
+	if (!mv->give) {
+		r = r ?: msg_link(b, mv->nic, mv->br, 0);
+		r = r ?: put_routes(b, s, to);
+	} else {
+		r = r ?: put_routes(b, s, to);
+		r = r ?: msg_link(b, mv->nic, 0, s->mtu);
 	}
-	for (nlh = msg_first(s, &left); r >= 0 && nlh; nlh = msg_next(nlh, &left))
-		if (nlh->nlmsg_type == RTM_NEWROUTE)
-			r = msg_route(b, nlh, to);
-	for (size_t i = n; r >= 0 && i-- > 0;)
+	for (size_t i = n; r >= 0 && from > 0 && i-- > 0;) /* the bridge may be gone already */
 		r = msg_addr(b, addrs[i], RTM_DELADDR, from, "", false);
 	free(addrs);
 	return r;
@@ -752,200 +771,7 @@ static int run_batch(struct vnet_nl *nl, const struct move *mv, struct vnet_erro
 	return r;
 }
 
-/* ---- the probe: ARP and ICMP echo to the gateway, ICMP echo to the file's targets ---- */
-
-struct target {
-	uint8_t ip[4];
-	bool arp, arp_ok, icmp_ok; /* @arp: ARP is asked too (the gateway) */
-};
-
-struct prober {
-	int arp_fd, icmp_fd, br;
-	uint8_t mac[6], src[4];
-	struct target t[VNET_PROBE_MAX + 1];
-	size_t n;
-	uint16_t id, seq;
-};
-
-static int probe_sockets(void *arg)
-{
-	struct prober *p = arg;
-	struct sockaddr_ll ll = { .sll_family = AF_PACKET,
-				  .sll_protocol = htons(ETH_P_ARP),
-				  .sll_ifindex = p->br };
-
-	p->arp_fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, htons(ETH_P_ARP));
-	if (p->arp_fd < 0 || bind(p->arp_fd, (struct sockaddr *)&ll, sizeof(ll)) < 0)
-		return -errno;
-	p->icmp_fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_ICMP);
-	return p->icmp_fd < 0 ? -errno : 0;
-}
-
-static void send_arp(struct prober *p, const struct target *t)
-{
-	struct sockaddr_ll to = { .sll_family = AF_PACKET,
-				  .sll_protocol = htons(ETH_P_ARP),
-				  .sll_ifindex = p->br,
-				  .sll_halen = 6 };
-	uint8_t pkt[28] = { 0, 1, 8, 0, 6, 4, 0, ARPOP_REQUEST };
-
-	memset(to.sll_addr, 0xff, 6);
-	memcpy(pkt + 8, p->mac, 6);
-	memcpy(pkt + 14, p->src, 4);
-	memcpy(pkt + 24, t->ip, 4);
-	(void)sendto(p->arp_fd, pkt, sizeof(pkt), 0, (struct sockaddr *)&to, sizeof(to));
-}
-
-static uint16_t csum(const void *buf, size_t len)
-{
-	const uint8_t *b = buf;
-	uint32_t sum = 0;
-
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(b[i] << 8 | b[i + 1]);
-	if (len & 1)
-		sum += (uint32_t)b[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return htons((uint16_t)~sum);
-}
-
-static void send_echo(struct prober *p, const struct target *t)
-{
-	struct sockaddr_in to = { .sin_family = AF_INET };
-	uint8_t pkt[16] = { ICMP_ECHO, 0 };
-	uint16_t id = htons(p->id), seq = htons(++p->seq), sum;
-
-	memcpy(&to.sin_addr, t->ip, 4);
-	memcpy(pkt + 4, &id, 2);
-	memcpy(pkt + 6, &seq, 2);
-	memcpy(pkt + 8, "vnet-up", 8);
-	sum = csum(pkt, sizeof(pkt));
-	memcpy(pkt + 2, &sum, 2);
-	(void)sendto(p->icmp_fd, pkt, sizeof(pkt), 0, (struct sockaddr *)&to, sizeof(to));
-}
-
-static struct target *target_of(struct prober *p, const uint8_t ip[4])
-{
-	for (size_t i = 0; i < p->n; i++)
-		if (!memcmp(p->t[i].ip, ip, 4))
-			return &p->t[i];
-	return NULL;
-}
-
-static void read_arp(struct prober *p)
-{
-	uint8_t pkt[64];
-	struct target *t;
-	ssize_t n;
-
-	while ((n = recv(p->arp_fd, pkt, sizeof(pkt), 0)) >= 28)
-		if (pkt[6] == 0 && pkt[7] == ARPOP_REPLY && (t = target_of(p, pkt + 14)))
-			t->arp_ok = true;
-}
-
-static void read_echo(struct prober *p)
-{
-	uint8_t pkt[256];
-	struct target *t;
-	ssize_t n;
-
-	while ((n = recv(p->icmp_fd, pkt, sizeof(pkt), 0)) > 0) {
-		size_t hl = (size_t)(pkt[0] & 0xf) * 4;
-		uint16_t id;
-
-		if ((size_t)n < hl + 8 || pkt[hl] != ICMP_ECHOREPLY)
-			continue;
-		memcpy(&id, pkt + hl + 4, 2);
-		if (ntohs(id) == p->id && (t = target_of(p, pkt + 12)))
-			t->icmp_ok = true;
-	}
-}
-
-static bool answered(const struct target *t)
-{
-	return t->icmp_ok && (!t->arp || t->arp_ok);
-}
-
-static bool all_answered(const struct prober *p)
-{
-	for (size_t i = 0; i < p->n; i++)
-		if (!answered(&p->t[i]))
-			return false;
-	return true;
-}
-
-/* Ask every target that has not answered yet, every 100 ms, until all have or the budget
- * is spent; Return: whether all answered. */
-static bool probe_loop(struct prober *p, long budget_us)
-{
-	long end = vnet_now_us() + budget_us, next = 0;
-	struct pollfd pf[2] = { { p->arp_fd, POLLIN, 0 }, { p->icmp_fd, POLLIN, 0 } };
-
-	while (!all_answered(p)) {
-		long now = vnet_now_us();
-
-		if (now >= end)
-			return false;
-		if (now >= next) {
-			for (size_t i = 0; i < p->n; i++) {
-				if (p->t[i].arp && !p->t[i].arp_ok)
-					send_arp(p, &p->t[i]);
-				if (!p->t[i].icmp_ok)
-					send_echo(p, &p->t[i]);
-			}
-			next = now + 100000;
-		}
-		if (poll(pf, 2, (int)(((next < end ? next : end) - now + 999) / 1000)) > 0) {
-			read_arp(p);
-			read_echo(p);
-		}
-	}
-	return true;
-}
-
-/* The saved IPv4 address in @gw's subnet (else the first), the source of the ARP asks. */
-static void probe_source(const struct vnet_uplink_saved *s, const uint8_t gw[4], uint8_t src[4])
-{
-	const struct nlmsghdr *nlh;
-	bool any = false;
-	int left;
-
-	for (nlh = msg_first(s, &left); nlh; nlh = msg_next(nlh, &left)) {
-		struct key k;
-		uint32_t a, g, mask;
-
-		if (nlh->nlmsg_type != RTM_NEWADDR || (k = addr_key(nlh)).family != AF_INET)
-			continue;
-		memcpy(&a, k.a, 4);
-		memcpy(&g, gw, 4);
-		mask = k.len ? htonl(~0U << (32 - k.len)) : 0;
-		if (!any || (a & mask) == (g & mask))
-			memcpy(src, k.a, 4);
-		if (any && (a & mask) == (g & mask))
-			return;
-		any = true;
-	}
-}
-
-static void probe_failure(const struct prober *p, long budget_us, char *buf, size_t len)
-{
-	size_t off = (size_t)snprintf(buf, len, "no answer within %.1f s from", budget_us / 1e6);
-	char ip[INET_ADDRSTRLEN];
-
-	for (size_t i = 0; i < p->n && off < len; i++) {
-		const struct target *t = &p->t[i];
-
-		if (answered(t))
-			continue;
-		inet_ntop(AF_INET, t->ip, ip, sizeof(ip));
-		off += (size_t)snprintf(buf + off, len - off, "%s%s %s%s", off > 30 ? "," : "",
-					t->arp ? " gateway" : "", ip,
-					!t->arp	  ? "" :
-					t->arp_ok ? " (ARP answered, ICMP echo not)" :
-						    " (ARP not answered)");
-	}
-}
+/* ---- what the probe asks ---- */
 
 bool vnet_uplink_gateway(const struct vnet_uplink_saved *s, uint8_t gw[4])
 {
@@ -968,42 +794,6 @@ bool vnet_uplink_gateway(const struct vnet_uplink_saved *s, uint8_t gw[4])
 			return true;
 	}
 	return found;
-}
-
-/* Probe the gateway and the file's targets; Return: 0, -EHOSTUNREACH (said) or -errno. */
-static int probe(const struct vnet_uplink_change *c, int br, struct vnet_result *res,
-		 struct vnet_error *reterr)
-{
-	struct prober p = {
-		.arp_fd = -1, .icmp_fd = -1, .br = br, .id = (uint16_t)(getpid() ^ 0x7601)
-	};
-	long t0 = vnet_now_us(), budget = (long)c->u.probe_ms * 1000;
-	char why[VNET_MSGSIZ];
-	bool ok;
-	int r;
-
-	if (vnet_uplink_gateway(&c->saved, p.t[0].ip))
-		p.t[p.n++].arp = true;
-	for (unsigned i = 0; i < c->u.n_probe; i++)
-		memcpy(p.t[p.n++].ip, c->u.probe[i], 4);
-	if (!p.n)
-		return 0; /* no gateway, no target: nothing to ask */
-	memcpy(p.mac, c->saved.mac, 6);
-	probe_source(&c->saved, p.t[0].ip, p.src);
-	r = vnet_netns_run(c->u.ns, probe_sockets, &p);
-	ok = r >= 0 && probe_loop(&p, budget);
-	if (p.arp_fd >= 0)
-		close(p.arp_fd);
-	if (p.icmp_fd >= 0)
-		close(p.icmp_fd);
-	if (res)
-		res->probe_us += vnet_now_us() - t0;
-	if (r < 0)
-		return vnet_error_set(reterr, r, c->u.bridge, "probe", "%s", strerror(-r));
-	if (ok)
-		return 0;
-	probe_failure(&p, budget, why, sizeof(why));
-	return vnet_error_set(reterr, -EHOSTUNREACH, c->u.bridge, "probe", "%s", why);
 }
 
 /* ---- taking and giving ---- */
@@ -1030,7 +820,7 @@ int vnet_uplink_apply(struct vnet_nl *nl, const struct vnet_uplink_change *c, bo
 	r = run_batch(nl, &mv, reterr);
 	if (r < 0 || give)
 		return r;
-	r = probe(c, mv.br, res, reterr);
+	r = vnet_uplink_probe(nl, c, mv.br, res, reterr);
 	if (r != -EHOSTUNREACH)
 		return r;
 	/* the probe failed: the NIC goes back at once, before anything else is undone */

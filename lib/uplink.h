@@ -82,6 +82,19 @@ int vnet_uplink_reclaim(struct vnet_nl *nl, struct vnet_uplink *u);
 int vnet_uplink_apply(struct vnet_nl *nl, const struct vnet_uplink_change *c, bool give,
 		      struct vnet_result *res, struct vnet_error *reterr);
 
+/**
+ * vnet_uplink_probe() - after a take-over, ask the gateway and the file's targets (probe.c)
+ * @nl: a socket in the NIC's namespace
+ * @c: the take-over (the gateway comes from the NIC's saved routes)
+ * @br: the bridge's index
+ * @res: @res->probe_us, or NULL
+ * @reterr: who did not answer, and whether the gateway answered ARP
+ *
+ * Return: 0 when all answered (or there was nobody to ask), -EHOSTUNREACH, or -errno.
+ */
+int vnet_uplink_probe(struct vnet_nl *nl, const struct vnet_uplink_change *c, int br,
+		      struct vnet_result *res, struct vnet_error *reterr);
+
 /* vnet_uplink_plan_change() - the change that takes @have's NIC (its saved state) into
  * @want's bridge; NULL when out of memory. */
 struct vnet_uplink_change *vnet_uplink_plan_change(const struct vnet_uplink *want,
