@@ -563,6 +563,20 @@ long vnet_now_us(void)
 	return ts.tv_sec * 1000000L + ts.tv_nsec / 1000;
 }
 
+/* A step that is not a netlink batch's ends: done, or failed for the reason @e says. */
+static int step_end(struct applier *a, size_t idx, int r, const struct vnet_error *e)
+{
+	if (r >= 0) {
+		a->done[idx] = true;
+		return 0;
+	}
+	if (!a->first_err && a->err)
+		*a->err = *e;
+	if (!a->first_err)
+		a->first_err = r;
+	return r;
+}
+
 /* vnet's nftables table: one transaction of its own, in the host part. */
 static int do_nat(struct applier *a, const struct vnet_op *op, size_t idx)
 {
@@ -577,15 +591,7 @@ static int do_nat(struct applier *a, const struct vnet_op *op, size_t idx)
 	if (a->res)
 		a->res->nat_us += vnet_now_us() - t0;
 	vnet_crash_point();
-	if (r < 0) {
-		if (!a->first_err && a->err)
-			*a->err = e;
-		if (!a->first_err)
-			a->first_err = r;
-		return r;
-	}
-	a->done[idx] = true;
-	return 0;
+	return step_end(a, idx, r, &e);
 }
 
 /* A NIC taken over (and probed) or given back: one batch of its own, then the probe. */
@@ -604,15 +610,7 @@ static int do_uplink(struct applier *a, const struct vnet_op *op, size_t idx)
 	else
 		vnet_error_set(&e, r, c->u.nic, "take over", "namespace %s: %s", c->u.ns,
 			       strerror(-r));
-	if (r < 0) {
-		if (!a->first_err && a->err)
-			*a->err = e;
-		if (!a->first_err)
-			a->first_err = r;
-		return r;
-	}
-	a->done[idx] = true;
-	return 0;
+	return step_end(a, idx, r, &e);
 }
 
 static int do_op(struct applier *a, size_t idx)

@@ -388,7 +388,7 @@ static void open_all(struct run *r)
 	}
 }
 
-static uint16_t csum16(const void *data, size_t len)
+uint16_t vnet_inet_checksum(const void *data, size_t len)
 {
 	const uint8_t *b = data;
 	uint32_t sum = 0;
@@ -415,7 +415,7 @@ static int send_echo(struct run *r, size_t i)
 
 	e.sent_us = (uint64_t)vnet_now_us();
 	if (p->family == AF_INET) /* the kernel sums ICMPv6 itself (RFC 3542), not ICMP */
-		e.csum = csum16(&e, sizeof(e));
+		e.csum = vnet_inet_checksum(&e, sizeof(e));
 	if (sendto(r->socks[r->st[i].sock].fd, &e, sizeof(e), 0, (struct sockaddr *)&ss, len) ==
 	    (ssize_t)sizeof(e))
 		return 0;

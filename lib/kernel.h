@@ -267,4 +267,9 @@ int vnet_observe(struct vnet_nlset *s, const char *topo, const char *const *ns, 
 int vnet_observe_replay(const char *topo, const void *buf, size_t len,
 			struct vnet_model **ret_model);
 
+/* ---- check.c ---- */
+
+/* vnet_inet_checksum() - the Internet checksum (RFC 1071) of @len bytes, as ICMP wants it. */
+uint16_t vnet_inet_checksum(const void *data, size_t len);
+
 #endif /* VNET_KERNEL_H */

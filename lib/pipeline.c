@@ -645,7 +645,7 @@ static int plan_up(struct vnet_session *s, struct vnet_model *want, bool dry,
 	if (r >= 0)
 		r = vnet_ipam_lease(s->st, want, have, dry, reterr);
 	ret->ipam_us += vnet_now_us() - t0;
-	if (r >= 0)
+	if (r >= 0 && have)
 		shape_uplinks(want, have, ret);
 	if (r >= 0)
 		r = vnet_plan_up(want, have, &ret->plan, reterr);

@@ -42,19 +42,6 @@ static int open_socket(void *arg)
 	return p->fd < 0 ? -errno : 0;
 }
 
-static uint16_t checksum(const uint8_t *b, size_t len)
-{
-	uint32_t sum = 0;
-
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(b[i] << 8 | b[i + 1]);
-	if (len & 1)
-		sum += (uint32_t)b[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return htons((uint16_t)~sum);
-}
-
 static void send_echo(struct prober *p, const struct target *t)
 {
 	struct sockaddr_in to = { .sin_family = AF_INET };
@@ -65,7 +52,7 @@ static void send_echo(struct prober *p, const struct target *t)
 	memcpy(pkt + 4, &id, 2);
 	memcpy(pkt + 6, &seq, 2);
 	memcpy(pkt + 8, "vnet-up", 8);
-	sum = checksum(pkt, sizeof(pkt));
+	sum = vnet_inet_checksum(pkt, sizeof(pkt));
 	memcpy(pkt + 2, &sum, 2);
 	(void)sendto(p->fd, pkt, sizeof(pkt), 0, (struct sockaddr *)&to, sizeof(to));
 }

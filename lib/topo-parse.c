@@ -1046,28 +1046,24 @@ static int uplink_map(struct pctx *p, const struct ynode *map, const char *obj,
 /* A NIC vnet does not make, which the bridge takes over with all it carries. */
 static int opt_uplink(struct pctx *p, const struct optarg *a)
 {
-	const struct vnet_link *l = arg_link(p, a);
+	bool map = a->v && a->v->type == Y_MAP;
+	const struct vnet_link *l;
 	struct vnet_uplink *u;
-	int r;
+	int r = map ? 0 : want_scalar(p, a->k, a->v, a->obj);
 
-	if (a->v && a->v->type == Y_MAP) {
-		r = 0;
-	} else {
-		r = want_scalar(p, a->k, a->v, a->obj);
-		if (!r)
-			r = check_ifname(p, a->v->pos, a->v->str, a->obj);
-	}
-	if (r < 0)
+	if (r < 0 || !a->v) /* want_scalar() refuses a missing node; said for the analyzer */
+		return r < 0 ? r : -EINVAL;
+	if (!map && (r = check_ifname(p, a->v->pos, a->v->str, a->obj)) < 0)
 		return r;
 	u = vnet_model_add_uplink(p->m);
 	if (!u)
 		return enomem(p);
-	l = arg_link(p, a); /* the array of links did not move, but say it plainly */
+	l = arg_link(p, a);
 	snprintf(u->ns, sizeof(u->ns), "%s", l->ns);
 	snprintf(u->bridge, sizeof(u->bridge), "%s", l->name);
 	u->probe_ms = UPLINK_PROBE_MS;
 	u->pos = a->k->pos;
-	if (a->v->type == Y_MAP)
+	if (map)
 		return uplink_map(p, a->v, a->obj, u);
 	snprintf(u->nic, sizeof(u->nic), "%s", a->v->str);
 	return 0;

@@ -205,7 +205,8 @@ static struct key route_key(const struct nlmsghdr *nlh)
 
 static bool key_eq(const struct key *a, const struct key *b)
 {
-	return !memcmp(a, b, sizeof(*a));
+	return a->family == b->family && a->len == b->len && !memcmp(a->a, b->a, sizeof(a->a)) &&
+	       a->table == b->table && a->prio == b->prio;
 }
 
 /* An address the take-over moves: all but IPv6 link-local ones, which stay on the NIC
@@ -287,7 +288,7 @@ static int addr_cb(const struct nlmsghdr *nlh, void *data)
 		const struct nlattr *proto = attr_of(nlh, sizeof(*ifa), IFA_PROTO);
 
 		r = push_key(&o->br_addrs, &k);
-		if (!r && o->reclaim && !link_local6(&k) &&
+		if (!r && o->reclaim && o->save && !link_local6(&k) &&
 		    !(proto && mnl_attr_get_u8(proto) == VNET_PROTO))
 			r = save_msg(o->save, &o->save_cap, nlh);
 	}
@@ -308,7 +309,7 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 		r = save_msg(o->save, &o->save_cap, nlh);
 	else if (o->br > 0 && movable_route(nlh, o->br))
 		r = push_key(&o->br_routes, &k);
-	if (!r && o->reclaim && movable_route(nlh, o->br) &&
+	if (!r && o->reclaim && o->save && movable_route(nlh, o->br) &&
 	    ((const struct rtmsg *)mnl_nlmsg_get_payload(nlh))->rtm_protocol != VNET_PROTO)
 		r = save_msg(o->save, &o->save_cap, nlh);
 	errno = -r;
@@ -425,7 +426,7 @@ static int observe_state(struct vnet_nl *nl, struct vnet_uplink *u, struct obser
 		return r;
 	if (o->save)
 		u->saved = TAKE_PTR(o->save);
-	u->taken = o->br && nic.master == o->br && all_moved(o, u->saved);
+	u->taken = o->br && nic.master == o->br && u->saved && all_moved(o, u->saved);
 	detect_manager(u, nic.ifindex);
 	return 0;
 }
