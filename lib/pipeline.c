@@ -592,6 +592,23 @@ static bool forward_owned(const struct vnet_model *have, const struct vnet_plan 
  * ports, unless the file says otherwise. After an interrupted run, a take-over that
  * looks whole is run again all the same: its probe may not have run.
  */
+/* The ports of @br (those of kind @kind; NULL: all) that have no MTU of their own take its. */
+static void ports_take_mtu(struct vnet_model *want, const struct vnet_link *br,
+			   const struct vnet_kind *kind)
+{
+	if (!(br->has & VNET_LINK_HAS_MTU))
+		return;
+	for (size_t j = 0; j < want->links.n; j++) {
+		struct vnet_link *l = &want->links.v[j];
+
+		if (!strcmp(l->ns, br->ns) && !strcmp(l->master, br->name) &&
+		    !(l->has & VNET_LINK_HAS_MTU) && (!kind || l->kind == kind)) {
+			l->mtu = br->mtu;
+			l->has |= VNET_LINK_HAS_MTU;
+		}
+	}
+}
+
 static void shape_uplinks(struct vnet_model *want, struct vnet_model *have, struct vnet_result *res)
 {
 	for (size_t i = 0; i < have->uplinks.n; i++) {
@@ -618,16 +635,12 @@ static void shape_uplinks(struct vnet_model *want, struct vnet_model *have, stru
 		if (!(br->has & VNET_LINK_HAS_MTU))
 			br->mtu = h->saved->mtu;
 		br->has |= VNET_LINK_HAS_MAC | VNET_LINK_HAS_MTU;
-		for (size_t j = 0; j < want->links.n; j++) {
-			struct vnet_link *l = &want->links.v[j];
-
-			if (!strcmp(l->ns, br->ns) && !strcmp(l->master, br->name) &&
-			    !(l->has & VNET_LINK_HAS_MTU)) {
-				l->mtu = br->mtu;
-				l->has |= VNET_LINK_HAS_MTU;
-			}
-		}
+		ports_take_mtu(want, br, NULL);
 	}
+	/* a VM's tap takes its bridge's MTU, whatever makes it: the guest's NIC follows it */
+	for (size_t i = 0; i < want->links.n; i++)
+		if (vnet_kind_has(want->links.v[i].kind, VNET_KIND_F_MASTER))
+			ports_take_mtu(want, &want->links.v[i], vnet_kind_find("tap"));
 }
 
 /* Observe, lease @want's addresses, plan. */

@@ -40,7 +40,7 @@ F=$KT_TMP/vm.yaml
 cat >"$F" <<'EOF'
 nodes: {c1: }
 bridges:
-  br0: {addresses: 192.168.3.101/24}
+  br0: {addresses: 192.168.3.101/24, mtu: 1400}
 taps:
   tap0: {master: br0, vnet_hdr: on, owner: 65534, group: 65534}
   tap1: {master: br0, multi_queue: on}
@@ -64,6 +64,7 @@ for t in tap0 tap1; do
 	# from a NIC (it takes the lowest of its ports')
 	expect_eq "$t's MAC begins with fe" "$(lget "$H" $t .address | cut -c1-3)" "fe:"
 	expect_eq "$t master" "$(lget "$H" $t .master)" br0
+	expect_eq "$t's MTU (its bridge's: the file gives it none)" "$(lget "$H" $t .mtu)" 1400
 	expect_eq "$t has no carrier while no program holds it" \
 		"$(lget "$H" $t '.flags | index("NO-CARRIER") != null')" true
 done
