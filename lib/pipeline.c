@@ -458,10 +458,9 @@ static struct vnet_model *owned_part(const struct vnet_model *have, const char *
 	}
 	for (size_t i = 0; ok && i < have->uplinks.n; i++) {
 		const struct vnet_uplink *u = &have->uplinks.v[i];
-
-		/* kept on record while the NIC is still in its bridge, or anything of it */
 		struct vnet_uplink *c;
 
+		/* kept on record while the NIC is still in its bridge, or anything of it */
 		if (!u->owned || !u->exists || !(u->taken || !strcmp(u->master, u->bridge)))
 			continue;
 		c = vnet_model_add_uplink(m);
@@ -586,12 +585,6 @@ static bool forward_owned(const struct vnet_model *have, const struct vnet_plan 
 	return have && have->nat.forward_owned && have->nat.forward;
 }
 
-/*
- * A bridge that takes a NIC over wears the NIC's MAC (the gateway's ARP entry stays
- * right, and the bridge's MAC no longer follows its ports) and MTU, and so do its
- * ports, unless the file says otherwise. After an interrupted run, a take-over that
- * looks whole is run again all the same: its probe may not have run.
- */
 /* The ports of @br (those of kind @kind; NULL: all) that have no MTU of their own take its. */
 static void ports_take_mtu(struct vnet_model *want, const struct vnet_link *br,
 			   const struct vnet_kind *kind)
@@ -609,6 +602,12 @@ static void ports_take_mtu(struct vnet_model *want, const struct vnet_link *br,
 	}
 }
 
+/*
+ * A bridge that takes a NIC over wears the NIC's MAC (the gateway's ARP entry stays
+ * right, and the bridge's MAC no longer follows its ports) and MTU, and so do its
+ * ports, unless the file says otherwise. After an interrupted run, a take-over that
+ * looks whole is run again all the same: its probe may not have run.
+ */
 static void shape_uplinks(struct vnet_model *want, struct vnet_model *have, struct vnet_result *res)
 {
 	for (size_t i = 0; i < have->uplinks.n; i++) {
@@ -817,7 +816,6 @@ static int candidates(const char *topo, struct vnet_strv *ret)
 	return r;
 }
 
-/* The model of what carries @topo's tag; Return: 0 or -errno. */
 /*
  * A lost store lost the NICs as they were, too. A tagged bridge whose port is not vnet's
  * and wears the bridge's MAC (vnet pins a taken NIC's MAC on its bridge) is an uplink: what
@@ -853,6 +851,7 @@ static int reclaim_uplinks(struct vnet_session *s, struct vnet_model *m)
 	return r;
 }
 
+/* The model of what carries @topo's tag; Return: 0 or -errno. */
 static int read_tagged(struct vnet_session *s, const char *topo, const char *file,
 		       struct vnet_model **ret, struct vnet_result *res)
 {

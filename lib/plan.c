@@ -761,7 +761,9 @@ static int plan_take(struct planner *p, const struct vnet_uplink *w)
 	if (!h || !h->exists)
 		return uplink_refused(p, w, -ENODEV, "uplink %s: no such interface%s", w->nic,
 				      w->ns[0] ? " in its node" : "");
-	if (h->master[0] && strcmp(h->master, w->bridge))
+	/* in another bridge: refused, unless that is vnet's, which gives it back first */
+	if (h->master[0] && strcmp(h->master, w->bridge) &&
+	    !(h->owned && !strcmp(h->master, h->bridge)))
 		return uplink_refused(p, w, -EEXIST, "uplink %s is a port of %s already", w->nic,
 				      h->master);
 	if (!h->owned && h->manager[0] && !w->force)
@@ -769,7 +771,7 @@ static int plan_take(struct planner *p, const struct vnet_uplink *w)
 				      "uplink %s is managed by %s, which would fight vnet for it; "
 				      "release it there, or set force: true in the uplink",
 				      w->nic, h->manager);
-	if (h->taken)
+	if (h->taken && !strcmp(h->bridge, w->bridge))
 		return 0;
 	r = push_uplink(p, w, h, false);
 	br = vnet_model_find_link(p->want, w->ns, w->bridge);

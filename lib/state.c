@@ -499,8 +499,8 @@ static int record_nat(struct writer *w, const char *ns, const char *table, bool 
 }
 
 /*
- * A take-over: its row, and the NIC as it was. A row there already is kept: after a
- * crash, the NIC as it was first is the one to give back, not a half-moved one.
+ * A take-over: its row, and the NIC as it was. The NIC as it was first is kept (after a
+ * crash, it is the one to give back, not a half-moved one); its bridge may change.
  */
 static int record_uplink(struct writer *w, const struct vnet_uplink *u,
 			 const struct vnet_uplink_saved *saved)
@@ -515,8 +515,8 @@ static int record_uplink(struct writer *w, const struct vnet_uplink *u,
 	r = vnet_uplink_saved_encode(saved, &blob, &len);
 	if (r < 0)
 		return vnet_error_set(w->err, r, "state store", "record", "out of memory");
-	s = prepare(w->st,
-		    "INSERT OR IGNORE INTO uplink (ns, nic, bridge, saved) VALUES (?, ?, ?, ?)");
+	s = prepare(w->st, "INSERT INTO uplink (ns, nic, bridge, saved) VALUES (?, ?, ?, ?)"
+			   " ON CONFLICT (ns, nic) DO UPDATE SET bridge = excluded.bridge");
 	if (!s) {
 		free(blob);
 		return db_error(w->st, w->err, "prepare");

@@ -545,6 +545,21 @@ static void test_uplink(void **state)
 	u->exists = false;
 	assert_int_equal(vnet_plan_up(want, have, &p, &e), -ENODEV);
 	assert_non_null(strstr(e.msg, "no such interface"));
+	/* taken whole into the bridge the file used to name: given back, taken into the new */
+	u->exists = u->owned = u->taken = true;
+	snprintf(u->bridge, sizeof(u->bridge), "br-old");
+	snprintf(u->master, sizeof(u->master), "br-old");
+	assert_int_equal(vnet_plan_up(want, have, &p, &e), 0);
+	assert_int_equal(count(p, VNET_OP_UPLINK), 2);
+	assert_int_equal(p->ops.v[0].kind, VNET_OP_UPLINK);
+	assert_int_equal(p->ops.v[0].set, VNET_UPLINK_GIVE);
+	assert_string_equal(p->ops.v[0].uplink->u.bridge, "br-old");
+	assert_string_equal(uplink_step(p)->uplink->u.bridge, "br-old");
+	assert_string_equal(p->ops.v[p->ops.n - 1].uplink->u.bridge, "br-wan");
+	vnet_plan_free(p);
+	u->taken = false;
+	u->master[0] = '\0';
+	snprintf(u->bridge, sizeof(u->bridge), "br-wan");
 	/* owned and no longer in the file, and at down: given back first */
 	u->exists = u->owned = true;
 	want->uplinks.n = 0;
