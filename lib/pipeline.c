@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* pipeline.c - up and down: observe, mark what is ours, plan, journal, apply */
 #include <dirent.h>
+#include <sys/stat.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -805,11 +806,16 @@ static int candidates(const char *topo, struct vnet_strv *ret)
 	DIR *d = opendir("/run/netns");
 	size_t len = strlen(topo);
 	struct dirent *e;
+	struct stat own, st;
+	bool known = stat("/proc/thread-self/ns/net", &own) == 0;
 	int r = vnet_strv_add(ret, "%s", "");
 
+	/* one that is vnet's own namespace by another name is read once, as "" */
 	while (r >= 0 && d && (e = readdir(d)))
 		if (!strncmp(e->d_name, topo, len) && e->d_name[len] == '-' &&
-		    strlen(e->d_name) < VNET_NAMSIZ)
+		    strlen(e->d_name) < VNET_NAMSIZ &&
+		    !(known && fstatat(dirfd(d), e->d_name, &st, 0) == 0 &&
+		      st.st_dev == own.st_dev && st.st_ino == own.st_ino))
 			r = vnet_strv_add(ret, "%s", e->d_name);
 	if (d)
 		closedir(d);

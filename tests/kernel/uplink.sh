@@ -41,15 +41,16 @@
 # 6. a NIC M lacks, or a port of another bridge (its master named), is refused, M as before;
 # 7. vnet killed at each crash point of up: down gives eth0 back (M as before), and up
 #    completes the take-over instead; killed at each crash point of down: the next down
-#    finishes, M as before.
-# A failure that is a bug of vnet (not of the world) is said at once as "FAIL (a vnet
-# bug ...)"; the test goes on, so that every case runs, and fails at its end.
+#    finishes, M as before;
+# 8. the store lost: up refuses, recover takes the uplink back from its bridge, and down
+#    gives eth0 back, M as before; the store's record of eth0 unreadable: down says so and
+#    gives eth0 back all the same, M as before.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 trap cleanup EXIT
 kt_init ul
 need_test_hooks
-for c in nft pgrep setsid; do
+for c in nft pgrep setsid sqlite3; do
 	command -v "$c" >/dev/null || skip "needs $c"
 done
 
@@ -488,4 +489,27 @@ done
 echo "ok - killed at each of the $((n - 1)) crash points of down: the next down finished the job"
 same_as_before "the uninterrupted down"
 nothing_up "the uninterrupted down"
+
+# ======== 8. the store lost, or its record of eth0 unreadable ========
+# lost: up refuses (br-wan carries the tag, no record), recover takes the uplink back from
+# the bridge (its foreign port wearing its MAC), and down gives eth0 back as it was
+expect_rc 0 v up "$F"
+rm -rf "$VNET_STATE_DIR"
+mkdir -p "$VNET_STATE_DIR"
+expect_rc 5 v up "$F"
+expect_rc 0 v recover "$T"
+expect_eq "recovered: the uplink" \
+	"$(v show "$T" --json | jq -c '[.uplinks[] | [.bridge, .nic, .taken, .addresses, .routes]]')" \
+	'[["br-wan","eth0",true,3,4]]'
+expect_rc 0 v down "$T"
+same_as_before "store lost, recovered, down"
+nothing_up "store lost, recovered, down"
+# unreadable: down reads eth0's state back from the bridge, and says so
+expect_rc 0 v up "$F"
+sqlite3 "$VNET_STATE_DIR/state.db" "UPDATE uplink SET saved = x'766e6574'"
+expect_rc 0 v down "$T"
+grep -q "record of eth0 as it was is not readable" <<<"$OUT" ||
+	fail "down does not say that the record of eth0 was unreadable"
+same_as_before "record unreadable, down"
+nothing_up "record unreadable, down"
 no_vnet_left "at the end"
