@@ -63,7 +63,11 @@ int vnet_uplink_saved_encode(const struct vnet_uplink_saved *s, void **ret, size
 	return 0;
 }
 
-/* Every message whole, and each an address or a route: what a store must give back. */
+/* An address's or a route's message is a few hundred bytes; a batch gives each new one
+ * 4 KiB, and a copy of a saved one must fit there with what vnet adds to it. */
+#define SAVED_MSG_MAX 2048
+
+/* Every message whole, each an address or a route, none too big: what a store must give. */
 static bool msgs_sane(const void *buf, size_t len)
 {
 	const struct nlmsghdr *nlh = buf;
@@ -72,7 +76,7 @@ static bool msgs_sane(const void *buf, size_t len)
 	if (len > (16U << 20))
 		return false;
 	while (left > 0) {
-		if (!mnl_nlmsg_ok(nlh, left))
+		if (!mnl_nlmsg_ok(nlh, left) || nlh->nlmsg_len > SAVED_MSG_MAX)
 			return false;
 		if (nlh->nlmsg_type == RTM_NEWADDR &&
 		    nlh->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifaddrmsg)))
@@ -132,6 +136,8 @@ static int save_msg(struct vnet_uplink_saved *s, size_t *cap, const struct nlmsg
 {
 	size_t n = MNL_ALIGN(nlh->nlmsg_len);
 
+	if (nlh->nlmsg_len > SAVED_MSG_MAX)
+		return -EMSGSIZE; /* no address or route is this big: not one to move */
 	if (vnet_grow(&s->msgs, cap, s->len + n, 1) < 0)
 		return -ENOMEM;
 	memset((uint8_t *)s->msgs + s->len, 0, n);
@@ -678,7 +684,14 @@ static int put_addrs(struct vnet_batch *b, const struct move *mv, const struct n
 
 	for (size_t i = 0; r >= 0 && i < n; i++) {
 		const struct nlattr *a = attr_of(addrs[i], sizeof(struct ifaddrmsg), IFA_LABEL);
-		const char *was = a ? mnl_attr_get_str(a) : nic;
+		char was[VNET_IFNAMSIZ];
+
+		/* bounded by the attribute: a store's bytes need not end in a NUL */
+		if (a)
+			snprintf(was, sizeof(was), "%.*s", (int)mnl_attr_get_payload_len(a),
+				 (const char *)mnl_attr_get_payload(a));
+		else
+			snprintf(was, sizeof(was), "%s", nic);
 
 		/* a store recovered from the bridge (vnet recover) saved the bridge's labels */
 		if (mv->give)
@@ -710,6 +723,16 @@ static int put_routes(struct vnet_batch *b, const struct vnet_uplink_saved *s, i
  * while it is still a port (a port sends as itself), then it leaves the bridge, then the
  * bridge's copies go. One batch each way: no moment without an address and a route.
  */
+static int build(struct vnet_batch *b, const struct move *mv);
+
+int vnet_uplink_messages(struct vnet_batch *b, const struct vnet_uplink_change *c, int nic, int br,
+			 bool give)
+{
+	struct move mv = { .c = c, .nic = nic, .br = br, .give = give };
+
+	return build(b, &mv);
+}
+
 static int build(struct vnet_batch *b, const struct move *mv)
 {
 	const struct vnet_uplink_saved *s = &mv->c->saved;

@@ -82,6 +82,11 @@ int vnet_uplink_reclaim(struct vnet_nl *nl, struct vnet_uplink *u);
 int vnet_uplink_apply(struct vnet_nl *nl, const struct vnet_uplink_change *c, bool give,
 		      struct vnet_result *res, struct vnet_error *reterr);
 
+/* vnet_uplink_messages() - the batch that takes the NIC (index @nic) over into the bridge
+ * (@br; 0 when gone), or gives it back; for vnet_uplink_apply() and the fuzzer. */
+int vnet_uplink_messages(struct vnet_batch *b, const struct vnet_uplink_change *c, int nic, int br,
+			 bool give);
+
 /**
  * vnet_uplink_probe() - after a take-over, ask the gateway and the file's targets (probe.c)
  * @nl: a socket in the NIC's namespace

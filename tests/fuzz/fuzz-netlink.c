@@ -8,6 +8,7 @@
 
 #include "fuzz.h"
 #include "kernel.h"
+#include "uplink.h"
 #include "vnet/render.h"
 #include "vnet/vnet.h"
 
@@ -62,6 +63,47 @@ static void json_valid(const struct vnet_model *m)
 	free(s);
 }
 
+/*
+ * The same bytes as the state store's record of a NIC an uplink took over: a corrupt or
+ * crafted store must be refused or survive being drawn, planned and made into the
+ * batches that take the NIC over and give it back.
+ */
+static void uplink_record(struct vnet_model *m, void *buf, size_t size)
+{
+	struct vnet_uplink_saved in = { .ifindex = 2, .mtu = 1500, .msgs = buf, .len = size };
+	struct vnet_uplink_change c = { 0 };
+	struct vnet_uplink *u;
+	struct vnet_batch b;
+	struct vnet_plan *p = NULL;
+	void *blob = NULL;
+	size_t len = 0;
+
+	if (vnet_uplink_saved_encode(&in, &blob, &len) < 0)
+		return;
+	u = vnet_model_add_uplink(m);
+	if (!u || vnet_uplink_saved_decode(blob, len, &u->saved) < 0) {
+		m->uplinks.n -= u != NULL;
+		free(blob);
+		return;
+	}
+	free(blob);
+	snprintf(u->bridge, sizeof(u->bridge), "br-wan");
+	snprintf(u->nic, sizeof(u->nic), "eth0");
+	u->owned = u->exists = u->taken = true;
+	c.u = *u;
+	c.saved = *u->saved;
+	vnet_batch_init(&b);
+	for (int give = 0; give <= 1; give++) {
+		vnet_uplink_messages(&b, &c, 2, give ? 0 : 3, give);
+		vnet_batch_reset(&b);
+	}
+	vnet_batch_free(&b);
+	vnet_render_text(m, 80, devnull);
+	json_valid(m);
+	if (!vnet_plan_down(m, &p))
+		describe(p);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* a copy of exactly @size bytes, so that ASan sees any read past the end */
@@ -102,6 +144,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			vnet_error_format(&e, line, sizeof(line));
 		vnet_model_free(empty);
 	}
+	uplink_record(m, buf, size);
 	vnet_model_free(m);
 	free(buf);
 	return 0;
