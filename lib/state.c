@@ -499,8 +499,8 @@ static int record_nat(struct writer *w, const char *ns, const char *table, bool 
 }
 
 /*
- * A take-over: its row, and the NIC as it was. The NIC as it was first is kept (after a
- * crash, it is the one to give back, not a half-moved one); its bridge may change.
+ * A take-over: its row, and the NIC as it was, which observe gave the plan: the record's
+ * while the NIC is the bridge's (after a crash, not a half-moved NIC), else the NIC's now.
  */
 static int record_uplink(struct writer *w, const struct vnet_uplink *u,
 			 const struct vnet_uplink_saved *saved)
@@ -516,7 +516,8 @@ static int record_uplink(struct writer *w, const struct vnet_uplink *u,
 	if (r < 0)
 		return vnet_error_set(w->err, r, "state store", "record", "out of memory");
 	s = prepare(w->st, "INSERT INTO uplink (ns, nic, bridge, saved) VALUES (?, ?, ?, ?)"
-			   " ON CONFLICT (ns, nic) DO UPDATE SET bridge = excluded.bridge");
+			   " ON CONFLICT (ns, nic) DO UPDATE SET bridge = excluded.bridge,"
+			   " saved = excluded.saved");
 	if (!s) {
 		free(blob);
 		return db_error(w->st, w->err, "prepare");

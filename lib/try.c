@@ -6,7 +6,6 @@
  * (confirm) or to "rolling back" (the deadline), whichever comes first.
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -16,12 +15,6 @@
 int vnet_try_start(struct vnet_session *s, const char *topo, long long deadline_ms,
 		   struct vnet_error *reterr)
 {
-	sigset_t usr1;
-
-	/* blocked before the try can be seen, so that no confirm's wake-up is lost */
-	sigemptyset(&usr1);
-	sigaddset(&usr1, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &usr1, NULL);
 	return vnet_state_try_start(s->st, topo, deadline_ms, reterr);
 }
 
@@ -43,15 +36,22 @@ static void clock_text(long long ms, char *buf, size_t len)
 		snprintf(buf, len, "%lld", ms / 1000);
 }
 
+/* The boot clock in ms: it does not jump when the wall clock is set (NTP, by hand). */
+static long long boottime_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
 int vnet_try_wait(struct vnet_session *s, const char *topo, struct vnet_error *reterr)
 {
 	struct vnet_try t;
-	sigset_t usr1;
 	char when[32];
+	long long end = -1;
 	int r;
 
-	sigemptyset(&usr1);
-	sigaddset(&usr1, SIGUSR1);
 	for (;;) {
 		long long left;
 
@@ -61,13 +61,17 @@ int vnet_try_wait(struct vnet_session *s, const char *topo, struct vnet_error *r
 					      topo, strerror(-r));
 		if (strcmp(t.state, "pending"))
 			return 0; /* confirmed */
-		left = t.deadline_ms - realtime_ms();
+		/* the deadline, taken once from the wall clock, is kept on the boot clock */
+		if (end < 0)
+			end = boottime_ms() + (t.deadline_ms - realtime_ms());
+		left = end - boottime_ms();
 		if (left <= 0)
 			break;
 		left = left < 200 ? left : 200;
 		struct timespec ts = { 0, (long)left * 1000000L };
 
-		(void)sigtimedwait(&usr1, NULL, &ts);
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
 	}
 	r = vnet_state_try_decide(s->st, topo, "pending", "rolling back");
 	if (r < 0)
@@ -79,12 +83,17 @@ int vnet_try_wait(struct vnet_session *s, const char *topo, struct vnet_error *r
 	return vnet_error_set(reterr, -ETIMEDOUT, topo, "try", "not confirmed by %s", when);
 }
 
-void vnet_try_end(struct vnet_session *s, const char *topo, bool rolled_back)
+void vnet_try_end(struct vnet_session *s, const char *topo, bool rolled_back, bool undo_failed)
 {
-	if (rolled_back)
-		(void)vnet_state_try_decide(s->st, topo, "rolling back", "rolled back");
-	else
+	const char *to = undo_failed ? "undo failed" : "rolled back";
+
+	if (!rolled_back) {
 		(void)vnet_state_try_forget(s->st, topo);
+		return;
+	}
+	/* from "pending" too: a wait the store failed still undid the change */
+	if (vnet_state_try_decide(s->st, topo, "rolling back", to) <= 0)
+		(void)vnet_state_try_decide(s->st, topo, "pending", to);
 }
 
 int vnet_try_confirm(struct vnet_session *s, const char *topo, struct vnet_try *ret,
@@ -101,16 +110,21 @@ int vnet_try_confirm(struct vnet_session *s, const char *topo, struct vnet_try *
 	r = vnet_state_try_decide(s->st, topo, "pending", "confirmed");
 	if (r < 0)
 		return vnet_error_set(reterr, r, "state store", "write", "%s", strerror(-r));
-	if (r == 1) {
-		kill(ret->pid, SIGUSR1); /* wake the holder; it reads the store all the same */
-		return 0;
-	}
+	if (r == 1)
+		return 0; /* the holder reads the store every 200 ms (no signal: its pid may be
+			   * another process's by now, were it killed) */
 	r = vnet_state_try_get(s->st, topo, ret);
 	if (r < 0)
 		return vnet_error_set(reterr, r, "state store", "read", "%s", strerror(-r));
 	clock_text(ret->at_ms, when, sizeof(when));
 	if (!strcmp(ret->state, "confirmed"))
 		return 0;
+	if (!strcmp(ret->state, "undo failed"))
+		return vnet_error_set(reterr, -ETIME, topo, "confirm",
+				      "too late: the deadline passed at %s, and undoing the change "
+				      "failed in part: vnet diff shows what is left, vnet up or "
+				      "vnet down finishes",
+				      when);
 	return vnet_error_set(reterr, -ETIME, topo, "confirm",
 			      "too late: the deadline passed, and the change was %s at %s",
 			      strcmp(ret->state, "rolled back") ? "being undone" : "undone", when);

@@ -219,12 +219,15 @@ static bool key_eq(const struct key *a, const struct key *b)
  * (the bridge makes its own from the same MAC). */
 static bool moved_addr(const struct nlmsghdr *nlh)
 {
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
 	struct key k;
 
 	if (nlh->nlmsg_type != RTM_NEWADDR)
 		return false;
 	k = addr_key(nlh);
-	return !link_local6(&k);
+	/* one whose DAD failed is a neighbour's: made usable on the bridge, it would be taken */
+	return !link_local6(&k) &&
+	       !(attr_u32(nlh, sizeof(*ifa), IFA_FLAGS, ifa->ifa_flags) & IFA_F_DADFAILED);
 }
 
 /* A route through the NIC that the take-over moves: one of a table of routes, not one the
@@ -398,6 +401,15 @@ static bool all_moved(const struct observer *o, const struct vnet_uplink_saved *
 }
 
 static void detect_manager(struct vnet_uplink *u, int ifindex);
+
+/* Does the NIC carry an address of its own now (not only its IPv6 link-local one)? */
+static bool has_own_addrs(const struct observer *o)
+{
+	for (size_t i = 0; i < o->nic_addrs.n; i++)
+		if (!link_local6(&o->nic_addrs.v[i]))
+			return true;
+	return false;
+}
 static int observe_uplink(struct vnet_nl *nl, struct vnet_uplink *u, bool reclaim);
 
 static int observe_state(struct vnet_nl *nl, struct vnet_uplink *u, struct observer *o)
@@ -417,20 +429,28 @@ static int observe_state(struct vnet_nl *nl, struct vnet_uplink *u, struct obser
 	o->br = r < 0 ? 0 : br.ifindex;
 	if (nic.master && link_get(nl, NULL, nic.master, &master) >= 0)
 		snprintf(u->master, sizeof(u->master), "%s", master.name);
-	if (!u->saved) {
-		o->save = calloc(1, sizeof(*o->save));
-		if (!o->save)
-			return -ENOMEM;
-		o->save->ifindex = nic.ifindex;
-		o->save->mtu = nic.mtu;
-		memcpy(o->save->mac, nic.mac, 6);
-	}
+	/* the NIC as it is now (or, reclaiming, what its bridge carries) */
+	o->save = calloc(1, sizeof(*o->save));
+	if (!o->save)
+		return -ENOMEM;
+	o->save->ifindex = nic.ifindex;
+	o->save->mtu = nic.mtu;
+	memcpy(o->save->mac, nic.mac, 6);
 	r = vnet_nl_dump(nl, RTM_GETADDR, AF_UNSPEC, addr_cb, o);
 	if (r >= 0)
 		r = vnet_nl_dump(nl, RTM_GETROUTE, AF_UNSPEC, route_cb, o);
 	if (r < 0)
 		return r;
-	if (o->save)
+	/*
+	 * A record of the NIC whose NIC is no port of the bridge and has addresses of its own
+	 * is of another life of it (a reboot, a DHCP lease since, the bridge deleted and the
+	 * NIC set up again by hand): what it has now is what to give back, not the record.
+	 */
+	if (u->saved && !(o->br && nic.master == o->br) && has_own_addrs(o)) {
+		vnet_uplink_saved_free(u->saved);
+		u->saved = NULL;
+	}
+	if (!u->saved)
 		u->saved = TAKE_PTR(o->save);
 	u->taken = o->br && nic.master == o->br && u->saved && all_moved(o, u->saved);
 	detect_manager(u, nic.ifindex);
@@ -535,8 +555,11 @@ static void relabel(const char *label, const char *from, const char *to, char *b
 {
 	size_t fl = strlen(from);
 
-	if (!strncmp(label, from, fl) && (label[fl] == ':' || !label[fl]))
+	if (!strncmp(label, from, fl) && (label[fl] == ':' || !label[fl]) &&
+	    strlen(to) + strlen(label + fl) < VNET_IFNAMSIZ)
 		snprintf(buf, len, "%s%s", to, label + fl);
+	else if (!strncmp(label, from, fl) && (label[fl] == ':' || !label[fl]))
+		snprintf(buf, len, "%s", to); /* too long for the new name: the name alone */
 	else
 		snprintf(buf, len, "%s", label);
 }
@@ -595,6 +618,8 @@ static int msg_route(struct vnet_batch *b, const struct nlmsghdr *src, int oif)
 					 RTA_EXPIRES };
 	const struct rtmsg *s = mnl_nlmsg_get_payload(src);
 	struct nlmsghdr *nlh = vnet_batch_msg(b, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE);
+	const struct rta_cacheinfo *info;
+	const struct nlattr *ci;
 	struct rtmsg *rtm;
 
 	if (!nlh)
@@ -604,6 +629,14 @@ static int msg_route(struct vnet_batch *b, const struct nlmsghdr *src, int oif)
 	rtm->rtm_flags &= RTNH_F_ONLINK; /* the rest are the kernel's to set */
 	copy_attrs(nlh, src, sizeof(*s), keep, sizeof(keep) / sizeof(keep[0]));
 	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)oif);
+	/* a dump gives a route's lifetime (an RA's) in its cache info, in clock ticks; a
+	 * request takes it in seconds (IPv6 only) */
+	ci = attr_of(src, sizeof(*s), RTA_CACHEINFO);
+	if (s->rtm_family == AF_INET6 && ci && mnl_attr_get_payload_len(ci) >= sizeof(*info)) {
+		info = mnl_attr_get_payload(ci);
+		if (info->rta_expires)
+			mnl_attr_put_u32(nlh, RTA_EXPIRES, info->rta_expires / 100 ?: 1);
+	}
 	return 0;
 }
 
@@ -616,7 +649,8 @@ static int msg_link(struct vnet_batch *b, int ifindex, int master, uint32_t mtu)
 		return -ENOMEM;
 	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	ifi->ifi_index = ifindex;
-	mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)master);
+	if (master >= 0) /* < 0: not the bridge's port (any more): its master is not ours */
+		mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)master);
 	if (mtu)
 		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
 	return 0;
@@ -668,10 +702,16 @@ static int addrs_in_order(const struct vnet_uplink_saved *s, bool rev, const str
 }
 
 /* Where things go: from the NIC to the bridge when taking it, back when giving. */
+/*
+ * Where things go, in two batches: first everything but the removal of what is left
+ * behind (checked: when one message fails, the NIC still has all it had), then that.
+ * @leave: giving back: the NIC is the bridge's port, and leaves it (else its master stays)
+ */
 struct move {
 	const struct vnet_uplink_change *c;
 	int nic, br;
-	bool give;
+	bool give, leave;
+	int phase; /* 1, 2; 0: both (the fuzzer) */
 };
 
 /* The saved addresses onto @to, labelled for it. */
@@ -703,14 +743,18 @@ static int put_addrs(struct vnet_batch *b, const struct move *mv, const struct n
 	return r;
 }
 
+/* Routes without a gateway first: a gateway may be reachable only through one of them
+ * (a /32 address and a host route to its gateway, as in many clouds). */
 static int put_routes(struct vnet_batch *b, const struct vnet_uplink_saved *s, int to)
 {
 	const struct nlmsghdr *nlh;
 	int left, r = 0;
 
-	for (nlh = msg_first(s, &left); r >= 0 && nlh; nlh = msg_next(nlh, &left))
-		if (nlh->nlmsg_type == RTM_NEWROUTE)
-			r = msg_route(b, nlh, to);
+	for (int via = 0; via <= 1; via++)
+		for (nlh = msg_first(s, &left); r >= 0 && nlh; nlh = msg_next(nlh, &left))
+			if (nlh->nlmsg_type == RTM_NEWROUTE &&
+			    !!attr_of(nlh, sizeof(struct rtmsg), RTA_GATEWAY) == via)
+				r = msg_route(b, nlh, to);
 	return r;
 }
 
@@ -728,7 +772,7 @@ static int build(struct vnet_batch *b, const struct move *mv);
 int vnet_uplink_messages(struct vnet_batch *b, const struct vnet_uplink_change *c, int nic, int br,
 			 bool give)
 {
-	struct move mv = { .c = c, .nic = nic, .br = br, .give = give };
+	struct move mv = { .c = c, .nic = nic, .br = br, .give = give, .leave = true };
 
 	return build(b, &mv);
 }
@@ -741,16 +785,19 @@ static int build(struct vnet_batch *b, const struct move *mv)
 	size_t n = 0;
 	int r = addrs_in_order(s, false, &addrs, &n);
 
-	r = r ?: put_addrs(b, mv, addrs, n, to);
-	if (!mv->give) {
-		r = r ?: msg_link(b, mv->nic, mv->br, 0);
-		r = r ?: put_routes(b, s, to);
-	} else {
-		r = r ?: put_routes(b, s, to);
-		r = r ?: msg_link(b, mv->nic, 0, s->mtu);
+	if (mv->phase != 2) {
+		r = r ?: put_addrs(b, mv, addrs, n, to);
+		if (!mv->give) {
+			r = r ?: msg_link(b, mv->nic, mv->br, 0);
+			r = r ?: put_routes(b, s, to);
+		} else {
+			r = r ?: put_routes(b, s, to);
+			r = r ?: msg_link(b, mv->nic, mv->leave ? 0 : -1, s->mtu);
+		}
 	}
-	for (size_t i = n; r >= 0 && from > 0 && i-- > 0;) /* the bridge may be gone already */
-		r = msg_addr(b, addrs[i], RTM_DELADDR, from, "", false);
+	for (size_t i = n; mv->phase != 1 && r >= 0 && from > 0 && i-- > 0;)
+		r = msg_addr(b, addrs[i], RTM_DELADDR, from, "",
+			     false); /* the bridge may be gone */
 	free(addrs);
 	return r;
 }
@@ -822,43 +869,85 @@ bool vnet_uplink_gateway(const struct vnet_uplink_saved *s, uint8_t gw[4])
 
 /* ---- taking and giving ---- */
 
+/* The NIC now: by its name, else by the index it had, if that link still wears its MAC
+ * (renamed while it was taken); Return: 0, -ENODEV or -errno. */
+static int find_nic(struct vnet_nl *nl, const struct vnet_uplink_change *c, struct link_info *li)
+{
+	int r = link_get(nl, c->u.nic, 0, li);
+
+	if (r != -ENODEV || c->saved.ifindex <= 0)
+		return r;
+	r = link_get(nl, NULL, c->saved.ifindex, li);
+	return r < 0 ? r : memcmp(li->mac, c->saved.mac, 6) ? -ENODEV : 0;
+}
+
+/* Both batches of a giving back; the second's failures are what is gone already. */
+static int give_back(struct vnet_nl *nl, struct move *mv, struct vnet_error *reterr)
+{
+	int r;
+
+	mv->give = true;
+	mv->phase = 1;
+	r = run_batch(nl, mv, reterr);
+	mv->phase = 2;
+	return r < 0 ? r : run_batch(nl, mv, reterr);
+}
+
+/* Take the NIC over, and probe; Return: 0, or the first failure (the NIC still has all). */
+static int take(struct vnet_nl *nl, struct move *mv, struct vnet_result *res,
+		struct vnet_error *reterr)
+{
+	int r;
+
+	mv->phase = 1;
+	r = run_batch(nl, mv, reterr);
+	mv->phase = 2;
+	r = r < 0 ? r : run_batch(nl, mv, reterr);
+	return r < 0 ? r : vnet_uplink_probe(nl, mv->c, mv->br, res, reterr);
+}
+
 int vnet_uplink_apply(struct vnet_nl *nl, const struct vnet_uplink_change *c, bool give,
 		      struct vnet_result *res, struct vnet_error *reterr)
 {
 	struct move mv = { .c = c, .give = give };
+	struct link_info nic, br;
 	struct vnet_error e = { 0 };
-	char what[VNET_MSGSIZ];
+	size_t at;
 	long t0;
-	int r;
+	int r = find_nic(nl, c, &nic);
 
-	mv.nic = vnet_link_get_index(nl, c->u.nic);
-	mv.br = vnet_link_get_index(nl, c->u.bridge);
-	if (mv.nic < 0)
-		return vnet_error_set(reterr, mv.nic, c->u.nic, give ? "give back" : "take over",
-				      "%s", strerror(-mv.nic));
-	if (mv.br < 0 && give) /* the bridge is gone: the NIC left it, its copies with it */
-		mv.br = 0;
-	else if (mv.br < 0)
-		return vnet_error_set(reterr, mv.br, c->u.bridge, "take over", "%s",
-				      strerror(-mv.br));
-	r = run_batch(nl, &mv, reterr);
-	if (r < 0 || give)
-		return r;
-	r = vnet_uplink_probe(nl, c, mv.br, res, reterr);
-	if (r != -EHOSTUNREACH)
-		return r;
-	/* the probe failed: the NIC goes back at once, before anything else is undone */
+	if (r == -ENODEV && give) {
+		vnet_result_note(res, "%s is gone: nothing to give back to it", c->u.nic);
+		return 0;
+	}
+	if (r < 0)
+		return vnet_error_set(reterr, r, c->u.nic, give ? "give back" : "take over", "%s",
+				      strerror(-r));
+	mv.nic = nic.ifindex;
+	r = link_get(nl, c->u.bridge, 0, &br);
+	mv.br = r < 0 ? 0 : br.ifindex; /* gone: the NIC left it, and the copies went with it */
+	if (!mv.br && !give)
+		return vnet_error_set(reterr, r, c->u.bridge, "take over", "%s", strerror(-r));
+	mv.leave = mv.br && nic.master == mv.br;
+	if (give)
+		return give_back(nl, &mv, reterr);
+	r = take(nl, &mv, res, reterr);
+	if (r >= 0)
+		return 0;
+	/* a message refused, or the probe failed: the NIC goes back at once, before anything
+	 * else is undone (its join may have failed: leaving a bridge it is not in is nothing) */
 	t0 = vnet_now_us();
-	mv.give = true;
-	if (run_batch(nl, &mv, &e) < 0) {
+	mv.leave = true;
+	at = strlen(reterr->msg);
+	if (give_back(nl, &mv, &e) < 0) {
+		char what[VNET_MSGSIZ];
+
 		vnet_error_format(&e, what, sizeof(what));
-		snprintf(reterr->msg + strlen(reterr->msg),
-			 sizeof(reterr->msg) - strlen(reterr->msg),
+		snprintf(reterr->msg + at, sizeof(reterr->msg) - at,
 			 "; giving %s back failed too: %s", c->u.nic, what);
 	} else {
-		snprintf(reterr->msg + strlen(reterr->msg),
-			 sizeof(reterr->msg) - strlen(reterr->msg), "; %s was given back as it was",
-			 c->u.nic);
+		snprintf(reterr->msg + at, sizeof(reterr->msg) - at,
+			 "; %s was given back as it was", c->u.nic);
 	}
 	if (res)
 		res->restore_us = vnet_now_us() - t0;

@@ -133,7 +133,7 @@ static int trial_run(struct cli *cli, struct vnet_model *m, struct trial *t)
 		if (!cli->json)
 			printf("%s: up to date, nothing to change: nothing to try\n", m->name);
 	} else {
-		vnet_try_end(t->s, m->name, r < 0); /* undone, or kept */
+		vnet_try_end(t->s, m->name, r<0, res.undo_failed> 0); /* undone, or kept */
 		code = r < 0 ? cli_exit_code(r) : EXIT_OK;
 	}
 	report(t, code);

@@ -656,7 +656,7 @@ int vnet_up_hold(struct vnet_session *s, const struct vnet_model *desired, unsig
 struct vnet_try {
 	pid_t pid; /* the process that holds the deadline */
 	long long deadline_ms; /* milliseconds since the epoch */
-	char state[16]; /* "pending", "confirmed", "rolling back", "rolled back" */
+	char state[16]; /* "pending", "confirmed", "rolling back", "rolled back", "undo failed" */
 	long long at_ms; /* when it took that state */
 };
 
@@ -678,16 +678,17 @@ int vnet_try_start(struct vnet_session *s, const char *topo, long long deadline_
  * @topo: the topology
  * @reterr: -ETIMEDOUT: "not confirmed by HH:MM:SS"
  *
- * Wakes at SIGUSR1 (which vnet_try_confirm() sends; it is blocked here) and every 200 ms.
+ * Reads the try's state every 200 ms, and keeps the deadline on the boot clock, which a
+ * wall clock set back or forth does not move.
  * At the deadline the try turns "rolling back" in one atomic step, so that a confirm
  * that comes a moment later says it came too late, and is never taken for a success.
  * Return: 0 when confirmed, -ETIMEDOUT when not (undo the change), or -errno.
  */
 int vnet_try_wait(struct vnet_session *s, const char *topo, struct vnet_error *reterr);
 
-/* vnet_try_end() - the try is over: forgotten when kept, kept as "rolled back" (for the
- * message of a late confirm) when undone. */
-void vnet_try_end(struct vnet_session *s, const char *topo, bool rolled_back);
+/* vnet_try_end() - the try is over: forgotten when kept, kept as "rolled back" (or "undo
+ * failed", when @undo_failed) for the message of a late confirm when undone. */
+void vnet_try_end(struct vnet_session *s, const char *topo, bool rolled_back, bool undo_failed);
 
 /**
  * vnet_try_confirm() - keep the change of a --try

@@ -44,7 +44,11 @@
 #    finishes, M as before;
 # 8. the store lost: up refuses, recover takes the uplink back from its bridge, and down
 #    gives eth0 back, M as before; the store's record of eth0 unreadable: down says so and
-#    gives eth0 back all the same, M as before.
+#    gives eth0 back all the same, M as before;
+# 9. what a review found: a gateway reached only through a host route that moves too; a
+#    take-over the kernel refuses halfway (the NIC a bridge) gives it back at once; a
+#    record of another life of eth0 (bridge deleted by hand, eth0 set up again) is not
+#    given back over what eth0 has now. (It runs last: it leaves M changed.)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 trap cleanup EXIT
@@ -512,4 +516,55 @@ grep -q "record of eth0 as it was is not readable" <<<"$OUT" ||
 	fail "down does not say that the record of eth0 was unreadable"
 same_as_before "record unreadable, down"
 nothing_up "record unreadable, down"
+# ======== 9. what a review found: each of these once left eth0 bare ========
+# a gateway reached only through a host route that moves too (a /32 address, as in clouds):
+# device routes go first, so the default route's gateway is reachable when it moves
+G2=$KT_TMP/uplink-host-route.yaml
+sed 's/{uplink: eth0}/{uplink: eth1}/' "$F" >"$G2"
+ip -n "$M" link add eth1 type veth peer name lan1 netns "$R"
+ip -n "$R" addr add 10.128.0.1/20 dev lan1
+ip -n "$R" link set lan1 up
+ip -n "$M" addr add 10.128.0.5/32 dev eth1
+ip -n "$M" link set eth1 up
+ip -n "$M" route add 10.128.0.1 dev eth1 scope link
+ip -n "$M" route add default via 10.128.0.1 dev eth1 table 200
+BEFORE2=$(m_dump)
+expect_rc 0 v up "$G2"
+expect_eq "host route: eth1's master" "$(lget "$M" eth1 .master)" br-wan
+reaches "host route: the gateway behind it" "$M" 10.128.0.1
+expect_rc 0 v down "$T"
+[ "$(m_dump)" = "$BEFORE2" ] || fail "host route: M differs after down"
+echo "ok - host route: down gave eth1 back, M as before"
+ip -n "$M" link del eth1
+# a take-over the kernel refuses halfway (a bridge cannot be a port): eth0 is given back
+cat >"$G2" <<EOF
+name: $T
+bridges:
+  br-wan: {uplink: lanbr}
+EOF
+ip -n "$M" link add lanbr type bridge
+ip -n "$M" addr add 192.168.77.2/24 dev lanbr
+ip -n "$M" link set lanbr up
+BEFORE2=$(m_dump)
+expect_rc 3 v up "$G2"
+grep -q "lanbr was given back as it was" <<<"$OUT" || fail "a refused take-over does not say lanbr was given back"
+[ "$(m_dump)" = "$BEFORE2" ] || fail "refused take-over: M differs"
+echo "ok - refused take-over: lanbr given back, M as before"
+ip -n "$M" link del lanbr
+same_as_before "after the review's cases"
+nothing_up "after the review's cases"
+# a record of another life: the bridge deleted behind vnet's back, eth0 set up again with
+# another address: up takes over what eth0 has now, and down gives that back, not the record
+expect_rc 0 v up "$F"
+ip -n "$M" link del br-wan
+ip -n "$M" addr add 192.168.12.7/24 dev eth0
+ip -n "$M" route add default via 192.168.12.1
+expect_rc 0 v up "$F"
+expect_rc 0 v down "$T"
+expect_eq "another life: eth0's IPv4 addresses after down" \
+	"$(ip -n "$M" -j -4 addr show dev eth0 | jq -r '[.[0].addr_info[].local] | join(" ")')" \
+	192.168.12.7
+expect_eq "another life: the default route after down" \
+	"$(ip -n "$M" -j route show default | jq -r '.[0].dev')" eth0
+nothing_up "another life"
 no_vnet_left "at the end"
