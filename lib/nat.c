@@ -256,6 +256,54 @@ static int forwarding(int set)
 	return n < 0 ? (int)n : n == 0 ? -EIO : c == '1';
 }
 
+/* ---- rules that name a link (for an uplink: they do not follow the NIC onto its bridge) ---- */
+
+struct naming {
+	const char *ifname;
+	char *where;
+	size_t len;
+	bool found;
+};
+
+/* In nft's listing, the first rule that matches @n->ifname by name or index, and its place:
+ * "table inet filter, chain input". */
+static int find_naming(void *arg)
+{
+	struct naming *n = arg;
+	struct nft_job job = { .cmd = "list ruleset" };
+	char table[128] = "", chain[128] = "", pat[4][48];
+	const char *keys[] = { "iifname", "oifname", "iif", "oif" };
+	char *line, *save = NULL;
+	int r = nft_run(&job, 1);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < 4; i++)
+		snprintf(pat[i], sizeof(pat[i]), "%s \"%s\"", keys[i], n->ifname);
+	for (line = strtok_r(job.out, "\n", &save); line && !n->found;
+	     line = strtok_r(NULL, "\n", &save)) {
+		line += strspn(line, " \t");
+		if (!strncmp(line, "table ", 6))
+			snprintf(table, sizeof(table), "%.*s", (int)strcspn(line, "{") - 1, line);
+		else if (!strncmp(line, "chain ", 6))
+			snprintf(chain, sizeof(chain), "%.*s", (int)strcspn(line, "{") - 1, line);
+		for (size_t i = 0; i < 4 && !n->found; i++)
+			n->found = strstr(line, pat[i]) != NULL;
+	}
+	if (n->found)
+		snprintf(n->where, n->len, "%s, %s", table, chain);
+	free(job.out);
+	return 0;
+}
+
+int vnet_nft_names_link(const char *ns, const char *ifname, char *where, size_t len)
+{
+	struct naming n = { ifname, where, len, false };
+	int r = vnet_netns_run(ns, find_naming, &n);
+
+	return r < 0 ? r : n.found;
+}
+
 /* ---- reading ---- */
 
 /* One value of an element as nft writes it; ifname values are quoted. */

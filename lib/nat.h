@@ -39,6 +39,18 @@ struct vnet_nat_change {
 #define VNET_SYSCTL_FORWARD "net.ipv4.ip_forward" /* its key in the state store */
 #define VNET_NAT_UNDO 1U /* op->set of a VNET_OP_NAT that undoes its change */
 
+/**
+ * vnet_nft_names_link() - does a rule of the namespace's nftables ruleset match @ifname
+ * (iifname, oifname, iif, oif)?
+ * @ns: the namespace
+ * @ifname: the link
+ * @where: the first such rule's table and chain ("table inet filter, chain input")
+ * @len: size of @where
+ *
+ * Return: 1 when one does, 0 when none, or -errno.
+ */
+int vnet_nft_names_link(const char *ns, const char *ifname, char *where, size_t len);
+
 void vnet_nat_seen_free(struct vnet_nat_seen *s);
 void vnet_nat_change_free(struct vnet_nat_change *c);
 

@@ -614,6 +614,7 @@ static void shape_uplinks(struct vnet_model *want, struct vnet_model *have, stru
 	for (size_t i = 0; i < have->uplinks.n; i++) {
 		struct vnet_uplink *h = &have->uplinks.v[i];
 		struct vnet_link *br = NULL;
+		char where[300];
 
 		h->taken = h->taken && !res->recovered;
 		for (size_t j = 0; j < want->uplinks.n && !br; j++)
@@ -622,6 +623,13 @@ static void shape_uplinks(struct vnet_model *want, struct vnet_model *have, stru
 				br = vnet_model_find_link(want, h->ns, want->uplinks.v[j].bridge);
 		if (!br || !h->saved)
 			continue;
+		if (!h->taken && vnet_nft_names_link(h->ns, h->nic, where, sizeof(where)) > 0)
+			vnet_result_note(
+				res,
+				"nftables rules name %s (%s): they do not follow it onto %s,"
+				" and what they let in through %s will come through %s: check"
+				" them, or use vnet up --try",
+				h->nic, where, br->name, h->nic, br->name);
 		if (vnet_bridge_stp(br) && !h->taken)
 			vnet_result_note(
 				res,

@@ -48,7 +48,8 @@
 # 9. what a review found: a gateway reached only through a host route that moves too; a
 #    take-over the kernel refuses halfway (the NIC a bridge) gives it back at once; a
 #    record of another life of eth0 (bridge deleted by hand, eth0 set up again) is not
-#    given back over what eth0 has now. (It runs last: it leaves M changed.)
+#    given back over what eth0 has now; nftables rules that name eth0 are warned of.
+#    (It runs last: it leaves M changed.)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 trap cleanup EXIT
@@ -567,4 +568,12 @@ expect_eq "another life: eth0's IPv4 addresses after down" \
 expect_eq "another life: the default route after down" \
 	"$(ip -n "$M" -j route show default | jq -r '.[0].dev')" eth0
 nothing_up "another life"
+# rules that name eth0 do not follow it onto the bridge: up says so before it takes it
+nsx "$M" nft add table inet vkfilter
+nsx "$M" nft add chain inet vkfilter input '{ type filter hook input priority 0; policy accept; }'
+nsx "$M" nft add rule inet vkfilter input iifname "eth0" tcp dport 22 accept
+expect_rc 0 v up --dry-run "$F"
+grep -q 'nftables rules name eth0 (table inet vkfilter, chain input)' <<<"$OUT" ||
+	fail "up does not warn of the rules that name eth0"
+nsx "$M" nft delete table inet vkfilter
 no_vnet_left "at the end"
