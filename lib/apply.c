@@ -594,7 +594,7 @@ static int do_nat(struct applier *a, const struct vnet_op *op, size_t idx)
 	return step_end(a, idx, r, &e);
 }
 
-/* A NIC taken over (and probed) or given back: one batch of its own, then the probe. */
+/* A NIC taken over (and probed) or given back: batches of its own, then the probe. */
 static int do_uplink(struct applier *a, const struct vnet_op *op, size_t idx)
 {
 	const struct vnet_uplink_change *c = op->uplink;

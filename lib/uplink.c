@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * uplink.c - a NIC vnet does not make, taken over by a bridge: the seed's "right way to
- * add a bridge". Everything the NIC carried moves onto the bridge in one netlink batch,
- * the gateway is probed, and the NIC is given back exactly as it was when the probe
- * fails, at `down`, or when a --try is not confirmed.
+ * add a bridge". Everything the NIC carried moves onto the bridge in two checked netlink
+ * batches, the gateway is probed, and the NIC is given back exactly as it was when the
+ * kernel refuses any of it, when the probe fails, at `down`, or when a --try is not
+ * confirmed.
  */
 #include <errno.h>
 #include <fcntl.h>
