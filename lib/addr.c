@@ -31,11 +31,18 @@ static uint8_t addr_scope(const struct vnet_addr *a)
  * @ifindex: the link it is on
  *
  * A new address carries IFA_PROTO = VNET_PROTO, its owner's mark. An IPv6 one
- * gets IFA_F_NODAD: usable at once rather than tentative for a second or more.
+ * gets IFA_F_NODAD: usable at once rather than tentative for a second or more
+ * (vnet_addr_msg_dad() with @dad: not, duplicate address detection runs).
  *
  * Return: 0, -EAFNOSUPPORT or -ENOMEM.
  */
 int vnet_addr_msg(struct vnet_batch *b, uint16_t type, const struct vnet_addr *a, int ifindex)
+{
+	return vnet_addr_msg_dad(b, type, a, ifindex, false);
+}
+
+int vnet_addr_msg_dad(struct vnet_batch *b, uint16_t type, const struct vnet_addr *a, int ifindex,
+		      bool dad)
 {
 	size_t alen = a->family == AF_INET ? 4 : 16;
 	struct nlmsghdr *nlh;
@@ -57,7 +64,7 @@ int vnet_addr_msg(struct vnet_batch *b, uint16_t type, const struct vnet_addr *a
 	if (type != RTM_NEWADDR)
 		return 0;
 	mnl_attr_put_u8(nlh, IFA_PROTO, VNET_PROTO);
-	if (a->family == AF_INET6) {
+	if (a->family == AF_INET6 && !dad) {
 		ifa->ifa_flags = IFA_F_NODAD;
 		mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD);
 	}

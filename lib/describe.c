@@ -6,6 +6,7 @@
 
 #include "kind.h"
 #include "nat.h"
+#include "network.h"
 #include "uplink.h"
 
 void vnet_addr_format(int family, const uint8_t *addr, unsigned prefixlen, char *buf, size_t len)
@@ -109,9 +110,7 @@ static void describe_uplink(const struct vnet_op *op, char *buf, size_t len)
 	int n;
 
 	vnet_uplink_counts(&c->saved, &addrs, &routes);
-	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", c->saved.mac[0],
-		 c->saved.mac[1], c->saved.mac[2], c->saved.mac[3], c->saved.mac[4],
-		 c->saved.mac[5]);
+	vnet_mac_format(c->saved.mac, mac, sizeof(mac));
 	if (op->set & VNET_UPLINK_GIVE) {
 		snprintf(buf, len, "give %s%s back from %s: %u address%s, %u route%s, mtu %u",
 			 c->u.nic, where(c->u.ns, in, sizeof(in)), c->u.bridge, addrs,

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "array.h"
+#include "attach.h"
 #include "ipam.h"
 #include "network.h"
 #include "session.h"
@@ -432,4 +433,130 @@ int vnet_ipam_alloc(struct vnet_session *s, const char *pool, const char *subnet
 		inet_ntop(AF_INET, net, ret, (socklen_t)len);
 	}
 	return r < 0 ? r : 0;
+}
+
+/* ---- the CNI plugin's leases: pool "cni/NET/SUBNET/LEN", topology "cni/NET" ---- */
+
+#define SQL_HOLDER "SELECT owner FROM lease WHERE pool = ?1 AND addr = ?2"
+
+/* Who holds @a in @p; Return: 1 someone other than @owner, 0 nobody or @owner, -errno. */
+static int held_by_other(struct vnet_state *st, const struct pool *p, uint32_t a, const char *owner,
+			 char *ret, size_t len)
+{
+	sqlite3_stmt *s = vnet_state_cached(st, SQL_HOLDER);
+	int rc, r = 0;
+
+	if (!s)
+		return -ENOMEM;
+	sqlite3_bind_text(s, 1, p->key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, a);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		snprintf(ret, len, "%s", (const char *)sqlite3_column_text(s, 0));
+		r = strcmp(ret, owner) != 0;
+	} else if (rc != SQLITE_DONE) {
+		r = vnet_state_errno(rc);
+	}
+	sqlite3_reset(s);
+	return r;
+}
+
+/* @want for @owner in @p (loaded, in a transaction): it must be a free host address. */
+static int lease_wanted(struct vnet_state *st, struct pool *p, const char *owner, const char *topo,
+			uint32_t want, struct vnet_error *reterr)
+{
+	char who[300] = "";
+	int r;
+
+	if (want - p->base == 0 || want - p->base >= p->size - 1)
+		return vnet_error_set(reterr, -EINVAL, "address", "lease",
+				      "the address asked for is not a host address of %s", p->key);
+	r = held_by_other(st, p, want, owner, who, sizeof(who));
+	if (r > 0 || (r == 0 && !who[0] && p->used[want - p->base]))
+		return vnet_error_set(reterr, -EADDRINUSE, "address", "lease",
+				      "the address asked for is %s's, in %s",
+				      who[0] ? who : "the gateway", p->key);
+	if (r < 0 || who[0]) /* a failure, or the owner's own already */
+		return r;
+	r = exec3(st, SQL_FREE_ADDR, p->key, want, owner, NULL, NULL);
+	if (r >= 0)
+		r = exec3(st, SQL_TAKE, p->key, want, owner, topo, NULL);
+	return r < 0 ? r : 0;
+}
+
+int vnet_ipam_cni_lease(struct vnet_state *st, const char *net, const uint8_t subnet[4],
+			unsigned plen, const uint8_t gw[4], const char *owner, const uint8_t *want,
+			uint8_t ret[4], struct vnet_error *reterr)
+{
+	char key[VNET_NAMSIZ * 2 + 48], topo[160], a4[INET_ADDRSTRLEN];
+	struct pool p = { 0 };
+	sqlite3_int64 had = 0;
+	uint32_t a = 0;
+	int r;
+
+	if (plen < 8 || plen > 30)
+		return vnet_error_set(reterr, -EINVAL, "ipam", "lease",
+				      "subnet /%u: vnet's IPAM leases from /8 to /30", plen);
+	snprintf(key, sizeof(key), "cni/%s/%s/%u", net, inet_ntop(AF_INET, subnet, a4, sizeof(a4)),
+		 plen);
+	snprintf(topo, sizeof(topo), "cni/%s", net);
+	r = vnet_state_exec(st, "BEGIN IMMEDIATE", reterr);
+	if (r < 0)
+		return r;
+	r = pool_load(st, &p, key, subnet, plen, gw);
+	if (r >= 0 && want) {
+		a = vnet_ip4(want);
+		r = lease_wanted(st, &p, owner, topo, a, reterr);
+	} else if (r >= 0) {
+		r = exec3(st, SQL_OWNED, key, 0, owner, NULL, &had);
+		if (r >= 0)
+			r = lease_one(st, &p, owner, topo, r == 1 ? (uint32_t)had : 0, 0, &a);
+		if (r == -ENOSPC)
+			vnet_error_set(reterr, r, "ipam", "lease", "subnet %s is full", key + 4);
+	}
+	if (r >= 0)
+		r = vnet_state_exec(st, "COMMIT", reterr);
+	if (r < 0) {
+		if (!reterr || !reterr->msg[0])
+			vnet_error_set(reterr, r, "ipam", "lease", "%s: %s", key, strerror(-r));
+		vnet_state_exec(st, "ROLLBACK", NULL);
+	}
+	pool_free(&p);
+	if (r >= 0)
+		vnet_ip4_put(a, ret);
+	return r < 0 ? r : 0;
+}
+
+int vnet_ipam_cni_release(struct vnet_state *st, const char *net, const char *owner)
+{
+	char topo[160];
+
+	snprintf(topo, sizeof(topo), "cni/%s", net);
+	return exec3(st, "DELETE FROM lease WHERE topo = ?1 AND owner = ?3", topo, 0, owner, NULL,
+		     NULL);
+}
+
+int vnet_ipam_cni_gc(struct vnet_state *st, const char *net,
+		     bool (*keep)(void *arg, const char *owner), void *arg)
+{
+	sqlite3_stmt *s = vnet_state_prepare(st, "SELECT owner FROM lease WHERE topo = ?1");
+	struct vnet_strv drop = { 0 };
+	char topo[160];
+	int rc, r = 0;
+
+	if (!s)
+		return -ENOMEM;
+	snprintf(topo, sizeof(topo), "cni/%s", net);
+	sqlite3_bind_text(s, 1, topo, -1, SQLITE_STATIC);
+	while (r >= 0 && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (!keep(arg, (const char *)sqlite3_column_text(s, 0)))
+			r = vnet_strv_add(&drop, "%s", sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	if (r >= 0 && rc != SQLITE_DONE)
+		r = vnet_state_errno(rc);
+	for (size_t i = 0; r >= 0 && i < drop.n; i++)
+		r = vnet_ipam_cni_release(st, net, drop.v[i]);
+	r = r < 0 ? r : (int)drop.n;
+	vnet_strv_free(&drop);
+	return r;
 }

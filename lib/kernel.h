@@ -230,6 +230,8 @@ int vnet_bridge_msg_flush(struct vnet_batch *b, const char *name);
 
 /* vnet_addr_msg() - RTM_NEWADDR (tagged VNET_PROTO) or RTM_DELADDR of @a on @ifindex. */
 int vnet_addr_msg(struct vnet_batch *b, uint16_t type, const struct vnet_addr *a, int ifindex);
+int vnet_addr_msg_dad(struct vnet_batch *b, uint16_t type, const struct vnet_addr *a, int ifindex,
+		      bool dad);
 /* vnet_route_msg() - RTM_NEWROUTE (tagged VNET_PROTO) or RTM_DELROUTE of @r; @oif 0 for none. */
 int vnet_route_msg(struct vnet_batch *b, uint16_t type, const struct vnet_route *r, int oif);
 

@@ -114,7 +114,7 @@ struct vnet_kind {
 };
 
 /* The kinds that other files of a kind refer to; every kind is registered by meson.build. */
-extern const struct vnet_kind vnet_kind_bridge, vnet_kind_tap;
+extern const struct vnet_kind vnet_kind_bridge, vnet_kind_tap, vnet_kind_veth;
 
 /* vnet_opts_has() - option @i is set in @o. */
 static inline bool vnet_opts_has(const struct vnet_opts *o, size_t i)

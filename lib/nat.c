@@ -128,24 +128,28 @@ static const char *ip4(const uint8_t a[4], char buf[INET_ADDRSTRLEN])
 	return inet_ntop(AF_INET, a, buf, INET_ADDRSTRLEN);
 }
 
-static int network_elems(const struct vnet_model *m, struct vnet_strv *s)
+int vnet_nat_network_elems(const struct vnet_network *n, struct vnet_strv *s)
 {
 	char a[INET_ADDRSTRLEN];
+	int r = vnet_strv_add(s, "bridges \"%s\"", n->name);
+
+	if (!r)
+		r = vnet_strv_add(s, "nets %s/%u", ip4(n->subnet, a), n->prefixlen);
+	if (!r && n->masquerade)
+		r = vnet_strv_add(s, "masq %s/%u", a, n->prefixlen);
+	if (!r && n->internal)
+		r = vnet_strv_add(s, "internal \"%s\"", n->name);
+	if (!r)
+		r = vnet_strv_add(s, "allowed \"%s\" . \"%s\"", n->name, n->name);
+	return r;
+}
+
+static int network_elems(const struct vnet_model *m, struct vnet_strv *s)
+{
 	int r = 0;
 
-	for (size_t i = 0; !r && i < m->networks.n; i++) {
-		const struct vnet_network *n = &m->networks.v[i];
-
-		r = vnet_strv_add(s, "bridges \"%s\"", n->name);
-		if (!r)
-			r = vnet_strv_add(s, "nets %s/%u", ip4(n->subnet, a), n->prefixlen);
-		if (!r && n->masquerade)
-			r = vnet_strv_add(s, "masq %s/%u", a, n->prefixlen);
-		if (!r && n->internal)
-			r = vnet_strv_add(s, "internal \"%s\"", n->name);
-		if (!r)
-			r = vnet_strv_add(s, "allowed \"%s\" . \"%s\"", n->name, n->name);
-	}
+	for (size_t i = 0; !r && i < m->networks.n; i++)
+		r = vnet_nat_network_elems(&m->networks.v[i], s);
 	for (size_t i = 0; !r && i < m->connects.n; i++) {
 		const struct vnet_connect *c = &m->connects.v[i];
 
@@ -156,7 +160,7 @@ static int network_elems(const struct vnet_model *m, struct vnet_strv *s)
 	return r;
 }
 
-static int port_elem(const struct vnet_port *p, struct vnet_strv *s)
+int vnet_nat_port_elem(const struct vnet_port *p, struct vnet_strv *s)
 {
 	const char *proto = p->proto == IPPROTO_UDP ? "udp" : "tcp";
 	char h[INET_ADDRSTRLEN], a[INET_ADDRSTRLEN];
@@ -177,7 +181,7 @@ static int want_elems(const struct vnet_model *m, struct vnet_strv *s)
 
 	for (size_t i = 0; !r && i < m->ports.n; i++)
 		if (memcmp(m->ports.v[i].addr, none, 4)) /* known once leased */
-			r = port_elem(&m->ports.v[i], s);
+			r = vnet_nat_port_elem(&m->ports.v[i], s);
 	if (r < 0)
 		return r;
 	if (s->n)
@@ -736,6 +740,92 @@ int vnet_nat_apply(const struct vnet_nat_change *c, bool undo, struct vnet_error
 		return vnet_error_set(reterr, r, c->table, undo ? "undo" : "change", "%s",
 				      rn.err[0] ? rn.err : strerror(-r));
 	return 0;
+}
+
+/* ---- elements of a table shared by many callers (the CNI plugin's) ---- */
+
+struct elems_run {
+	const char *table, *tag;
+	char **add, **del;
+	size_t n_add, n_del;
+	char err[VNET_MSGSIZ - 64];
+};
+
+/* One nft transaction of @t; Return: 0 or -EINVAL with nft's words in @er->err. */
+static int run_text(struct elems_run *er, struct text *t)
+{
+	struct nft_job job = { .cmd = t->s };
+	int r = t->s ? nft_run(&job, 1) : 0;
+
+	free(job.out);
+	if (r < 0)
+		snprintf(er->err, sizeof(er->err), "%s", job.err);
+	free(t->s);
+	memset(t, 0, sizeof(*t));
+	return r;
+}
+
+/*
+ * The deletions and additions in one transaction; when it fails, the table may be missing
+ * (made, with the additions) or an element to delete may be gone already (each deletion
+ * then alone, its failure ignored, and the additions after them).
+ */
+static int elems_here(void *arg)
+{
+	struct elems_run *er = arg;
+	struct text t = { 0 };
+	int r = elems_script(&t, "delete", er->table, er->del, er->n_del) ?:
+			elems_script(&t, "add", er->table, er->add, er->n_add);
+
+	if (r < 0 || (r = run_text(er, &t)) == 0)
+		return r;
+	for (size_t i = 0; i < er->n_del; i++) {
+		if (elems_script(&t, "delete", er->table, er->del + i, 1) < 0)
+			return -ENOMEM;
+		run_text(er, &t);
+	}
+	if (elems_script(&t, "add", er->table, er->add, er->n_add) < 0)
+		return -ENOMEM;
+	r = run_text(er, &t);
+	if (r < 0 && er->n_add) {
+		/* no table yet: made with its skeleton, "create" failing if one appeared */
+		r = create_script(&t, er->table, er->tag, false, er->add, er->n_add);
+		if (r == 0 && (r = run_text(er, &t)) == 0)
+			er->err[0] = '\0';
+	}
+	return r;
+}
+
+int vnet_nat_elements(const char *table, const char *tag, struct vnet_strv *add,
+		      struct vnet_strv *del, struct vnet_error *reterr)
+{
+	struct elems_run er = { .table = table, .tag = tag };
+	int r;
+
+	if (add->n)
+		qsort(add->v, add->n, sizeof(*add->v), vnet_str_cmp);
+	if (del->n)
+		qsort(del->v, del->n, sizeof(*del->v), vnet_str_cmp);
+	er.add = add->v, er.n_add = add->n, er.del = del->v, er.n_del = del->n;
+	r = elems_here(&er);
+	if (r < 0)
+		return vnet_error_set(reterr, r, table, "change", "%s",
+				      er.err[0] ? er.err : strerror(-r));
+	return 0;
+}
+
+int vnet_nft_script(const char *script, char **ret_out, char *err, size_t len)
+{
+	struct nft_job job = { .cmd = script };
+	int r = nft_run(&job, 1);
+
+	if (r < 0)
+		snprintf(err, len, "%s", job.err);
+	if (ret_out && r >= 0)
+		*ret_out = job.out;
+	else
+		free(job.out);
+	return r;
 }
 
 /* ---- for vnet show ---- */

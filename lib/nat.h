@@ -3,6 +3,7 @@
 #ifndef VNET_NAT_H
 #define VNET_NAT_H
 
+#include "array.h"
 #include "vnet/vnet.h"
 
 /*
@@ -81,6 +82,38 @@ int vnet_nat_plan(const struct vnet_model *want, const struct vnet_model *have, 
 
 /* vnet_nat_apply() - run @c (or its undo); Return: 0 or -errno, nft's words in @reterr. */
 int vnet_nat_apply(const struct vnet_nat_change *c, bool undo, struct vnet_error *reterr);
+
+/* ---- for the CNI plugin, which shares the table's skeleton and element formats ---- */
+
+/* vnet_nat_network_elems() - the elements of network @n (its bridge is @n->name), as "SET ELEM". */
+int vnet_nat_network_elems(const struct vnet_network *n, struct vnet_strv *s);
+/* vnet_nat_port_elem() - the element of a published port, as "SET ELEM". */
+int vnet_nat_port_elem(const struct vnet_port *p, struct vnet_strv *s);
+
+/**
+ * vnet_nat_elements() - delete @del and add @add in table @table of the calling thread's
+ *                       namespace, in one nftables transaction
+ * @table: the table (made with vnet's skeleton, tagged @tag, when missing)
+ * @tag: its comment
+ * @add: elements as "SET ELEM" (sorted here); adding one present is no change
+ * @del: the same; deleting one absent is no error
+ * @reterr: nft's words
+ *
+ * Return: 0 or -errno.
+ */
+int vnet_nat_elements(const char *table, const char *tag, struct vnet_strv *add,
+		      struct vnet_strv *del, struct vnet_error *reterr);
+
+/**
+ * vnet_nft_script() - run nft commands in the calling thread's namespace
+ * @script: the commands (one transaction)
+ * @ret_out: what nft printed (to free), or NULL
+ * @err: nft's words when it refused
+ * @len: size of @err
+ *
+ * Return: 0, -EINVAL when nft refused, or -ENOMEM.
+ */
+int vnet_nft_script(const char *script, char **ret_out, char *err, size_t len);
 
 /* ---- for vnet show: what the table says, in the model's terms ---- */
 

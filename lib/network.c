@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 
 #include "kind.h"
@@ -29,6 +30,21 @@ void vnet_ip4_put(uint32_t x, uint8_t a[4])
 uint32_t vnet_ip4_mask(unsigned plen)
 {
 	return plen ? ~0U << (32 - plen) : 0;
+}
+
+int vnet_random_mac(uint8_t mac[6])
+{
+	if (getrandom(mac, 6, 0) != 6)
+		return -errno;
+	mac[0] = (uint8_t)((mac[0] & 0xfe) | 0x02);
+	return 0;
+}
+
+char *vnet_mac_format(const uint8_t mac[6], char *buf, size_t len)
+{
+	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
+		 mac[5]);
+	return buf;
 }
 
 int vnet_ip4_prefix(const char *s, uint8_t ret[4], unsigned *ret_plen)

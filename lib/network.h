@@ -13,6 +13,10 @@ uint32_t vnet_ip4(const uint8_t a[4]);
 void vnet_ip4_put(uint32_t x, uint8_t a[4]);
 /* vnet_ip4_mask() - the mask of a prefix length, as a number. */
 uint32_t vnet_ip4_mask(unsigned plen);
+/* vnet_mac_format() - "aa:bb:cc:dd:ee:ff" (@len: 18 or more); Return: @buf. */
+char *vnet_mac_format(const uint8_t mac[6], char *buf, size_t len);
+/* vnet_random_mac() - a random locally administered unicast MAC; Return: 0 or -errno. */
+int vnet_random_mac(uint8_t mac[6]);
 
 /* vnet_ip4_prefix() - "A.B.C.D/LEN" into an address and a length; Return: 0 or -EINVAL. */
 int vnet_ip4_prefix(const char *s, uint8_t ret[4], unsigned *ret_plen);

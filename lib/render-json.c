@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "array.h"
+#include "network.h"
 #include "utf8.h"
 #include "vnet/render.h"
 #include "uplink.h"
@@ -287,8 +288,7 @@ static void link_(struct jw *w, const struct vnet_view *v, size_t i)
 	char mac[18], qemu[160];
 	const uint8_t *a = l->mac;
 
-	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", a[0], a[1], a[2], a[3], a[4],
-		 a[5]);
+	vnet_mac_format(a, mac, sizeof(mac));
 	open_(w, "{");
 	str(w, "name", l->name);
 	str(w, "kind", vnet_kind_name(l->kind));
@@ -514,9 +514,7 @@ static void uplinks(struct jw *w, const struct vnet_model *m)
 		boolean(w, "taken", u->taken);
 		if (u->saved) {
 			vnet_uplink_counts(u->saved, &addrs, &routes);
-			snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x",
-				 u->saved->mac[0], u->saved->mac[1], u->saved->mac[2],
-				 u->saved->mac[3], u->saved->mac[4], u->saved->mac[5]);
+			vnet_mac_format(u->saved->mac, mac, sizeof(mac));
 			num(w, "addresses", addrs);
 			num(w, "routes", routes);
 			num(w, "mtu", u->saved->mtu);

@@ -25,6 +25,9 @@
  * nftables table ("nft", NS, TABLE), forwarding vnet turned on ("sysctl", NS, KEY), a NIC
  * taken over by a bridge ("uplink", NS, NIC), whose state before is kept in table uplink.
  * The primary key spans topologies, so no object is ever owned twice.
+ * The CNI plugin's attachments are not topologies: tables cni_attachment, cni_port (a
+ * published port, unique per protocol, host address and port) and cni_network (each
+ * network's bridge and elements) are lib/attach.c's.
  */
 static const char schema[] =
 	"PRAGMA journal_mode=WAL;"
@@ -43,9 +46,19 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS uplink (ns TEXT NOT NULL, nic TEXT NOT NULL,"
 	" bridge TEXT NOT NULL, saved BLOB NOT NULL, PRIMARY KEY (ns, nic));"
 	"CREATE TABLE IF NOT EXISTS try (topo TEXT PRIMARY KEY, pid INTEGER NOT NULL,"
-	" deadline INTEGER NOT NULL, state TEXT NOT NULL, at INTEGER NOT NULL);";
+	" deadline INTEGER NOT NULL, state TEXT NOT NULL, at INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS cni_attachment (net TEXT NOT NULL, cid TEXT NOT NULL,"
+	" ifname TEXT NOT NULL, netns TEXT NOT NULL, bridge TEXT NOT NULL, host TEXT NOT NULL,"
+	" mac TEXT NOT NULL, addrs TEXT NOT NULL, ipam TEXT NOT NULL, ready INTEGER NOT NULL,"
+	" at INTEGER NOT NULL, PRIMARY KEY (net, cid, ifname));"
+	"CREATE TABLE IF NOT EXISTS cni_port (proto TEXT NOT NULL, host_addr TEXT NOT NULL,"
+	" host_port INTEGER NOT NULL, elem TEXT NOT NULL, net TEXT NOT NULL, cid TEXT NOT NULL,"
+	" ifname TEXT NOT NULL, PRIMARY KEY (proto, host_addr, host_port));"
+	"CREATE INDEX IF NOT EXISTS cni_port_owner ON cni_port (net, cid, ifname);"
+	"CREATE TABLE IF NOT EXISTS cni_network (net TEXT PRIMARY KEY, bridge TEXT NOT NULL,"
+	" made INTEGER NOT NULL, elems TEXT NOT NULL);";
 
-#define STMT_CACHE 12
+#define STMT_CACHE 40
 
 struct vnet_state {
 	sqlite3 *db;

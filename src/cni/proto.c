@@ -30,9 +30,17 @@ int cni_fail(struct cni_error *e, unsigned code, const char *fmt, ...)
 /* "1.0.0" into three numbers; Return: whether it is one. */
 static bool parse_version(const char *v, unsigned n[3])
 {
-	char tail;
+	for (int i = 0; v && i < 3; i++) {
+		char *end;
 
-	return v && sscanf(v, "%u.%u.%u%c", &n[0], &n[1], &n[2], &tail) == 3;
+		if (!isdigit((unsigned char)*v))
+			return false;
+		n[i] = (unsigned)strtoul(v, &end, 10);
+		if (*end != (i < 2 ? '.' : '\0'))
+			return false;
+		v = end + 1;
+	}
+	return v != NULL;
 }
 
 int cni_version_cmp(const char *a, const char *b)
@@ -102,13 +110,14 @@ static int check_env(const struct cni_call *c, struct cni_error *e)
 {
 	char missing[128] = "";
 	bool container = c->cmd == CNI_ADD || c->cmd == CNI_DEL || c->cmd == CNI_CHECK;
+	size_t n = 0;
 
 	if (container && !c->container[0])
-		strcat(missing, ",CNI_CONTAINERID");
+		n += (size_t)snprintf(missing + n, sizeof(missing) - n, ",CNI_CONTAINERID");
 	if ((c->cmd == CNI_ADD || c->cmd == CNI_CHECK) && !c->netns[0])
-		strcat(missing, ",CNI_NETNS");
+		n += (size_t)snprintf(missing + n, sizeof(missing) - n, ",CNI_NETNS");
 	if (container && !c->ifname[0])
-		strcat(missing, ",CNI_IFNAME");
+		snprintf(missing + n, sizeof(missing) - n, ",CNI_IFNAME");
 	if (missing[0])
 		return cni_fail(e, CNI_ERR_ENV, "required environment variables missing: %s",
 				missing + 1);
