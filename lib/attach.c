@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if.h>
+#include <linux/ip.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -537,6 +538,25 @@ static int container_open(struct work *w)
 	return r == -ENODEV ? 0 : vnet_error_set(w->err, r, a->ifname, "read", "%s", strerror(-r));
 }
 
+/* net.ipv4.conf.IF.arp_notify = 1, as the reference sets it (a gratuitous ARP when the
+ * link comes up), said through netlink: no sysctl file in the container's namespace. */
+static int arp_notify_msg(struct vnet_batch *b, const char *ifname)
+{
+	struct nlmsghdr *nlh = vnet_link_msg(b, RTM_SETLINK, 0, ifname, NULL);
+	struct nlattr *spec, *inet, *conf;
+
+	if (!nlh)
+		return -ENOMEM;
+	spec = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
+	inet = mnl_attr_nest_start(nlh, AF_INET);
+	conf = mnl_attr_nest_start(nlh, IFLA_INET_CONF);
+	mnl_attr_put_u32(nlh, IPV4_DEVCONF_ARP_NOTIFY, 1);
+	mnl_attr_nest_end(nlh, conf);
+	mnl_attr_nest_end(nlh, inet);
+	mnl_attr_nest_end(nlh, spec);
+	return 0;
+}
+
 /* The pair, made from the container's side with its host end put in the caller's namespace. */
 static int pair_make(struct work *w)
 {
@@ -556,6 +576,8 @@ static int pair_make(struct work *w)
 	vnet_batch_init(&b);
 	r = vnet_link_msg_add(&b, &l, 0, host_fd) ?:
 						    vnet_link_msg_set(&b, &l, VNET_SET_UP, 0, NULL);
+	if (r >= 0)
+		r = arp_notify_msg(&b, a->ifname);
 	r = r < 0 ? r : send_checked(w->cont, &b, a->ifname, "make the veth pair", w->err);
 	w->made_pair = r >= 0 || b.n == 0;
 	close(host_fd);
@@ -571,13 +593,12 @@ static int pair_make(struct work *w)
 	return r < 0 ? vnet_error_set(w->err, r, a->ifname, "read", "%s", strerror(-r)) : 0;
 }
 
-/* The container's addresses and routes, and its sysctls (in its namespace). */
+/* The container's addresses and routes. */
 static int container_l3(struct work *w)
 {
 	struct vnet_attach *a = w->a;
 	struct vnet_batch b;
-	int r = 0, saved;
-	bool v4 = false;
+	int r = 0;
 
 	vnet_batch_init(&b);
 	for (unsigned i = 0; r >= 0 && i < a->n_ips; i++) {
@@ -585,26 +606,13 @@ static int container_l3(struct work *w)
 					.prefixlen = a->ips[i].prefixlen };
 
 		memcpy(ad.addr, a->ips[i].addr, 16);
-		v4 |= ad.family == AF_INET;
 		r = vnet_addr_msg_dad(&b, RTM_NEWADDR, &ad, w->cont_index, a->dad);
 	}
 	for (unsigned i = 0; r >= 0 && i < a->n_routes; i++)
 		r = vnet_route_msg(&b, RTM_NEWROUTE, &a->routes[i], w->cont_index);
 	r = r < 0 ? r : send_checked(w->cont, &b, a->ifname, "configure", w->err);
 	vnet_batch_free(&b);
-	if (r < 0 || !v4)
-		return r;
-	/* as the reference does: a gratuitous ARP when the link comes up again */
-	r = vnet_netns_enter(w->cont_fd, &saved);
-	if (r >= 0) {
-		char key[96];
-
-		snprintf(key, sizeof(key), "net/ipv4/conf/%s/arp_notify", a->ifname);
-		r = sysctl_set(key, "1");
-		vnet_netns_leave(saved);
-	}
-	return r < 0 ? vnet_error_set(w->err, r, a->ifname, "set arp_notify", "%s", strerror(-r)) :
-		       0;
+	return r;
 }
 
 /* The host end: tagged, on the bridge, its port options, up; MACs read back. */
@@ -645,62 +653,73 @@ static int host_end(struct work *w)
 		       r;
 }
 
-/* @gw/@plen on the bridge, unless there; another IPv4 address there is replaced only with
- * forceAddress (an IPv6 one only when it overlaps). */
-static int gateway_addr(struct work *w, const struct vnet_attach_ip *ip, struct vnet_batch *b)
+/* Send one address message of @a on the bridge; Return: the kernel's answer. */
+static int bridge_addr(struct work *w, uint16_t type, int family, const uint8_t *addr,
+		       uint8_t prefixlen)
+{
+	struct vnet_addr ad = { .family = family, .prefixlen = prefixlen };
+	struct vnet_nl_result res = { 0 };
+	struct vnet_batch b;
+	int r;
+
+	memcpy(ad.addr, addr, family == AF_INET ? 4 : 16);
+	vnet_batch_init(&b);
+	r = vnet_addr_msg(&b, type, &ad, w->bridge_index);
+	if (r >= 0)
+		r = vnet_nl_send(w->host, &b, &res);
+	vnet_batch_free(&b);
+	return r < 0 ? r : res.err;
+}
+
+/*
+ * @ip's gateway on the bridge. Present already (the common case) costs one message; put
+ * there now, the bridge's other addresses are read: another IPv4 one (an overlapping IPv6
+ * one) stays only without forceAddress, and the gateway is taken back then, with an error.
+ */
+static int gateway_addr(struct work *w, const struct vnet_attach_ip *ip)
 {
 	struct addr_list have = { .index = w->bridge_index };
 	struct vnet_attach_ip gw = *ip;
-	unsigned len = ip->family == AF_INET ? 4 : 16;
-	int r;
+	int r = bridge_addr(w, RTM_NEWADDR, ip->family, ip->gw, ip->prefixlen);
 
 	memcpy(gw.addr, ip->gw, 16);
+	if (r == -EEXIST || r < 0)
+		return r == -EEXIST ? 0 : r;
 	r = vnet_nl_dump(w->host, RTM_GETADDR, (uint8_t)ip->family, addr_cb, &have);
-	if (r < 0 || has_ip(&have, &gw))
-		return r;
-	for (unsigned i = 0; i < have.n; i++) {
-		struct vnet_addr old = { .family = gw.family, .prefixlen = have.v[i].prefixlen };
-		bool clash = gw.family == AF_INET ||
-			     prefix_overlap(have.v[i].addr, have.v[i].prefixlen, gw.addr,
-					    gw.prefixlen, len);
+	for (unsigned i = 0; r >= 0 && i < have.n; i++) {
+		const struct vnet_attach_ip *o = &have.v[i];
 		char t[INET6_ADDRSTRLEN];
 
-		if (have.v[i].family != gw.family || !clash)
+		if (same_ip(o, &gw) ||
+		    (gw.family == AF_INET6 &&
+		     !prefix_overlap(o->addr, o->prefixlen, gw.addr, gw.prefixlen, 16)))
 			continue;
-		if (!w->a->force_addr)
-			return vnet_error_set(w->err, -EEXIST, w->a->bridge, "put the gateway on",
-					      "%s has the address %s/%u already, not the gateway's;"
-					      " forceAddress replaces it",
-					      w->a->bridge,
-					      inet_ntop(gw.family, have.v[i].addr, t, sizeof(t)),
-					      have.v[i].prefixlen);
-		memcpy(old.addr, have.v[i].addr, 16);
-		if (vnet_addr_msg(b, RTM_DELADDR, &old, w->bridge_index) < 0)
-			return -ENOMEM;
+		if (w->a->force_addr) {
+			r = bridge_addr(w, RTM_DELADDR, o->family, o->addr, o->prefixlen);
+			continue;
+		}
+		bridge_addr(w, RTM_DELADDR, gw.family, gw.addr, gw.prefixlen);
+		return vnet_error_set(w->err, -EEXIST, w->a->bridge, "put the gateway on",
+				      "%s has the address %s/%u already, not the gateway's;"
+				      " forceAddress replaces it",
+				      w->a->bridge, inet_ntop(o->family, o->addr, t, sizeof(t)),
+				      o->prefixlen);
 	}
-	{
-		struct vnet_addr ad = { .family = gw.family, .prefixlen = gw.prefixlen };
-
-		memcpy(ad.addr, gw.addr, 16);
-		return vnet_addr_msg(b, RTM_NEWADDR, &ad, w->bridge_index);
-	}
+	return r;
 }
 
 /* With isGateway: every gateway on the bridge, forwarding on for its family. */
 static int gateways(struct work *w)
 {
-	struct vnet_batch b;
 	int r = 0;
 
 	if (!w->a->gateway)
 		return 0;
-	vnet_batch_init(&b);
 	for (unsigned i = 0; r >= 0 && i < w->a->n_ips; i++)
-		if (w->a->ips[i].has_gw)
-			r = gateway_addr(w, &w->a->ips[i], &b);
-	if (r >= 0 && b.n)
-		r = send_checked(w->host, &b, w->a->bridge, "put the gateway on", w->err);
-	vnet_batch_free(&b);
+		if (w->a->ips[i].has_gw && (r = gateway_addr(w, &w->a->ips[i])) < 0 &&
+		    !w->err->msg[0])
+			vnet_error_set(w->err, r, w->a->bridge, "put the gateway on", "%s",
+				       strerror(-r));
 	for (unsigned i = 0; r >= 0 && i < w->a->n_ips; i++)
 		if (w->a->ips[i].has_gw && (r = forward_on(w->a->ips[i].family)) < 0)
 			vnet_error_set(w->err, r, "forwarding", "turn on", "%s", strerror(-r));
@@ -732,23 +751,55 @@ static int network_elems(const struct vnet_attach *a, struct vnet_strv *ret)
 	return vnet_nat_network_elems(&n, ret);
 }
 
-/* The network's elements and the ports' in the table, one transaction. */
-static int elements_add(struct work *w, struct vnet_strv *net_elems)
+/* Are all of @elems in the network's record? Then they were added before. */
+static bool network_has(struct vnet_state *st, const char *net, const struct vnet_strv *elems)
+{
+	sqlite3_stmt *s = vnet_state_cached(st, "SELECT elems FROM cni_network WHERE net = ?1");
+	bool all = s != NULL;
+
+	if (!s)
+		return false;
+	sqlite3_bind_text(s, 1, net, -1, SQLITE_STATIC);
+	all = sqlite3_step(s) == SQLITE_ROW;
+	for (size_t i = 0; all && i < elems->n; i++) {
+		const char *have = (const char *)sqlite3_column_text(s, 0), *at;
+		size_t n = strlen(elems->v[i]);
+
+		for (at = have ? strstr(have, elems->v[i]) : NULL; at && at[n] != '\n';
+		     at = strstr(at + 1, elems->v[i]))
+			;
+		all = at && (at == have || at[-1] == '\n');
+	}
+	sqlite3_reset(s);
+	return all;
+}
+
+/*
+ * The ports' elements in the table, and the network's unless the network's record has them
+ * (an interval set's element costs nft a read of the whole set); one transaction. A table
+ * that is gone is made anew with both.
+ */
+static int elements_add(struct work *w, struct vnet_state *st, struct vnet_strv *net_elems)
 {
 	struct vnet_attach *a = w->a;
 	const struct vnet_attach_ip *ip = first_v4(a);
-	struct vnet_strv add = { 0 }, none = { 0 };
+	struct vnet_strv add = { 0 };
 	int r = network_elems(a, net_elems);
+	bool known = r >= 0 && network_has(st, a->net, net_elems);
 
-	for (size_t i = 0; r >= 0 && i < net_elems->n; i++)
+	for (size_t i = 0; r >= 0 && !known && i < net_elems->n; i++)
 		r = vnet_strv_add(&add, "%s", net_elems->v[i]);
 	for (unsigned i = 0; r >= 0 && ip && i < a->n_ports; i++)
 		r = vnet_nat_port_elem(&a->ports[i], &add);
 	if (r >= 0 && a->n_ports && !ip)
 		r = vnet_error_set(w->err, -EINVAL, "portMappings", "publish",
 				   "the container has no IPv4 address to publish ports to");
-	if (r >= 0 && add.n)
-		r = vnet_nat_elements(VNET_ATTACH_TABLE, VNET_ATTACH_TAG, &add, &none, w->err);
+	if (r >= 0 && add.n) {
+		struct vnet_strv none = { 0 };
+
+		r = vnet_nat_elements(VNET_ATTACH_TABLE, VNET_ATTACH_TAG, &add, &none, net_elems,
+				      w->err);
+	}
 	vnet_strv_free(&add);
 	return r;
 }
@@ -780,7 +831,7 @@ static int host_name(struct vnet_attach *a)
 	return 0;
 }
 
-static int add_kernel(struct work *w, struct vnet_strv *net_elems)
+static int add_kernel(struct work *w, struct vnet_state *st, struct vnet_strv *net_elems)
 {
 	int r = vnet_nl_open_current(&w->host);
 
@@ -796,7 +847,7 @@ static int add_kernel(struct work *w, struct vnet_strv *net_elems)
 	if (r >= 0)
 		r = gateways(w);
 	if (r >= 0)
-		r = elements_add(w, net_elems);
+		r = elements_add(w, st, net_elems);
 	if (r < 0)
 		add_undo(w);
 	return r;
@@ -821,7 +872,7 @@ int vnet_attach_add(struct vnet_state *st, struct vnet_attach *a, struct vnet_er
 	if (r >= 0)
 		r = record_put(st, a, w.err);
 	if (r >= 0) {
-		r = add_kernel(&w, &net_elems);
+		r = add_kernel(&w, st, &net_elems);
 		if (r < 0)
 			record_drop(st, a->net, a->cid, a->ifname);
 		else if ((r = record_ready(st, a, &net_elems, w.err)) < 0)
@@ -916,14 +967,16 @@ int vnet_attach_del(struct vnet_state *st, const char *net, const char *cid, con
 		return 0;
 	if (r < 0)
 		return vnet_error_set(reterr, r, "state store", "read", "%s", strerror(-r));
-	r = vnet_nl_open_current(&nl);
-	if (r < 0)
-		vnet_error_set(reterr, r, "netlink", "open", "%s", strerror(-r));
-	else
-		r = host_del(nl, net, rec.host, reterr);
-	if (r >= 0 && rec.ports.n)
-		r = vnet_nat_elements(VNET_ATTACH_TABLE, VNET_ATTACH_TAG, &none, &rec.ports,
+	/* the elements first: the kernel destroys them while the pair goes */
+	vnet_nft_defer(true);
+	if (rec.ports.n)
+		r = vnet_nat_elements(VNET_ATTACH_TABLE, VNET_ATTACH_TAG, &none, &rec.ports, NULL,
 				      reterr);
+	if (r >= 0 && (r = vnet_nl_open_current(&nl)) < 0)
+		vnet_error_set(reterr, r, "netlink", "open", "%s", strerror(-r));
+	if (r >= 0)
+		r = host_del(nl, net, rec.host, reterr);
+	vnet_nft_defer(false);
 	if (r >= 0 && (r = record_drop(st, net, cid, ifname)) < 0)
 		vnet_error_set(reterr, r, "state store", "forget the attachment", "%s",
 			       strerror(-r));
@@ -1149,7 +1202,8 @@ static int network_drop(struct vnet_state *st, const char *net, struct vnet_erro
 	}
 	sqlite3_reset(s);
 	if (r >= 0 && del.n)
-		r = vnet_nat_elements(VNET_ATTACH_TABLE, VNET_ATTACH_TAG, &none, &del, reterr);
+		r = vnet_nat_elements(VNET_ATTACH_TABLE, VNET_ATTACH_TAG, &none, &del, NULL,
+				      reterr);
 	vnet_strv_free(&del);
 	alias_of(net, alias, sizeof(alias));
 	if (r >= 0 && made && (r = vnet_nl_open_current(&nl)) >= 0 &&

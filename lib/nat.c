@@ -218,6 +218,34 @@ struct nft_job {
 	char err[VNET_MSGSIZ - 64];
 };
 
+/*
+ * Contexts whose freeing waits (vnet_nft_defer()): closing nftables' socket after a
+ * transaction that deleted something waits for the kernel's deferred destruction of it,
+ * an RCU grace period (10 ms here); a caller with other slow work frees them after it.
+ */
+static __thread struct nft_ctx *deferred[8];
+static __thread bool defer;
+
+void vnet_nft_defer(bool on)
+{
+	defer = on;
+	for (size_t i = 0; !on && i < sizeof(deferred) / sizeof(deferred[0]); i++) {
+		if (deferred[i])
+			nft_ctx_free(deferred[i]);
+		deferred[i] = NULL;
+	}
+}
+
+static void ctx_free(struct nft_ctx *nft)
+{
+	for (size_t i = 0; defer && i < sizeof(deferred) / sizeof(deferred[0]); i++)
+		if (!deferred[i]) {
+			deferred[i] = nft;
+			return;
+		}
+	nft_ctx_free(nft);
+}
+
 /* Run @jobs in the namespace the thread is in now; Return: 0 or -EINVAL at the first
  * that nft refused (its words in its @err). */
 static int nft_run(struct nft_job *jobs, size_t n)
@@ -239,7 +267,7 @@ static int nft_run(struct nft_job *jobs, size_t n)
 			r = jobs[i].out ? 0 : -ENOMEM;
 		}
 	}
-	nft_ctx_free(nft);
+	ctx_free(nft);
 	return r;
 }
 
@@ -748,6 +776,7 @@ struct elems_run {
 	const char *table, *tag;
 	char **add, **del;
 	size_t n_add, n_del;
+	struct vnet_strv *ensure;
 	char err[VNET_MSGSIZ - 64];
 };
 
@@ -773,6 +802,7 @@ static int run_text(struct elems_run *er, struct text *t)
 static int elems_here(void *arg)
 {
 	struct elems_run *er = arg;
+	struct vnet_strv all = { 0 };
 	struct text t = { 0 };
 	int r = elems_script(&t, "delete", er->table, er->del, er->n_del) ?:
 			elems_script(&t, "add", er->table, er->add, er->n_add);
@@ -789,17 +819,25 @@ static int elems_here(void *arg)
 	r = run_text(er, &t);
 	if (r < 0 && er->n_add) {
 		/* no table yet: made with its skeleton, "create" failing if one appeared */
-		r = create_script(&t, er->table, er->tag, false, er->add, er->n_add);
+		for (size_t i = 0; er->ensure && i < er->ensure->n; i++)
+			if (vnet_strv_add(&all, "%s", er->ensure->v[i]) < 0)
+				return -ENOMEM;
+		for (size_t i = 0; i < er->n_add; i++)
+			if (vnet_strv_add(&all, "%s", er->add[i]) < 0)
+				return -ENOMEM;
+		qsort(all.v, all.n, sizeof(*all.v), vnet_str_cmp);
+		r = create_script(&t, er->table, er->tag, false, all.v, all.n);
 		if (r == 0 && (r = run_text(er, &t)) == 0)
 			er->err[0] = '\0';
+		vnet_strv_free(&all);
 	}
 	return r;
 }
 
 int vnet_nat_elements(const char *table, const char *tag, struct vnet_strv *add,
-		      struct vnet_strv *del, struct vnet_error *reterr)
+		      struct vnet_strv *del, struct vnet_strv *ensure, struct vnet_error *reterr)
 {
-	struct elems_run er = { .table = table, .tag = tag };
+	struct elems_run er = { .table = table, .tag = tag, .ensure = ensure };
 	int r;
 
 	if (add->n)

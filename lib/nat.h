@@ -97,12 +97,18 @@ int vnet_nat_port_elem(const struct vnet_port *p, struct vnet_strv *s);
  * @tag: its comment
  * @add: elements as "SET ELEM" (sorted here); adding one present is no change
  * @del: the same; deleting one absent is no error
+ * @ensure: elements added too when the table has to be made (NULL: none): those the caller
+ *          knows it added before
  * @reterr: nft's words
  *
  * Return: 0 or -errno.
  */
 int vnet_nat_elements(const char *table, const char *tag, struct vnet_strv *add,
-		      struct vnet_strv *del, struct vnet_error *reterr);
+		      struct vnet_strv *del, struct vnet_strv *ensure, struct vnet_error *reterr);
+
+/* vnet_nft_defer() - while on, the thread's nft contexts are kept, not freed (freeing
+ * waits out the kernel's destruction of what a transaction deleted); off frees them. */
+void vnet_nft_defer(bool on);
 
 /**
  * vnet_nft_script() - run nft commands in the calling thread's namespace

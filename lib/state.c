@@ -164,6 +164,11 @@ static bool reserve_use(struct vnet_state *st)
 	return true;
 }
 
+void vnet_state_keep_wal(struct vnet_state *st)
+{
+	sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+}
+
 const char *vnet_state_dir(const struct vnet_state *st)
 {
 	return st->dir;

@@ -38,6 +38,12 @@ VNET_DEFINE_CLEANUP(struct vnet_state *, vnet_state_close)
 int vnet_state_lock(struct vnet_state *st, bool wait, struct vnet_error *reterr);
 /* vnet_state_unlock() - let the next command in (the store stays open for reading). */
 void vnet_state_unlock(struct vnet_state *st);
+/*
+ * vnet_state_keep_wal() - closing does not checkpoint the write-ahead log (nor sync the
+ * file): for a program that runs a few milliseconds many times (the CNI plugin); SQLite
+ * checkpoints when the log grows past its limit, and the next closing command does.
+ */
+void vnet_state_keep_wal(struct vnet_state *st);
 /* vnet_state_dir() - the store's directory, for messages. */
 const char *vnet_state_dir(const struct vnet_state *st);
 /* vnet_state_used_reserve() - the disk was full, and the reserve kept for that was used. */

@@ -70,8 +70,8 @@ static int parse_mac(const char *s, uint8_t mac[6], const char *where, struct cn
 		if (i == 5)
 			return mac[0] & 1 ? cni_fail(e, CNI_ERR_CONFIG,
 						     "%s \"%.40s\" is a multicast MAC address",
-						     where, s)
-					  : 0;
+						     where, s) :
+					    0;
 	}
 	return cni_fail(e, CNI_ERR_CONFIG, "%s \"%.40s\" is not a MAC address", where, s);
 }

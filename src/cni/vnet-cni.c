@@ -278,8 +278,10 @@ int main(void)
 	if (r == 0 && vnet_state_open(dir && dir[0] ? dir : DEFAULT_STATE_DIR, &st, &err) < 0)
 		r = cni_fail(&e, c.cmd == CNI_STATUS ? CNI_ERR_UNAVAILABLE : CNI_ERR_INTERNAL,
 			     "the state store: %s", err.msg);
-	if (r == 0)
+	if (r == 0) {
+		vnet_state_keep_wal(st);
 		r = verbs[c.cmd](&c, st, &e);
+	}
 	if (r < 0) {
 		cni_print_error(stdout, c.version, &e);
 		fprintf(stderr, "vnet-cni: %s\n", e.msg);
