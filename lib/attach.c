@@ -683,7 +683,7 @@ static int gateway_addr(struct work *w, const struct vnet_attach_ip *ip)
 	int r = bridge_addr(w, RTM_NEWADDR, ip->family, ip->gw, ip->prefixlen);
 
 	memcpy(gw.addr, ip->gw, 16);
-	if (r == -EEXIST || r < 0)
+	if (r < 0) /* -EEXIST: there already */
 		return r == -EEXIST ? 0 : r;
 	r = vnet_nl_dump(w->host, RTM_GETADDR, (uint8_t)ip->family, addr_cb, &have);
 	for (unsigned i = 0; r >= 0 && i < have.n; i++) {
