@@ -20,6 +20,7 @@
 #include "kind.h"
 #include "nat.h"
 #include "network.h"
+#include "session.h"
 
 /*
  * An attachment is recorded (table cni_attachment, ready 0, with the name its host end
@@ -1285,4 +1286,103 @@ int vnet_attach_status(struct vnet_state *st, struct vnet_error *reterr)
 				      sqlite3_errstr(rc));
 	r = vnet_nft_script("list tables", NULL, err, sizeof(err));
 	return r < 0 ? vnet_error_set(reterr, r, "nftables", "list tables", "%s", err) : 0;
+}
+
+/* ---- the view: vnet list and vnet show ---- */
+
+/* "tcp_any 8080 : 10.0.0.2 . 80" as "tcp 8080->80"; "tcp_at 1.2.3.4 . 8080 : ..." as
+ * "tcp 1.2.3.4:8080->80". */
+static void port_words(const char *elem, char *buf, size_t len)
+{
+	const char *to = strstr(elem, " : "), *cport = to ? strrchr(to, ' ') : NULL;
+	const char *key = strchr(elem, ' ');
+	size_t kl = key && to ? (size_t)(to - key - 1) : 0;
+	char k[64];
+
+	snprintf(k, sizeof(k), "%.*s", (int)kl, key ? key + 1 : "");
+	for (char *dot = strstr(k, " . "); dot; dot = strstr(k, " . ")) {
+		*dot = ':';
+		memmove(dot + 1, dot + 3, strlen(dot + 3) + 1);
+	}
+	snprintf(buf, len, "%.3s %s->%s", elem, k, cport ? cport + 1 : "?");
+}
+
+static void ports_of(struct vnet_state *st, struct vnet_cni_attachment *c)
+{
+	struct record rec;
+	size_t n = 0;
+
+	if (record_get(st, c->net, c->cid, c->ifname, &rec) < 0)
+		return;
+	for (size_t i = 0; i < rec.ports.n && n < sizeof(c->ports); i++) {
+		char w[96];
+
+		port_words(rec.ports.v[i], w, sizeof(w));
+		n += (size_t)snprintf(c->ports + n, sizeof(c->ports) - n, "%s%s", i ? ", " : "", w);
+	}
+	vnet_strv_free(&rec.ports);
+}
+
+static void row_of(sqlite3_stmt *s, struct vnet_cni_attachment *c)
+{
+	char *const f[] = { c->net,  c->cid, c->ifname, c->netns, c->bridge,
+			    c->host, c->mac, c->addrs,	c->ipam };
+	const size_t size[] = { sizeof(c->net),	  sizeof(c->cid),    sizeof(c->ifname),
+				sizeof(c->netns), sizeof(c->bridge), sizeof(c->host),
+				sizeof(c->mac),	  sizeof(c->addrs),  sizeof(c->ipam) };
+
+	for (int i = 0; i < 9; i++)
+		snprintf(f[i], size[i], "%s", (const char *)sqlite3_column_text(s, i) ?: "");
+	c->ready = sqlite3_column_int(s, 9);
+	c->at = sqlite3_column_int64(s, 10);
+}
+
+/* Is the host end there, on the bridge? */
+static void presence(struct vnet_nl *nl, struct vnet_cni_attachment *c)
+{
+	struct link_info li, br;
+
+	c->present = nl && link_info(nl, c->host, &li) == 0 && link_info(nl, c->bridge, &br) == 0 &&
+		     li.master == br.index;
+}
+
+int vnet_cni_list(struct vnet_session *s, const char *net, struct vnet_cni_attachment **ret,
+		  size_t *ret_n)
+{
+	sqlite3_stmt *q = vnet_state_prepare(
+		s->st,
+		"SELECT net, cid, ifname, netns, bridge, host, mac, addrs, ipam, ready, at"
+		" FROM cni_attachment WHERE ?1 IS NULL OR net = ?1 ORDER BY net, cid, ifname");
+	VNET_ARRAY(struct vnet_cni_attachment) v = { 0 };
+	struct vnet_nl *nl = NULL;
+	int rc, r = 0;
+
+	if (!q)
+		return -ENOMEM;
+	vnet_nl_open_current(&nl);
+	sqlite3_bind_text(q, 1, net, -1, SQLITE_STATIC);
+	while (r >= 0 && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct vnet_cni_attachment *c = VNET_ARRAY_PUSH(&v);
+
+		if (!c) {
+			r = -ENOMEM;
+			break;
+		}
+		memset(c, 0, sizeof(*c));
+		row_of(q, c);
+		presence(nl, c);
+	}
+	sqlite3_finalize(q);
+	for (size_t i = 0; r >= 0 && i < v.n; i++)
+		ports_of(s->st, &v.v[i]);
+	vnet_nl_close(nl);
+	if (r >= 0 && rc != SQLITE_DONE)
+		r = vnet_state_errno(rc);
+	if (r < 0) {
+		free(v.v);
+		return r;
+	}
+	*ret = v.v;
+	*ret_n = v.n;
+	return 0;
 }

@@ -65,6 +65,12 @@ int cmd_stp(struct cli *cli);
 int cmd_recover(struct cli *cli);
 int cmd_confirm(struct cli *cli);
 
+/* cni-view.c: the CNI networks of vnet-cni */
+struct json_t;
+int cni_list_text(struct vnet_session *s);
+int cni_list_json(struct vnet_session *s, struct json_t *array);
+int cni_show(const struct cli *cli, struct vnet_session *s, const char *net);
+
 /* output.c */
 int cli_error(const struct vnet_error *e);
 int cli_error_as(const struct vnet_error *e, int code);

@@ -7,7 +7,7 @@
 
 #include "cli.h"
 
-static void list_json(const struct vnet_topo_info *v, size_t n)
+static void list_json(struct vnet_session *s, const struct vnet_topo_info *v, size_t n)
 {
 	json_t *a = json_array();
 
@@ -17,6 +17,7 @@ static void list_json(const struct vnet_topo_info *v, size_t n)
 				     v[i].file, "sandbox", v[i].sandbox, "updated",
 				     (json_int_t)v[i].updated, "objects", (int)v[i].objects,
 				     "interrupted", v[i].interrupted));
+	cni_list_json(s, a);
 	json_dumpf(a, stdout, JSON_INDENT(2));
 	fputc('\n', stdout);
 	json_decref(a);
@@ -27,7 +28,7 @@ int cmd_list(struct cli *cli)
 	struct vnet_session *s = NULL;
 	struct vnet_topo_info *v = NULL;
 	size_t n = 0;
-	int code = cli_need_root();
+	int code = cli_need_root(), cni;
 
 	if (!code)
 		code = cli_session(cli, false, &s);
@@ -38,9 +39,7 @@ int cmd_list(struct cli *cli)
 		return cli_errorf(EXIT_FAILED, "cannot read the state store in %s", cli->state_dir);
 	}
 	if (cli->json)
-		list_json(v, n);
-	else if (!n)
-		printf("no topologies are up\n");
+		list_json(s, v, n);
 	for (size_t i = 0; !cli->json && i < n; i++) {
 		char when[32], name[VNET_ESC_SIZE(VNET_NAMSIZ)], file[VNET_ESC_SIZE(256)];
 		time_t t = (time_t)v[i].updated;
@@ -51,6 +50,11 @@ int cmd_list(struct cli *cli)
 		       v[i].sandbox ? "  sandbox" : "", v[i].interrupted ? "  INTERRUPTED" : "",
 		       vnet_escape(v[i].file, file, sizeof(file)));
 	}
+	cni = cli->json ? 0 : cni_list_text(s);
+	if (cni < 0)
+		fprintf(stderr, "vnet: cannot read the CNI attachments in %s\n", cli->state_dir);
+	else if (!cli->json && !n && !cni)
+		printf("no topologies are up\n");
 	free(v);
 	vnet_session_close(s);
 	return EXIT_OK;

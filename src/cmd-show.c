@@ -101,7 +101,9 @@ int cmd_show(struct cli *cli)
 		code = cli_session(cli, false, &s);
 	if (code)
 		return code;
-	if (cli->argc == 1)
+	if (cli->argc == 1 && !strncmp(cli->argv[0], "cni/", 4))
+		code = cni_show(cli, s, cli->argv[0] + 4);
+	else if (cli->argc == 1)
 		code = show_one(cli, s, cli->argv[0], NULL);
 	else
 		code = show_all(cli, s);

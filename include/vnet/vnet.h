@@ -739,6 +739,51 @@ int vnet_recover(struct vnet_session *s, const char *topo, struct vnet_result *r
 int vnet_list(struct vnet_session *s, struct vnet_topo_info **ret, size_t *ret_n);
 
 /**
+ * struct vnet_cni_attachment - a container that the CNI plugin vnet-cni attached to a
+ *                              network, as the state store records it
+ * @net: the CNI network
+ * @cid: the container's id
+ * @ifname: its interface
+ * @netns: its namespace, as the runtime named it ("" when unknown)
+ * @bridge: the network's bridge
+ * @host: the veth end on the bridge
+ * @mac: the container interface's MAC
+ * @addrs: its addresses, "ADDR/LEN,..."
+ * @ports: its published ports, "tcp 8080->80, udp 127.0.0.1:53->53"
+ * @ipam: who gave the addresses ("vnet", or the IPAM plugin's type)
+ * @ready: made whole; false while it is being made, or when a crash cut that short (the
+ *         runtime's DEL or GC removes it)
+ * @present: the host end is in the namespace vnet runs in, on the bridge
+ * @at: when it was made, seconds since the epoch
+ */
+struct vnet_cni_attachment {
+	char net[128];
+	char cid[256];
+	char ifname[VNET_IFNAMSIZ];
+	char netns[256];
+	char bridge[VNET_IFNAMSIZ];
+	char host[VNET_IFNAMSIZ];
+	char mac[18];
+	char addrs[416];
+	char ports[256];
+	char ipam[32];
+	bool ready, present;
+	long long at;
+};
+
+/**
+ * vnet_cni_list() - the attachments vnet-cni recorded, by network, container, interface
+ * @s: the session
+ * @net: one network, or NULL for all
+ * @ret: the attachments; free with free()
+ * @ret_n: how many
+ *
+ * Return: 0 or -errno.
+ */
+int vnet_cni_list(struct vnet_session *s, const char *net, struct vnet_cni_attachment **ret,
+		  size_t *ret_n);
+
+/**
  * vnet_observe_topology() - what the kernel has of a topology that is up
  * @s: the session
  * @topo: the topology's name
