@@ -27,7 +27,7 @@ static const struct command commands[] = {
 	  "show how the kernel differs from FILE (exit 1 when it does)",
 	  OPT_SANDBOX | OPT_NAME | OPT_JSON, 1, 1 },
 	{ "show", cmd_show, "show [NAME] [--json|--dot|--svg]",
-	  "draw what the kernel has of a topology (all, without NAME)",
+	  "draw what the kernel has of a topology (all, without NAME), or cni/NET",
 	  OPT_JSON | OPT_DOT | OPT_SVG, 0, 1 },
 	{ "check", cmd_check, "check FILE [--sandbox] [--name NAME] [--json]",
 	  "probe the file's connectivity expectations (exit 1 when one fails)",
@@ -38,7 +38,7 @@ static const struct command commands[] = {
 	  "root bridge, and role and state of every port", OPT_NAME | OPT_JSON, 1, 1 },
 	{ "recover", cmd_recover, "recover NAME [--json]",
 	  "rebuild a lost record of topology NAME from the kernel's tags", OPT_JSON, 1, 1 },
-	{ "list", cmd_list, "list [--json]", "the topologies vnet has built", OPT_JSON, 0, 0 },
+	{ "list", cmd_list, "list [--json]", "the topologies vnet has built, and vnet-cni's networks", OPT_JSON, 0, 0 },
 	{ "validate", cmd_validate, "validate FILE [--sandbox] [--name NAME]",
 	  "check FILE without touching the kernel (no root needed)", OPT_SANDBOX | OPT_NAME, 1, 1 },
 };
