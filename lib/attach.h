@@ -156,13 +156,16 @@ int vnet_attach_status(struct vnet_state *st, struct vnet_error *reterr);
  * @owner: "CID/IFNAME": the same owner gets its lease again
  * @want: the address asked for (CNI_ARGS IP=...), or NULL for the lowest free one
  * @ret: the address
- * @reterr: a full pool, an address outside it or another's
+ * @ret_new: the lease is new (else @owner held it already: a failure must not free it)
+ * @reterr: a full pool, another's address, the gateway or an address outside the subnet
  *
  * Return: 0, -ENOSPC, -EADDRINUSE, -EINVAL or -errno.
  */
 int vnet_ipam_cni_lease(struct vnet_state *st, const char *net, const uint8_t subnet[4],
 			unsigned plen, const uint8_t gw[4], const char *owner, const uint8_t *want,
-			uint8_t ret[4], struct vnet_error *reterr);
+			uint8_t ret[4], bool *ret_new, struct vnet_error *reterr);
+/* vnet_ipam_cni_held() - @owner's address in network @net; Return: 1, 0 for none, -errno. */
+int vnet_ipam_cni_held(struct vnet_state *st, const char *net, const char *owner, uint8_t ret[4]);
 /* vnet_ipam_cni_gc() - free every lease of network @net whose owner @keep(@arg, owner) is
  * false ("CID/IFNAME"); Return: how many, or -errno. */
 int vnet_ipam_cni_gc(struct vnet_state *st, const char *net,

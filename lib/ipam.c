@@ -472,21 +472,23 @@ static int lease_wanted(struct vnet_state *st, struct pool *p, const char *owner
 		return vnet_error_set(reterr, -EINVAL, "address", "lease",
 				      "the address asked for is not a host address of %s", p->key);
 	r = held_by_other(st, p, want, owner, who, sizeof(who));
-	if (r > 0 || (r == 0 && !who[0] && p->used[want - p->base]))
+	if (r == 0 && !who[0] && p->used[want - p->base])
+		return vnet_error_set(reterr, -EINVAL, "address", "lease",
+				      "the address asked for is the gateway of %s", p->key);
+	if (r > 0)
 		return vnet_error_set(reterr, -EADDRINUSE, "address", "lease",
-				      "the address asked for is %s's, in %s",
-				      who[0] ? who : "the gateway", p->key);
+				      "the address asked for is %s's, in %s", who, p->key);
 	if (r < 0 || who[0]) /* a failure, or the owner's own already */
 		return r;
 	r = exec3(st, SQL_FREE_ADDR, p->key, want, owner, NULL, NULL);
 	if (r >= 0)
 		r = exec3(st, SQL_TAKE, p->key, want, owner, topo, NULL);
-	return r < 0 ? r : 0;
+	return r < 0 ? r : 1;
 }
 
 int vnet_ipam_cni_lease(struct vnet_state *st, const char *net, const uint8_t subnet[4],
 			unsigned plen, const uint8_t gw[4], const char *owner, const uint8_t *want,
-			uint8_t ret[4], struct vnet_error *reterr)
+			uint8_t ret[4], bool *ret_new, struct vnet_error *reterr)
 {
 	char key[VNET_NAMSIZ * 2 + 48], topo[160], a4[INET_ADDRSTRLEN];
 	struct pool p = { 0 };
@@ -514,6 +516,7 @@ int vnet_ipam_cni_lease(struct vnet_state *st, const char *net, const uint8_t su
 		if (r == -ENOSPC)
 			vnet_error_set(reterr, r, "ipam", "lease", "subnet %s is full", key + 4);
 	}
+	*ret_new = r > 0;
 	if (r >= 0)
 		r = vnet_state_exec(st, "COMMIT", reterr);
 	if (r < 0) {
@@ -525,6 +528,20 @@ int vnet_ipam_cni_lease(struct vnet_state *st, const char *net, const uint8_t su
 	if (r >= 0)
 		vnet_ip4_put(a, ret);
 	return r < 0 ? r : 0;
+}
+
+int vnet_ipam_cni_held(struct vnet_state *st, const char *net, const char *owner, uint8_t ret[4])
+{
+	char topo[160];
+	sqlite3_int64 a = 0;
+	int r;
+
+	snprintf(topo, sizeof(topo), "cni/%s", net);
+	r = exec3(st, "SELECT addr FROM lease WHERE topo = ?1 AND owner = ?3", topo, 0, owner, NULL,
+		  &a);
+	if (r == 1)
+		vnet_ip4_put((uint32_t)a, ret);
+	return r;
 }
 
 int vnet_ipam_cni_release(struct vnet_state *st, const char *net, const char *owner)

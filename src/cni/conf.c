@@ -575,7 +575,8 @@ static int vnet_add(const struct cni_call *c, struct cni_conf *conf, struct vnet
 
 	owner_of(c, owner, sizeof(owner));
 	r = vnet_ipam_cni_lease(st, a->net, conf->subnet, conf->plen, conf->gw, owner,
-				conf->has_want ? conf->want : NULL, ip->addr, &err);
+				conf->has_want ? conf->want : NULL, ip->addr, &conf->lease_new,
+				&err);
 	if (r < 0) {
 		json_decref(routes);
 		return cni_fail(e,
@@ -632,6 +633,58 @@ int cni_ipam_del(const struct cni_call *c, const struct cni_conf *conf, struct v
 	if (r > 0)
 		cni_fail(e, CNI_ERR_INTERNAL, "IPAM plugin %s: DEL failed: %.300s", conf->ipam_type,
 			 out ?: "");
+	json_decref(res);
+	free(out);
+	return r ? -1 : 0;
+}
+
+void cni_ipam_undo(const struct cni_call *c, const struct cni_conf *conf, struct vnet_state *st)
+{
+	struct cni_error ignored = { 0 };
+
+	if (strcmp(conf->ipam_type, "vnet") || conf->lease_new)
+		cni_ipam_del(c, conf, st, &ignored);
+}
+
+int cni_ipam_check(const struct cni_call *c, const struct cni_conf *conf, struct vnet_state *st,
+		   struct cni_error *e)
+{
+	char path[4096], owner[300], *out = NULL;
+	uint8_t a[4];
+	json_t *res;
+	int r;
+
+	if (!strcmp(conf->ipam_type, "vnet")) {
+		owner_of(c, owner, sizeof(owner));
+		r = vnet_ipam_cni_held(st, conf->a.net, owner, a);
+		if (r == 1 && (!conf->a.n_ips || conf->a.ips[0].family != AF_INET ||
+			       memcmp(conf->a.ips[0].addr, a, 4)))
+			r = 0;
+		return r == 1 ? 0 :
+				cni_fail(e, CNI_ERR_INTERNAL,
+					 "vnet's IPAM has no lease of prevResult's address for"
+					 " container %s (interface %s)",
+					 c->container, c->ifname);
+	}
+	if (!conf->ipam_type[0])
+		return 0;
+	if (delegate_path(c, conf->ipam_type, path, sizeof(path)) < 0)
+		return cni_fail(e, CNI_ERR_CONFIG, "IPAM plugin \"%s\" is not in CNI_PATH (%.200s)",
+				conf->ipam_type, c->path);
+	r = delegate_run(c, path, "CHECK", NULL, &out, e);
+	res = r > 0 ? json_loads(out ?: "", 0, NULL) : NULL;
+	if (r > 0 && json_integer_value(json_object_get(res, "code")) == CNI_ERR_VERSION) {
+		free(out);
+		json_decref(res);
+		r = delegate_run(c, path, "CHECK", "1.0.0", &out, e);
+		res = r > 0 ? json_loads(out ?: "", 0, NULL) : NULL;
+	}
+	if (r > 0)
+		cni_fail(e, CNI_ERR_INTERNAL, "IPAM plugin %s: CHECK failed: %.300s",
+			 conf->ipam_type,
+			 json_string_value(json_object_get(res, "msg")) ?:
+				 out					?:
+									  "");
 	json_decref(res);
 	free(out);
 	return r ? -1 : 0;

@@ -19,6 +19,7 @@
  * @subnet: @plen: @gw: vnet's IPAM: the subnet and its gateway
  * @want: @has_want: the IPv4 address asked for (CNI_ARGS IP=, args.cni.ips,
  *                   runtimeConfig.ips)
+ * @lease_new: vnet's IPAM made the lease now (an ADD that fails gives back only such)
  * @dns: the configuration's dns object, when it says anything
  */
 struct cni_conf {
@@ -30,6 +31,7 @@ struct cni_conf {
 	unsigned plen;
 	uint8_t want[4];
 	bool has_want;
+	bool lease_new;
 	json_t *dns;
 };
 
@@ -69,6 +71,18 @@ int cni_ipam_add(const struct cni_call *c, struct cni_conf *conf, struct vnet_st
  */
 int cni_ipam_del(const struct cni_call *c, const struct cni_conf *conf, struct vnet_state *st,
 		 struct cni_error *e);
+
+/**
+ * cni_ipam_undo() - after a failed ADD: give back what cni_ipam_add() gave, unless vnet's
+ *                   IPAM only found the lease the attachment had already (a second ADD of a
+ *                   live attachment must not free its address)
+ */
+void cni_ipam_undo(const struct cni_call *c, const struct cni_conf *conf, struct vnet_state *st);
+
+/* cni_ipam_check() - CHECK of the addresses: vnet's lease is conf->a.ips' first, or the
+ * delegate's CHECK passes; Return: 0 or -1. */
+int cni_ipam_check(const struct cni_call *c, const struct cni_conf *conf, struct vnet_state *st,
+		   struct cni_error *e);
 
 /* cni_ipam_found() - the delegate (if any) is in CNI_PATH; Return: 0 or -1 (code 50). */
 int cni_ipam_found(const struct cni_call *c, const struct cni_conf *conf, struct cni_error *e);

@@ -99,10 +99,8 @@ static int cmd_add(const struct cni_call *c, struct vnet_state *st, struct cni_e
 				strerror(-lock)) :
 		       cni_ipam_add(c, conf, st, &dns, e);
 	if (r == 0 && (r = vnet_attach_add(st, &conf->a, &err)) < 0) {
-		struct cni_error ignored = { 0 };
-
 		fail_vnet(e, r, &err);
-		cni_ipam_del(c, conf, st, &ignored);
+		cni_ipam_undo(c, conf, st);
 	}
 	if (r == 0)
 		print_result(c, conf, dns);
@@ -146,6 +144,8 @@ static int cmd_check(const struct cni_call *c, struct vnet_state *st, struct cni
 
 	if (r == 0)
 		r = cni_prev_result(c, conf, e);
+	if (r == 0)
+		r = cni_ipam_check(c, conf, st, e);
 	if (r == 0 && (r = vnet_attach_check(st, &conf->a, &err)) < 0)
 		fail_vnet(e, r, &err);
 	free(conf);
