@@ -539,9 +539,9 @@ static int container_open(struct work *w)
 	return r == -ENODEV ? 0 : vnet_error_set(w->err, r, a->ifname, "read", "%s", strerror(-r));
 }
 
-/* net.ipv4.conf.IF.arp_notify = 1, as the reference sets it (a gratuitous ARP when the
- * link comes up), said through netlink: no sysctl file in the container's namespace. */
-static int arp_notify_msg(struct vnet_batch *b, const char *ifname)
+/* net.ipv4.conf.IF.KEY = 1 (an IPV4_DEVCONF_*), said through netlink: no sysctl file,
+ * no entering the link's namespace. */
+static int devconf_msg(struct vnet_batch *b, const char *ifname, uint16_t key)
 {
 	struct nlmsghdr *nlh = vnet_link_msg(b, RTM_SETLINK, 0, ifname, NULL);
 	struct nlattr *spec, *inet, *conf;
@@ -551,7 +551,7 @@ static int arp_notify_msg(struct vnet_batch *b, const char *ifname)
 	spec = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
 	inet = mnl_attr_nest_start(nlh, AF_INET);
 	conf = mnl_attr_nest_start(nlh, IFLA_INET_CONF);
-	mnl_attr_put_u32(nlh, IPV4_DEVCONF_ARP_NOTIFY, 1);
+	mnl_attr_put_u32(nlh, key, 1);
 	mnl_attr_nest_end(nlh, conf);
 	mnl_attr_nest_end(nlh, inet);
 	mnl_attr_nest_end(nlh, spec);
@@ -577,8 +577,9 @@ static int pair_make(struct work *w)
 	vnet_batch_init(&b);
 	r = vnet_link_msg_add(&b, &l, 0, host_fd) ?:
 						    vnet_link_msg_set(&b, &l, VNET_SET_UP, 0, NULL);
+	/* as the reference: a gratuitous ARP when the link comes up */
 	if (r >= 0)
-		r = arp_notify_msg(&b, a->ifname);
+		r = devconf_msg(&b, a->ifname, IPV4_DEVCONF_ARP_NOTIFY);
 	r = r < 0 ? r : send_checked(w->cont, &b, a->ifname, "make the veth pair", w->err);
 	w->made_pair = r >= 0 || b.n == 0;
 	close(host_fd);
@@ -639,6 +640,9 @@ static int host_end(struct work *w)
 		l.port.v[h] = l.port.v[iso] = 1;
 		r = vnet_link_msg_port(&b, &l);
 	}
+	/* localhost:PORT reaches a published port: 127.0.0.1 may be routed to the bridge */
+	if (r >= 0 && a->n_ports)
+		r = devconf_msg(&b, a->bridge, IPV4_DEVCONF_ROUTE_LOCALNET);
 	r = r < 0 ? r : send_checked(w->host, &b, a->host, "put on the bridge", w->err);
 	vnet_batch_free(&b);
 	if (r >= 0)
@@ -749,7 +753,8 @@ static int network_elems(const struct vnet_attach *a, struct vnet_strv *ret)
 	snprintf(n.name, sizeof(n.name), "%s", a->bridge);
 	n.prefixlen = ip->prefixlen;
 	vnet_ip4_put(vnet_ip4(ip->addr) & vnet_ip4_mask(ip->prefixlen), n.subnet);
-	return vnet_nat_network_elems(&n, ret);
+	/* connections from localhost to a published port are masqueraded like a network's */
+	return vnet_nat_network_elems(&n, ret) ?: vnet_strv_add(ret, "nets 127.0.0.0/8");
 }
 
 /* Are all of @elems in the network's record? Then they were added before. */
@@ -1175,6 +1180,22 @@ static int foreign_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+/* Does another network's record have element @elem too (localhost's "nets 127.0.0.0/8")? */
+static bool elem_shared(struct vnet_state *st, const char *net, const char *elem)
+{
+	sqlite3_stmt *s = vnet_state_cached(st, "SELECT 1 FROM cni_network WHERE net != ?1"
+						" AND instr(elems, ?2 || char(10))");
+	bool shared;
+
+	if (!s)
+		return true;
+	sqlite3_bind_text(s, 1, net, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, elem, -1, SQLITE_STATIC);
+	shared = sqlite3_step(s) == SQLITE_ROW;
+	sqlite3_reset(s);
+	return shared;
+}
+
 /* The network without attachments: its elements, its bridge if vnet made it and nothing
  * else is on it, its record; the table when no network is left. */
 static int network_drop(struct vnet_state *st, const char *net, struct vnet_error *reterr)
@@ -1193,13 +1214,16 @@ static int network_drop(struct vnet_state *st, const char *net, struct vnet_erro
 	sqlite3_bind_text(s, 1, net, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
-		char *e = (char *)sqlite3_column_text(s, 2), *save = NULL;
+		char *e = strdup((const char *)sqlite3_column_text(s, 2) ?: ""), *save = NULL;
 
 		snprintf(bridge, sizeof(bridge), "%s", sqlite3_column_text(s, 0));
 		made = sqlite3_column_int(s, 1);
 		for (char *t = strtok_r(e, "\n", &save); t && r >= 0;
 		     t = strtok_r(NULL, "\n", &save))
-			r = vnet_strv_add(&del, "%s", t);
+			if (!elem_shared(st, net, t))
+				r = vnet_strv_add(&del, "%s", t);
+		r = e ? r : -ENOMEM;
+		free(e);
 	}
 	sqlite3_reset(s);
 	if (r >= 0 && del.n)

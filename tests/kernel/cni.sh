@@ -29,8 +29,9 @@
 # (ip -j: address, MAC, default route, host veth on the bridge with hairpin, the bridge's
 # gateway address, ip_forward), and the containers ping each other and the gateway; masquerade
 # to the outside; published ports (tcp_any, tcp_at with hostIP, udp_any) reached from the
-# outside, from another container (hairpin) and from the host part; a second attachment on a
-# taken host port (of any network) fails naming the owner, and its DEL keeps the owner's port;
+# outside, from another container (hairpin), from the host part and its localhost; a second
+# attachment on a taken host port (of any network) fails naming the owner, and its DEL keeps
+# the owner's port;
 # CHECK passes, and fails on a wrong prevResult and after an element, the address or the host
 # veth was removed behind its back, or host-local lost the reservation; every error code; a
 # failed ADD (also a second ADD of a live attachment) leaves nothing (links, the store's
@@ -368,6 +369,11 @@ tcp_server "$PFX-c1" 80 "$L/c1-80"
 tcp_reaches "the outside reaches c1:80 through $HOSTIP:8080" "$ON" "$HOSTIP" 8080 "$L/c1-80"
 tcp_reaches "hairpin: c2 reaches c1:80 through $HOSTIP:8080" "$PFX-c2" "$HOSTIP" 8080 "$L/c1-80"
 tcp_reaches "the host part itself reaches c1:80 through $HOSTIP:8080" "$HN" "$HOSTIP" 8080 "$L/c1-80"
+ip -n "$HN" link set lo up
+tcp_reaches "localhost: the host part reaches c1:80 through 127.0.0.1:8080" "$HN" 127.0.0.1 8080 \
+	"$L/c1-80"
+expect_eq "route_localnet on cnia0 (a network with published ports)" \
+	"$(ip netns exec "$HN" sysctl -n net.ipv4.conf.cnia0.route_localnet)" 1
 BEFORE=$(debris)
 add "$(confa 1.0.0 "$(pm 8080 80)")" c6
 is_error "ADD c6 asking for host port 8080, c1's" any "$PFX-c1"
