@@ -262,7 +262,7 @@ static void addrs_text(const struct vnet_attach *a, char *buf, size_t len)
 
 static const char SQL_PUT[] =
 	"INSERT INTO cni_attachment (net, cid, ifname, netns, bridge, host, mac, addrs, ipam,"
-	" ready, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, '', ?7, ?8, 0, ?9)";
+	" spoof, ready, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?10, ?7, ?8, ?11, 0, ?9)";
 static const char SQL_PORT[] =
 	"INSERT INTO cni_port (proto, host_addr, host_port, elem, net, cid, ifname)"
 	" VALUES (?4, ?5, ?6, ?7, ?1, ?2, ?3)";
@@ -334,12 +334,14 @@ static int put_ports(struct vnet_state *st, const struct vnet_attach *a, struct 
 static int record_put(struct vnet_state *st, const struct vnet_attach *a, struct vnet_error *reterr)
 {
 	sqlite3_stmt *s;
-	char addrs[VNET_ATTACH_MAX * 52];
+	char addrs[VNET_ATTACH_MAX * 52], mac[18] = "";
 	int r = vnet_state_exec(st, "BEGIN IMMEDIATE", reterr);
 
 	if (r < 0)
 		return r;
 	addrs_text(a, addrs, sizeof(addrs));
+	if (a->has_mac)
+		vnet_mac_format(a->mac, mac, sizeof(mac));
 	s = vnet_state_cached(st, SQL_PUT);
 	if (s) {
 		bind_key(s, a->net, a->cid, a->ifname);
@@ -349,6 +351,8 @@ static int record_put(struct vnet_state *st, const struct vnet_attach *a, struct
 		sqlite3_bind_text(s, 7, addrs, -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 8, a->ipam, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 9, (sqlite3_int64)time(NULL));
+		sqlite3_bind_text(s, 10, mac, -1, SQLITE_STATIC);
+		sqlite3_bind_int(s, 11, a->spoof);
 	}
 	r = step_done(s);
 	if (r >= 0)
@@ -810,11 +814,76 @@ static int elements_add(struct work *w, struct vnet_state *st, struct vnet_strv 
 	return r;
 }
 
+/* ---- macspoofchk: table bridge vnet-cni, an element pair per attachment ---- */
+
+static const char spoof_skeleton[] =
+	"create table bridge " VNET_ATTACH_TABLE " { comment \"" VNET_ATTACH_TAG "\"; }\n"
+	"table bridge " VNET_ATTACH_TABLE " {\n"
+	"\tset guarded {\n\t\ttype ifname\n\t}\n\n"
+	"\tset macs {\n\t\ttype ifname . ether_addr\n\t}\n\n"
+	"\tchain prerouting {\n"
+	"\t\ttype filter hook prerouting priority -300; policy accept;\n"
+	"\t\tiifname @guarded iifname . ether saddr != @macs drop\n"
+	"\t}\n"
+	"}\n";
+
+/* "VERB element ..." for the host end @host whose container end has @mac; @which: 1 the
+ * guarded port, 2 its MAC, 3 both. */
+static void spoof_script(char *buf, size_t len, const char *verb, const char *host, const char *mac,
+			 int which)
+{
+	int n = 0;
+
+	if (which & 1)
+		n = snprintf(buf, len, "%s element bridge %s guarded { \"%s\" }\n", verb,
+			     VNET_ATTACH_TABLE, host);
+	if (which & 2)
+		snprintf(buf + n, len - (size_t)n, "%s element bridge %s macs { \"%s\" . %s }\n",
+			 verb, VNET_ATTACH_TABLE, host, mac);
+}
+
+static int spoof_add(struct work *w)
+{
+	char mac[18], cmd[sizeof(spoof_skeleton) + 256], err[256];
+	size_t n = sizeof(spoof_skeleton) - 1;
+	int r;
+
+	if (!w->a->spoof)
+		return 0;
+	vnet_mac_format(w->a->mac, mac, sizeof(mac));
+	memcpy(cmd, spoof_skeleton, n + 1);
+	spoof_script(cmd + n, sizeof(cmd) - n, "add", w->a->host, mac, 3);
+	r = vnet_nft_script(cmd + n, NULL, err, sizeof(err));
+	if (r < 0) /* no table yet */
+		r = vnet_nft_script(cmd, NULL, err, sizeof(err));
+	return r < 0 ? vnet_error_set(w->err, r, "macspoofchk", "guard", "table bridge %s: %s",
+				      VNET_ATTACH_TABLE, err) :
+		       0;
+}
+
+/* The pair of elements, each alone when both fail (one is gone already). */
+static void spoof_del(const char *host, const char *mac)
+{
+	char cmd[512], err[256];
+
+	spoof_script(cmd, sizeof(cmd), "delete", host, mac, 3);
+	if (vnet_nft_script(cmd, NULL, err, sizeof(err)) == 0)
+		return;
+	for (int which = 1; which <= 2; which++) {
+		spoof_script(cmd, sizeof(cmd), "delete", host, mac, which);
+		vnet_nft_script(cmd, NULL, err, sizeof(err));
+	}
+}
+
 /* Undo what an add made: the pair (the ports' elements are added last, all or none), the
  * bridge when this add made it. */
 static void add_undo(struct work *w)
 {
 	struct vnet_batch b;
+	char mac[18];
+
+	if (w->made_pair && w->a->spoof)
+		spoof_del(w->a->host, vnet_mac_format(w->a->mac, mac, sizeof(mac)));
 
 	vnet_batch_init(&b);
 	if (w->made_pair)
@@ -851,6 +920,8 @@ static int add_kernel(struct work *w, struct vnet_state *st, struct vnet_strv *n
 	if (r >= 0)
 		r = host_end(w);
 	if (r >= 0)
+		r = spoof_add(w);
+	if (r >= 0)
 		r = gateways(w);
 	if (r >= 0)
 		r = elements_add(w, st, net_elems);
@@ -869,6 +940,9 @@ int vnet_attach_add(struct vnet_state *st, struct vnet_attach *a, struct vnet_er
 
 	for (unsigned i = 0; ip && i < a->n_ports; i++)
 		memcpy(a->ports[i].addr, ip->addr, 4);
+	/* a guarded container's MAC is chosen here, so that its record names it from the start */
+	if (a->spoof && !a->has_mac)
+		a->has_mac = vnet_random_mac(a->mac) == 0;
 
 	/* a record of this key is one an interrupted add or a lost del left: removed first */
 	if (r >= 0)
@@ -897,15 +971,16 @@ int vnet_attach_add(struct vnet_state *st, struct vnet_attach *a, struct vnet_er
 /* A record, as del and check read it. */
 struct record {
 	char netns[256], bridge[VNET_IFNAMSIZ], host[VNET_IFNAMSIZ], mac[18];
-	bool ready;
+	bool ready, spoof;
 	struct vnet_strv ports; /* their elements */
 };
 
 static int record_get(struct vnet_state *st, const char *net, const char *cid, const char *ifname,
 		      struct record *ret)
 {
-	static const char sql[] = "SELECT netns, bridge, host, mac, ready FROM cni_attachment"
-				  " WHERE net = ?1 AND cid = ?2 AND ifname = ?3";
+	static const char sql[] =
+		"SELECT netns, bridge, host, mac, ready, spoof FROM cni_attachment"
+		" WHERE net = ?1 AND cid = ?2 AND ifname = ?3";
 	static const char sql_ports[] =
 		"SELECT elem FROM cni_port WHERE net = ?1 AND cid = ?2 AND ifname = ?3";
 	sqlite3_stmt *s = vnet_state_cached(st, sql);
@@ -922,6 +997,7 @@ static int record_get(struct vnet_state *st, const char *net, const char *cid, c
 		snprintf(ret->host, sizeof(ret->host), "%s", sqlite3_column_text(s, 2));
 		snprintf(ret->mac, sizeof(ret->mac), "%s", sqlite3_column_text(s, 3));
 		ret->ready = sqlite3_column_int(s, 4);
+		ret->spoof = sqlite3_column_int(s, 5);
 	}
 	sqlite3_reset(s);
 	if (rc != SQLITE_ROW)
@@ -980,6 +1056,8 @@ int vnet_attach_del(struct vnet_state *st, const char *net, const char *cid, con
 				      reterr);
 	if (r >= 0 && (r = vnet_nl_open_current(&nl)) < 0)
 		vnet_error_set(reterr, r, "netlink", "open", "%s", strerror(-r));
+	if (r >= 0 && rec.spoof)
+		spoof_del(rec.host, rec.mac);
 	if (r >= 0)
 		r = host_del(nl, net, rec.host, reterr);
 	vnet_nft_defer(false);
@@ -1262,6 +1340,7 @@ static int table_drop(struct vnet_state *st)
 	if (n)
 		return 0;
 	vnet_nft_script("delete table ip " VNET_ATTACH_TABLE, NULL, err, sizeof(err));
+	vnet_nft_script("delete table bridge " VNET_ATTACH_TABLE, NULL, err, sizeof(err));
 	return 0;
 }
 

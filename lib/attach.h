@@ -37,8 +37,9 @@ struct vnet_attach_ip {
  * @gateway: the gateways of @ips go on the bridge; IPv4 forwarding is turned on
  * @force_addr: a bridge with another IPv4 address loses it to the gateway
  * @masq: the network's subnet is masqueraded (element of set masq)
- * @hairpin: @promisc: @isolated: @dad: the bridge plugin's hairpinMode, promiscMode,
- *            portIsolation and enabledad
+ * @hairpin: @promisc: @isolated: @dad: @spoof: the bridge plugin's hairpinMode, promiscMode,
+ *            portIsolation, enabledad and macspoofchk (frames from the container with
+ *            another source MAC are dropped: elements of table bridge vnet-cni)
  * @has_mac: @mac is the container interface's MAC (else the kernel's; filled by add)
  * @ips: the addresses, from IPAM
  * @routes: routes in the container (dev ""; a route without gateway is through @ifname)
@@ -55,7 +56,7 @@ struct vnet_attach {
 	char netns[256];
 	char bridge[VNET_IFNAMSIZ];
 	uint32_t mtu;
-	bool gateway, force_addr, masq, hairpin, promisc, isolated, dad;
+	bool gateway, force_addr, masq, hairpin, promisc, isolated, dad, spoof;
 	bool has_mac;
 	uint8_t mac[6];
 	struct vnet_attach_ip ips[VNET_ATTACH_MAX];

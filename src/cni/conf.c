@@ -239,7 +239,6 @@ static int parse_bridge(json_t *conf, struct cni_conf *c, struct cni_error *e)
 {
 	struct vnet_attach *a = &c->a;
 	const char *bridge = "cni0";
-	bool spoof = false;
 	json_t *mtu = json_object_get(conf, "mtu");
 
 	if (get_str(conf, "bridge", "cni0", &bridge, e) < 0 ||
@@ -251,16 +250,12 @@ static int parse_bridge(json_t *conf, struct cni_conf *c, struct cni_error *e)
 	    get_bool(conf, "promiscMode", &a->promisc, e) < 0 ||
 	    get_bool(conf, "portIsolation", &a->isolated, e) < 0 ||
 	    get_bool(conf, "enabledad", &a->dad, e) < 0 ||
-	    get_bool(conf, "macspoofchk", &spoof, e) < 0)
+	    get_bool(conf, "macspoofchk", &a->spoof, e) < 0)
 		return -1;
 	if (!bridge[0] || strlen(bridge) >= VNET_IFNAMSIZ || strpbrk(bridge, "/: \t\n"))
 		return cni_fail(e, CNI_ERR_CONFIG, "bridge \"%.64s\" is not an interface name",
 				bridge);
 	snprintf(a->bridge, sizeof(a->bridge), "%s", bridge);
-	if (spoof)
-		return cni_fail(e, CNI_ERR_FIELD,
-				"unsupported field \"macspoofchk\" (true): not"
-				" yet served by vnet-cni");
 	if (a->hairpin && a->promisc)
 		return cni_fail(e, CNI_ERR_CONFIG,
 				"hairpinMode and promiscMode cannot both be"

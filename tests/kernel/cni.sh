@@ -5,7 +5,7 @@
 # configuration on stdin, a result or an error object on stdout), in namespaces of its own:
 # every verb, every result version, IPAM delegated to host-local and the reference portmap
 # chained after it, the error cases, DEL twice / without a namespace / after the namespace
-# went, GC, STATUS, and 100 ADDs then 100 DELs in parallel.
+# went, GC, STATUS, macspoofchk, and 100 ADDs then 100 DELs in parallel.
 #
 # +------------------------------+
 # | outside (PFX-o)              |  the "internet", and the client of the published ports;
@@ -690,6 +690,36 @@ expect_no_elem "GC of everything: the bridge" cnig0
 expect_no_elem "GC of everything: the subnet and ports" 10.90.0.
 [ "$(others)" = "$OTHERS" ] || { diff <(echo "$OTHERS") <(others) >&2 || true; fail "GC of gcn touched another network"; }
 echo "ok - GC of everything in gcn left the other networks as they were"
+
+# ======== macspoofchk: a container that changes its MAC is cut off ========
+ctr s1 s2
+S=$(conf 1.0.0 spn cnis0 10.93.0.0/24 '.macspoofchk = true')
+# spoofed BRIDGE-TABLE-SET: the elements of a set of table bridge vnet-cni
+spoofed() { nsenter --net="$HNS" nft -j list set bridge vnet-cni "$1" 2>/dev/null |
+	jq -r '[.nftables[] | .set? // empty | .elem[]? | if type == "object" then .concat | map(tostring) | join(" . ") else . end] | sort | join(" ")'; }
+for k in 1 2; do
+	add "$S" s$k
+	added s$k "ADD s$k (macspoofchk)"
+done
+MAC1=$(jq -r '.interfaces[2].mac' <<<"${RES[s1]}")
+expect_eq "macspoofchk: the guarded host ends" "$(spoofed guarded)" \
+	"$(printf '%s\n' "${VETH[s1]}" "${VETH[s2]}" | sort | tr '\n' ' ' | sed 's/ $//')"
+spoofed macs | grep -q "${VETH[s1]} . $MAC1" || fail "macspoofchk: no element ${VETH[s1]} . $MAC1"
+echo "ok - macspoofchk: s1's host end may send only $MAC1"
+pings "macspoofchk: s1 pings s2 with its own MAC" "$PFX-s1" "${IP[s2]}"
+ip -n "$PFX-s1" link set eth0 address 02:5e:00:00:00:01
+ip -n "$PFX-s1" neigh flush all
+ip -n "$PFX-s2" neigh flush all
+no_ping "macspoofchk: s1 with another MAC is cut off" "$PFX-s1" "${IP[s2]}"
+del "$S" s1 ""
+ok_quiet "DEL s1 (no CNI_NETNS)"
+expect_eq "macspoofchk: after s1's DEL, only s2's elements" "$(spoofed guarded)" "${VETH[s2]}"
+del "$S" s2
+ok_quiet "DEL s2"
+gc "$(jq -c '.cniVersion = "1.1.0" | .["cni.dev/valid-attachments"] = []' <<<"$S")"
+ok_quiet "GC of spn"
+! has_link "$HN" cnis0 || fail "GC of spn left its bridge cnis0"
+expect_eq "macspoofchk: table bridge vnet-cni after spn's last DEL" "$(spoofed guarded)" ""
 
 # ======== 100 ADDs, then 100 DELs, in parallel ========
 N=100
