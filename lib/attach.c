@@ -92,20 +92,10 @@ static int info_cb(const struct nlmsghdr *nlh, void *data)
 /* The link @name of @nl's namespace; Return: 0, -ENODEV or -errno. */
 static int link_info(struct vnet_nl *nl, const char *name, struct link_info *ret)
 {
-	char buf[512] __attribute__((aligned(4))) = { 0 };
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct ifinfomsg *ifi;
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
-	if (!name[0] || strlen(name) >= VNET_IFNAMSIZ)
-		return -ENODEV;
-	nlh->nlmsg_type = RTM_GETLINK;
-	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-	ifi->ifi_family = AF_UNSPEC;
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
-	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
-	r = vnet_nl_request(nl, nlh, info_cb, ret);
+	r = vnet_link_get(nl, name, info_cb, ret);
 	return r < 0 ? r : ret->index > 0 ? 0 : -ENODEV;
 }
 

@@ -184,6 +184,8 @@ int vnet_link_set_now(struct vnet_nl *nl, const struct vnet_link *l, unsigned se
 		      const char *alias);
 /* vnet_link_msg_del() - RTM_DELLINK by name. */
 int vnet_link_msg_del(struct vnet_batch *b, const char *name);
+/* vnet_link_get() - RTM_GETLINK of @name, its answer to @cb; Return: 0, -ENODEV or -errno. */
+int vnet_link_get(struct vnet_nl *nl, const char *name, mnl_cb_t cb, void *data);
 /* vnet_link_get_index() - RTM_GETLINK by name; Return: ifindex, -ENODEV or -errno. */
 int vnet_link_get_index(struct vnet_nl *nl, const char *name);
 

@@ -174,6 +174,22 @@ static int index_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+int vnet_link_get(struct vnet_nl *nl, const char *name, mnl_cb_t cb, void *data)
+{
+	char buf[512] __attribute__((aligned(4))) = { 0 };
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifi;
+
+	if (!name[0] || strlen(name) >= VNET_IFNAMSIZ)
+		return -ENODEV;
+	nlh->nlmsg_type = RTM_GETLINK;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	return vnet_nl_request(nl, nlh, cb, data);
+}
+
 /**
  * vnet_link_get_index() - the index of a link, asked of the kernel by name
  * @nl: a socket in the link's namespace
@@ -183,19 +199,8 @@ static int index_cb(const struct nlmsghdr *nlh, void *data)
  */
 int vnet_link_get_index(struct vnet_nl *nl, const char *name)
 {
-	char buf[512] __attribute__((aligned(4))) = { 0 };
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct ifinfomsg *ifi;
-	int index = 0, r;
+	int index = 0, r = vnet_link_get(nl, name, index_cb, &index);
 
-	if (strlen(name) >= VNET_IFNAMSIZ)
-		return -ENODEV;
-	nlh->nlmsg_type = RTM_GETLINK;
-	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-	ifi->ifi_family = AF_UNSPEC;
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
-	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
-	r = vnet_nl_request(nl, nlh, index_cb, &index);
 	if (r < 0)
 		return r;
 	return index > 0 ? index : -ENODEV;

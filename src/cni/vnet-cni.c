@@ -83,87 +83,58 @@ static void print_result(const struct cni_call *c, const struct cni_conf *conf, 
 	json_decref(o);
 }
 
-static int cmd_add(const struct cni_call *c, struct vnet_state *st, struct cni_error *e)
+/* ADD: IPAM first, then the attachment; a failure gives the addresses back. */
+static int cmd_add(const struct cni_call *c, struct cni_conf *conf, struct vnet_state *st,
+		   struct cni_error *e)
 {
-	struct cni_conf *conf = calloc(1, sizeof(*conf));
 	struct vnet_error err = { 0 };
 	json_t *dns = NULL;
-	int lock, r;
+	int r = cni_ipam_add(c, conf, st, &dns, e);
 
-	if (!conf || cni_conf_read(c, conf, e) < 0) {
-		free(conf);
-		return conf ? -1 : cni_fail(e, CNI_ERR_IO, "out of memory");
-	}
-	lock = vnet_attach_lock(st);
-	r = lock < 0 ? cni_fail(e, CNI_ERR_AGAIN, "cannot lock %s/cni.lock: %s", vnet_state_dir(st),
-				strerror(-lock)) :
-		       cni_ipam_add(c, conf, st, &dns, e);
 	if (r == 0 && (r = vnet_attach_add(st, &conf->a, &err)) < 0) {
 		fail_vnet(e, r, &err);
 		cni_ipam_undo(c, conf, st);
 	}
 	if (r == 0)
 		print_result(c, conf, dns);
-	if (lock >= 0)
-		close(lock);
 	json_decref(dns);
-	free(conf);
 	return r < 0 ? -1 : 0;
 }
 
 /* DEL: what the record names goes, whatever the container has left; then the addresses. */
-static int cmd_del(const struct cni_call *c, struct vnet_state *st, struct cni_error *e)
+static int cmd_del(const struct cni_call *c, struct cni_conf *conf, struct vnet_state *st,
+		   struct cni_error *e)
 {
-	struct cni_conf *conf = calloc(1, sizeof(*conf));
 	struct vnet_error err = { 0 };
-	int lock, r;
+	int r = vnet_attach_del(st, conf->a.net, conf->a.cid, conf->a.ifname, &err);
 
-	if (!conf || cni_conf_read(c, conf, e) < 0) {
-		free(conf);
-		return conf ? -1 : cni_fail(e, CNI_ERR_IO, "out of memory");
-	}
-	lock = vnet_attach_lock(st);
-	r = lock < 0 ? cni_fail(e, CNI_ERR_AGAIN, "cannot lock %s/cni.lock: %s", vnet_state_dir(st),
-				strerror(-lock)) :
-		       vnet_attach_del(st, conf->a.net, conf->a.cid, conf->a.ifname, &err);
-	if (r < 0 && lock >= 0)
-		fail_vnet(e, r, &err);
-	if (r == 0)
-		r = cni_ipam_del(c, conf, st, e);
-	if (lock >= 0)
-		close(lock);
-	free(conf);
-	return r < 0 ? -1 : 0;
+	if (r < 0)
+		return fail_vnet(e, r, &err);
+	return cni_ipam_del(c, conf, st, e);
 }
 
-static int cmd_check(const struct cni_call *c, struct vnet_state *st, struct cni_error *e)
+static int cmd_check(const struct cni_call *c, struct cni_conf *conf, struct vnet_state *st,
+		     struct cni_error *e)
 {
-	struct cni_conf *conf = calloc(1, sizeof(*conf));
 	struct vnet_error err = { 0 };
-	int r = conf ? cni_conf_read(c, conf, e) : cni_fail(e, CNI_ERR_IO, "out of memory");
+	int r = cni_prev_result(c, conf, e);
 
-	if (r == 0)
-		r = cni_prev_result(c, conf, e);
 	if (r == 0)
 		r = cni_ipam_check(c, conf, st, e);
 	if (r == 0 && (r = vnet_attach_check(st, &conf->a, &err)) < 0)
 		fail_vnet(e, r, &err);
-	free(conf);
 	return r < 0 ? -1 : 0;
 }
 
-static int cmd_status(const struct cni_call *c, struct vnet_state *st, struct cni_error *e)
+static int cmd_status(const struct cni_call *c, struct cni_conf *conf, struct vnet_state *st,
+		      struct cni_error *e)
 {
-	struct cni_conf *conf = calloc(1, sizeof(*conf));
 	struct vnet_error err = { 0 };
-	int r = conf ? cni_conf_read(c, conf, e) : cni_fail(e, CNI_ERR_IO, "out of memory");
+	int r = cni_ipam_found(c, conf, e);
 
-	if (r == 0)
-		r = cni_ipam_found(c, conf, e);
 	if (r == 0 && vnet_attach_status(st, &err) < 0)
 		r = cni_fail(e, CNI_ERR_UNAVAILABLE, "%s", err.msg);
-	free(conf);
-	return r < 0 ? -1 : 0;
+	return r;
 }
 
 /* GC: the attachments the runtime still has, and what the removed ones give back. */
@@ -229,40 +200,52 @@ static bool gc_keep(void *arg, const char *owner)
 	return false;
 }
 
-static int cmd_gc(const struct cni_call *c, struct vnet_state *st, struct cni_error *e)
+static int cmd_gc(const struct cni_call *c, struct cni_conf *conf, struct vnet_state *st,
+		  struct cni_error *e)
 {
-	struct gc g = { .c = c, .st = st, .e = e, .conf = calloc(1, sizeof(*g.conf)) };
+	struct gc g = { .c = c, .st = st, .e = e, .conf = conf };
 	struct vnet_error err = { 0 };
-	int lock = -1,
-	    r = g.conf ? cni_conf_read(c, g.conf, e) : cni_fail(e, CNI_ERR_IO, "out of memory");
+	int r = gc_valid(&g, e);
 
-	if (r == 0)
-		r = gc_valid(&g, e);
-	if (r == 0 && (lock = vnet_attach_lock(st)) < 0)
-		r = cni_fail(e, CNI_ERR_AGAIN, "cannot lock the state store: %s", strerror(-lock));
 	if (r == 0 &&
-	    (r = vnet_attach_gc(st, g.conf->a.net, g.valid, g.n, gc_removed, &g, &err)) < 0 &&
+	    (r = vnet_attach_gc(st, conf->a.net, g.valid, g.n, gc_removed, &g, &err)) < 0 &&
 	    !e->code)
 		fail_vnet(e, r, &err);
 	/* leases no record names: an add that was interrupted before it recorded */
-	if (r == 0 && !strcmp(g.conf->ipam_type, "vnet") &&
-	    vnet_ipam_cni_gc(st, g.conf->a.net, gc_keep, &g) < 0)
+	if (r == 0 && !strcmp(conf->ipam_type, "vnet") &&
+	    vnet_ipam_cni_gc(st, conf->a.net, gc_keep, &g) < 0)
 		r = cni_fail(e, CNI_ERR_INTERNAL, "cannot free the leases of network %s",
-			     g.conf->a.net);
-	if (lock >= 0)
-		close(lock);
+			     conf->a.net);
 	free(g.valid);
-	free(g.conf);
 	return r < 0 || e->code ? -1 : 0;
 }
 
-int main(void)
+/* The configuration read, the lock taken for the verbs that change things, the verb run. */
+static int run(const struct cni_call *c, struct vnet_state *st, struct cni_error *e)
 {
-	static int (*const verbs[])(const struct cni_call *, struct vnet_state *,
+	static int (*const verbs[])(const struct cni_call *, struct cni_conf *, struct vnet_state *,
 				    struct cni_error *) = {
 		[CNI_ADD] = cmd_add,	   [CNI_DEL] = cmd_del, [CNI_CHECK] = cmd_check,
 		[CNI_STATUS] = cmd_status, [CNI_GC] = cmd_gc,
 	};
+	bool changes = c->cmd == CNI_ADD || c->cmd == CNI_DEL || c->cmd == CNI_GC;
+	struct cni_conf *conf = calloc(1, sizeof(*conf));
+	int lock = -1,
+	    r = conf ? cni_conf_read(c, conf, e) : cni_fail(e, CNI_ERR_IO, "out of memory");
+
+	if (r == 0 && changes && (lock = vnet_attach_lock(st)) < 0)
+		r = cni_fail(e, CNI_ERR_AGAIN, "cannot lock %s/cni.lock: %s", vnet_state_dir(st),
+			     strerror(-lock));
+	if (r == 0)
+		r = verbs[c->cmd](c, conf, st, e);
+	if (lock >= 0)
+		close(lock);
+	free(conf);
+	return r < 0 ? -1 : 0;
+}
+
+int main(void)
+{
 	const char *dir = getenv("VNET_STATE_DIR");
 	struct cni_error e = { 0 };
 	struct vnet_state *st = NULL;
@@ -280,7 +263,7 @@ int main(void)
 			     "the state store: %s", err.msg);
 	if (r == 0) {
 		vnet_state_keep_wal(st);
-		r = verbs[c.cmd](&c, st, &e);
+		r = run(&c, st, &e);
 	}
 	if (r < 0) {
 		cni_print_error(stdout, c.version, &e);
