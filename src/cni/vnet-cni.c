@@ -230,9 +230,11 @@ static int run(const struct cni_call *c, struct vnet_state *st, struct cni_error
 	};
 	bool changes = c->cmd == CNI_ADD || c->cmd == CNI_DEL || c->cmd == CNI_GC;
 	struct cni_conf *conf = calloc(1, sizeof(*conf));
-	int lock = -1,
-	    r = conf ? cni_conf_read(c, conf, e) : cni_fail(e, CNI_ERR_IO, "out of memory");
+	int lock = -1, r;
 
+	if (!conf)
+		return cni_fail(e, CNI_ERR_IO, "out of memory");
+	r = cni_conf_read(c, conf, e);
 	if (r == 0 && changes && (lock = vnet_attach_lock(st)) < 0)
 		r = cni_fail(e, CNI_ERR_AGAIN, "cannot lock %s/cni.lock: %s", vnet_state_dir(st),
 			     strerror(-lock));
