@@ -29,6 +29,9 @@
  * published port, unique per protocol, host address and port) and cni_network (each
  * network's bridge and elements) are lib/attach.c's.
  */
+#define SCHEMA_VERSION 2 /* raise it with every change of the schema below */
+#define VNET_STR_(x) #x
+#define VNET_STR(x) VNET_STR_(x)
 static const char schema[] =
 	"PRAGMA journal_mode=WAL;"
 	"PRAGMA synchronous=NORMAL;"
@@ -56,7 +59,8 @@ static const char schema[] =
 	" ifname TEXT NOT NULL, PRIMARY KEY (proto, host_addr, host_port));"
 	"CREATE INDEX IF NOT EXISTS cni_port_owner ON cni_port (net, cid, ifname);"
 	"CREATE TABLE IF NOT EXISTS cni_network (net TEXT PRIMARY KEY, bridge TEXT NOT NULL,"
-	" made INTEGER NOT NULL, elems TEXT NOT NULL);";
+	" made INTEGER NOT NULL, elems TEXT NOT NULL);"
+	"PRAGMA user_version=" VNET_STR(SCHEMA_VERSION) ";";
 
 #define STMT_CACHE 40
 
@@ -167,6 +171,8 @@ static bool reserve_use(struct vnet_state *st)
 void vnet_state_keep_wal(struct vnet_state *st)
 {
 	sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	/* the next process reads the whole log to open it: keep it short */
+	sqlite3_wal_autocheckpoint(st->db, 64);
 }
 
 const char *vnet_state_dir(const struct vnet_state *st)
@@ -185,6 +191,21 @@ bool vnet_state_used_reserve(const struct vnet_state *st)
  * timeout's wait, while one of them turns the file to WAL: the schema is tried again,
  * every 50 ms for as long as the busy timeout.
  */
+/* Has the store the schema above? (PRAGMA user_version, set with it) */
+static bool schema_current(struct vnet_state *st)
+{
+	sqlite3_stmt *s = NULL;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return v == SCHEMA_VERSION;
+}
+
+/* The schema is written when the store has another (or none): a store of this version opens
+ * with one statement, not fourteen (the CNI plugin opens it at every call). */
 static int db_open(struct vnet_state *st, const char *path)
 {
 	int rc = SQLITE_BUSY;
@@ -192,6 +213,8 @@ static int db_open(struct vnet_state *st, const char *path)
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
 	    sqlite3_busy_timeout(st->db, 30000) != SQLITE_OK)
 		return db_last(st) ?: -EIO;
+	if (schema_current(st))
+		rc = sqlite3_exec(st->db, "PRAGMA synchronous=NORMAL;", NULL, NULL, NULL);
 	for (int i = 0; i < 600 && (rc & 0xff) == SQLITE_BUSY; i++) {
 		if (i)
 			usleep(50000);

@@ -40,8 +40,9 @@ int vnet_state_lock(struct vnet_state *st, bool wait, struct vnet_error *reterr)
 void vnet_state_unlock(struct vnet_state *st);
 /*
  * vnet_state_keep_wal() - closing does not checkpoint the write-ahead log (nor sync the
- * file): for a program that runs a few milliseconds many times (the CNI plugin); SQLite
- * checkpoints when the log grows past its limit, and the next closing command does.
+ * files): for a program that runs a few milliseconds many times (the CNI plugin). A commit
+ * checkpoints once the log holds 64 pages: opening the store reads the whole log, so a
+ * long one costs every later process (4 MB, SQLite's default limit: 2.8 ms here).
  */
 void vnet_state_keep_wal(struct vnet_state *st);
 /* vnet_state_dir() - the store's directory, for messages. */
