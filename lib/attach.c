@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/if.h>
 #include <linux/ip.h>
+#include <linux/veth.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -552,51 +553,114 @@ static int devconf_msg(struct vnet_batch *b, const char *ifname, uint16_t key)
 	return 0;
 }
 
-/* The pair, made from the container's side with its host end put in the caller's namespace. */
+/* RTM_NEWLINK of the pair from the host's side: the host end @a->host here, the container's
+ * end made in its namespace (@cont_fd) at once, with its name, MTU and MAC. */
+static int pair_msg(struct vnet_batch *b, const struct vnet_attach *a, int cont_fd)
+{
+	struct nlmsghdr *nlh =
+		vnet_link_msg(b, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, a->host, NULL);
+	struct nlattr *info, *data, *peer;
+	struct ifinfomsg *pi;
+
+	if (!nlh)
+		return -ENOMEM;
+	if (a->mtu)
+		mnl_attr_put_u32(nlh, IFLA_MTU, a->mtu);
+	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
+	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+	peer = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
+	pi = mnl_nlmsg_put_extra_header(nlh, sizeof(*pi));
+	pi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, a->ifname);
+	mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)cont_fd);
+	if (a->mtu)
+		mnl_attr_put_u32(nlh, IFLA_MTU, a->mtu);
+	if (a->has_mac)
+		mnl_attr_put(nlh, IFLA_ADDRESS, 6, a->mac);
+	mnl_attr_nest_end(nlh, peer);
+	mnl_attr_nest_end(nlh, data);
+	mnl_attr_nest_end(nlh, info);
+	return 0;
+}
+
+/* The host end's messages after the pair's: tagged, on the bridge, its port options, up. */
+static int host_msgs(struct vnet_batch *b, const struct work *w)
+{
+	const struct vnet_attach *a = w->a;
+	const struct vnet_optset *po = &vnet_kind_master()->port_opts;
+	struct vnet_link l = { .up = true, .mtu = a->mtu };
+	char alias[300];
+	int r;
+
+	snprintf(l.name, sizeof(l.name), "%s", a->host);
+	alias_of(a->net, alias, sizeof(alias));
+	r = vnet_link_msg_set(b, &l, VNET_SET_ALIAS | VNET_SET_MASTER, w->bridge_index, alias) ?:
+		    vnet_link_msg_set(b, &l, VNET_SET_UP, 0, NULL);
+	if (r >= 0 && (a->hairpin || a->isolated)) {
+		int h = vnet_opt_find(po, "hairpin"), iso = vnet_opt_find(po, "isolated");
+
+		l.port.has = (a->hairpin ? 1U << h : 0) | (a->isolated ? 1U << iso : 0);
+		l.port.v[h] = l.port.v[iso] = 1;
+		r = vnet_link_msg_port(b, &l);
+	}
+	/* localhost:PORT reaches a published port: 127.0.0.1 may be routed to the bridge */
+	if (r >= 0 && a->n_ports)
+		r = devconf_msg(b, a->bridge, IPV4_DEVCONF_ROUTE_LOCALNET);
+	return r;
+}
+
+/*
+ * The pair and its host end, in one batch on the host's socket: a process killed at any
+ * moment leaves either nothing or a host end that wears the network's tag (a signal is not
+ * taken inside one sendmsg), so DEL can tell it from a stranger's link of the same name.
+ */
 static int pair_make(struct work *w)
 {
 	struct vnet_attach *a = w->a;
-	struct vnet_link l = { .kind = &vnet_kind_veth, .up = true };
-	int host_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	struct vnet_nl_result res[8] = { 0 };
 	struct vnet_batch b;
 	int r;
 
-	if (host_fd < 0)
-		return vnet_error_set(w->err, -errno, "namespace", "open", "%s", strerror(errno));
-	snprintf(l.name, sizeof(l.name), "%s", a->ifname);
-	snprintf(l.peer, sizeof(l.peer), "%s", a->host);
-	l.mtu = a->mtu;
-	l.has = (a->mtu ? VNET_LINK_HAS_MTU : 0) | (a->has_mac ? VNET_LINK_HAS_MAC : 0);
-	memcpy(l.mac, a->mac, 6);
 	vnet_batch_init(&b);
-	r = vnet_link_msg_add(&b, &l, 0, host_fd) ?:
-						    vnet_link_msg_set(&b, &l, VNET_SET_UP, 0, NULL);
-	/* as the reference: a gratuitous ARP when the link comes up */
+	r = pair_msg(&b, a, w->cont_fd) ?: host_msgs(&b, w);
 	if (r >= 0)
-		r = devconf_msg(&b, a->ifname, IPV4_DEVCONF_ARP_NOTIFY);
-	r = r < 0 ? r : send_checked(w->cont, &b, a->ifname, "make the veth pair", w->err);
-	w->made_pair = r >= 0 || b.n == 0;
-	close(host_fd);
+		r = vnet_nl_send(w->host, &b, res);
+	w->made_pair = r >= 0 && res[0].err == 0;
+	for (unsigned k = 0; r >= 0 && k < b.n; k++)
+		if (res[k].err < 0) {
+			r = res[k].err;
+			vnet_error_set(w->err, r, k ? a->host : a->ifname,
+				       k ? "put on the bridge" : "make the veth pair", "%s%s%s",
+				       r == -EEXIST ? "a link of that name exists already" :
+						      strerror(-r),
+				       res[k].extack[0] ? ": " : "", res[k].extack);
+		}
 	vnet_batch_free(&b);
-	if (r == -EEXIST) /* the container's name was free: the host's is taken */
-		vnet_error_set(w->err, r, a->host, "make", "a link %s exists already", a->host);
-	if (r < 0) {
-		w->made_pair = false;
-		return r;
+	if (r >= 0) {
+		r = vnet_link_get_index(w->cont, a->ifname);
+		w->cont_index = r;
 	}
-	r = vnet_link_get_index(w->cont, a->ifname);
-	w->cont_index = r;
-	return r < 0 ? vnet_error_set(w->err, r, a->ifname, "read", "%s", strerror(-r)) : 0;
+	return r < 0 && !w->err->msg[0] ?
+		       vnet_error_set(w->err, r, a->ifname, "make", "%s", strerror(-r)) :
+	       r < 0 ? r :
+		       0;
 }
 
-/* The container's addresses and routes. */
+/* The container's end up, its addresses and routes; the MACs read back. */
 static int container_l3(struct work *w)
 {
 	struct vnet_attach *a = w->a;
+	struct vnet_link l = { .up = true };
+	struct link_info li;
 	struct vnet_batch b;
-	int r = 0;
+	int r;
 
+	snprintf(l.name, sizeof(l.name), "%s", a->ifname);
 	vnet_batch_init(&b);
+	/* as the reference: a gratuitous ARP when the link comes up */
+	r = devconf_msg(&b, a->ifname, IPV4_DEVCONF_ARP_NOTIFY) ?:
+		    vnet_link_msg_set(&b, &l, VNET_SET_UP, 0, NULL);
 	for (unsigned i = 0; r >= 0 && i < a->n_ips; i++) {
 		struct vnet_addr ad = { .family = a->ips[i].family,
 					.prefixlen = a->ips[i].prefixlen };
@@ -608,47 +672,12 @@ static int container_l3(struct work *w)
 		r = vnet_route_msg(&b, RTM_NEWROUTE, &a->routes[i], w->cont_index);
 	r = r < 0 ? r : send_checked(w->cont, &b, a->ifname, "configure", w->err);
 	vnet_batch_free(&b);
-	return r;
-}
-
-/* The host end: tagged, on the bridge, its port options, up; MACs read back. */
-static int host_end(struct work *w)
-{
-	struct vnet_attach *a = w->a;
-	const struct vnet_optset *po = &vnet_kind_master()->port_opts;
-	struct vnet_link l = { .up = true, .mtu = a->mtu };
-	struct link_info li;
-	struct vnet_batch b;
-	char alias[300];
-	int r;
-
-	snprintf(l.name, sizeof(l.name), "%s", a->host);
-	alias_of(a->net, alias, sizeof(alias));
-	vnet_batch_init(&b);
-	r = vnet_link_msg_set(&b, &l, VNET_SET_ALIAS | VNET_SET_MASTER | (a->mtu ? VNET_SET_MTU : 0), w->bridge_index, alias) ?:
-		    vnet_link_msg_set(&b, &l, VNET_SET_UP, 0, NULL);
-	if (r >= 0 && (a->hairpin || a->isolated)) {
-		int h = vnet_opt_find(po, "hairpin"), iso = vnet_opt_find(po, "isolated");
-
-		l.port.has = (a->hairpin ? 1U << h : 0) | (a->isolated ? 1U << iso : 0);
-		l.port.v[h] = l.port.v[iso] = 1;
-		r = vnet_link_msg_port(&b, &l);
-	}
-	/* localhost:PORT reaches a published port: 127.0.0.1 may be routed to the bridge */
-	if (r >= 0 && a->n_ports)
-		r = devconf_msg(&b, a->bridge, IPV4_DEVCONF_ROUTE_LOCALNET);
-	r = r < 0 ? r : send_checked(w->host, &b, a->host, "put on the bridge", w->err);
-	vnet_batch_free(&b);
-	if (r >= 0)
-		r = link_info(w->host, a->host, &li);
-	if (r >= 0)
+	if (r >= 0 && (r = link_info(w->host, a->host, &li)) >= 0)
 		memcpy(a->host_mac, li.mac, 6);
-	if (r >= 0)
-		r = link_info(w->cont, a->ifname, &li);
-	if (r >= 0)
+	if (r >= 0 && (r = link_info(w->cont, a->ifname, &li)) >= 0)
 		memcpy(a->mac, li.mac, 6);
 	return r < 0 && !w->err->msg[0] ?
-		       vnet_error_set(w->err, r, a->host, "read", "%s", strerror(-r)) :
+		       vnet_error_set(w->err, r, a->ifname, "read", "%s", strerror(-r)) :
 		       r;
 }
 
@@ -907,8 +936,6 @@ static int add_kernel(struct work *w, struct vnet_state *st, struct vnet_strv *n
 		r = pair_make(w);
 	if (r >= 0)
 		r = container_l3(w);
-	if (r >= 0)
-		r = host_end(w);
 	if (r >= 0)
 		r = spoof_add(w);
 	if (r >= 0)
