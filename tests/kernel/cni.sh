@@ -5,7 +5,8 @@
 # configuration on stdin, a result or an error object on stdout), in namespaces of its own:
 # every verb, every result version, IPAM delegated to host-local and the reference portmap
 # chained after it, the error cases, DEL twice / without a namespace / after the namespace
-# went, GC, STATUS, macspoofchk, and 100 ADDs then 100 DELs in parallel.
+# went, GC, STATUS, macspoofchk, kill -9 at random moments of ADD and DEL, and 100 ADDs then
+# 100 DELs in parallel.
 #
 # +------------------------------+
 # | outside (PFX-o)              |  the "internet", and the client of the published ports;
@@ -721,6 +722,40 @@ ok_quiet "GC of spn"
 ! has_link "$HN" cnis0 || fail "GC of spn left its bridge cnis0"
 expect_eq "macspoofchk: table bridge vnet-cni after spn's last DEL" "$(spoofed guarded)" ""
 
+# ======== kill -9 at random moments of ADD and DEL: the next DEL leaves nothing ========
+ctr k1
+K=$(conf 1.0.0 crn cnik0 10.94.0.0/24 "$(pm 8300 80)")
+add "$K" k1
+added k1 "ADD k1 (network crn, before the kills)"
+del "$K" k1
+ok_quiet "DEL k1"
+BEFORE=$(debris) # the network's bridge and elements stay after its last DEL
+printf '%s\n' "$K" >"$KT_TMP/k.json"
+# killed VERB: the plugin started for k1 and killed with SIGKILL after 0 to 14 ms
+killed() {
+	env CNI_COMMAND="$1" CNI_CONTAINERID="$PFX-k1" CNI_NETNS="/run/netns/$PFX-k1" \
+		CNI_IFNAME=eth0 CNI_PATH="$REF" nsenter --net="$HNS" "$PLUGIN" \
+		<"$KT_TMP/k.json" >/dev/null 2>&1 &
+	local pid=$!
+	sleep "0.00$((RANDOM % 15))"
+	kill -9 "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+for round in $(seq 1 12); do
+	killed ADD
+	[ $((round % 3)) = 0 ] && killed DEL
+	del "$K" k1
+	[ "$RC" = 0 ] || fail "DEL k1 after a killed ADD (round $round): exit $RC: $OUT"
+	[ "$(debris)" = "$BEFORE" ] || { diff <(echo "$BEFORE") <(debris) >&2 || true; fail "round $round: a killed ADD left debris after DEL"; }
+	has_link "$PFX-k1" eth0 && fail "round $round: k1 still has eth0 after DEL"
+done
+echo "ok - 12 ADDs (and 4 DELs) killed at random moments: each next DEL left nothing"
+add "$K" k1
+added k1 "ADD k1 after the kills"
+pings "k1 pings its gateway after the kills" "$PFX-k1" 10.94.0.1
+del "$K" k1
+ok_quiet "DEL k1 at the end"
+
 # ======== 100 ADDs, then 100 DELs, in parallel ========
 N=100
 PAR=$KT_TMP/par
@@ -798,7 +833,8 @@ for k in 1 2 3 4 5; do
 	ok_quiet "DEL c$k"
 	detached_ok "DEL c$k" c$k neta
 done
-for n in "neta cnia0 10.88.0.0/24" "dl cnie0 10.92.0.0/24" "par cnip0 10.91.0.0/24"; do
+for n in "neta cnia0 10.88.0.0/24" "dl cnie0 10.92.0.0/24" "par cnip0 10.91.0.0/24" \
+	"crn cnik0 10.94.0.0/24"; do
 	read -r net br sub <<<"$n"
 	gc "$(conf 1.1.0 "$net" "$br" "$sub" '.["cni.dev/valid-attachments"] = []')"
 	ok_quiet "GC of $net with no valid attachment"
