@@ -199,22 +199,29 @@ static void alias_of(const char *net, char *buf, size_t len)
 	snprintf(buf, len, "%s:%s", VNET_ATTACH_TAG, net);
 }
 
-int vnet_attach_lock(struct vnet_state *st)
+/* flock(2) @fd with @op, again when a signal came. */
+static int lock_as(int fd, int op)
+{
+	while (flock(fd, op) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return 0;
+}
+
+int vnet_attach_lock(struct vnet_state *st, bool exclusive)
 {
 	char path[512];
-	int fd;
+	int fd, r;
 
 	snprintf(path, sizeof(path), "%s/cni.lock", vnet_state_dir(st));
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
-	while (flock(fd, LOCK_EX) < 0)
-		if (errno != EINTR) {
-			int r = -errno;
-
-			close(fd);
-			return r;
-		}
+	r = lock_as(fd, exclusive ? LOCK_EX : LOCK_SH);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
 	return fd;
 }
 
@@ -437,6 +444,7 @@ struct work {
 	struct vnet_nl *host, *cont; /* sockets in the caller's and the container's namespace */
 	int cont_fd; /* the container's namespace */
 	int bridge_index, cont_index;
+	int lock; /* the plugin's lock, held shared; exclusive while a bridge is made or removed */
 	bool made_pair, made_bridge;
 	struct vnet_error *err;
 };
@@ -458,55 +466,77 @@ static int send_checked(struct vnet_nl *nl, struct vnet_batch *b, const char *ob
 	return 0;
 }
 
-/* The bridge, made when missing (MAC pinned, tagged, up), else checked to be one. */
+/* A new bridge: MAC pinned, MTU; tagged and up only when it is the one this made (a
+ * stranger's of the same name, made meanwhile, is left alone). Under the exclusive lock. */
+static int bridge_new(struct work *w, const char *alias)
+{
+	struct vnet_link l = { .kind = &vnet_kind_bridge, .up = true, .mtu = w->a->mtu };
+	struct vnet_batch b;
+	int r;
+
+	snprintf(l.name, sizeof(l.name), "%s", w->a->bridge);
+	l.has = (l.mtu ? VNET_LINK_HAS_MTU : 0) | VNET_LINK_HAS_MAC;
+	vnet_random_mac(l.mac);
+	vnet_batch_init(&b);
+	r = vnet_link_msg_add(&b, &l, 0, -1);
+	r = r < 0 ? r : send_checked(w->host, &b, l.name, "make the bridge", w->err);
+	w->made_bridge = w->a->bridge_made = r >= 0;
+	vnet_batch_reset(&b);
+	if (r >= 0)
+		r = vnet_link_msg_set(&b, &l, VNET_SET_ALIAS | VNET_SET_UP, 0, alias) ?:
+			    send_checked(w->host, &b, l.name, "tag the bridge", w->err);
+	vnet_batch_free(&b);
+	return r;
+}
+
+/* The bridge's flags as the configuration wants them: up, promiscuous or not. */
+static int bridge_flags(struct work *w, const struct link_info *li)
+{
+	struct ifinfomsg *ifi;
+	struct vnet_batch b;
+	int r = 0;
+
+	if ((li->flags & IFF_UP) && !w->a->promisc == !(li->flags & IFF_PROMISC))
+		return 0;
+	vnet_batch_init(&b);
+	if (vnet_link_msg(&b, RTM_SETLINK, 0, w->a->bridge, &ifi)) {
+		ifi->ifi_change = IFF_UP | IFF_PROMISC;
+		ifi->ifi_flags = IFF_UP | (w->a->promisc ? IFF_PROMISC : 0);
+	} else {
+		r = -ENOMEM;
+	}
+	r = r < 0 ? r : send_checked(w->host, &b, w->a->bridge, "set up the bridge", w->err);
+	vnet_batch_free(&b);
+	return r;
+}
+
+/* The bridge, made when missing (the lock exclusive meanwhile), else checked to be one. */
 static int bridge_ready(struct work *w)
 {
 	struct vnet_attach *a = w->a;
-	struct vnet_link l = { .kind = &vnet_kind_bridge, .up = true };
 	struct link_info li;
-	struct vnet_batch b;
 	char alias[300];
 	int r = link_info(w->host, a->bridge, &li);
 
 	alias_of(a->net, alias, sizeof(alias));
+	if (r == -ENODEV && w->lock >= 0 && (r = lock_as(w->lock, LOCK_EX)) == 0) {
+		r = link_info(w->host, a->bridge, &li); /* another ADD may have made it */
+		if (r == -ENODEV && (r = bridge_new(w, alias)) >= 0)
+			r = link_info(w->host, a->bridge, &li);
+		lock_as(w->lock, LOCK_SH);
+	}
 	if (r == 0 && strcmp(li.kind, "bridge"))
 		return vnet_error_set(w->err, -ENOTBLK, a->bridge, "use as the bridge",
 				      "%s exists and is not a bridge (it is a %s link)", a->bridge,
 				      li.kind[0] ? li.kind : "plain");
-	if (r < 0 && r != -ENODEV)
-		return vnet_error_set(w->err, r, a->bridge, "read", "%s", strerror(-r));
-	a->bridge_made = r == 0 && !strcmp(li.alias, alias);
-	if (r == 0 && (li.flags & IFF_UP) && !a->promisc == !(li.flags & IFF_PROMISC)) {
-		w->bridge_index = li.index;
-		memcpy(a->bridge_mac, li.mac, 6);
-		return 0;
-	}
-	snprintf(l.name, sizeof(l.name), "%s", a->bridge);
-	vnet_batch_init(&b);
-	if (r == -ENODEV) {
-		l.mtu = a->mtu;
-		l.has = (a->mtu ? VNET_LINK_HAS_MTU : 0) | VNET_LINK_HAS_MAC;
-		vnet_random_mac(l.mac);
-		r = vnet_link_msg_add(&b, &l, 0, -1) ?:
-			    vnet_link_msg_set(&b, &l, VNET_SET_ALIAS, 0, alias);
-		w->made_bridge = a->bridge_made = true;
-	}
-	r = r < 0 ? r : vnet_link_msg_set(&b, &l, VNET_SET_UP, 0, NULL);
-	if (r >= 0 && a->promisc != !!(li.flags & IFF_PROMISC)) {
-		struct ifinfomsg *ifi;
-
-		r = vnet_link_msg(&b, RTM_SETLINK, 0, a->bridge, &ifi) ? 0 : -ENOMEM;
-		ifi->ifi_change = IFF_PROMISC;
-		ifi->ifi_flags = a->promisc ? IFF_PROMISC : 0;
-	}
-	r = r < 0 ? r : send_checked(w->host, &b, a->bridge, "make the bridge", w->err);
-	vnet_batch_free(&b);
 	if (r < 0)
-		return r;
-	r = link_info(w->host, a->bridge, &li);
+		return w->err->msg[0] ?
+			       r :
+			       vnet_error_set(w->err, r, a->bridge, "read", "%s", strerror(-r));
+	a->bridge_made = !strcmp(li.alias, alias);
 	w->bridge_index = li.index;
 	memcpy(a->bridge_mac, li.mac, 6);
-	return r;
+	return bridge_flags(w, &li);
 }
 
 /* The container's namespace, entered to open a socket there. */
@@ -873,8 +903,10 @@ static int spoof_add(struct work *w)
 	memcpy(cmd, spoof_skeleton, n + 1);
 	spoof_script(cmd + n, sizeof(cmd) - n, "add", w->a->host, mac, 3);
 	r = vnet_nft_script(cmd + n, NULL, err, sizeof(err));
-	if (r < 0) /* no table yet */
-		r = vnet_nft_script(cmd, NULL, err, sizeof(err));
+	if (r < 0) /* no table yet; or another process made it meanwhile: once more */
+		r = vnet_nft_script(cmd, NULL, err, sizeof(err)) < 0 ?
+			    vnet_nft_script(cmd + n, NULL, err, sizeof(err)) :
+			    0;
 	return r < 0 ? vnet_error_set(w->err, r, "macspoofchk", "guard", "table bridge %s: %s",
 				      VNET_ATTACH_TABLE, err) :
 		       0;
@@ -894,6 +926,47 @@ static void spoof_del(const char *host, const char *mac)
 	}
 }
 
+/* Is any link a port of the bridge @index? */
+struct ports_seen {
+	int index;
+	bool any;
+};
+
+static int port_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct ports_seen *ps = data;
+	struct link_info li = { 0 };
+
+	info_cb(nlh, &li);
+	ps->any |= li.master == ps->index;
+	return MNL_CB_OK;
+}
+
+/* The bridge of network @net, when it wears the network's tag (vnet-cni made it) and
+ * nothing is on it; Return: 1 removed, 0 left, or -errno. */
+static int bridge_del(struct vnet_nl *nl, const char *net, const char *bridge,
+		      struct vnet_error *reterr)
+{
+	struct ports_seen ps = { 0 };
+	struct link_info li;
+	struct vnet_batch b;
+	char alias[300];
+	int r = link_info(nl, bridge, &li);
+
+	alias_of(net, alias, sizeof(alias));
+	if (r == -ENODEV || (r == 0 && strcmp(li.alias, alias)))
+		return 0;
+	ps.index = li.index;
+	if (r >= 0)
+		r = vnet_nl_dump(nl, RTM_GETLINK, AF_UNSPEC, port_cb, &ps);
+	if (r < 0 || ps.any)
+		return r < 0 ? vnet_error_set(reterr, r, bridge, "read", "%s", strerror(-r)) : 0;
+	vnet_batch_init(&b);
+	r = vnet_link_msg_del(&b, bridge) ?: send_checked(nl, &b, bridge, "remove", reterr);
+	vnet_batch_free(&b);
+	return r < 0 ? r : 1;
+}
+
 /* Undo what an add made: the pair (the ports' elements are added last, all or none), the
  * bridge when this add made it. */
 static void add_undo(struct work *w)
@@ -907,11 +980,14 @@ static void add_undo(struct work *w)
 	vnet_batch_init(&b);
 	if (w->made_pair)
 		vnet_link_msg_del(&b, w->a->host);
-	if (w->made_bridge)
-		vnet_link_msg_del(&b, w->a->bridge);
 	if (b.n)
 		send_checked(w->host, &b, w->a->host, "undo", NULL);
 	vnet_batch_free(&b);
+	/* the bridge this made, unless another ADD has put a port on it meanwhile */
+	if (w->made_bridge && w->lock >= 0 && lock_as(w->lock, LOCK_EX) == 0) {
+		bridge_del(w->host, w->a->net, w->a->bridge, NULL);
+		lock_as(w->lock, LOCK_SH);
+	}
 }
 
 /* A name for the host end: "veth" and 8 random hex digits, as the reference plugin's. */
@@ -950,7 +1026,7 @@ static int add_kernel(struct work *w, struct vnet_state *st, struct vnet_strv *n
 int vnet_attach_add(struct vnet_state *st, struct vnet_attach *a, struct vnet_error *reterr)
 {
 	struct vnet_error e = { 0 };
-	struct work w = { .a = a, .cont_fd = -1, .err = reterr ? reterr : &e };
+	struct work w = { .a = a, .cont_fd = -1, .lock = a->lock, .err = reterr ? reterr : &e };
 	const struct vnet_attach_ip *ip = first_v4(a);
 	struct vnet_strv net_elems = { 0 };
 	int r = container_open(&w);
@@ -1258,23 +1334,6 @@ static int net_keys(struct vnet_state *st, const char *net, struct vnet_strv *re
 	return r < 0 ? r : rc == SQLITE_DONE ? 0 : vnet_state_errno(rc);
 }
 
-/* Does a link other than vnet-cni's own host ends have @index as master? */
-struct ports_seen {
-	int index;
-	const char *alias;
-	bool foreign;
-};
-
-static int foreign_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct ports_seen *ps = data;
-	struct link_info li = { 0 };
-
-	info_cb(nlh, &li);
-	ps->foreign |= li.master == ps->index && strcmp(li.alias, ps->alias);
-	return MNL_CB_OK;
-}
-
 /* Does another network's record have element @elem too (localhost's "nets 127.0.0.0/8")? */
 static bool elem_shared(struct vnet_state *st, const char *net, const char *elem)
 {
@@ -1298,9 +1357,8 @@ static int network_drop(struct vnet_state *st, const char *net, struct vnet_erro
 	sqlite3_stmt *s = vnet_state_cached(st, "SELECT bridge, made, elems FROM cni_network"
 						" WHERE net = ?1");
 	struct vnet_strv del = { 0 }, none = { 0 };
-	char bridge[VNET_IFNAMSIZ] = "", alias[300];
+	char bridge[VNET_IFNAMSIZ] = "";
 	struct vnet_nl *nl = NULL;
-	struct link_info li;
 	bool made = false;
 	int rc, r = 0;
 
@@ -1325,15 +1383,8 @@ static int network_drop(struct vnet_state *st, const char *net, struct vnet_erro
 		r = vnet_nat_elements(VNET_ATTACH_TABLE, VNET_ATTACH_TAG, &none, &del, NULL,
 				      reterr);
 	vnet_strv_free(&del);
-	alias_of(net, alias, sizeof(alias));
-	if (r >= 0 && made && (r = vnet_nl_open_current(&nl)) >= 0 &&
-	    link_info(nl, bridge, &li) == 0 && !strcmp(li.alias, alias)) {
-		struct ports_seen ps = { .index = li.index, .alias = alias };
-
-		r = vnet_nl_dump(nl, RTM_GETLINK, AF_UNSPEC, foreign_cb, &ps);
-		if (r >= 0 && !ps.foreign)
-			r = host_del(nl, net, bridge, reterr);
-	}
+	if (r >= 0 && made && (r = vnet_nl_open_current(&nl)) >= 0)
+		r = bridge_del(nl, net, bridge, reterr);
 	vnet_nl_close(nl);
 	s = vnet_state_cached(st, "DELETE FROM cni_network WHERE net = ?1");
 	if (r >= 0 && s) {

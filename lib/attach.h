@@ -48,6 +48,8 @@ struct vnet_attach_ip {
  * @host: the pair's end on the bridge (filled by add)
  * @host_mac: @bridge_mac: filled by add
  * @bridge_made: filled by add: vnet made the bridge (now or earlier)
+ * @lock: the fd of vnet_attach_lock(), held shared (add takes it alone to make the bridge),
+ *        or -1
  */
 struct vnet_attach {
 	char net[128];
@@ -69,21 +71,23 @@ struct vnet_attach {
 	char host[VNET_IFNAMSIZ];
 	uint8_t host_mac[6], bridge_mac[6];
 	bool bridge_made;
+	int lock;
 };
 
 /**
- * vnet_attach_lock() - serialize the plugin's changes: an exclusive flock(2) on cni.lock in
- *                      the store's directory (not vnet's command lock: `vnet up --try`
- *                      holds that for minutes)
+ * vnet_attach_lock() - the plugin's lock: a flock(2) on cni.lock in the store's directory
+ *                      (not vnet's command lock: `vnet up --try` holds that for minutes)
  * @st: the store
+ * @exclusive: for GC, which no ADD or DEL may run beside; ADD and DEL share it, and take it
+ *             alone only while they make or remove a bridge
  *
  * Return: the lock's fd, to close, or -errno.
  */
-int vnet_attach_lock(struct vnet_state *st);
+int vnet_attach_lock(struct vnet_state *st, bool exclusive);
 
 /**
  * vnet_attach_add() - make an attachment, recorded before anything is made
- * @st: the store (the caller holds vnet_attach_lock())
+ * @st: the store (the caller holds vnet_attach_lock(), its fd in @a->lock)
  * @a: the attachment; @a->host, @a->mac, @a->host_mac, @a->bridge_mac filled
  * @reterr: what failed, in words; everything made is undone then
  *

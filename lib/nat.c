@@ -818,16 +818,21 @@ static int elems_here(void *arg)
 		return -ENOMEM;
 	r = run_text(er, &t);
 	if (r < 0 && er->n_add) {
-		/* no table yet: made with its skeleton, "create" failing if one appeared */
-		for (size_t i = 0; er->ensure && i < er->ensure->n; i++)
-			if (vnet_strv_add(&all, "%s", er->ensure->v[i]) < 0)
-				return -ENOMEM;
-		for (size_t i = 0; i < er->n_add; i++)
-			if (vnet_strv_add(&all, "%s", er->add[i]) < 0)
-				return -ENOMEM;
-		qsort(all.v, all.n, sizeof(*all.v), vnet_str_cmp);
-		r = create_script(&t, er->table, er->tag, false, all.v, all.n);
-		if (r == 0 && (r = run_text(er, &t)) == 0)
+		/* no table yet: made with its skeleton ("create" fails if one appeared meanwhile,
+		 * made by another process: then the additions are tried once more, alone) */
+		for (size_t i = 0; r != -ENOMEM && er->ensure && i < er->ensure->n; i++)
+			r = vnet_strv_add(&all, "%s", er->ensure->v[i]) < 0 ? -ENOMEM : r;
+		for (size_t i = 0; r != -ENOMEM && i < er->n_add; i++)
+			r = vnet_strv_add(&all, "%s", er->add[i]) < 0 ? -ENOMEM : r;
+		if (r != -ENOMEM) {
+			qsort(all.v, all.n, sizeof(*all.v), vnet_str_cmp);
+			r = create_script(&t, er->table, er->tag, false, all.v, all.n) ?:
+				    run_text(er, &t);
+		}
+		if (r == -EINVAL)
+			r = elems_script(&t, "add", er->table, er->add, er->n_add) ?:
+										     run_text(er, &t);
+		if (r == 0)
 			er->err[0] = '\0';
 		vnet_strv_free(&all);
 	}

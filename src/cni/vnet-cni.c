@@ -235,9 +235,10 @@ static int run(const struct cni_call *c, struct vnet_state *st, struct cni_error
 	if (!conf)
 		return cni_fail(e, CNI_ERR_IO, "out of memory");
 	r = cni_conf_read(c, conf, e);
-	if (r == 0 && changes && (lock = vnet_attach_lock(st)) < 0)
+	if (r == 0 && changes && (lock = vnet_attach_lock(st, c->cmd == CNI_GC)) < 0)
 		r = cni_fail(e, CNI_ERR_AGAIN, "cannot lock %s/cni.lock: %s", vnet_state_dir(st),
 			     strerror(-lock));
+	conf->a.lock = lock;
 	if (r == 0)
 		r = verbs[c->cmd](c, conf, st, e);
 	if (lock >= 0)
