@@ -614,6 +614,26 @@ static int pair_msg(struct vnet_batch *b, const struct vnet_attach *a, int cont_
 	return 0;
 }
 
+/*
+ * No IPv6 link-local address on @ifname (a bridge port needs none): set before the link
+ * comes up, so that it sends no DAD and no MLD report, which a bridge floods to every port
+ * (1000 of them on a busy network).
+ */
+static int no_ipv6_ll(struct vnet_batch *b, const char *ifname)
+{
+	struct nlmsghdr *nlh = vnet_link_msg(b, RTM_SETLINK, 0, ifname, NULL);
+	struct nlattr *spec, *inet6;
+
+	if (!nlh)
+		return -ENOMEM;
+	spec = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
+	inet6 = mnl_attr_nest_start(nlh, AF_INET6);
+	mnl_attr_put_u8(nlh, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE);
+	mnl_attr_nest_end(nlh, inet6);
+	mnl_attr_nest_end(nlh, spec);
+	return 0;
+}
+
 /* The host end's messages after the pair's: tagged, on the bridge, its port options, up. */
 static int host_msgs(struct vnet_batch *b, const struct work *w)
 {
@@ -626,6 +646,7 @@ static int host_msgs(struct vnet_batch *b, const struct work *w)
 	snprintf(l.name, sizeof(l.name), "%s", a->host);
 	alias_of(a->net, alias, sizeof(alias));
 	r = vnet_link_msg_set(b, &l, VNET_SET_ALIAS | VNET_SET_MASTER, w->bridge_index, alias) ?:
+		    no_ipv6_ll(b, a->host)						       ?:
 		    vnet_link_msg_set(b, &l, VNET_SET_UP, 0, NULL);
 	if (r >= 0 && (a->hairpin || a->isolated)) {
 		int h = vnet_opt_find(po, "hairpin"), iso = vnet_opt_find(po, "isolated");
