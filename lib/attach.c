@@ -874,6 +874,11 @@ static int elements_add(struct work *w, struct vnet_state *st, struct vnet_strv 
 	if (r >= 0 && a->n_ports && !ip)
 		r = vnet_error_set(w->err, -EINVAL, "portMappings", "publish",
 				   "the container has no IPv4 address to publish ports to");
+	/* the network's elements known: the ports alone, said to the kernel directly; a table
+	 * that is gone is made anew through nft */
+	if (r >= 0 && known && a->n_ports &&
+	    vnet_nat_ports_raw(true, VNET_ATTACH_TABLE, a->ports, a->n_ports) == 0)
+		vnet_strv_free(&add);
 	if (r >= 0 && add.n) {
 		struct vnet_strv none = { 0 };
 
@@ -1087,7 +1092,26 @@ struct record {
 	char netns[256], bridge[VNET_IFNAMSIZ], host[VNET_IFNAMSIZ], mac[18];
 	bool ready, spoof;
 	struct vnet_strv ports; /* their elements */
+	struct vnet_port keys[VNET_ATTACH_PORTS]; /* the same ports: protocol, host address, port */
+	unsigned n_keys;
 };
+
+/* A port's key, from its row (elem, proto, host_addr, host_port). */
+static int key_of(sqlite3_stmt *s, struct record *rec)
+{
+	struct vnet_port *p = &rec->keys[rec->n_keys];
+	const char *h = (const char *)sqlite3_column_text(s, 2);
+
+	if (rec->n_keys == VNET_ATTACH_PORTS)
+		return 0;
+	memset(p, 0, sizeof(*p));
+	p->proto = strcmp((const char *)sqlite3_column_text(s, 1) ?: "", "udp") ? IPPROTO_TCP :
+										  IPPROTO_UDP;
+	p->has_host_addr = h && h[0] && inet_pton(AF_INET, h, p->host_addr) == 1;
+	p->host_port = (uint16_t)sqlite3_column_int(s, 3);
+	rec->n_keys++;
+	return 0;
+}
 
 static int record_get(struct vnet_state *st, const char *net, const char *cid, const char *ifname,
 		      struct record *ret)
@@ -1095,8 +1119,8 @@ static int record_get(struct vnet_state *st, const char *net, const char *cid, c
 	static const char sql[] =
 		"SELECT netns, bridge, host, mac, ready, spoof FROM cni_attachment"
 		" WHERE net = ?1 AND cid = ?2 AND ifname = ?3";
-	static const char sql_ports[] =
-		"SELECT elem FROM cni_port WHERE net = ?1 AND cid = ?2 AND ifname = ?3";
+	static const char sql_ports[] = "SELECT elem, proto, host_addr, host_port FROM cni_port"
+					" WHERE net = ?1 AND cid = ?2 AND ifname = ?3";
 	sqlite3_stmt *s = vnet_state_cached(st, sql);
 	int rc, r = 0;
 
@@ -1121,7 +1145,7 @@ static int record_get(struct vnet_state *st, const char *net, const char *cid, c
 		return -ENOMEM;
 	bind_key(s, net, cid, ifname);
 	while (r >= 0 && (rc = sqlite3_step(s)) == SQLITE_ROW)
-		r = vnet_strv_add(&ret->ports, "%s", sqlite3_column_text(s, 0));
+		r = vnet_strv_add(&ret->ports, "%s", sqlite3_column_text(s, 0)) ?: key_of(s, ret);
 	sqlite3_reset(s);
 	if (r >= 0 && rc != SQLITE_DONE)
 		r = vnet_state_errno(rc);
@@ -1165,7 +1189,8 @@ int vnet_attach_del(struct vnet_state *st, const char *net, const char *cid, con
 		return vnet_error_set(reterr, r, "state store", "read", "%s", strerror(-r));
 	/* the elements first: the kernel destroys them while the pair goes */
 	vnet_nft_defer(true);
-	if (rec.ports.n)
+	/* each element alone, through nft, when one of them is gone already */
+	if (rec.n_keys && vnet_nat_ports_raw(false, VNET_ATTACH_TABLE, rec.keys, rec.n_keys) < 0)
 		r = vnet_nat_elements(VNET_ATTACH_TABLE, VNET_ATTACH_TAG, &none, &rec.ports, NULL,
 				      reterr);
 	if (r >= 0 && (r = vnet_nl_open_current(&nl)) < 0)

@@ -7,6 +7,11 @@
 #include <jansson.h>
 #include <netinet/in.h>
 #include <nftables/libnftables.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <sys/time.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -224,6 +229,7 @@ struct nft_job {
  * an RCU grace period (10 ms here); a caller with other slow work frees them after it.
  */
 static __thread struct nft_ctx *deferred[8];
+static __thread struct mnl_socket *deferred_nl[8];
 static __thread bool defer;
 
 void vnet_nft_defer(bool on)
@@ -232,8 +238,23 @@ void vnet_nft_defer(bool on)
 	for (size_t i = 0; !on && i < sizeof(deferred) / sizeof(deferred[0]); i++) {
 		if (deferred[i])
 			nft_ctx_free(deferred[i]);
+		if (deferred_nl[i])
+			mnl_socket_close(deferred_nl[i]);
 		deferred[i] = NULL;
+		deferred_nl[i] = NULL;
 	}
+}
+
+/* Close @nl, or keep it for vnet_nft_defer(false) (the same wait as a context's). */
+static void socket_free(struct mnl_socket *nl)
+{
+	for (size_t i = 0; nl && defer && i < sizeof(deferred_nl) / sizeof(deferred_nl[0]); i++)
+		if (!deferred_nl[i]) {
+			deferred_nl[i] = nl;
+			return;
+		}
+	if (nl)
+		mnl_socket_close(nl);
 }
 
 static void ctx_free(struct nft_ctx *nft)
@@ -868,6 +889,127 @@ int vnet_nft_script(const char *script, char **ret_out, char *err, size_t len)
 		*ret_out = job.out;
 	else
 		free(job.out);
+	return r;
+}
+
+/* ---- published ports through nf_tables' own netlink: no libnftables on the busy path ---- */
+
+/*
+ * libnftables makes a context and reads the table's cache before it adds one element:
+ * 1.1 ms of an ADD's 6. A published port's element is simple enough to say directly: one
+ * NFT_MSG_NEWSETELEM (or DELSETELEM) in a batch, its key and data laid out as nft lays
+ * out "inet_service" and "ipv4_addr . inet_service" (each part in 4-byte registers).
+ */
+
+/* @p's key and data: *_any is keyed by the port, *_at by address . port. */
+static void port_key(const struct vnet_port *p, uint8_t key[8], size_t *klen, uint8_t data[8])
+{
+	uint16_t hp = htons(p->host_port), cp = htons(p->port);
+
+	memset(key, 0, 8);
+	memset(data, 0, 8);
+	if (p->has_host_addr) {
+		memcpy(key, p->host_addr, 4);
+		memcpy(key + 4, &hp, 2);
+		*klen = 8;
+	} else {
+		memcpy(key, &hp, 2);
+		*klen = 2;
+	}
+	memcpy(data, p->addr, 4);
+	memcpy(data + 4, &cp, 2);
+}
+
+static struct nlmsghdr *nft_msg(char *buf, uint16_t type, uint16_t flags, uint32_t seq,
+				uint16_t res_id)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nfgenmsg *nfg;
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	nlh->nlmsg_seq = seq;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = type == NFNL_MSG_BATCH_BEGIN || type == NFNL_MSG_BATCH_END ?
+				    AF_UNSPEC :
+				    NFPROTO_IPV4;
+	nfg->version = NFNETLINK_V0;
+	nfg->res_id = htons(res_id);
+	return nlh;
+}
+
+/* One element of @p in @m's batch. */
+static void port_elem_msg(struct mnl_nlmsg_batch *m, bool add, const char *table,
+			  const struct vnet_port *p, uint32_t seq)
+{
+	char set[16];
+	uint8_t key[8], data[8];
+	size_t klen;
+	struct nlmsghdr *nlh =
+		nft_msg(mnl_nlmsg_batch_current(m),
+			NFNL_SUBSYS_NFTABLES << 8 | (add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM),
+			(add ? NLM_F_CREATE : 0) | NLM_F_ACK, seq, 0);
+	struct nlattr *list, *elem, *nest;
+
+	snprintf(set, sizeof(set), "%s_%s", p->proto == IPPROTO_UDP ? "udp" : "tcp",
+		 p->has_host_addr ? "at" : "any");
+	port_key(p, key, &klen, data);
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, table);
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, set);
+	list = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
+	elem = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
+	nest = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_KEY);
+	mnl_attr_put(nlh, NFTA_DATA_VALUE, klen, key);
+	mnl_attr_nest_end(nlh, nest);
+	if (add) {
+		nest = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_DATA);
+		mnl_attr_put(nlh, NFTA_DATA_VALUE, 8, data);
+		mnl_attr_nest_end(nlh, nest);
+	}
+	mnl_attr_nest_end(nlh, elem);
+	mnl_attr_nest_end(nlh, list);
+	mnl_nlmsg_batch_next(m);
+}
+
+int vnet_nat_ports_raw(bool add, const char *table, const struct vnet_port *v, size_t n)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE] __attribute__((aligned(4)));
+	struct mnl_socket *nl = mnl_socket_open(NETLINK_NETFILTER);
+	struct mnl_nlmsg_batch *m = mnl_nlmsg_batch_start(buf, sizeof(buf));
+	struct timeval timeout = { .tv_sec = 5 }; /* an ack that never comes is an error */
+	uint32_t seq = 1, portid;
+	ssize_t len;
+	int r = 0;
+
+	if (!nl || !m || n > 64 || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
+	    setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout)) <
+		    0) {
+		r = -errno ?: -ENOMEM;
+		goto out;
+	}
+	portid = mnl_socket_get_portid(nl);
+	nft_msg(mnl_nlmsg_batch_current(m), NFNL_MSG_BATCH_BEGIN, 0, seq++, NFNL_SUBSYS_NFTABLES);
+	mnl_nlmsg_batch_next(m);
+	for (size_t i = 0; i < n; i++)
+		port_elem_msg(m, add, table, &v[i], seq++);
+	nft_msg(mnl_nlmsg_batch_current(m), NFNL_MSG_BATCH_END, 0, seq++, NFNL_SUBSYS_NFTABLES);
+	mnl_nlmsg_batch_next(m);
+	if (mnl_socket_sendto(nl, mnl_nlmsg_batch_head(m), mnl_nlmsg_batch_size(m)) < 0) {
+		r = -errno;
+		goto out;
+	}
+	/* one ack per element, in order; the first error ends the reading */
+	for (size_t acked = 0; r == 0 && acked < n; acked++) {
+		len = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		r = len < 0 ?
+			    -errno :
+			    mnl_cb_run(buf, vnet_nl_whole(buf, (size_t)len), 0, portid, NULL, NULL);
+		r = r < 0 ? -errno : 0;
+	}
+out:
+	if (m)
+		mnl_nlmsg_batch_stop(m);
+	socket_free(nl);
 	return r;
 }
 

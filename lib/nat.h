@@ -111,6 +111,18 @@ int vnet_nat_elements(const char *table, const char *tag, struct vnet_strv *add,
 void vnet_nft_defer(bool on);
 
 /**
+ * vnet_nat_ports_raw() - add or delete the elements of published ports in table @table of
+ *                        the calling thread's namespace, through nf_tables' netlink
+ * @add: add (the ports' addresses set), else delete (the keys alone count)
+ * @table: the table (ip family), made before
+ * @v: @n: the ports (64 at the most), in one transaction
+ *
+ * Return: 0, -ENOENT when the table or a map is missing (or, deleting, an element), or the
+ * kernel's -errno.
+ */
+int vnet_nat_ports_raw(bool add, const char *table, const struct vnet_port *v, size_t n);
+
+/**
  * vnet_nft_script() - run nft commands in the calling thread's namespace
  * @script: the commands (one transaction)
  * @ret_out: what nft printed (to free), or NULL
