@@ -38,7 +38,8 @@ static const struct command commands[] = {
 	  "root bridge, and role and state of every port", OPT_NAME | OPT_JSON, 1, 1 },
 	{ "recover", cmd_recover, "recover NAME [--json]",
 	  "rebuild a lost record of topology NAME from the kernel's tags", OPT_JSON, 1, 1 },
-	{ "list", cmd_list, "list [--json]", "the topologies vnet has built, and vnet-cni's networks", OPT_JSON, 0, 0 },
+	{ "list", cmd_list, "list [--json]",
+	  "the topologies vnet has built, and vnet-cni's networks", OPT_JSON, 0, 0 },
 	{ "validate", cmd_validate, "validate FILE [--sandbox] [--name NAME]",
 	  "check FILE without touching the kernel (no root needed)", OPT_SANDBOX | OPT_NAME, 1, 1 },
 };
