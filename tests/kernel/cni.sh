@@ -763,20 +763,26 @@ mkdir "$PAR"
 for i in $(seq $N); do echo "netns add $PFX-p$i"; done | ip -b - || fail "could not make $N namespaces"
 for i in $(seq $N); do KT_OWN_NS+=("$PFX-p$i"); done
 PC=$(conf 1.0.0 par cnip0 10.91.0.0/24)
+# in_parallel VERB: VERB (add or del) of p1..pN all at once; each one's stdout, stderr and
+# exit code in $PAR/VERBi.out, .err, .rc
+in_parallel() {
+	local verb=$1 i t0
+	t0=$(date +%s%N)
+	for i in $(seq "$N"); do
+		(
+			ERRF=$PAR/$verb$i.err
+			"$verb" "$(jq -c "$(pm $((10000 + i)) 80)" <<<"$PC")" "p$i"
+			printf '%s' "$OUT" >"$PAR/$verb$i.out"
+			echo "$RC" >"$PAR/$verb$i.rc"
+		) &
+		JOBS+=($!)
+	done
+	wait "${JOBS[@]}"
+	JOBS=()
+	note "$N parallel ${verb^^}s: $((($(date +%s%N) - t0) / 1000000)) ms"
+}
 LEASES=$(leases) VETHS=$(hveths)
-t0=$(date +%s%N)
-for i in $(seq $N); do
-	(
-		ERRF=$PAR/add$i.err
-		add "$(jq -c "$(pm $((10000 + i)) 80)" <<<"$PC")" "p$i"
-		printf '%s' "$OUT" >"$PAR/add$i.out"
-		echo "$RC" >"$PAR/add$i.rc"
-	) &
-	JOBS+=($!)
-done
-wait "${JOBS[@]}"
-JOBS=()
-note "$N parallel ADDs: $((($(date +%s%N) - t0) / 1000000)) ms"
+in_parallel add
 for i in $(seq $N); do
 	[ "$(cat "$PAR/add$i.rc")" = 0 ] || { cat "$PAR/add$i.out" "$PAR/add$i.err" >&2; fail "parallel ADD p$i exited $(cat "$PAR/add$i.rc")"; }
 done
@@ -798,19 +804,7 @@ got=$(elems | awk '$1 == "tcp_any" && $2 > 10000 && $2 <= 10100' | sort)
 [ "$got" = "$want" ] || { diff <(echo "$want") <(echo "$got") >&2 || true; fail "the tcp_any elements of par are not 10000+i -> p<i>'s address . 80 (diff above: wanted, got)"; }
 echo "ok - tcp_any has the $N elements 10000+i : p<i>'s address . 80"
 pings "p1 pings p$N" "$PFX-p1" "$(addrs "$PFX-p$N" eth0 | cut -d/ -f1)"
-t0=$(date +%s%N)
-for i in $(seq $N); do
-	(
-		ERRF=$PAR/del$i.err
-		del "$(jq -c "$(pm $((10000 + i)) 80)" <<<"$PC")" "p$i"
-		printf '%s' "$OUT" >"$PAR/del$i.out"
-		echo "$RC" >"$PAR/del$i.rc"
-	) &
-	JOBS+=($!)
-done
-wait "${JOBS[@]}"
-JOBS=()
-note "$N parallel DELs: $((($(date +%s%N) - t0) / 1000000)) ms"
+in_parallel del
 for i in $(seq $N); do
 	if [ "$(cat "$PAR/del$i.rc")" != 0 ] || [ -s "$PAR/del$i.out" ]; then
 		cat "$PAR/del$i.out" "$PAR/del$i.err" >&2
