@@ -70,6 +70,9 @@ struct json_t;
 int cni_list_text(struct vnet_session *s);
 int cni_list_json(struct vnet_session *s, struct json_t *array);
 int cni_show(const struct cli *cli, struct vnet_session *s, const char *net);
+/* cni_show_all() - every CNI network as text, a blank line between them (and before the
+ * first, @after something); Return: 1 when there was one, 0 when none, -1 unreadable. */
+int cni_show_all(struct vnet_session *s, bool after);
 
 /* output.c */
 int cli_error(const struct vnet_error *e);

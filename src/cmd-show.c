@@ -71,14 +71,20 @@ static int show_all(const struct cli *cli, struct vnet_session *s)
 	else if (cli->svg && n != 1)
 		code = cli_errorf(EXIT_USAGE, "show --svg draws one topology: name it (%zu are up)",
 				  n);
-	else if (!n && !cli->json && !cli->dot)
-		printf("no topologies are up\n");
+
 	for (size_t i = 0; i < n && code == EXIT_OK; i++) {
 		if (all)
 			fputs(i ? ",\n  " : "\n  ", all);
 		else if (i && !cli->dot)
 			putchar('\n');
 		code = show_one(cli, s, v[i].name, all);
+	}
+	/* the CNI networks of vnet-cni follow, in text (show cni/NET --json has each) */
+	if (code == EXIT_OK && !cli->json && !cli->dot && !cli->svg) {
+		int cni = cni_show_all(s, n > 0);
+
+		if (!n && cni == 0)
+			printf("no topologies are up\n");
 	}
 	if (all && fclose(all) != 0 && code == EXIT_OK)
 		code = cli_errorf(EXIT_FAILED, "show: %s", strerror(errno));

@@ -107,6 +107,23 @@ static void show_text(const struct vnet_cni_attachment *v, size_t n, const char 
 	}
 }
 
+int cni_show_all(struct vnet_session *s, bool after)
+{
+	struct vnet_cni_attachment *v = NULL;
+	size_t n = 0;
+
+	if (vnet_cni_list(s, NULL, &v, &n) < 0)
+		return -1;
+	for (size_t i = 0, k; i < n; i += k) {
+		k = run_of(v, n, i);
+		if (i || after)
+			putchar('\n');
+		show_text(v + i, k, v[i].net);
+	}
+	free(v);
+	return n > 0;
+}
+
 int cni_show(const struct cli *cli, struct vnet_session *s, const char *net)
 {
 	struct vnet_cni_attachment *v = NULL;
