@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <linux/if.h>
 #include <linux/ip.h>
-#include <linux/veth.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -583,37 +582,6 @@ static int devconf_msg(struct vnet_batch *b, const char *ifname, uint16_t key)
 	return 0;
 }
 
-/* RTM_NEWLINK of the pair from the host's side: the host end @a->host here, the container's
- * end made in its namespace (@cont_fd) at once, with its name, MTU and MAC. */
-static int pair_msg(struct vnet_batch *b, const struct vnet_attach *a, int cont_fd)
-{
-	struct nlmsghdr *nlh =
-		vnet_link_msg(b, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, a->host, NULL);
-	struct nlattr *info, *data, *peer;
-	struct ifinfomsg *pi;
-
-	if (!nlh)
-		return -ENOMEM;
-	if (a->mtu)
-		mnl_attr_put_u32(nlh, IFLA_MTU, a->mtu);
-	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
-	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
-	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
-	peer = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
-	pi = mnl_nlmsg_put_extra_header(nlh, sizeof(*pi));
-	pi->ifi_family = AF_UNSPEC;
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, a->ifname);
-	mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)cont_fd);
-	if (a->mtu)
-		mnl_attr_put_u32(nlh, IFLA_MTU, a->mtu);
-	if (a->has_mac)
-		mnl_attr_put(nlh, IFLA_ADDRESS, 6, a->mac);
-	mnl_attr_nest_end(nlh, peer);
-	mnl_attr_nest_end(nlh, data);
-	mnl_attr_nest_end(nlh, info);
-	return 0;
-}
-
 /*
  * No IPv6 link-local address on @ifname (a bridge port needs none): set before the link
  * comes up, so that it sends no DAD and no MLD report, which a bridge floods to every port
@@ -669,12 +637,18 @@ static int host_msgs(struct vnet_batch *b, const struct work *w)
 static int pair_make(struct work *w)
 {
 	struct vnet_attach *a = w->a;
+	struct vnet_link l = { .kind = &vnet_kind_veth };
 	struct vnet_nl_result res[8] = { 0 };
 	struct vnet_batch b;
 	int r;
 
+	snprintf(l.name, sizeof(l.name), "%s", a->host);
+	snprintf(l.peer, sizeof(l.peer), "%s", a->ifname);
+	l.mtu = a->mtu;
+	l.has = a->mtu ? VNET_LINK_HAS_MTU : 0;
 	vnet_batch_init(&b);
-	r = pair_msg(&b, a, w->cont_fd) ?: host_msgs(&b, w);
+	/* the container's end goes to its namespace at creation (the veth kind's peer data) */
+	r = vnet_link_msg_add(&b, &l, 0, w->cont_fd) ?: host_msgs(&b, w);
 	if (r >= 0)
 		r = vnet_nl_send(w->host, &b, res);
 	w->made_pair = r >= 0 && res[0].err == 0;
@@ -698,7 +672,7 @@ static int pair_make(struct work *w)
 		       0;
 }
 
-/* The container's end up, its addresses and routes; the MACs read back. */
+/* The container's end: its MTU and MAC, up, its addresses and routes; the MACs read back. */
 static int container_l3(struct work *w)
 {
 	struct vnet_attach *a = w->a;
@@ -708,9 +682,17 @@ static int container_l3(struct work *w)
 	int r;
 
 	snprintf(l.name, sizeof(l.name), "%s", a->ifname);
+	l.mtu = a->mtu;
+	memcpy(l.mac, a->mac, 6);
 	vnet_batch_init(&b);
-	/* as the reference: a gratuitous ARP when the link comes up */
-	r = devconf_msg(&b, a->ifname, IPV4_DEVCONF_ARP_NOTIFY) ?:
+	/* its MTU and MAC while it is down; as the reference: a gratuitous ARP when it is up */
+	r = (a->mtu || a->has_mac) ?
+		    vnet_link_msg_set(&b, &l,
+				      (a->mtu ? VNET_SET_MTU : 0) | (a->has_mac ? VNET_SET_MAC : 0),
+				      0, NULL) :
+		    0;
+	r = r								?:
+		    devconf_msg(&b, a->ifname, IPV4_DEVCONF_ARP_NOTIFY) ?:
 		    vnet_link_msg_set(&b, &l, VNET_SET_UP, 0, NULL);
 	for (unsigned i = 0; r >= 0 && i < a->n_ips; i++) {
 		struct vnet_addr ad = { .family = a->ips[i].family,
@@ -952,6 +934,12 @@ static void spoof_del(const char *host, const char *mac)
 	}
 }
 
+/* Remove link @name when it wears network @net's tag; Return: 1 removed, 0 not there or
+ * not the network's (a stranger's of that name is left alone), or -errno. With
+ * @only_empty, a link that is a master of ports stays too (0). */
+static int tagged_del(struct vnet_nl *nl, const char *net, const char *name, bool only_empty,
+		      struct vnet_error *reterr);
+
 /* Is any link a port of the bridge @index? */
 struct ports_seen {
 	int index;
@@ -973,24 +961,7 @@ static int port_cb(const struct nlmsghdr *nlh, void *data)
 static int bridge_del(struct vnet_nl *nl, const char *net, const char *bridge,
 		      struct vnet_error *reterr)
 {
-	struct ports_seen ps = { 0 };
-	struct link_info li;
-	struct vnet_batch b;
-	char alias[300];
-	int r = link_info(nl, bridge, &li);
-
-	alias_of(net, alias, sizeof(alias));
-	if (r == -ENODEV || (r == 0 && strcmp(li.alias, alias)))
-		return 0;
-	ps.index = li.index;
-	if (r >= 0)
-		r = vnet_nl_dump(nl, RTM_GETLINK, AF_UNSPEC, port_cb, &ps);
-	if (r < 0 || ps.any)
-		return r < 0 ? vnet_error_set(reterr, r, bridge, "read", "%s", strerror(-r)) : 0;
-	vnet_batch_init(&b);
-	r = vnet_link_msg_del(&b, bridge) ?: send_checked(nl, &b, bridge, "remove", reterr);
-	vnet_batch_free(&b);
-	return r < 0 ? r : 1;
+	return tagged_del(nl, net, bridge, true, reterr);
 }
 
 /* Undo what an add made: the pair (the ports' elements are added last, all or none), the
@@ -1154,25 +1125,36 @@ static int record_get(struct vnet_state *st, const char *net, const char *cid, c
 	return r;
 }
 
-/* The host end, when it is still the network's (its alias says so). */
-static int host_del(struct vnet_nl *nl, const char *net, const char *host,
-		    struct vnet_error *reterr)
+static int tagged_del(struct vnet_nl *nl, const char *net, const char *name, bool only_empty,
+		      struct vnet_error *reterr)
 {
+	struct ports_seen ps = { 0 };
 	struct link_info li;
 	struct vnet_batch b;
 	char alias[300];
-	int r = link_info(nl, host, &li);
+	int r = link_info(nl, name, &li);
 
 	alias_of(net, alias, sizeof(alias));
 	if (r == -ENODEV || (r == 0 && strcmp(li.alias, alias)))
 		return 0;
-	if (r < 0)
-		return vnet_error_set(reterr, r, host, "read", "%s", strerror(-r));
+	ps.index = li.index;
+	if (r >= 0 && only_empty)
+		r = vnet_nl_dump(nl, RTM_GETLINK, AF_UNSPEC, port_cb, &ps);
+	if (r < 0 || ps.any)
+		return r < 0 ? vnet_error_set(reterr, r, name, "read", "%s", strerror(-r)) : 0;
 	vnet_batch_init(&b);
-	r = vnet_link_msg_del(&b, host);
-	r = r < 0 ? r : send_checked(nl, &b, host, "remove", reterr);
+	r = vnet_link_msg_del(&b, name) ?: send_checked(nl, &b, name, "remove", reterr);
 	vnet_batch_free(&b);
-	return r == -ENODEV ? 0 : r;
+	return r == -ENODEV ? 0 : r < 0 ? r : 1;
+}
+
+/* The host end, when it is still the network's (its alias says so). */
+static int host_del(struct vnet_nl *nl, const char *net, const char *host,
+		    struct vnet_error *reterr)
+{
+	int r = tagged_del(nl, net, host, false, reterr);
+
+	return r < 0 ? r : 0;
 }
 
 int vnet_attach_del(struct vnet_state *st, const char *net, const char *cid, const char *ifname,
