@@ -317,7 +317,12 @@ static int delegate_path(const struct cni_call *c, const char *type, char *buf, 
 	return -1;
 }
 
-/* Start @path with CNI_COMMAND=@cmd and @c's attachment, pipes on its stdin and stdout; Return: pid or -1. */
+/*
+ * Start @path with CNI_COMMAND=@cmd and @c's attachment, pipes on its stdin and stdout.
+ * The one program vnet-cni starts: the IPAM plugin the configuration names (ipam.type, in
+ * CNI_PATH), which is how CNI delegates (SPEC "Plugin Delegation"); the user's own, as
+ * vnet exec's command is. Return: pid or -1.
+ */
 static pid_t spawn(const struct cni_call *c, const char *path, const char *cmd, int *ret_in,
 		   int *ret_out)
 {
