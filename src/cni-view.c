@@ -18,6 +18,19 @@ static size_t run_of(const struct vnet_cni_attachment *v, size_t n, size_t i)
 	return k - i;
 }
 
+/* A network's @k attachments @v: whether one is incomplete or missing; the last change. */
+static bool network_state(const struct vnet_cni_attachment *v, size_t k, long long *ret_at)
+{
+	bool bad = false;
+
+	*ret_at = 0;
+	for (size_t j = 0; j < k; j++) {
+		bad |= !v[j].ready || !v[j].present;
+		*ret_at = v[j].at > *ret_at ? v[j].at : *ret_at;
+	}
+	return bad;
+}
+
 /* One line per network; Return: 1 when there was one, 0 when none, -1 when unreadable. */
 int cni_list_text(struct vnet_session *s)
 {
@@ -28,14 +41,11 @@ int cni_list_text(struct vnet_session *s)
 		return -1;
 	for (size_t i = 0, k; i < n; i += k) {
 		char name[VNET_ESC_SIZE(132)], raw[136], when[32];
-		size_t bad = 0;
-		long long at = 0;
+		long long at;
+		bool bad;
 
 		k = run_of(v, n, i);
-		for (size_t j = i; j < i + k; j++) {
-			bad += !v[j].ready || !v[j].present;
-			at = v[j].at > at ? v[j].at : at;
-		}
+		bad = network_state(v + i, k, &at);
 		snprintf(raw, sizeof(raw), "cni/%s", v[i].net);
 		vnet_escape(raw, name, sizeof(name));
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M", localtime(&(time_t){ (time_t)at }));
@@ -65,14 +75,11 @@ int cni_list_json(struct vnet_session *s, json_t *array)
 		return -1;
 	for (size_t i = 0, k; i < n; i += k) {
 		char name[140];
-		bool bad = false;
-		long long at = 0;
+		long long at;
+		bool bad;
 
 		k = run_of(v, n, i);
-		for (size_t j = i; j < i + k; j++) {
-			bad |= !v[j].ready || !v[j].present;
-			at = v[j].at > at ? v[j].at : at;
-		}
+		bad = network_state(v + i, k, &at);
 		snprintf(name, sizeof(name), "cni/%s", v[i].net);
 		json_array_append_new(
 			array, json_pack("{s:s, s:s, s:b, s:I, s:i, s:b, s:{s:s, s:i}}", "name",
