@@ -443,6 +443,17 @@ static int do_link_add(struct applier *a, const struct vnet_op *op, size_t idx)
 	return r < 0 || strcmp(maker, l->ns) ? r : tag_created(a, l, idx);
 }
 
+/* A vxlan's forwarding and neighbour entries go by its index; those of @op->old go. */
+static int set_vteps(struct applier *a, const struct vnet_op *op, size_t idx)
+{
+	int ifindex = resolve(a, op->link.ns, op->link.name), r;
+
+	if (ifindex < 0)
+		return fail(a, op, ifindex, NULL);
+	r = batch_for(a, op->link.ns, idx);
+	return r < 0 ? r : vnet_vxlan_msg_vteps(&a->b, &op->link, &op->old, ifindex);
+}
+
 static int do_link_set(struct applier *a, const struct vnet_op *op, size_t idx)
 {
 	const struct vnet_link *l = &op->link;
@@ -476,7 +487,7 @@ static int do_link_set(struct applier *a, const struct vnet_op *op, size_t idx)
 		if (r < 0)
 			return r;
 	}
-	return 0;
+	return op->set & VNET_SET_VTEPS ? set_vteps(a, op, idx) : 0;
 }
 
 static int do_addr(struct applier *a, const struct vnet_op *op, size_t idx)
@@ -721,7 +732,8 @@ static size_t inverse(const struct vnet_op *op, struct vnet_op *inv)
 	case VNET_OP_LINK_SET:
 		inv[0] = (struct vnet_op){ .kind = VNET_OP_LINK_SET,
 					   .set = op->set | port_back,
-					   .link = op->old };
+					   .link = op->old,
+					   .old = op->link };
 		return 1;
 	case VNET_OP_ADDR_ADD:
 	case VNET_OP_ADDR_DEL:

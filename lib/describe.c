@@ -64,6 +64,38 @@ static size_t set_options(const struct vnet_op *op, unsigned bit, char *buf, siz
 	return (size_t)snprintf(buf, len, "%s%s", comma ? ", " : "", what);
 }
 
+/* One side of a change of VTEPs: "+192.0.2.2" for each of @a's that @b lacks. */
+static size_t vtep_words(const struct vnet_link *a, const struct vnet_link *b, char sign, char *buf,
+			 size_t len)
+{
+	size_t off = 0;
+
+	for (size_t i = 0; i < a->n_vtep && off < len; i++) {
+		char dst[INET_ADDRSTRLEN];
+		bool in_b = false;
+
+		for (size_t j = 0; j < b->n_vtep && !in_b; j++)
+			in_b = !memcmp(&a->vtep[i], &b->vtep[j], sizeof(a->vtep[i]));
+		if (in_b)
+			continue;
+		inet_ntop(AF_INET, a->vtep[i].dst, dst, sizeof(dst));
+		off += (size_t)snprintf(buf + off, len - off, " %c%s", sign, dst);
+	}
+	return off < len ? off : len;
+}
+
+/* "VTEPs +192.0.2.2 -192.0.2.3": the remote VTEPs a step adds and removes. */
+static size_t set_vteps(const struct vnet_op *op, char *buf, size_t len, bool comma)
+{
+	size_t off = (size_t)snprintf(buf, len, "%sVTEPs", comma ? ", " : "");
+
+	if (off < len)
+		off += vtep_words(&op->link, &op->old, '+', buf + off, len - off);
+	if (off < len)
+		off += vtep_words(&op->old, &op->link, '-', buf + off, len - off);
+	return off < len ? off : len - 1;
+}
+
 static void describe_settings(const struct vnet_op *op, char *buf, size_t len)
 {
 	static const struct {
@@ -77,6 +109,7 @@ static void describe_settings(const struct vnet_op *op, char *buf, size_t len)
 		{ VNET_SET_ALIAS, "tag" },
 		{ VNET_SET_OPTS, "options" },
 		{ VNET_SET_PORT, "port options" },
+		{ VNET_SET_VTEPS, "VTEPs" },
 	};
 	size_t off = 0;
 
@@ -90,6 +123,10 @@ static void describe_settings(const struct vnet_op *op, char *buf, size_t len)
 			w = "down";
 		if (words[i].bit == VNET_SET_MASTER && !op->link.master[0])
 			w = "no master";
+		if (words[i].bit == VNET_SET_VTEPS) {
+			off += set_vteps(op, buf + off, len - off, off > 0);
+			continue;
+		}
 		if (words[i].bit == VNET_SET_OPTS || words[i].bit == VNET_SET_PORT) {
 			off += set_options(op, words[i].bit, buf + off, len - off, off > 0);
 			continue;

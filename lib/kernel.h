@@ -228,6 +228,20 @@ int vnet_link_msg_port(struct vnet_batch *b, const struct vnet_link *l);
 /* vnet_bridge_msg_flush() - forget the MAC addresses the bridge @name has learned. */
 int vnet_bridge_msg_flush(struct vnet_batch *b, const char *name);
 
+/**
+ * vnet_vxlan_msg_vteps() - make a vxlan's VTEPs those of @l
+ * @b: the batch
+ * @l: the vxlan, with the VTEPs wanted
+ * @old: the VTEPs it has (those @l lacks are removed), or NULL for none
+ * @ifindex: its index
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int vnet_vxlan_msg_vteps(struct vnet_batch *b, const struct vnet_link *l,
+			 const struct vnet_link *old, int ifindex);
+/* vnet_vxlan_observe() - the VTEPs of the vxlans among @links, read on @nl (their namespace). */
+int vnet_vxlan_observe(struct vnet_nl *nl, struct vnet_link *links, size_t n);
+
 /* ---- addr.c, route.c ---- */
 
 /* vnet_addr_msg() - RTM_NEWADDR (tagged VNET_PROTO) or RTM_DELADDR of @a on @ifindex. */

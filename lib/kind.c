@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* kind.c - the registry of kinds, and what every stage does with a kind's table of options */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -97,6 +98,9 @@ void vnet_opt_format(const struct vnet_opt *o, uint32_t v, char *buf, size_t len
 		else
 			snprintf(buf, len, "%u", v / 100);
 		return;
+	case VNET_OPT_IPV4:
+		inet_ntop(AF_INET, &v, buf, (socklen_t)len);
+		return;
 	case VNET_OPT_WORD:
 		for (const struct vnet_opt_word *x = o->words; x && x->word; x++)
 			if (x->value == v) {
@@ -128,6 +132,8 @@ void vnet_opts_put(struct nlmsghdr *nlh, const struct vnet_optset *s, const stru
 			continue;
 		if (x->size == 1)
 			mnl_attr_put_u8(nlh, x->attr, (uint8_t)o->v[i]);
+		else if (x->type == VNET_OPT_PORT)
+			mnl_attr_put_u16(nlh, x->attr, htons((uint16_t)o->v[i]));
 		else if (x->size == 2)
 			mnl_attr_put_u16(nlh, x->attr, (uint16_t)o->v[i]);
 		else
@@ -145,6 +151,8 @@ static bool read_one(const struct vnet_opt *o, const struct nlattr *a, uint32_t 
 			      mnl_attr_get_u32(a);
 	if (o->type == VNET_OPT_BOOL)
 		*ret = *ret != 0;
+	if (o->type == VNET_OPT_PORT)
+		*ret = ntohs((uint16_t)*ret);
 	return !((o->flags & VNET_OPT_F_NONE_IS_MAX) && *ret == UINT32_MAX);
 }
 

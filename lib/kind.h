@@ -20,6 +20,8 @@ enum vnet_opt_type {
 	VNET_OPT_USER, /* a user name or uid; u32 */
 	VNET_OPT_GROUP, /* a group name or gid; u32 */
 	VNET_OPT_WORD, /* one of the option's words; the word's value in a u32 */
+	VNET_OPT_IPV4, /* an IPv4 address; its four bytes, as sent, in the u32 */
+	VNET_OPT_PORT, /* a UDP port; sent in network byte order (a u16 attribute) */
 };
 
 #define VNET_OPT_F_ZERO (1U << 0) /* 0 is allowed besides min..max ("never") */
@@ -114,7 +116,11 @@ struct vnet_kind {
 };
 
 /* The kinds that other files of a kind refer to; every kind is registered by meson.build. */
-extern const struct vnet_kind vnet_kind_bridge, vnet_kind_tap, vnet_kind_veth;
+extern const struct vnet_kind vnet_kind_bridge, vnet_kind_tap, vnet_kind_veth, vnet_kind_vxlan;
+
+#define VNET_ETH_MTU 1500 /* a link's MTU when nobody says otherwise */
+#define VNET_VXLAN_OVERHEAD 50 /* what VXLAN over IPv4 wraps a frame in */
+#define VNET_VXLAN_PORT 4789 /* IANA's; the kernel's own default is Linux's old 8472 */
 
 /* vnet_opts_has() - option @i is set in @o. */
 static inline bool vnet_opts_has(const struct vnet_opts *o, size_t i)
@@ -184,6 +190,13 @@ size_t vnet_opts_describe(const struct vnet_kind *k, const struct vnet_optset *s
 
 /* vnet_link_label() - what vnet show writes after a link's name: " tap", "@eth0 macvlan bridge". */
 void vnet_link_label(const struct vnet_link *l, char *buf, size_t len);
+
+/* A vxlan's VTEPs, from vxlan.c. */
+
+/* vnet_vtep_sort() - @l's VTEPs in the one order that compares. */
+void vnet_vtep_sort(struct vnet_link *l);
+/* vnet_vteps_differ() - the VTEPs of @w and @h (both sorted) differ. */
+bool vnet_vteps_differ(const struct vnet_link *w, const struct vnet_link *h);
 
 /* What STP (stp.c) and its printers need of a bridge, from bridge.c. */
 

@@ -38,6 +38,9 @@ void vnet_model_free(struct vnet_model *m)
 	for (size_t i = 0; i < m->uplinks.n; i++)
 		vnet_uplink_saved_free(m->uplinks.v[i].saved);
 	free(m->uplinks.v);
+	free(m->hosts.v);
+	free(m->spans.v);
+	free(m->subnets.v);
 	vnet_nat_seen_free(m->nat.seen);
 	if (m->index)
 		free(m->index->order);
@@ -75,6 +78,7 @@ struct vnet_model *vnet_model_dup(const struct vnet_model *m)
 	memcpy(d->file, m->file, sizeof(d->file));
 	d->sandbox = m->sandbox;
 	d->allow_loops = m->allow_loops;
+	memcpy(d->host, m->host, sizeof(d->host));
 	d->nat = m->nat;
 	d->nat.seen = NULL;
 	r = COPY(d, m, ns);
@@ -87,6 +91,9 @@ struct vnet_model *vnet_model_dup(const struct vnet_model *m)
 	r = r ?: COPY(d, m, ports);
 	r = r ?: COPY(d, m, connects);
 	r = r ?: COPY(d, m, uplinks);
+	r = r ?: COPY(d, m, hosts);
+	r = r ?: COPY(d, m, spans);
+	r = r ?: COPY(d, m, subnets);
 	for (size_t i = 0; i < d->uplinks.n; i++)
 		d->uplinks.v[i].saved = NULL; /* observed only; a copy is of a desired model */
 	if (r < 0) {
@@ -150,6 +157,29 @@ struct vnet_connect *vnet_model_add_connect(struct vnet_model *m)
 struct vnet_uplink *vnet_model_add_uplink(struct vnet_model *m)
 {
 	return VNET_ARRAY_PUSH(&m->uplinks);
+}
+
+struct vnet_host *vnet_model_add_host(struct vnet_model *m)
+{
+	return VNET_ARRAY_PUSH(&m->hosts);
+}
+
+struct vnet_span *vnet_model_add_span(struct vnet_model *m)
+{
+	return VNET_ARRAY_PUSH(&m->spans);
+}
+
+struct vnet_host_subnet *vnet_model_add_subnet(struct vnet_model *m)
+{
+	return VNET_ARRAY_PUSH(&m->subnets);
+}
+
+struct vnet_host *vnet_model_find_host(const struct vnet_model *m, const char *name)
+{
+	for (size_t i = 0; i < m->hosts.n; i++)
+		if (!strcmp(m->hosts.v[i].name, name))
+			return &m->hosts.v[i];
+	return NULL;
 }
 
 struct vnet_network *vnet_model_find_network(const struct vnet_model *m, const char *name)

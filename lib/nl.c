@@ -457,6 +457,8 @@ static size_t dump_hdr_size(uint16_t type)
 		return sizeof(struct ifaddrmsg);
 	case RTM_GETROUTE:
 		return sizeof(struct rtmsg);
+	case RTM_GETNEIGH:
+		return sizeof(struct ndmsg);
 	default:
 		return sizeof(struct rtgenmsg);
 	}

@@ -502,7 +502,10 @@ static int observe_ns(struct obs *o, const char *name)
 	if (r < 0)
 		return r;
 	/* One dump for both families; it also holds IPMR ones, which route_cb skips. */
-	return vnet_nl_dump(nl, RTM_GETROUTE, AF_UNSPEC, route_cb, o);
+	r = vnet_nl_dump(nl, RTM_GETROUTE, AF_UNSPEC, route_cb, o);
+	if (r < 0)
+		return r;
+	return vnet_vxlan_observe(nl, o->m->links.v + o->first, o->m->links.n - o->first);
 }
 
 /* One reader: namespaces ns[0..n) into a model of its own, on the sockets of @s. */

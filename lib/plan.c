@@ -212,6 +212,8 @@ static unsigned link_changes(const struct vnet_link *w, const struct vnet_link *
 		set |= VNET_SET_OPTS;
 	if (w->master[0] && port_differs(w, h))
 		set |= VNET_SET_PORT;
+	if (vnet_vteps_differ(w, h))
+		set |= VNET_SET_VTEPS;
 	return set;
 }
 
@@ -240,6 +242,8 @@ unsigned vnet_link_settings(const struct vnet_link *w, bool created_as_peer)
 		set |= VNET_SET_MASTER;
 	if (w->master[0] && w->port.has)
 		set |= VNET_SET_PORT;
+	if (w->n_vtep)
+		set |= VNET_SET_VTEPS;
 	/* veth peers and links not made by netlink (tun/tap) get mtu and mac by setlink; the
 	 * others at creation */
 	if (created_as_peer || (w->kind && w->kind->create)) {

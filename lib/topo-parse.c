@@ -1172,6 +1172,8 @@ static int opt_value(struct pctx *p, const struct optarg *a, const struct vnet_o
 		return value_id(p, a, o->type == VNET_OPT_USER, ret);
 	case VNET_OPT_WORD:
 		return value_word(p, a, o, ret);
+	case VNET_OPT_IPV4:
+		return parse_ipv4(p, a->v->pos, a->v->str, a->obj, (uint8_t *)ret);
 	default:
 		r = parse_uint(p, a->k, a->v, a->obj, o->min, o->max, &x);
 		*ret = (uint32_t)x;

@@ -109,6 +109,20 @@ struct vnet_stp_port {
 	uint32_t designated_cost;
 };
 
+/*
+ * A remote VTEP of a vxlan: a static forwarding entry "@mac dst @dst" on it (all-zero @mac:
+ * head-end replication of broadcasts and unknown unicast to @dst), and with @has_inner a
+ * permanent neighbour entry "@inner lladdr @mac" too (the routed overlay's next hop).
+ */
+struct vnet_vtep {
+	uint8_t dst[4];
+	uint8_t mac[6];
+	bool has_inner;
+	uint8_t inner[4];
+};
+
+#define VNET_VTEP_MAX 32 /* remote VTEPs of one vxlan: a 33-host overlay */
+
 #define VNET_LINK_HAS_MTU (1U << 0)
 #define VNET_LINK_HAS_MAC (1U << 1)
 
@@ -131,6 +145,8 @@ struct vnet_stp_port {
  * @peer_ifindex: observed veth: IFLA_LINK, the peer's index in its namespace
  * @alias: observed: the interface alias
  * @owned: observed: tagged by this topology and recorded in the state store
+ * @host: the host of a multi-host file the link is on ("" in a file without hosts)
+ * @vtep: a vxlan's remote VTEPs, sorted (vnet_vtep_sort()); @n_vtep of them
  */
 struct vnet_link {
 	char name[VNET_IFNAMSIZ];
@@ -153,6 +169,9 @@ struct vnet_link {
 	bool lower_up; /* observed: has carrier (IFF_LOWER_UP) */
 	struct vnet_stp_bridge stp_br; /* observed bridge */
 	struct vnet_stp_port stp_port; /* observed bridge port */
+	char host[VNET_NAMSIZ];
+	uint8_t n_vtep;
+	struct vnet_vtep vtep[VNET_VTEP_MAX];
 };
 
 /* An IPv4 or IPv6 address on an interface. */
@@ -192,6 +211,7 @@ struct vnet_ns {
 	char node[VNET_NAMSIZ];
 	struct vnet_pos pos;
 	bool exists, owned;
+	char host[VNET_NAMSIZ]; /* the host of a multi-host file the node is on */
 	/* observed: holds an interface vnet did not make, which removing the namespace
 	 * would destroy; then it is kept, and only vnet's own objects in it are removed */
 	char foreign[VNET_IFNAMSIZ];
@@ -234,6 +254,50 @@ struct vnet_network {
 	uint8_t subnet[4], gateway[4];
 	uint8_t prefixlen;
 	bool masquerade, internal;
+	struct vnet_pos pos;
+	/* a routed network of a multi-host file: @subnet is the cluster's range, each host
+	 * has a part of it (struct vnet_host_subnet); on one host's model, @subnet is that
+	 * host's part and @overlay the vxlan to the others, @cluster/@cluster_len the range */
+	char overlay[VNET_IFNAMSIZ];
+	uint8_t cluster[4], cluster_len;
+};
+
+/**
+ * struct vnet_host - a host of a multi-host file
+ * @name: its name in the file
+ * @addr: its underlay address, the local end of its VXLAN tunnels (its VTEP)
+ * @mtu: the underlay's MTU (1500 unless the file says otherwise)
+ * @pos: where the file declares it
+ */
+struct vnet_host {
+	char name[VNET_NAMSIZ];
+	uint8_t addr[4];
+	uint32_t mtu;
+	struct vnet_pos pos;
+};
+
+#define VNET_HOST_MAX 33 /* hosts of a file: one and VNET_VTEP_MAX others */
+
+/**
+ * struct vnet_span - a bridge that spans hosts, joined on each by a vxlan vnet derives
+ * @bridge: the bridge (a link in the host part)
+ * @hosts: bit i: host i of the model's hosts
+ * @vni: the VXLAN network identifier (the file's, or derived from the names)
+ * @pos: where the file says it spans
+ */
+struct vnet_span {
+	char bridge[VNET_IFNAMSIZ];
+	uint64_t hosts;
+	uint32_t vni;
+	struct vnet_pos pos;
+};
+
+/* A host's part of a routed network's range: its containers' subnet. */
+struct vnet_host_subnet {
+	char network[VNET_IFNAMSIZ];
+	char host[VNET_NAMSIZ];
+	uint8_t subnet[4];
+	uint8_t prefixlen;
 	struct vnet_pos pos;
 };
 
@@ -371,6 +435,10 @@ struct vnet_model {
 	VNET_ARRAY(struct vnet_port) ports; /* one per port: a published range is expanded */
 	VNET_ARRAY(struct vnet_connect) connects;
 	VNET_ARRAY(struct vnet_uplink) uplinks;
+	VNET_ARRAY(struct vnet_host) hosts; /* a multi-host file's; none on one host's model */
+	VNET_ARRAY(struct vnet_span) spans;
+	VNET_ARRAY(struct vnet_host_subnet) subnets;
+	char host[VNET_NAMSIZ]; /* one host's part of a multi-host file: that host */
 	struct vnet_nat nat; /* desired: when @networks is not empty; observed: the table */
 	bool allow_loops; /* the file allows loops of bridges without STP */
 	/* private: libvnet's lookup index of the links (names must not change once looked
@@ -391,6 +459,10 @@ struct vnet_member *vnet_model_add_member(struct vnet_model *m);
 struct vnet_port *vnet_model_add_port(struct vnet_model *m);
 struct vnet_connect *vnet_model_add_connect(struct vnet_model *m);
 struct vnet_uplink *vnet_model_add_uplink(struct vnet_model *m);
+struct vnet_host *vnet_model_add_host(struct vnet_model *m);
+struct vnet_span *vnet_model_add_span(struct vnet_model *m);
+struct vnet_host_subnet *vnet_model_add_subnet(struct vnet_model *m);
+struct vnet_host *vnet_model_find_host(const struct vnet_model *m, const char *name);
 struct vnet_network *vnet_model_find_network(const struct vnet_model *m, const char *name);
 struct vnet_ns *vnet_model_find_ns(const struct vnet_model *m, const char *name);
 struct vnet_ns *vnet_model_find_node(const struct vnet_model *m, const char *node);
@@ -401,6 +473,7 @@ struct vnet_link *vnet_model_find_link(const struct vnet_model *m, const char *n
 struct vnet_load_opts {
 	const char *name; /* overrides the file's topology name, or NULL */
 	bool sandbox;
+	const char *host; /* a multi-host file: the host whose part to load; else NULL */
 };
 
 /**
@@ -473,6 +546,7 @@ struct vnet_nat_change;
 #define VNET_SET_ALIAS (1U << 4)
 #define VNET_SET_OPTS (1U << 5) /* its kind's options */
 #define VNET_SET_PORT (1U << 6) /* its options as a bridge port */
+#define VNET_SET_VTEPS (1U << 7) /* a vxlan's remote VTEPs: those of @old go, those of @link come */
 
 /**
  * struct vnet_op - one step of a plan; self-contained, so it can be undone
