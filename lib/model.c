@@ -255,6 +255,12 @@ static const struct vnet_model_index *index_links(const struct vnet_model *cm)
 	return ix;
 }
 
+void vnet_model_reindex(struct vnet_model *m)
+{
+	if (m->index)
+		m->index->n = SIZE_MAX;
+}
+
 struct vnet_link *vnet_model_find_link(const struct vnet_model *m, const char *ns, const char *name)
 {
 	const struct vnet_model_index *ix;

@@ -280,6 +280,7 @@ static int push_set(struct planner *p, const struct vnet_link *w, const struct v
 		op->old.up = false;
 		op->old.master[0] = '\0';
 		op->old.alias[0] = '\0';
+		op->old.n_vtep = 0;
 	}
 	return 0;
 }

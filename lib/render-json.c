@@ -199,7 +199,7 @@ static void options(struct jw *w, const struct vnet_optset *s, const struct vnet
 		if (!vnet_opts_has(o, i))
 			continue;
 		vnet_opt_format(&s->v[i], o->v[i], v, sizeof(v));
-		if (s->v[i].type == VNET_OPT_WORD) {
+		if (s->v[i].type == VNET_OPT_WORD || s->v[i].type == VNET_OPT_IPV4) {
 			str(w, s->v[i].key, v);
 		} else {
 			key(w, s->v[i].key);
@@ -282,6 +282,27 @@ static void end(struct jw *w, const char *k, const struct vnet_view *v, size_t i
 	close_(w, "}");
 }
 
+/* "vteps": [{"dst": "192.0.2.2", "mac": "00:00:00:00:00:00", "via": "10.244.2.0"}, ...] */
+static void vteps(struct jw *w, const struct vnet_link *l)
+{
+	key(w, "vteps");
+	open_(w, "[");
+	for (size_t i = 0; i < l->n_vtep; i++) {
+		const struct vnet_vtep *t = &l->vtep[i];
+		char dst[INET_ADDRSTRLEN], inner[INET_ADDRSTRLEN], mac[18];
+
+		inet_ntop(AF_INET, t->dst, dst, sizeof(dst));
+		inet_ntop(AF_INET, t->inner, inner, sizeof(inner));
+		vnet_mac_format(t->mac, mac, sizeof(mac));
+		open_(w, "{");
+		str(w, "dst", dst);
+		str(w, "mac", mac);
+		str(w, "via", t->has_inner ? inner : NULL);
+		close_(w, "}");
+	}
+	close_(w, "]");
+}
+
 static void link_(struct jw *w, const struct vnet_view *v, size_t i)
 {
 	const struct vnet_link *l = &v->m->links.v[i];
@@ -313,6 +334,8 @@ static void link_(struct jw *w, const struct vnet_view *v, size_t i)
 		str(w, "qemu", qemu);
 	if (vnet_kind_has(l->kind, VNET_KIND_F_MASTER))
 		bridge(w, l);
+	if (l->kind == &vnet_kind_vxlan)
+		vteps(w, l);
 	if (vnet_view_bridge(v, l))
 		port(w, v, l);
 	close_(w, "}");

@@ -756,6 +756,43 @@ static void print_taps(const struct vnet_model *m, FILE *out)
 	}
 }
 
+/* "vxlans:" a line per vxlan: its VNI, its ends, and the remote VTEPs it sends to. */
+static void print_vxlans(const struct vnet_model *m, FILE *out)
+{
+	bool first = true;
+
+	for (size_t i = 0; i < m->links.n; i++) {
+		const struct vnet_link *l = &m->links.v[i];
+		char name[ESC_SIZE], vni[16] = "?", local[INET_ADDRSTRLEN] = "?";
+		uint32_t x;
+
+		if (l->kind != &vnet_kind_vxlan)
+			continue;
+		if (first)
+			fputs("vxlans:\n", out);
+		first = false;
+		if (vnet_link_opt(l, "vni", &x) > 0)
+			snprintf(vni, sizeof(vni), "%u", x);
+		if (vnet_link_opt(l, "local", &x) > 0)
+			inet_ntop(AF_INET, &x, local, sizeof(local));
+		fprintf(out, "  %s  vni %s  mtu %u  local %s ->",
+			vnet_escape(l->name, name, sizeof(name)), vni, l->mtu, local);
+		if (vnet_link_opt(l, "remote", &x) > 0)
+			fprintf(out, " %s", inet_ntop(AF_INET, &x, local, sizeof(local)));
+		for (size_t k = 0; k < l->n_vtep; k++) {
+			char dst[INET_ADDRSTRLEN], via[INET_ADDRSTRLEN];
+
+			inet_ntop(AF_INET, l->vtep[k].dst, dst, sizeof(dst));
+			if (l->vtep[k].has_inner)
+				fprintf(out, " %s (via %s)", dst,
+					inet_ntop(AF_INET, l->vtep[k].inner, via, sizeof(via)));
+			else
+				fprintf(out, " %s", dst);
+		}
+		fputs(l->n_vtep ? "\n" : " (no VTEP)\n", out);
+	}
+}
+
 static void print_legend(FILE *out)
 {
 	fputs("legend: <---> bridge port   ==a veth wire (the same letter at both ends)\n"
@@ -816,6 +853,7 @@ int vnet_render_text(const struct vnet_model *m, unsigned width, FILE *out)
 		vnet_view_nat_text(m, out);
 		vnet_view_uplink_text(m, out);
 		print_taps(m, out);
+		print_vxlans(m, out);
 		print_legend(out);
 	}
 	drawn = box && !r;

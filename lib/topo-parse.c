@@ -24,7 +24,8 @@
 #define MAX_ROUTE_WORDS 16 /* "DEST via GW dev IF metric N" is 7 */
 #define NAME_MAX_LEN 32 /* topology and node names */
 #define NS_MAX_LEN (VNET_NAMSIZ - 1) /* namespace names */
-#define FIRST_SECTIONS 3 /* nodes, networks, containers: read first, the rest refers to them */
+#define FIRST_SECTIONS \
+	4 /* hosts, nodes, networks, containers: read first, the rest refers to them */
 
 /* ---- the node tree: one item of a section at a time, with the marks of every node ---- */
 
@@ -1069,6 +1070,83 @@ static int opt_uplink(struct pctx *p, const struct optarg *a)
 	return 0;
 }
 
+/* host: the host of a multi-host file the link is on (checked once every host is known) */
+static int opt_host(struct pctx *p, const struct optarg *a)
+{
+	int r = want_scalar(p, a->k, a->v, a->obj);
+
+	if (!r)
+		snprintf(arg_link(p, a)->host, sizeof(arg_link(p, a)->host), "%s", a->v->str);
+	return r;
+}
+
+/* The span of bridge @l, made on first use (by "hosts" or "vni", in either order). */
+static struct vnet_span *span_of(struct pctx *p, const struct vnet_link *l, struct vnet_pos at)
+{
+	struct vnet_span *sp;
+
+	for (size_t i = 0; i < p->m->spans.n; i++)
+		if (!strcmp(p->m->spans.v[i].bridge, l->name))
+			return &p->m->spans.v[i];
+	sp = vnet_model_add_span(p->m);
+	if (sp) {
+		snprintf(sp->bridge, sizeof(sp->bridge), "%s", l->name);
+		sp->pos = at;
+	}
+	return sp;
+}
+
+/* One host of a bridge's "hosts"; Return: its bit. */
+static int span_host(struct pctx *p, const struct ynode *v, const char *obj, uint64_t *bits)
+{
+	const struct vnet_host *h;
+
+	if (v->type != Y_SCALAR || is_null(v))
+		return wrong_type(p, v, "a host's name", "hosts", obj);
+	h = vnet_model_find_host(p->m, v->str);
+	if (!h)
+		return perr(p, v->pos, obj, "host \"%s\" is not one of the file's hosts", v->str);
+	*bits |= 1ULL << (h - p->m->hosts.v);
+	return 0;
+}
+
+/* hosts: [H, ...] or "all": the bridge spans these hosts, joined by a vxlan on each. */
+static int opt_hosts(struct pctx *p, const struct optarg *a)
+{
+	struct vnet_span *sp = span_of(p, arg_link(p, a), a->k->pos);
+	uint64_t bits = 0;
+	int r = 0;
+
+	if (!sp)
+		return enomem(p);
+	sp->pos = a->k->pos;
+	if (a->v->type == Y_SCALAR && !strcmp(a->v->str, "all")) {
+		sp->hosts = p->m->hosts.n >= 64 ? ~0ULL : (1ULL << p->m->hosts.n) - 1;
+		return 0;
+	}
+	if (a->v->type != Y_SEQ)
+		return wrong_type(p, a->v, "a list of hosts or \"all\"", "hosts", a->obj);
+	for (size_t i = 0; !r && i < a->v->n; i++)
+		r = span_host(p, a->v->kids[i], a->obj, &bits);
+	p->m->spans.v[sp - p->m->spans.v].hosts = bits;
+	return r;
+}
+
+/* vni: the VXLAN network identifier of a spanning bridge, instead of the derived one */
+static int opt_vni(struct pctx *p, const struct optarg *a)
+{
+	unsigned long long x;
+	int r = parse_uint(p, a->k, a->v, a->obj, 1, 16777215, &x);
+	struct vnet_span *sp = r < 0 ? NULL : span_of(p, arg_link(p, a), a->k->pos);
+
+	if (r < 0)
+		return r;
+	if (!sp)
+		return enomem(p);
+	sp->vni = (uint32_t)x;
+	return 0;
+}
+
 /* "[node/]name": the link this one lives on; in the link's own node when no node is given. */
 static int opt_parent(struct pctx *p, const struct optarg *a)
 {
@@ -1207,6 +1285,9 @@ static const struct link_opt {
 	{ "master", opt_master },
 	{ "parent", opt_parent },
 	{ "uplink", opt_uplink },
+	{ "host", opt_host },
+	{ "hosts", opt_hosts },
+	{ "vni", opt_vni },
 };
 
 #define N_LINK_OPTS (sizeof(link_opts) / sizeof(link_opts[0]))
@@ -1221,7 +1302,7 @@ static bool takes(const struct vnet_kind *k, const char *key)
 		return k->flags & VNET_KIND_F_PORT;
 	if (!strcmp(key, "mac"))
 		return k->flags & VNET_KIND_F_L2;
-	if (!strcmp(key, "uplink"))
+	if (!strcmp(key, "uplink") || !strcmp(key, "hosts") || !strcmp(key, "vni"))
 		return k->flags & VNET_KIND_F_MASTER;
 	return true;
 }
@@ -1577,9 +1658,50 @@ static int parse_route(struct pctx *p, const char *ns, const struct ynode *n)
 	return r;
 }
 
+/* ---- hosts: the machines a multi-host file spans ---- */
+
+static const char *const host_keys[] = { "address", "mtu", NULL };
+
+/* One item of hosts: NAME: {address: IPV4, mtu: N}. */
+static int parse_host_item(struct pctx *p, const struct vnet_kind *kind, const struct ynode *k,
+			   const struct ynode *v)
+{
+	const struct ynode *ak = NULL, *av = lookup(v, "address", &ak), *mk = NULL, *mv;
+	unsigned long long mtu = VNET_ETH_MTU;
+	struct vnet_host *h;
+	char obj[96];
+	int r;
+
+	(void)kind;
+	snprintf(obj, sizeof(obj), "host %.60s", k->str);
+	r = check_name(p, k->pos, "host name", k->str, obj);
+	if (!r)
+		r = want_map(p, v, k->str, obj);
+	if (!r)
+		r = check_keys(p, v, host_keys, obj);
+	if (!r && vnet_model_find_host(p->m, k->str))
+		r = perr(p, k->pos, obj, "host \"%s\" is given twice", k->str);
+	if (!r && p->m->hosts.n >= VNET_HOST_MAX)
+		r = perr(p, k->pos, obj, "a file spans at most %d hosts", VNET_HOST_MAX);
+	if (!r && !av)
+		r = perr(p, k->pos, obj, "a host needs \"address\", its underlay IPv4 address");
+	if (!r && (mv = lookup(v, "mtu", &mk)))
+		r = parse_uint(p, mk, mv, obj, 68 + VNET_VXLAN_OVERHEAD, 65535, &mtu);
+	if (r < 0)
+		return r;
+	h = vnet_model_add_host(p->m);
+	if (!h)
+		return enomem(p);
+	snprintf(h->name, sizeof(h->name), "%s", k->str);
+	h->mtu = (uint32_t)mtu;
+	h->pos = k->pos;
+	r = want_scalar(p, ak, av, obj);
+	return r ?: parse_ipv4(p, av->pos, av->str, obj, h->addr);
+}
+
 /* ---- nodes and the topology name ---- */
 
-static const char *const node_keys[] = { "netns", "routes", NULL };
+static const char *const node_keys[] = { "netns", "routes", "host", NULL };
 
 /* A node's netns override, or its namespace by the naming rule. */
 static int node_namespace(struct pctx *p, const struct ynode *k, const struct ynode *v,
@@ -1613,7 +1735,7 @@ static int node_namespace(struct pctx *p, const struct ynode *k, const struct yn
 static int add_node(struct pctx *p, const struct ynode *k, const struct ynode *v, const char *obj)
 {
 	char ns[VNET_NAMSIZ];
-	const struct ynode *rk = NULL, *routes;
+	const struct ynode *rk = NULL, *routes, *hk = NULL, *hv;
 	struct vnet_ns *n;
 	int r = node_namespace(p, k, v, obj, ns);
 
@@ -1632,6 +1754,16 @@ static int add_node(struct pctx *p, const struct ynode *k, const struct ynode *v
 		return enomem(p);
 	if (lookup(v, "netns", NULL))
 		p->nm[n - p->m->ns.v].netns = lookup(v, "netns", NULL)->pos;
+	if ((hv = lookup(v, "host", &hk))) {
+		r = want_scalar(p, hk, hv, obj);
+		if (r < 0)
+			return r;
+		if (n == p->m->ns.v)
+			return perr(p, hk->pos, obj,
+				    "the host part is on every host; put its links on one with "
+				    "\"host:\"");
+		snprintf(n->host, sizeof(n->host), "%s", hv->str);
+	}
 	routes = lookup(v, "routes", &rk);
 	r = routes ? want_list(p, routes, "routes", obj) : 0;
 	for (size_t i = 0; !r && routes && !is_null(routes) && i < routes->n; i++)
@@ -1664,9 +1796,11 @@ static int parse_node_item(struct pctx *p, const struct vnet_kind *kind, const s
 
 /* ---- networks and containers: the Docker scenario (expanded in network.c) ---- */
 
-static const char *const network_keys[] = { "subnet",	"gateway", "masquerade",
-					    "internal", "connect", NULL };
-static const char *const container_keys[] = { "networks", "publish", "routes", "netns", NULL };
+static const char *const network_keys[] = { "subnet",  "gateway", "masquerade", "internal",
+					    "connect", "hosts",	  NULL };
+static const char *const container_keys[] = {
+	"networks", "publish", "routes", "netns", "host", NULL
+};
 
 /* An IPv4 address alone; a loopback one is refused when !@loopback. */
 static int parse_ipv4(struct pctx *p, struct vnet_pos at, const char *s, const char *obj,
@@ -1729,6 +1863,31 @@ static int network_connect(struct pctx *p, const struct ynode *v, const char *ob
 	return r;
 }
 
+/* hosts: {HOST: SUBNET, ...}: a routed network's part on each host, checked in hosts.c. */
+static int network_hosts(struct pctx *p, const struct ynode *k, const struct ynode *v,
+			 const char *obj, const char *name)
+{
+	int r = v->type == Y_MAP ? 0 : wrong_type(p, v, "a map of hosts to subnets", k->str, obj);
+
+	for (size_t i = 0; !r && i < v->n; i += 2) {
+		struct vnet_network part = { 0 };
+		struct vnet_host_subnet *hs;
+
+		r = network_subnet(p, v->kids[i], v->kids[i + 1], obj, &part);
+		hs = r < 0 ? NULL : vnet_model_add_subnet(p->m);
+		if (r < 0)
+			break;
+		if (!hs)
+			return enomem(p);
+		snprintf(hs->network, sizeof(hs->network), "%s", name);
+		snprintf(hs->host, sizeof(hs->host), "%s", v->kids[i]->str);
+		memcpy(hs->subnet, part.subnet, 4);
+		hs->prefixlen = part.prefixlen;
+		hs->pos = v->kids[i]->pos;
+	}
+	return r;
+}
+
 /* The options of network @n other than its subnet. */
 static int network_options(struct pctx *p, const struct ynode *v, const char *obj,
 			   struct vnet_network *n)
@@ -1751,10 +1910,12 @@ static int network_options(struct pctx *p, const struct ynode *v, const char *ob
 		n->masquerade = false;
 	if (!r && (o = lookup(v, "connect", &k)))
 		r = network_connect(p, o, obj, n->name);
+	if (!r && (o = lookup(v, "hosts", &k)))
+		r = network_hosts(p, k, o, obj, n->name);
 	return r;
 }
 
-/* One item of networks: NAME: {subnet, gateway, masquerade, internal, connect}. */
+/* One item of networks: NAME: {subnet, gateway, masquerade, internal, connect, hosts}. */
 static int parse_network_item(struct pctx *p, const struct vnet_kind *kind, const struct ynode *k,
 			      const struct ynode *v)
 {
@@ -2140,6 +2301,7 @@ static size_t make_sections(struct section *v)
 {
 	size_t n = 0;
 
+	v[n++] = (struct section){ "hosts", Y_MAP, NULL, parse_host_item };
 	v[n++] = (struct section){ "nodes", Y_MAP, NULL, parse_node_item };
 	v[n++] = (struct section){ "networks", Y_MAP, NULL, parse_network_item };
 	v[n++] = (struct section){ "containers", Y_MAP, NULL, parse_container_item };
@@ -2281,6 +2443,124 @@ static int read_top(struct pctx *p, bool nodes, bool others)
 	return r;
 }
 
+/* ---- one host's part of a multi-host file ---- */
+
+/* Keep the items of array @v (and of its marks @mk, when given) that @keep says; Return:
+ * how many are left. */
+static size_t compact(void *v, size_t n, size_t size, const bool *keep, void *mk, size_t msize)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!keep[i])
+			continue;
+		if (k != i) {
+			memmove((char *)v + k * size, (char *)v + i * size, size);
+			if (mk)
+				memmove((char *)mk + k * msize, (char *)mk + i * msize, msize);
+		}
+		k++;
+	}
+	return k;
+}
+
+#define COMPACT(arr, keep, mk) \
+	((arr).n = compact((arr).v, (arr).n, sizeof(*(arr).v), keep, mk, (mk) ? sizeof(*(mk)) : 0))
+
+/* What is on the host part of @host: decided for every kind before any is moved. */
+static int select_objects(struct pctx *p, const char *host, bool *keep)
+{
+	struct vnet_model *m = p->m;
+	bool *kl = keep, *ka = kl + m->links.n, *kr = ka + m->addrs.n, *kn = kr + m->routes.n;
+
+	for (size_t i = 0; i < m->links.n; i++)
+		kl[i] = vnet_hosts_keeps_link(m, &m->links.v[i], host);
+	for (size_t i = 0; i < m->addrs.n; i++)
+		ka[i] = vnet_hosts_keeps_on(m, m->addrs.v[i].ns, m->addrs.v[i].dev, host);
+	for (size_t i = 0; i < m->routes.n; i++)
+		kr[i] = vnet_hosts_keeps_on(m, m->routes.v[i].ns, m->routes.v[i].dev, host);
+	for (size_t i = 0; i < m->ns.n; i++)
+		kn[i] = vnet_hosts_keeps_ns(m, &m->ns.v[i], host);
+	COMPACT(m->links, kl, p->lm);
+	COMPACT(m->addrs, ka, (void *)NULL);
+	COMPACT(m->routes, kr, p->rm);
+	COMPACT(m->ns, kn, p->nm);
+	vnet_model_reindex(m);
+	return 0;
+}
+
+/* What refers to nodes and networks, once those of other hosts are gone. */
+static int select_others(struct pctx *p, const char *host, bool *keep)
+{
+	struct vnet_model *m = p->m;
+	int r = 0;
+
+	for (size_t i = 0; i < m->checks.n && r >= 0; i++)
+		keep[i] = (r = vnet_hosts_check(m, &m->checks.v[i], host, p->file, p->err)) > 0;
+	if (r < 0)
+		return r;
+	COMPACT(m->checks, keep, p->cm);
+	for (size_t i = 0; i < m->members.n; i++)
+		keep[i] = vnet_model_find_node(m, m->members.v[i].node) != NULL;
+	COMPACT(m->members, keep, (void *)NULL);
+	for (size_t i = 0; i < m->ports.n; i++)
+		keep[i] = vnet_model_find_node(m, m->ports.v[i].node) != NULL;
+	COMPACT(m->ports, keep, (void *)NULL);
+	for (size_t i = 0; i < m->uplinks.n; i++)
+		keep[i] = vnet_model_find_link(m, m->uplinks.v[i].ns, m->uplinks.v[i].bridge) !=
+			  NULL;
+	COMPACT(m->uplinks, keep, (void *)NULL);
+	for (size_t i = 0; i < m->networks.n; i++)
+		keep[i] = false;
+	for (size_t i = 0; i < m->subnets.n; i++) {
+		struct vnet_network *n = vnet_model_find_network(m, m->subnets.v[i].network);
+
+		if (n && !strcmp(m->subnets.v[i].host, host))
+			keep[n - m->networks.v] = true;
+	}
+	COMPACT(m->networks, keep, (void *)NULL);
+	for (size_t i = 0; i < m->connects.n; i++)
+		keep[i] = vnet_model_find_network(m, m->connects.v[i].a) &&
+			  vnet_model_find_network(m, m->connects.v[i].b);
+	COMPACT(m->connects, keep, (void *)NULL);
+	return 0;
+}
+
+/* --host: the host's part of the file, and the vxlans that join it to the other hosts. */
+static int select_host(struct pctx *p, const char *host)
+{
+	struct vnet_model *m = p->m;
+	size_t n = m->links.n + m->addrs.n + m->routes.n + m->ns.n + m->checks.n + m->members.n +
+		   m->ports.n + m->uplinks.n + m->networks.n + m->connects.n + 1;
+	char names[512] = "";
+	bool *keep;
+	int r;
+
+	for (size_t i = 0, off = 0; i < m->hosts.n && off < sizeof(names); i++)
+		off += (size_t)snprintf(names + off, sizeof(names) - off, "%s%s", i ? ", " : "",
+					m->hosts.v[i].name);
+	if (!m->hosts.n)
+		return perr(p, (struct vnet_pos){ 0, 0 }, NULL,
+			    "--host %s: the file has no \"hosts\"", host);
+	if (!vnet_model_find_host(m, host))
+		return perr(p, (struct vnet_pos){ 0, 0 }, NULL,
+			    "--host %s: not one of the file's hosts (%s)", host, names);
+	/* a loop through the overlay is one of the whole file, where a spanning bridge is one */
+	r = vnet_stp_find_loop(m, p->err);
+	if (r < 0)
+		return r;
+	keep = calloc(n, sizeof(*keep));
+	if (!keep)
+		return enomem(p);
+	r = select_objects(p, host, keep);
+	if (!r)
+		r = select_others(p, host, keep);
+	free(keep);
+	if (!r && vnet_hosts_derive(m, host) < 0)
+		r = enomem(p);
+	return r;
+}
+
 /* The top level: name and nodes first (links and checks refer to them), then in file order. */
 static int convert(struct pctx *p, const struct top *top, const struct vnet_load_opts *opts)
 {
@@ -2315,6 +2595,10 @@ static int convert(struct pctx *p, const struct top *top, const struct vnet_load
 	r = read_top(p, true, !top->before_nodes);
 	if (!r && top->before_nodes)
 		r = read_top(p, false, true);
+	if (!r)
+		r = vnet_hosts_resolve(p->m, p->file, p->err);
+	if (!r && opts && opts->host)
+		r = select_host(p, opts->host);
 	if (!r)
 		r = vnet_networks_expand(p->m, p->file, p->err);
 	/* what the networks made has no marks of its own: its positions are its items' */

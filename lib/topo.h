@@ -141,4 +141,25 @@ struct vnet_model *vnet_model_dup(const struct vnet_model *m);
 /* The words of the kinds of link, as objects in messages ("bridge", "veth end", ...). */
 const char *vnet_topo_kind_word(const struct vnet_kind *kind);
 
+/* ---- hosts.c: one file over several hosts ---- */
+
+/* vnet_hosts_resolve() - check a parsed file's hosts, and give each link its host (from its
+ * node, its veth peer, its master or its parent). Return: 0 or -EINVAL. */
+int vnet_hosts_resolve(struct vnet_model *m, const char *file, struct vnet_error *reterr);
+/* What @host's part of a resolved multi-host model keeps. */
+bool vnet_hosts_keeps_ns(const struct vnet_model *m, const struct vnet_ns *n, const char *host);
+bool vnet_hosts_keeps_link(const struct vnet_model *m, const struct vnet_link *l, const char *host);
+bool vnet_hosts_keeps_on(const struct vnet_model *m, const char *ns, const char *dev,
+			 const char *host);
+bool vnet_hosts_keeps_node(const struct vnet_model *m, const char *node, const char *host);
+/* vnet_hosts_check() - a check of @host's part (1), of another's (0), or -EINVAL. */
+int vnet_hosts_check(const struct vnet_model *m, struct vnet_check *ck, const char *host,
+		     const char *file, struct vnet_error *reterr);
+/* vnet_hosts_derive() - add to @host's part what joins it to the others (its vxlans). */
+int vnet_hosts_derive(struct vnet_model *m, const char *host);
+/* vnet_hosts_vxlan_name() - the vxlan vnet derives for a bridge or network: "vx-NAME". */
+void vnet_hosts_vxlan_name(const char *name, char buf[VNET_IFNAMSIZ]);
+/* vnet_model_reindex() - the links were moved: forget the lookup index. */
+void vnet_model_reindex(struct vnet_model *m);
+
 #endif /* VNET_TOPO_H */

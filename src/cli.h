@@ -29,6 +29,7 @@ enum {
 	OPT_SVG = 1U << 5,
 	OPT_NO_WAIT = 1U << 6,
 	OPT_TRY = 1U << 7, /* --try SECONDS */
+	OPT_HOST = 1U << 8, /* --host NAME */
 };
 
 /* The command line, parsed; --state-dir, -v, -h and --version apply to every command. */
@@ -36,6 +37,7 @@ struct cli {
 	const char *state_dir;
 	const char *name; /* --name */
 	const char *try_secs; /* --try */
+	const char *host; /* --host */
 	unsigned given; /* OPT_* seen on the line */
 	bool json, dry_run, sandbox, verbose;
 	bool dot, svg, no_wait, help;
@@ -79,6 +81,8 @@ int cli_error(const struct vnet_error *e);
 int cli_error_as(const struct vnet_error *e, int code);
 int cli_errorf(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int cli_need_root(void);
+/* cli_host_part() - a file that spans hosts needs --host to be built: EXIT_USAGE without. */
+int cli_host_part(const struct vnet_model *m);
 int cli_load(const struct cli *cli, const char *path, struct vnet_model **ret);
 int cli_session(const struct cli *cli, bool lock, struct vnet_session **ret);
 /* cli_print_notes() - what the library said the user must know, one "vnet: TOPO: " line each. */

@@ -245,6 +245,8 @@ int cmd_check(struct cli *cli)
 	code = cli_need_root();
 	if (!code)
 		code = cli_load(cli, cli->argv[0], &m);
+	if (!code)
+		code = cli_host_part(m);
 	if (code)
 		goto out;
 	if (vnet_check_plan(m, &p) < 0) {

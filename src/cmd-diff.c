@@ -16,6 +16,8 @@ int cmd_diff(struct cli *cli)
 	if (!code)
 		code = cli_load(cli, cli->argv[0], &m);
 	if (!code)
+		code = cli_host_part(m);
+	if (!code)
 		code = cli_session(cli, false, &s);
 	if (code)
 		goto out;

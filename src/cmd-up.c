@@ -195,6 +195,8 @@ int cmd_up(struct cli *cli)
 	code = cli_need_root();
 	if (!code)
 		code = cli_load(cli, cli->argv[0], &m);
+	if (!code)
+		code = cli_host_part(m);
 	if (!code && cli->try_secs && cli->dry_run)
 		code = cli_errorf(EXIT_USAGE, "up: --try and --dry-run do not go together");
 	if (!code && cli->try_secs) {

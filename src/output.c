@@ -92,7 +92,9 @@ int cli_need_root(void)
 
 int cli_load(const struct cli *cli, const char *path, struct vnet_model **ret)
 {
-	struct vnet_load_opts opts = { .name = cli->name, .sandbox = cli->sandbox };
+	struct vnet_load_opts opts = { .name = cli->name,
+				       .sandbox = cli->sandbox,
+				       .host = cli->host };
 	struct vnet_error e = { 0 };
 	int r = vnet_topo_load(path, &opts, ret, &e);
 
@@ -103,6 +105,20 @@ int cli_load(const struct cli *cli, const char *path, struct vnet_model **ret)
 		return EXIT_USAGE;
 	}
 	return 0;
+}
+
+int cli_host_part(const struct vnet_model *m)
+{
+	char names[512] = "";
+	size_t off = 0;
+
+	if (!m->hosts.n || m->host[0])
+		return 0;
+	for (size_t i = 0; i < m->hosts.n && off < sizeof(names); i++)
+		off += (size_t)snprintf(names + off, sizeof(names) - off, "%s%s", i ? ", " : "",
+					m->hosts.v[i].name);
+	return cli_errorf(EXIT_USAGE, "%s spans hosts (%s): say which one's part with --host NAME",
+			  m->file, names);
 }
 
 /*

@@ -16,22 +16,25 @@
  */
 static const struct command commands[] = {
 	{ "up", cmd_up,
-	  "up FILE [--dry-run] [--sandbox] [--name NAME] [--no-wait] [--try SECONDS] [--json]",
+	  "up FILE [--host NAME] [--dry-run] [--sandbox] [--name NAME] [--no-wait] [--try SECONDS] "
+	  "[--json]",
 	  "build the topology in FILE, or bring the kernel back in line with it",
-	  OPT_DRY_RUN | OPT_SANDBOX | OPT_NAME | OPT_NO_WAIT | OPT_TRY | OPT_JSON, 1, 1 },
+	  OPT_DRY_RUN | OPT_SANDBOX | OPT_NAME | OPT_NO_WAIT | OPT_TRY | OPT_JSON | OPT_HOST, 1,
+	  1 },
 	{ "confirm", cmd_confirm, "confirm FILE|NAME",
 	  "keep the change of a vnet up --try before its deadline undoes it", 0, 1, 1 },
 	{ "down", cmd_down, "down FILE|NAME [--dry-run] [--json]",
-	  "remove exactly what the topology created", OPT_DRY_RUN | OPT_JSON, 1, 1 },
-	{ "diff", cmd_diff, "diff FILE [--sandbox] [--name NAME] [--json]",
+	  "remove exactly what the topology created (on this host)",
+	  OPT_DRY_RUN | OPT_JSON | OPT_HOST, 1, 1 },
+	{ "diff", cmd_diff, "diff FILE [--host NAME] [--sandbox] [--name NAME] [--json]",
 	  "show how the kernel differs from FILE (exit 1 when it does)",
-	  OPT_SANDBOX | OPT_NAME | OPT_JSON, 1, 1 },
+	  OPT_SANDBOX | OPT_NAME | OPT_JSON | OPT_HOST, 1, 1 },
 	{ "show", cmd_show, "show [NAME] [--json|--dot|--svg]",
 	  "draw what the kernel has of a topology (all, without NAME), or cni/NET",
 	  OPT_JSON | OPT_DOT | OPT_SVG, 0, 1 },
-	{ "check", cmd_check, "check FILE [--sandbox] [--name NAME] [--json]",
+	{ "check", cmd_check, "check FILE [--host NAME] [--sandbox] [--name NAME] [--json]",
 	  "probe the file's connectivity expectations (exit 1 when one fails)",
-	  OPT_SANDBOX | OPT_NAME | OPT_JSON, 1, 1 },
+	  OPT_SANDBOX | OPT_NAME | OPT_JSON | OPT_HOST, 1, 1 },
 	{ "exec", cmd_exec, "exec [TOPOLOGY/]NODE -- CMD [ARGS...]",
 	  "run a command in a node's namespace", 0, 2, -1 },
 	{ "stp", cmd_stp, "stp [NODE/]BRIDGE [--name NAME] [--json]",
@@ -40,8 +43,9 @@ static const struct command commands[] = {
 	  "rebuild a lost record of topology NAME from the kernel's tags", OPT_JSON, 1, 1 },
 	{ "list", cmd_list, "list [--json]",
 	  "the topologies vnet has built, and vnet-cni's networks", OPT_JSON, 0, 0 },
-	{ "validate", cmd_validate, "validate FILE [--sandbox] [--name NAME]",
-	  "check FILE without touching the kernel (no root needed)", OPT_SANDBOX | OPT_NAME, 1, 1 },
+	{ "validate", cmd_validate, "validate FILE [--host NAME] [--sandbox] [--name NAME]",
+	  "check FILE without touching the kernel (no root needed)",
+	  OPT_SANDBOX | OPT_NAME | OPT_HOST, 1, 1 },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -57,6 +61,7 @@ static const struct {
 	  "--sandbox        build the host part too inside namespace "
 	  "NAME-host" },
 	{ "name", OPT_NAME, "--name NAME      the topology's name (instead of the file's)" },
+	{ "host", OPT_HOST, "--host NAME      of a file that spans hosts: the part of host NAME" },
 	{ "no-wait", OPT_NO_WAIT, "--no-wait        do not wait for STP to converge" },
 	{ "try", OPT_TRY,
 	  "--try SECONDS    undo the change unless vnet confirm comes within SECONDS, even "
@@ -108,7 +113,7 @@ static void long_options(struct option *lo)
 
 	for (size_t i = 0; i < NOPTIONS; i++)
 		lo[n++] = (struct option){ options[i].name,
-					   options[i].bit & (OPT_NAME | OPT_TRY) ?
+					   options[i].bit & (OPT_NAME | OPT_TRY | OPT_HOST) ?
 						   required_argument :
 						   no_argument,
 					   NULL, OPT_INDEX + (int)i };
@@ -146,6 +151,8 @@ static int parse_options(int argc, char **argv, struct cli *cli)
 				cli->name = optarg;
 			if (options[c - OPT_INDEX].bit == OPT_TRY)
 				cli->try_secs = optarg;
+			if (options[c - OPT_INDEX].bit == OPT_HOST)
+				cli->host = optarg;
 		} else if (c == OPT_STATE_DIR) {
 			cli->state_dir = optarg;
 		} else if (c == 'v') {
