@@ -146,6 +146,14 @@ int vnet_nat_network_elems(const struct vnet_network *n, struct vnet_strv *s)
 		r = vnet_strv_add(s, "internal \"%s\"", n->name);
 	if (!r)
 		r = vnet_strv_add(s, "allowed \"%s\" . \"%s\"", n->name, n->name);
+	/* a routed network's overlay: counted among the bridges (what goes out there keeps its
+	 * address), joined to the network both ways */
+	if (!r && n->overlay[0])
+		r = vnet_strv_add(s, "bridges \"%s\"", n->overlay);
+	if (!r && n->overlay[0])
+		r = vnet_strv_add(s, "allowed \"%s\" . \"%s\"", n->name, n->overlay);
+	if (!r && n->overlay[0])
+		r = vnet_strv_add(s, "allowed \"%s\" . \"%s\"", n->overlay, n->name);
 	return r;
 }
 
