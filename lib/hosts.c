@@ -109,6 +109,13 @@ static void derived_mac(const char *topo, const char *net, const char *host, uin
 	mac[5] = (uint8_t)b;
 }
 
+/* "veth v1", "bridge br0": a link as messages name it. */
+static const char *link_obj(const struct vnet_link *l, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s %s", vnet_topo_kind_word(l->kind), l->name);
+	return buf;
+}
+
 /* ---- who is where ---- */
 
 /* Without hosts, nothing may name one. */
@@ -202,11 +209,14 @@ static int infer_link_hosts(struct hctx *c)
 	for (size_t i = 0; i < m->links.n; i++) {
 		const struct vnet_link *l = &m->links.v[i];
 
+		char obj[VNET_IFNAMSIZ + 16];
+
+		link_obj(l, obj, sizeof(obj));
 		if (!l->host[0] && !span_of(m, l->ns, l->name))
-			return herr(c, l->pos, l->name, "say which host it is on (host: one of %s)",
+			return herr(c, l->pos, obj, "say which host it is on (host: one of %s)",
 				    host_names(m, names, sizeof(names)));
 		if (l->host[0] && host_index(m, l->host) < 0)
-			return herr(c, l->pos, l->name,
+			return herr(c, l->pos, obj,
 				    "host \"%s\" is not one of the file's hosts (%s)", l->host,
 				    host_names(m, names, sizeof(names)));
 	}
@@ -222,21 +232,23 @@ static int check_ties(struct hctx *c)
 		const struct vnet_link *l = &m->links.v[i];
 		const struct vnet_span *sp = l->master[0] ? span_of(m, l->ns, l->master) : NULL;
 		const char *by, *h = implied_host(m, l, &by);
+		char obj[VNET_IFNAMSIZ + 16];
 
+		link_obj(l, obj, sizeof(obj));
 		if (span_of(m, l->ns, l->name)) {
 			if (l->host[0])
-				return herr(c, l->pos, l->name,
+				return herr(c, l->pos, obj,
 					    "a bridge that spans hosts is on each of them: drop "
 					    "\"host\"");
 			continue;
 		}
 		if (h[0] && strcmp(h, l->host))
-			return herr(c, l->pos, l->name,
+			return herr(c, l->pos, obj,
 				    "it is on host %s but %s is on %s: a %s does not span hosts; "
 				    "join hosts with a bridge that spans them",
 				    l->host, by, h, vnet_kind_name(l->kind));
 		if (sp && !(sp->hosts & (1ULL << host_index(m, l->host))))
-			return herr(c, l->pos, l->name,
+			return herr(c, l->pos, obj,
 				    "it is on host %s, which bridge %s does not span", l->host,
 				    l->master);
 	}
@@ -284,8 +296,10 @@ static int span_ports_mtu(struct hctx *c, const struct vnet_span *sp, uint32_t m
 			continue;
 		peer = l->peer[0] ? vnet_model_find_link(m, l->peer_ns, l->peer) : NULL;
 		for (struct vnet_link *x = l; x; x = x == l ? peer : NULL) {
+			char obj[VNET_IFNAMSIZ + 16];
+
 			if ((x->has & VNET_LINK_HAS_MTU) && x->mtu > mtu)
-				return herr(c, x->pos, x->name,
+				return herr(c, x->pos, link_obj(x, obj, sizeof(obj)),
 					    "mtu %u is larger than what bridge %s carries between "
 					    "hosts (%u)",
 					    x->mtu, sp->bridge, mtu);
@@ -383,12 +397,14 @@ static int check_networks(struct hctx *c)
 	}
 	for (size_t i = 0; i < m->networks.n; i++) {
 		const struct vnet_network *n = &m->networks.v[i];
+		char obj[VNET_IFNAMSIZ + 16];
 		bool routed = false;
 
 		for (size_t j = 0; j < m->subnets.n && !routed; j++)
 			routed = !strcmp(m->subnets.v[j].network, n->name);
+		snprintf(obj, sizeof(obj), "network %s", n->name);
 		if (!routed)
-			return herr(c, n->pos, n->name,
+			return herr(c, n->pos, obj,
 				    "in a file with hosts, a network has a part on each host it is "
 				    "on: hosts: {HOST: SUBNET, ...}");
 	}
@@ -396,8 +412,11 @@ static int check_networks(struct hctx *c)
 		const struct vnet_member *mb = &m->members.v[i];
 		const struct vnet_ns *n = vnet_model_find_node(m, mb->node);
 
+		char obj[VNET_NAMSIZ + 16];
+
+		snprintf(obj, sizeof(obj), "container %s", mb->node);
 		if (n && !subnet_of(m, mb->network, n->host))
-			return herr(c, mb->pos, mb->node,
+			return herr(c, mb->pos, obj,
 				    "it is on host %s, where network %s has no part", n->host,
 				    mb->network);
 	}
@@ -599,6 +618,13 @@ int vnet_hosts_check(const struct vnet_model *m, struct vnet_check *ck, const ch
 	if (ck->has_addr || vnet_hosts_keeps_node(m, ck->to, host))
 		return 1;
 	to = vnet_model_find_node(m, ck->to);
+	for (size_t i = 0; to && i < m->members.n; i++)
+		if (!strcmp(m->members.v[i].node, ck->to) && m->members.v[i].fixed) {
+			ck->has_addr = true;
+			ck->family = AF_INET;
+			memcpy(ck->addr, m->members.v[i].addr, 4);
+			return 1;
+		}
 	for (size_t i = 0; to && i < m->addrs.n; i++)
 		if (!strcmp(m->addrs.v[i].ns, to->name) && m->addrs.v[i].family == AF_INET) {
 			ck->has_addr = true;

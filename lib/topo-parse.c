@@ -2472,7 +2472,13 @@ static int select_objects(struct pctx *p, const char *host, bool *keep)
 {
 	struct vnet_model *m = p->m;
 	bool *kl = keep, *ka = kl + m->links.n, *kr = ka + m->addrs.n, *kn = kr + m->routes.n;
+	bool *kc = kn + m->ns.n;
+	int r = 0;
 
+	for (size_t i = 0; i < m->checks.n && r >= 0; i++)
+		kc[i] = (r = vnet_hosts_check(m, &m->checks.v[i], host, p->file, p->err)) > 0;
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < m->links.n; i++)
 		kl[i] = vnet_hosts_keeps_link(m, &m->links.v[i], host);
 	for (size_t i = 0; i < m->addrs.n; i++)
@@ -2485,6 +2491,7 @@ static int select_objects(struct pctx *p, const char *host, bool *keep)
 	COMPACT(m->addrs, ka, (void *)NULL);
 	COMPACT(m->routes, kr, p->rm);
 	COMPACT(m->ns, kn, p->nm);
+	COMPACT(m->checks, kc, p->cm);
 	vnet_model_reindex(m);
 	return 0;
 }
@@ -2493,13 +2500,7 @@ static int select_objects(struct pctx *p, const char *host, bool *keep)
 static int select_others(struct pctx *p, const char *host, bool *keep)
 {
 	struct vnet_model *m = p->m;
-	int r = 0;
 
-	for (size_t i = 0; i < m->checks.n && r >= 0; i++)
-		keep[i] = (r = vnet_hosts_check(m, &m->checks.v[i], host, p->file, p->err)) > 0;
-	if (r < 0)
-		return r;
-	COMPACT(m->checks, keep, p->cm);
 	for (size_t i = 0; i < m->members.n; i++)
 		keep[i] = vnet_model_find_node(m, m->members.v[i].node) != NULL;
 	COMPACT(m->members, keep, (void *)NULL);

@@ -565,6 +565,71 @@ static void test_any_order(void **state)
 	vnet_model_free(m);
 }
 
+/* One host's part of a stretched bridge: its node, its veth at the overlay's MTU, and the
+ * vxlan vnet derives, with the other two hosts as VTEPs and the same VNI on every host. */
+static void test_hosts_stretched(void **state)
+{
+	struct vnet_load_opts o1 = { .host = "h1" }, o2 = { .host = "h2" };
+	struct vnet_model *m1 = load(EXAMPLE("lab3"), &o1), *m2 = load(EXAMPLE("lab3"), &o2);
+	const struct vnet_link *vx = link_of(m2, "", "vx-br0");
+	uint32_t vni1, vni2, local;
+
+	(void)state;
+	assert_string_equal(m2->host, "h2");
+	assert_int_equal(m2->ns.n, 2);
+	assert_string_equal(m2->ns.v[1].node, "n2");
+	assert_null(vnet_model_find_link(m2, "", "v1"));
+	assert_int_equal(link_of(m2, "", "v2")->mtu, 1450);
+	assert_int_equal(link_of(m2, "lab3-n2", "eth0")->mtu, 1450);
+	assert_string_equal(vx->master, "br0");
+	assert_int_equal(vx->mtu, 1450);
+	assert_int_equal(vx->n_vtep, 2);
+	assert_ip(AF_INET, vx->vtep[0].dst, "192.168.50.1");
+	assert_ip(AF_INET, vx->vtep[1].dst, "192.168.50.3");
+	assert_int_equal(vnet_link_opt(vx, "local", &local), 1);
+	assert_ip(AF_INET, (const uint8_t *)&local, "192.168.50.2");
+	assert_int_equal(vnet_link_opt(vx, "vni", &vni2), 1);
+	assert_int_equal(vnet_link_opt(link_of(m1, "", "vx-br0"), "vni", &vni1), 1);
+	assert_int_equal(vni1, vni2);
+	/* the check from n1 to n2, which is on h2, goes to n2's address */
+	assert_int_equal(m1->checks.n, 2);
+	assert_true(m1->checks.v[0].has_addr);
+	assert_ip(AF_INET, m1->checks.v[0].addr, "10.0.0.2");
+	assert_int_equal(m2->checks.n, 0);
+	vnet_model_free(m1);
+	vnet_model_free(m2);
+}
+
+/* One host's part of a routed network: its /24 on the bridge, the vxlan with the /16, a
+ * route, a neighbour and a forwarding entry per other host. */
+static void test_hosts_routed(void **state)
+{
+	struct vnet_load_opts o = { .host = "h1" };
+	struct vnet_model *m = load(EXAMPLE("pods"), &o);
+	const struct vnet_link *vx = link_of(m, "", "vx-pods");
+	const struct vnet_network *n = vnet_model_find_network(m, "pods");
+	size_t via = 0;
+
+	(void)state;
+	assert_non_null(n);
+	assert_ip(AF_INET, n->subnet, "10.244.1.0");
+	assert_int_equal(n->prefixlen, 24);
+	assert_string_equal(n->overlay, "vx-pods");
+	assert_int_equal(n->cluster_len, 16);
+	assert_int_equal(vx->n_vtep, 2);
+	assert_true(vx->vtep[0].has_inner);
+	assert_ip(AF_INET, vx->vtep[0].dst, "192.168.50.2");
+	assert_ip(AF_INET, vx->vtep[0].inner, "10.244.2.0");
+	assert_true(vx->has & VNET_LINK_HAS_MAC);
+	assert_int_equal(vx->mac[0], 0x02);
+	for (size_t i = 0; i < m->routes.n; i++)
+		via += !strcmp(m->routes.v[i].dev, "vx-pods") && m->routes.v[i].dst_len == 24;
+	assert_int_equal(via, 2);
+	assert_int_equal(m->checks.n, 1);
+	assert_ip(AF_INET, m->checks.v[0].addr, "10.244.2.10");
+	vnet_model_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -588,6 +653,8 @@ int main(void)
 		cmocka_unit_test(test_syntax_errors),
 		cmocka_unit_test(test_many_keys),
 		cmocka_unit_test(test_any_order),
+		cmocka_unit_test(test_hosts_stretched),
+		cmocka_unit_test(test_hosts_routed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
