@@ -116,6 +116,14 @@ static const char *link_obj(const struct vnet_link *l, char *buf, size_t len)
 	return buf;
 }
 
+const struct vnet_host *vnet_host_by_addr(const struct vnet_model *m, const uint8_t addr[4])
+{
+	for (size_t i = 0; i < m->hosts.n; i++)
+		if (!memcmp(m->hosts.v[i].addr, addr, 4))
+			return &m->hosts.v[i];
+	return NULL;
+}
+
 /* ---- who is where ---- */
 
 /* Without hosts, nothing may name one. */

@@ -938,6 +938,8 @@ int vnet_observe_topology(struct vnet_session *s, const char *topo, struct vnet_
 	snprintf((*ret_model)->name, sizeof((*ret_model)->name), "%s", topo);
 	snprintf((*ret_model)->file, sizeof((*ret_model)->file), "%s", info.file);
 	(*ret_model)->sandbox = info.sandbox;
+	/* the names of the other hosts' VTEPs; without them, vnet show gives their addresses */
+	(void)vnet_state_hosts(s->st, topo, *ret_model);
 	return 0;
 }
 

@@ -16,6 +16,7 @@
 #include "view.h"
 #include "kind.h"
 #include "nat.h"
+#include "topo.h"
 
 /*
  * The document is written straight into one buffer, then out in one write: at 1000 nodes it
@@ -283,7 +284,7 @@ static void end(struct jw *w, const char *k, const struct vnet_view *v, size_t i
 }
 
 /* "vteps": [{"dst": "192.0.2.2", "mac": "00:00:00:00:00:00", "via": "10.244.2.0"}, ...] */
-static void vteps(struct jw *w, const struct vnet_link *l)
+static void vteps(struct jw *w, const struct vnet_model *m, const struct vnet_link *l)
 {
 	key(w, "vteps");
 	open_(w, "[");
@@ -295,6 +296,9 @@ static void vteps(struct jw *w, const struct vnet_link *l)
 		inet_ntop(AF_INET, t->inner, inner, sizeof(inner));
 		vnet_mac_format(t->mac, mac, sizeof(mac));
 		open_(w, "{");
+		const struct vnet_host *h = vnet_host_by_addr(m, t->dst);
+
+		str(w, "host", h ? h->name : NULL);
 		str(w, "dst", dst);
 		str(w, "mac", mac);
 		str(w, "via", t->has_inner ? inner : NULL);
@@ -335,7 +339,7 @@ static void link_(struct jw *w, const struct vnet_view *v, size_t i)
 	if (vnet_kind_has(l->kind, VNET_KIND_F_MASTER))
 		bridge(w, l);
 	if (l->kind == &vnet_kind_vxlan)
-		vteps(w, l);
+		vteps(w, v->m, l);
 	if (vnet_view_bridge(v, l))
 		port(w, v, l);
 	close_(w, "}");
@@ -569,6 +573,7 @@ static int document(const struct vnet_model *m, struct jw *w)
 	num(w, "schema", VNET_RENDER_JSON_SCHEMA);
 	str(w, "topology", m->name);
 	boolean(w, "sandbox", m->sandbox);
+	str(w, "host", m->host[0] ? m->host : NULL);
 	key(w, "nodes");
 	open_(w, "[");
 	for (size_t k = 0; k < v.nnodes; k++)

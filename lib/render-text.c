@@ -14,6 +14,7 @@
 #include "view.h"
 #include "kind.h"
 #include "nat.h"
+#include "topo.h"
 
 /* ---- the view: a model indexed for drawing ---- */
 
@@ -782,12 +783,16 @@ static void print_vxlans(const struct vnet_model *m, FILE *out)
 		for (size_t k = 0; k < l->n_vtep; k++) {
 			char dst[INET_ADDRSTRLEN], via[INET_ADDRSTRLEN];
 
+			const struct vnet_host *h = vnet_host_by_addr(m, l->vtep[k].dst);
+
 			inet_ntop(AF_INET, l->vtep[k].dst, dst, sizeof(dst));
+			fprintf(out, " %s%s%s", h ? vnet_escape(h->name, name, sizeof(name)) : "",
+				h ? " " : "", dst);
 			if (l->vtep[k].has_inner)
-				fprintf(out, " %s (via %s)", dst,
+				fprintf(out, " (via %s)",
 					inet_ntop(AF_INET, l->vtep[k].inner, via, sizeof(via)));
-			else
-				fprintf(out, " %s", dst);
+			if (k + 1 < l->n_vtep)
+				fputc(',', out);
 		}
 		fputs(l->n_vtep ? "\n" : " (no VTEP)\n", out);
 	}
@@ -844,8 +849,12 @@ int vnet_render_text(const struct vnet_model *m, unsigned width, FILE *out)
 	if (box && !r) {
 		char name[ESC_SIZE];
 
-		fprintf(out, "topology %s%s\n", vnet_escape(m->name, name, sizeof(name)),
+		fprintf(out, "topology %s%s", vnet_escape(m->name, name, sizeof(name)),
 			m->sandbox ? " (sandbox)" : "");
+		if (m->host[0])
+			fprintf(out, " (host %s of %zu)", vnet_escape(m->host, name, sizeof(name)),
+				m->hosts.n);
+		fputc('\n', out);
 		draw_boxes(&v, box, width, out);
 		if (v.nwires)
 			fputs("wires:\n", out);

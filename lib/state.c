@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* state.c - the SQLite state store: ownership rows, topologies and the apply journal */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -25,11 +26,13 @@
  * nftables table ("nft", NS, TABLE), forwarding vnet turned on ("sysctl", NS, KEY), a NIC
  * taken over by a bridge ("uplink", NS, NIC), whose state before is kept in table uplink.
  * The primary key spans topologies, so no object is ever owned twice.
+ * A topology built as one host's part of a file that spans hosts has a row in topo_host:
+ * the host, and every host of the file as "NAME=ADDRESS,..." (vnet show names VTEPs so).
  * The CNI plugin's attachments are not topologies: tables cni_attachment, cni_port (a
  * published port, unique per protocol, host address and port) and cni_network (each
  * network's bridge and elements) are lib/attach.c's.
  */
-#define SCHEMA_VERSION 2 /* raise it with every change of the schema below */
+#define SCHEMA_VERSION 3 /* raise it with every change of the schema below */
 #define VNET_STR_(x) #x
 #define VNET_STR(x) VNET_STR_(x)
 static const char schema[] =
@@ -60,6 +63,8 @@ static const char schema[] =
 	"CREATE INDEX IF NOT EXISTS cni_port_owner ON cni_port (net, cid, ifname);"
 	"CREATE TABLE IF NOT EXISTS cni_network (net TEXT PRIMARY KEY, bridge TEXT NOT NULL,"
 	" made INTEGER NOT NULL, elems TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS topo_host (topo TEXT PRIMARY KEY, host TEXT NOT NULL,"
+	" hosts TEXT NOT NULL);"
 	"PRAGMA user_version=" VNET_STR(SCHEMA_VERSION) ";";
 
 #define STMT_CACHE 40
@@ -765,6 +770,65 @@ static int record_model(struct writer *w, const struct vnet_model *m)
 	"DELETE FROM uplink WHERE NOT EXISTS (SELECT 1 FROM object o WHERE" \
 	" o.kind = 'uplink' AND o.ns = uplink.ns AND o.name = uplink.nic)"
 
+/* The host of a desired model that is one host's part, and the file's hosts. */
+static int write_hosts(struct writer *w, const struct vnet_model *m)
+{
+	char hosts[VNET_HOST_MAX * (VNET_NAMSIZ + 18)] = "", a[INET_ADDRSTRLEN];
+	sqlite3_stmt *s;
+	size_t off = 0;
+	int r = exec_topo(w, "DELETE FROM topo_host WHERE topo = ?");
+
+	if (r < 0 || !m->host[0])
+		return r;
+	for (size_t i = 0; i < m->hosts.n && off < sizeof(hosts); i++)
+		off += (size_t)snprintf(hosts + off, sizeof(hosts) - off, "%s%s=%s", i ? "," : "",
+					m->hosts.v[i].name,
+					inet_ntop(AF_INET, m->hosts.v[i].addr, a, sizeof(a)));
+	s = prepare(w->st, "INSERT INTO topo_host (topo, host, hosts) VALUES (?, ?, ?)");
+	if (!s)
+		return db_error(w->st, w->err, "prepare");
+	sqlite3_bind_text(s, 1, m->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, m->host, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, hosts, -1, SQLITE_STATIC);
+	r = step_done(s);
+	sqlite3_finalize(s);
+	return r < 0 ? db_error(w->st, w->err, "write") : 0;
+}
+
+int vnet_state_hosts(struct vnet_state *st, const char *topo, struct vnet_model *m)
+{
+	sqlite3_stmt *s = prepare(st, "SELECT host, hosts FROM topo_host WHERE topo = ?");
+	char hosts[VNET_HOST_MAX * (VNET_NAMSIZ + 18)], *save = NULL;
+	int rc;
+
+	if (!s)
+		return db_errno(sqlite3_extended_errcode(st->db));
+	bind_texts(s, 1, &topo);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		snprintf(m->host, sizeof(m->host), "%s", col_text(s, 0));
+		snprintf(hosts, sizeof(hosts), "%s", col_text(s, 1));
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? 0 : db_errno(rc);
+	for (char *t = strtok_r(hosts, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(t, '=');
+		struct vnet_host *h;
+
+		if (!eq)
+			continue;
+		*eq = '\0';
+		h = vnet_model_add_host(m);
+		if (!h)
+			return -ENOMEM;
+		snprintf(h->name, sizeof(h->name), "%s", t);
+		if (inet_pton(AF_INET, eq + 1, h->addr) != 1)
+			m->hosts.n--; /* a row that does not read is no name to give */
+	}
+	return 0;
+}
+
 /* The rows of the topology become exactly the objects of @arg, and its journal ends. */
 static int replace_rows(struct writer *w, const struct vnet_model *m, const char *topo_sql)
 {
@@ -783,7 +847,9 @@ static int replace_rows(struct writer *w, const struct vnet_model *m, const char
 
 static int commit_body(struct writer *w, const void *arg)
 {
-	return replace_rows(w, arg, TOPO_UPSERT);
+	int r = replace_rows(w, arg, TOPO_UPSERT);
+
+	return r < 0 ? r : write_hosts(w, arg);
 }
 
 int vnet_state_commit(struct vnet_state *st, const struct vnet_model *m, struct vnet_error *reterr)
@@ -799,6 +865,9 @@ static int settle_body(struct writer *w, const void *arg)
 	if (r >= 0)
 		r = exec_topo(w, "DELETE FROM topology WHERE name = ?1 AND NOT EXISTS"
 				 " (SELECT 1 FROM object WHERE topo = ?1)");
+	if (r >= 0)
+		r = exec_topo(w, "DELETE FROM topo_host WHERE NOT EXISTS"
+				 " (SELECT 1 FROM topology WHERE name = topo_host.topo)");
 	return r;
 }
 
@@ -819,6 +888,8 @@ static int forget_body(struct writer *w, const void *arg)
 		r = exec_topo(w, "DELETE FROM lease WHERE topo = ?");
 	if (r >= 0)
 		r = exec_topo(w, "DELETE FROM topology WHERE name = ?");
+	if (r >= 0)
+		r = exec_topo(w, "DELETE FROM topo_host WHERE topo = ?");
 	if (r >= 0)
 		r = exec_topo(w, UPLINK_PRUNE);
 	return r;

@@ -85,6 +85,9 @@ int vnet_state_commit(struct vnet_state *st, const struct vnet_model *m, struct 
 int vnet_state_settle(struct vnet_state *st, const struct vnet_model *owned,
 		      struct vnet_error *reterr);
 /* vnet_state_forget() - after down: forget @topo and all it owned. */
+/* vnet_state_hosts() - @m->host and @m->hosts as the topology's part of a multi-host file
+ * was recorded (nothing for a topology of one host). Return: 0 or -errno. */
+int vnet_state_hosts(struct vnet_state *st, const char *topo, struct vnet_model *m);
 int vnet_state_forget(struct vnet_state *st, const char *topo, struct vnet_error *reterr);
 
 /**

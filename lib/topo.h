@@ -159,6 +159,8 @@ int vnet_hosts_check(const struct vnet_model *m, struct vnet_check *ck, const ch
 int vnet_hosts_derive(struct vnet_model *m, const char *host);
 /* vnet_hosts_vxlan_name() - the vxlan vnet derives for a bridge or network: "vx-NAME". */
 void vnet_hosts_vxlan_name(const char *name, char buf[VNET_IFNAMSIZ]);
+/* vnet_host_by_addr() - the host of @m whose underlay address is @addr, or NULL. */
+const struct vnet_host *vnet_host_by_addr(const struct vnet_model *m, const uint8_t addr[4]);
 /* vnet_model_reindex() - the links were moved: forget the lookup index. */
 void vnet_model_reindex(struct vnet_model *m);
 
