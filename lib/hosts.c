@@ -156,6 +156,18 @@ static int check_node_hosts(struct hctx *c)
 {
 	char names[512];
 
+	for (size_t i = 0; i < c->m->hosts.n; i++)
+		for (size_t j = 0; j < i; j++)
+			if (!memcmp(c->m->hosts.v[i].addr, c->m->hosts.v[j].addr, 4)) {
+				char obj[VNET_NAMSIZ + 8];
+
+				snprintf(obj, sizeof(obj), "host %s", c->m->hosts.v[i].name);
+				return herr(c, c->m->hosts.v[i].pos, obj,
+					    "it has host %s's address (line %u): each host is one "
+					    "VTEP",
+					    c->m->hosts.v[j].name, c->m->hosts.v[j].pos.line);
+			}
+
 	for (size_t i = 1; i < c->m->ns.n; i++) {
 		const struct vnet_ns *n = &c->m->ns.v[i];
 		char obj[VNET_NAMSIZ + 8];
