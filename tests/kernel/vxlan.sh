@@ -37,6 +37,8 @@
 # 5. the routed variant: pods on h1..h3, c1..c3 one per host; containers reach each other
 #    with their own addresses, the outside sees the host's address (masquerade); routes
 #    (proto 0x76), permanent neighbours and fdb entries name the other hosts' vx-pods;
+# 5b. vnet-cni's containers on a routed network of a topology with no containers, as the
+#    README's Kubernetes recipe: across hosts without NAT, out through the masquerade.
 # 6. vnet down on each host leaves no namespace, no link and no row in any host's store.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -287,16 +289,14 @@ for h in $HOSTS; do
 done
 txt=$(on h1 "$VNET" show "$T") || fail "vnet show $T in h1"
 printf '%s\n' "$txt" | sed 's/^/    | /'
-for a in 192.168.50.2 192.168.50.3; do
-	grep -qF "$a" <<<"$txt" || fail "vnet show $T in h1 does not name the remote VTEP $a"
-done
-echo "ok - vnet show in h1 names the remote VTEPs 192.168.50.2 and 192.168.50.3"
+grep -qF "topology $T (host h1 of 3)" <<<"$txt" || fail "vnet show $T in h1 does not say it is h1"
+grep -qE "^  vx-br0  vni [0-9]+  mtu 1450  local 192.168.50.1 -> h2 192.168.50.2, h3 192.168.50.3$" \
+	<<<"$txt" || fail "vnet show $T in h1 does not name the remote VTEPs by host"
+echo "ok - vnet show in h1 says it is h1 and names the remote VTEPs h2 and h3"
 sj=$(on h1 "$VNET" show "$T" --json) || fail "vnet show $T --json in h1"
-for a in 192.168.50.2 192.168.50.3; do
-	jq -e --arg a "$a" '[.. | strings | select(contains($a))] | length > 0' <<<"$sj" >/dev/null ||
-		fail "vnet show $T --json in h1 does not parse, or does not name $a"
-done
-echo "ok - vnet show --json in h1 parses and names both remote VTEPs"
+expect_eq "vnet show --json in h1: host and vx-br0's VTEPs" "$(jq -r '.host + ": " +
+	([.. | objects | select(.kind? == "vxlan") | .vteps[] | "\(.host)=\(.dst)"] | join(" "))' \
+	<<<"$sj")" "h1: h2=192.168.50.2 h3=192.168.50.3"
 
 # =============================== 3. a host removed ===============================
 F2=$KT_TMP/lab2.yaml
@@ -488,10 +488,59 @@ for h in $HOSTS; do
 done
 stop_servers
 
-# =============================== 6. everything down ===============================
 for h in $HOSTS; do
 	expect_rc 0 on "$h" "$VNET" down "$R"
 done
+
+# ============ 5b. vnet-cni's containers on a routed network (README: Kubernetes) ============
+# The cluster's file has the hosts and the routed network, no containers; on each host the
+# runtime's vnet-cni puts pods on the network's bridge, with the host's part as its IPAM
+# subnet and ipMasq off: the topology's table masquerades what leaves the range.
+CNI=${VNET_CNI_BIN:-$KT_ROOT/build/vnet-cni}
+[ -x "$CNI" ] || fail "no vnet-cni binary at $CNI (build first, or set VNET_CNI_BIN)"
+K=$PFX.k
+FK=$KT_TMP/cluster.yaml
+sed '/^containers:/,$d' "$FR" >"$FK"
+for h in $HOSTS; do
+	vtrack "$h" "$K"
+	on "$h" "$VNET" up "$FK" --host "$h" --name "$K" || fail "vnet up $FK --host $h"
+done
+# kcni HOST N VERB CID: vnet-cni VERB for container CID (namespace $PFX-CID) on HOST, whose
+# part of the range is 10.244.N.0/24; the answer on stdout.
+kcni() {
+	printf '{"cniVersion": "1.1.0", "name": "k8s", "type": "vnet-cni", "bridge": "pods",
+		"isGateway": true, "ipMasq": false, "cni.dev/valid-attachments": [],
+		"ipam": {"type": "vnet", "subnet": "10.244.%s.0/24",
+			 "routes": [{"dst": "0.0.0.0/0"}]}}' "$2" |
+		CNI_COMMAND=$3 CNI_CONTAINERID=$4 CNI_NETNS=/run/netns/$PFX-$4 CNI_IFNAME=eth0 \
+			CNI_PATH=/usr/lib/cni on "$1" "$CNI"
+}
+own_ns "$PFX-k1"
+own_ns "$PFX-k2"
+got=$(kcni h1 1 ADD k1 | jq -r '.ips[0].address') || fail "vnet-cni ADD k1 on h1"
+expect_eq "vnet-cni on h1: k1's address (from h1's part)" "$got" 10.244.1.2/24
+got=$(kcni h2 2 ADD k2 | jq -r '.ips[0].address') || fail "vnet-cni ADD k2 on h2"
+expect_eq "vnet-cni on h2: k2's address (from h2's part)" "$got" 10.244.2.2/24
+wait_until 10 settled "$H1" "$H2" || fail "the pods bridges' ports did not reach forwarding"
+reaches "vnet-cni's k1 on h1 reaches k2 on h2 (10.244.2.2)" "$PFX-k1" 10.244.2.2
+tcp_server "$PFX-k2" 80 "$L/k2"
+tcp_reaches "TCP: k1 reaches k2:80" "$PFX-k1" 10.244.2.2 80 "$L/k2"
+expect_eq "the source k2's server saw from k1 (no NAT between vnet-cni's pods)" "$PEER" 10.244.1.2
+tcp_server "$I" 80 "$L/internet"
+tcp_reaches "TCP: k1 reaches the internet's 203.0.113.1:80" "$PFX-k1" 203.0.113.1 80 \
+	"$L/internet"
+expect_eq "the source the internet saw from k1 (the topology's masquerade)" "$PEER" 192.168.50.1
+stop_servers
+kcni h1 1 DEL k1 >/dev/null || fail "vnet-cni DEL k1 on h1"
+kcni h2 2 DEL k2 >/dev/null || fail "vnet-cni DEL k2 on h2"
+kcni h1 1 GC gc >/dev/null || fail "vnet-cni GC on h1"
+kcni h2 2 GC gc >/dev/null || fail "vnet-cni GC on h2"
+for h in $HOSTS; do
+	expect_rc 0 on "$h" "$VNET" down "$K"
+done
+
+# =============================== 6. everything down ===============================
+
 expect_eq "namespaces of this test left (besides the hand-made)" \
 	"$(ns_list | grep -vxF -f <(printf '%s\n' "${KT_OWN_NS[@]}") | tr '\n' ' ' || true)" ""
 for h in $HOSTS; do
