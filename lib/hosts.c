@@ -57,6 +57,14 @@ static long host_index(const struct vnet_model *m, const char *name)
 	return h ? h - m->hosts.v : -1;
 }
 
+/* Host @name's bit in a span's set; 0 for no such host. */
+static uint64_t host_bit(const struct vnet_model *m, const char *name)
+{
+	long i = host_index(m, name);
+
+	return i < 0 ? 0 : 1ULL << i;
+}
+
 static const struct vnet_span *span_of(const struct vnet_model *m, const char *ns, const char *br)
 {
 	for (size_t i = 0; !ns[0] || !strcmp(ns, m->ns.v[0].name); i++) {
@@ -267,7 +275,7 @@ static int check_ties(struct hctx *c)
 				    "it is on host %s but %s is on %s: a %s does not span hosts; "
 				    "join hosts with a bridge that spans them",
 				    l->host, by, h, vnet_kind_name(l->kind));
-		if (sp && !(sp->hosts & (1ULL << host_index(m, l->host))))
+		if (sp && !(sp->hosts & host_bit(m, l->host)))
 			return herr(c, l->pos, obj,
 				    "it is on host %s, which bridge %s does not span", l->host,
 				    l->master);
@@ -474,7 +482,7 @@ bool vnet_hosts_keeps_link(const struct vnet_model *m, const struct vnet_link *l
 	const struct vnet_span *sp = span_of(m, l->ns, l->name);
 
 	if (sp)
-		return sp->hosts & (1ULL << host_index(m, host));
+		return sp->hosts & host_bit(m, host);
 	return !strcmp(l->host, host);
 }
 
@@ -661,12 +669,12 @@ int vnet_hosts_check(const struct vnet_model *m, struct vnet_check *ck, const ch
 int vnet_hosts_derive(struct vnet_model *m, const char *host)
 {
 	const struct vnet_host *h = vnet_model_find_host(m, host);
-	long hi = host_index(m, host);
+	uint64_t bit = host_bit(m, host);
 	int r = 0;
 
 	snprintf(m->host, sizeof(m->host), "%s", host);
 	for (size_t i = 0; r >= 0 && i < m->spans.n; i++)
-		if (m->spans.v[i].hosts & (1ULL << hi))
+		if (m->spans.v[i].hosts & bit)
 			r = derive_span(m, &m->spans.v[i], h);
 	for (size_t i = 0; r >= 0 && i < m->networks.n; i++) {
 		const struct vnet_host_subnet *mine = subnet_of(m, m->networks.v[i].name, host);

@@ -1668,6 +1668,7 @@ static int parse_host_item(struct pctx *p, const struct vnet_kind *kind, const s
 {
 	const struct ynode *ak = NULL, *av = lookup(v, "address", &ak), *mk = NULL, *mv;
 	unsigned long long mtu = VNET_ETH_MTU;
+	uint8_t addr[4];
 	struct vnet_host *h;
 	char obj[96];
 	int r;
@@ -1683,8 +1684,10 @@ static int parse_host_item(struct pctx *p, const struct vnet_kind *kind, const s
 		r = perr(p, k->pos, obj, "host \"%s\" is given twice", k->str);
 	if (!r && p->m->hosts.n >= VNET_HOST_MAX)
 		r = perr(p, k->pos, obj, "a file spans at most %d hosts", VNET_HOST_MAX);
-	if (!r && !av)
-		r = perr(p, k->pos, obj, "a host needs \"address\", its underlay IPv4 address");
+	if (!r && (!av || !ak))
+		return perr(p, k->pos, obj, "a host needs \"address\", its underlay IPv4 address");
+	if (!r)
+		r = want_scalar(p, ak, av, obj) ?: parse_ipv4(p, av->pos, av->str, obj, addr);
 	if (!r && (mv = lookup(v, "mtu", &mk)))
 		r = parse_uint(p, mk, mv, obj, 68 + VNET_VXLAN_OVERHEAD, 65535, &mtu);
 	if (r < 0)
@@ -1693,10 +1696,10 @@ static int parse_host_item(struct pctx *p, const struct vnet_kind *kind, const s
 	if (!h)
 		return enomem(p);
 	snprintf(h->name, sizeof(h->name), "%s", k->str);
+	memcpy(h->addr, addr, 4);
 	h->mtu = (uint32_t)mtu;
 	h->pos = k->pos;
-	r = want_scalar(p, ak, av, obj);
-	return r ?: parse_ipv4(p, av->pos, av->str, obj, h->addr);
+	return 0;
 }
 
 /* ---- nodes and the topology name ---- */
