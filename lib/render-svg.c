@@ -273,6 +273,7 @@ static void nat_lines(const struct vnet_model *m, struct svg_layout *L)
 		return;
 	vnet_view_nat_text(m, f);
 	vnet_view_uplink_text(m, f);
+	vnet_view_vxlan_text(m, f);
 	fclose(f);
 	for (const char *c = L->nat; c && *c; c++)
 		L->nat_lines += *c == '\n';

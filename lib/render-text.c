@@ -758,7 +758,7 @@ static void print_taps(const struct vnet_model *m, FILE *out)
 }
 
 /* "vxlans:" a line per vxlan: its VNI, its ends, and the remote VTEPs it sends to. */
-static void print_vxlans(const struct vnet_model *m, FILE *out)
+void vnet_view_vxlan_text(const struct vnet_model *m, FILE *out)
 {
 	bool first = true;
 
@@ -862,7 +862,7 @@ int vnet_render_text(const struct vnet_model *m, unsigned width, FILE *out)
 		vnet_view_nat_text(m, out);
 		vnet_view_uplink_text(m, out);
 		print_taps(m, out);
-		print_vxlans(m, out);
+		vnet_view_vxlan_text(m, out);
 		print_legend(out);
 	}
 	drawn = box && !r;

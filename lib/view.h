@@ -55,5 +55,7 @@ void vnet_view_nat_text(const struct vnet_model *m, FILE *out);
 /* vnet_view_uplink_text() - the "uplinks:" lines: each NIC a bridge took over, and what of
  * it moved; the SVG shows the same lines. */
 void vnet_view_uplink_text(const struct vnet_model *m, FILE *out);
+/* vnet_view_vxlan_text() - the "vxlans:" lines: each vxlan's VNI, MTU, ends and VTEPs. */
+void vnet_view_vxlan_text(const struct vnet_model *m, FILE *out);
 
 #endif /* VNET_VIEW_H */
