@@ -757,6 +757,22 @@ static void print_taps(const struct vnet_model *m, FILE *out)
 	}
 }
 
+/* " h2 192.0.2.2 (via 10.244.2.0), ...": the remote VTEPs of vxlan @l, by host where known. */
+static void put_vteps(const struct vnet_model *m, const struct vnet_link *l, FILE *out)
+{
+	for (size_t k = 0; k < l->n_vtep; k++) {
+		const struct vnet_host *h = vnet_host_by_addr(m, l->vtep[k].dst);
+		char name[ESC_SIZE], dst[INET_ADDRSTRLEN], via[INET_ADDRSTRLEN];
+
+		inet_ntop(AF_INET, l->vtep[k].dst, dst, sizeof(dst));
+		fprintf(out, "%s %s%s%s", k ? "," : "",
+			h ? vnet_escape(h->name, name, sizeof(name)) : "", h ? " " : "", dst);
+		if (l->vtep[k].has_inner)
+			fprintf(out, " (via %s)",
+				inet_ntop(AF_INET, l->vtep[k].inner, via, sizeof(via)));
+	}
+}
+
 /* "vxlans:" a line per vxlan: its VNI, its ends, and the remote VTEPs it sends to. */
 void vnet_view_vxlan_text(const struct vnet_model *m, FILE *out)
 {
@@ -765,6 +781,7 @@ void vnet_view_vxlan_text(const struct vnet_model *m, FILE *out)
 	for (size_t i = 0; i < m->links.n; i++) {
 		const struct vnet_link *l = &m->links.v[i];
 		char name[ESC_SIZE], vni[16] = "?", local[INET_ADDRSTRLEN] = "?";
+		char remote[INET_ADDRSTRLEN + 1] = "";
 		uint32_t x;
 
 		if (l->kind != &vnet_kind_vxlan)
@@ -776,25 +793,13 @@ void vnet_view_vxlan_text(const struct vnet_model *m, FILE *out)
 			snprintf(vni, sizeof(vni), "%u", x);
 		if (vnet_link_opt(l, "local", &x) > 0)
 			inet_ntop(AF_INET, &x, local, sizeof(local));
-		fprintf(out, "  %s  vni %s  mtu %u  local %s ->",
-			vnet_escape(l->name, name, sizeof(name)), vni, l->mtu, local);
 		if (vnet_link_opt(l, "remote", &x) > 0)
-			fprintf(out, " %s", inet_ntop(AF_INET, &x, local, sizeof(local)));
-		for (size_t k = 0; k < l->n_vtep; k++) {
-			char dst[INET_ADDRSTRLEN], via[INET_ADDRSTRLEN];
-
-			const struct vnet_host *h = vnet_host_by_addr(m, l->vtep[k].dst);
-
-			inet_ntop(AF_INET, l->vtep[k].dst, dst, sizeof(dst));
-			fprintf(out, " %s%s%s", h ? vnet_escape(h->name, name, sizeof(name)) : "",
-				h ? " " : "", dst);
-			if (l->vtep[k].has_inner)
-				fprintf(out, " (via %s)",
-					inet_ntop(AF_INET, l->vtep[k].inner, via, sizeof(via)));
-			if (k + 1 < l->n_vtep)
-				fputc(',', out);
-		}
-		fputs(l->n_vtep ? "\n" : " (no VTEP)\n", out);
+			inet_ntop(AF_INET, &x, remote, sizeof(remote));
+		fprintf(out, "  %s  vni %s  mtu %u  local %s ->%s%s%s",
+			vnet_escape(l->name, name, sizeof(name)), vni, l->mtu, local,
+			remote[0] ? " " : "", remote, remote[0] && l->n_vtep ? "," : "");
+		put_vteps(m, l, out);
+		fputs(l->n_vtep || remote[0] ? "\n" : " (no VTEP)\n", out);
 	}
 }
 
