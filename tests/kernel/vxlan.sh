@@ -31,6 +31,10 @@
 #    show names the remote VTEPs;
 # 3. h3 removed from the file: up on h1 and h2 drops h3's fdb entry and keeps vx-br0 (same
 #    ifindex); a fdb entry deleted behind vnet's back is drift for diff, and up restores it;
+# 3b. an adversary on h1: vnet killed at each crash point of up --host h1 (the next up repairs,
+#    down leaves h1 bare), each step failed in turn (h1 as before), the VTEPs' edit failed
+#    (the old VTEPs stay), a stranger's vx-br0 and a stranger's vxlan on the same VNI (both
+#    conflicts, exit 5, nothing left);
 # 4. bad input is refused (exit 2) with nothing changed: hosts without --host, an unknown
 #    --host, --host without hosts, a spanning bridge's mtu 1500, a loop through the overlay
 #    without STP (with stp: true it validates);
@@ -342,6 +346,93 @@ expect_eq "h1: vx-br0 still the same (ifindex)" "$(lget "$H1" vx-br0 .ifindex)" 
 expect_rc 0 on h1 "$VNET" diff "$F2" --host h1 --name "$T"
 nsx "$N1" ip neigh flush dev eth0
 reaches "n1 reaches n2 again (ARP resolved anew)" "$N1" 10.0.0.2
+
+# =========================== 3b. an adversary on h1 ===========================
+# vnet killed at each crash point of h1's part, each of its steps failed in turn, the edit
+# of the VTEPs failed, and strangers' devices in the way: after each, h1 is as it was, or as
+# the next up makes it, and every message vnet printed held.
+lib=$(ldd "$VNET" 2>/dev/null | awk '$1 ~ /^libvnet\.so/ { print $3 }')
+hooks=false
+# shellcheck disable=SC2086 # no libvnet (a static vnet): the binary alone
+grep -qa VNET_FAULT_STEP "$VNET" $lib && hooks=true
+expect_rc 0 on h1 "$VNET" down "$T"
+wait_until 10 settled "$H1" || fail "h1 did not settle after down"
+bare=$(dump_ns "$H1")
+# h1_bare WHAT: h1 holds nothing of vnet's, and its store no topology.
+h1_bare() {
+	wait_until 10 settled "$H1" || fail "$1: h1 did not settle"
+	[ "$bare" = "$(dump_ns "$H1")" ] ||
+		{ diff <(echo "$bare") <(dump_ns "$H1") | head -30; fail "$1: h1 is not as before"; }
+	[ -z "$(store_names h1)" ] || fail "$1: h1's store lists $(store_names h1)"
+}
+if $hooks; then
+	n=1
+	while :; do
+		rc=0
+		on h1 env VNET_CRASH_AT=$n "$VNET" up "$F2" --host h1 --name "$T" >/dev/null 2>&1 ||
+			rc=$?
+		[ "$rc" = 0 ] && break
+		[ "$rc" = 99 ] || fail "crash point $n of up --host h1: exit $rc, not the crash (99)"
+		on h1 "$VNET" up "$F2" --host h1 --name "$T" >/dev/null ||
+			fail "crash point $n: the next up --host h1 failed"
+		[ "$(zero_fdb "$H1" vx-br0)" = "192.168.50.2 self permanent" ] ||
+			fail "crash point $n, then up: h1's VTEPs are '$(zero_fdb "$H1" vx-br0)'"
+		on h1 "$VNET" diff "$F2" --host h1 --name "$T" >/dev/null ||
+			fail "crash point $n, then up: diff is not clean"
+		on h1 "$VNET" down "$T" >/dev/null || fail "crash point $n: down failed"
+		h1_bare "crash point $n, up, down"
+		n=$((n + 1))
+		[ $n -le 100 ] || fail "more than 100 crash points in up --host h1?"
+	done
+	[ $n -gt 5 ] || fail "only $((n - 1)) crash points in up --host h1: the switch does not work"
+	echo "ok - killed at each of the $((n - 1)) crash points of up --host h1; each time the next" \
+		"up gave h1 its VTEPs, diff was clean, and down left h1 bare"
+	expect_rc 0 on h1 "$VNET" down "$T"
+	h1_bare "the uninterrupted up, then down"
+	steps=$(on h1 "$VNET" up "$F2" --host h1 --name "$T" --dry-run --json | jq '.steps | length')
+	[ "$steps" -ge 5 ] || fail "up --host h1 plans $steps steps, expected 5 or more"
+	for k in $(seq 1 "$steps"); do
+		rc=0
+		OUT=$(on h1 env VNET_FAULT_STEP="$k" "$VNET" up "$F2" --host h1 --name "$T" 2>&1) ||
+			rc=$?
+		[ "$rc" = 3 ] || { echo "$OUT"; fail "fault at step $k: exit $rc, not 3"; }
+		grep -q "injected fault at step $k " <<<"$OUT" || fail "fault at step $k: not said"
+		h1_bare "fault at step $k of up --host h1"
+	done
+	echo "ok - each of the $steps steps of up --host h1 failed in turn: each time h1 was left as before"
+	# the edit of the VTEPs: h3 back in the file, and the step that adds its entry fails
+	on h1 "$VNET" up "$F2" --host h1 --name "$T" >/dev/null || fail "up --host h1 with $F2"
+	rc=0
+	OUT=$(on h1 env VNET_FAULT_STEP=1 "$VNET" up "$F" --host h1 --name "$T" 2>&1) || rc=$?
+	[ "$rc" = 3 ] || { echo "$OUT"; fail "the VTEPs' edit with a fault: exit $rc, not 3"; }
+	expect_eq "h1: VTEPs after their failed edit" "$(zero_fdb "$H1" vx-br0)" \
+		"192.168.50.2 self permanent"
+	expect_rc 0 on h1 "$VNET" diff "$F2" --host h1 --name "$T"
+else
+	note "vnet without test hooks: no crash points, no injected faults"
+	on h1 "$VNET" up "$F2" --host h1 --name "$T" >/dev/null || fail "up --host h1 with $F2"
+fi
+vni=$(lget "$H1" vx-br0 .linkinfo.info_data.id)
+expect_rc 0 on h1 "$VNET" down "$T"
+h1_bare "down before the strangers"
+# a stranger's device named as the vxlan vnet derives: a conflict, nothing made
+ip -n "$H1" link add vx-br0 type bridge
+bare=$(dump_ns "$H1")
+expect_rc 5 on h1 "$VNET" up "$F2" --host h1 --name "$T"
+grep -q "vx-br0" <<<"$OUT" || fail "the conflict does not name vx-br0"
+h1_bare "a stranger's vx-br0"
+ip -n "$H1" link del vx-br0
+# a stranger's vxlan on the same VNI and UDP port: the kernel refuses a second (EEXIST), which
+# vnet reports as a conflict with what it does not own, and undoes the steps before
+ip -n "$H1" link add sx type vxlan id "$vni" local 192.168.50.1 dstport 4789
+bare=$(dump_ns "$H1")
+expect_rc 5 on h1 "$VNET" up "$F2" --host h1 --name "$T"
+grep -qi "vx-br0" <<<"$OUT" || fail "the kernel's refusal does not name vx-br0"
+h1_bare "a stranger's vxlan on VNI $vni"
+ip -n "$H1" link del sx
+bare=$(dump_ns "$H1")
+on h1 "$VNET" up "$F2" --host h1 --name "$T" >/dev/null || fail "up --host h1 after the strangers"
+reaches "n1 reaches n2 after the adversary" "$N1" 10.0.0.2
 
 # =============================== 4. bad input ===============================
 B=$PFX.b
