@@ -14,14 +14,14 @@ _vnet_commands="up confirm down diff show check exec stp recover list validate h
 _vnet_options() {
 	local own=''
 	case $1 in
-	up) own="--dry-run --sandbox --name --no-wait --try --json" ;;
+	up) own="--host --dry-run --sandbox --name --no-wait --try --json" ;;
 	confirm) own="" ;;
-	down) own="--dry-run --json" ;;
-	diff | check) own="--sandbox --name --json" ;;
+	down) own="--host --dry-run --json" ;;
+	diff | check) own="--host --sandbox --name --json" ;;
 	show) own="--json --dot --svg" ;;
 	stp) own="--name --json" ;;
 	recover | list) own="--json" ;;
-	validate) own="--sandbox --name" ;;
+	validate) own="--host --sandbox --name" ;;
 	"") own="--version" ;;
 	esac
 	echo "$own --state-dir --verbose -v --help -h"
@@ -108,7 +108,7 @@ _vnet_scan() {
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		w=${COMP_WORDS[i]}
 		case $w in
-		--state-dir | --name | --try)
+		--state-dir | --name | --try | --host)
 			((i + 1 < COMP_CWORD)) || break # the cursor is on the value
 			i=$((i + 1))
 			[[ ${COMP_WORDS[i]} == = ]] && i=$((i + 1))
@@ -116,14 +116,14 @@ _vnet_scan() {
 			;;
 		--) [[ $cmd == exec ]] && dashdash=$i && break ;;
 		-*) ;;
-		*) if [[ -z $cmd ]]; then cmd=$w; else nargs=$((nargs + 1)); fi ;;
+		*) if [[ -z $cmd ]]; then cmd=$w; else nargs=$((nargs + 1)) operand=${operand:-$w}; fi ;;
 		esac
 	done
 }
 
 _vnet() {
 	local cur=${COMP_WORDS[COMP_CWORD]} opt=${COMP_WORDS[COMP_CWORD - 1]}
-	local cmd='' nargs=0 dashdash=0 _vnet_state_dir=''
+	local cmd='' nargs=0 dashdash=0 _vnet_state_dir='' operand=''
 	COMPREPLY=()
 	_vnet_scan
 	# "--state-dir=DIR": bash made "--state-dir", "=" and "DIR" of it
@@ -134,6 +134,10 @@ _vnet() {
 	elif [[ $opt == --state-dir ]]; then
 		compopt -o filenames 2>/dev/null
 		mapfile -t COMPREPLY < <(compgen -d -- "$cur")
+	elif [[ $opt == --host ]]; then
+		# the hosts of the FILE operand: the keys of its top-level "hosts" map
+		[[ -f $operand ]] && _vnet_add "$(sed -n '/^hosts:/,/^[^ #]/s/^  \([A-Za-z0-9_.-]*\):.*/\1/p' \
+			"$operand" 2>/dev/null)"
 	elif [[ $opt == --try ]]; then
 		_vnet_add 30 60 120 300 # seconds
 	elif [[ $opt == --name ]]; then

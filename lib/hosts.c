@@ -666,6 +666,28 @@ int vnet_hosts_check(const struct vnet_model *m, struct vnet_check *ck, const ch
 			       ck->to, to ? to->host : "?");
 }
 
+int vnet_hosts_here(const struct vnet_model *want, const struct vnet_model *have,
+		    struct vnet_error *reterr)
+{
+	const struct vnet_host *h = want->host[0] ? vnet_model_find_host(want, want->host) : NULL;
+	char a[INET_ADDRSTRLEN], obj[VNET_NAMSIZ + 8];
+
+	/* a sandbox's host part is a fresh namespace: no underlay, nothing to find */
+	if (!h || want->sandbox)
+		return 0;
+	for (size_t i = 0; i < have->addrs.n; i++)
+		if (have->addrs.v[i].family == AF_INET &&
+		    !memcmp(have->addrs.v[i].addr, h->addr, 4) &&
+		    !strcmp(have->addrs.v[i].ns, want->ns.v[0].name))
+			return 0;
+	snprintf(obj, sizeof(obj), "host %s", h->name);
+	inet_ntop(AF_INET, h->addr, a, sizeof(a));
+	return vnet_error_set(reterr, -EADDRNOTAVAIL, obj, "find",
+			      "its address %s is on no interface of this machine: --host names "
+			      "the machine vnet runs on, whose tunnels start at that address",
+			      a);
+}
+
 int vnet_hosts_derive(struct vnet_model *m, const char *host)
 {
 	const struct vnet_host *h = vnet_model_find_host(m, host);

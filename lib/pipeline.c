@@ -661,6 +661,8 @@ static int plan_up(struct vnet_session *s, struct vnet_model *want, bool dry,
 	int r = observe(s, want->name, want, 0, &have, ret, reterr);
 	long t0;
 
+	if (r >= 0)
+		r = vnet_hosts_here(want, have, reterr);
 	/* addresses before the plan, which compares them with the kernel's */
 	t0 = vnet_now_us();
 	if (r >= 0)

@@ -403,12 +403,14 @@ static void fill_info(sqlite3_stmt *s, struct vnet_topo_info *t)
 	t->updated = sqlite3_column_int64(s, 3);
 	t->objects = (unsigned)sqlite3_column_int(s, 4);
 	t->interrupted = sqlite3_column_int(s, 5);
+	snprintf(t->host, sizeof(t->host), "%s", col_text(s, 6));
 }
 
-#define INFO_SQL                                              \
-	"SELECT name, file, sandbox, updated,"                \
-	" (SELECT count(*) FROM object WHERE topo = t.name)," \
-	" EXISTS (SELECT 1 FROM journal WHERE topo = t.name) FROM topology t"
+#define INFO_SQL                                               \
+	"SELECT name, file, sandbox, updated,"                 \
+	" (SELECT count(*) FROM object WHERE topo = t.name),"  \
+	" EXISTS (SELECT 1 FROM journal WHERE topo = t.name)," \
+	" (SELECT host FROM topo_host WHERE topo = t.name) FROM topology t"
 
 int vnet_state_get_topo(struct vnet_state *st, const char *name, struct vnet_topo_info *ret)
 {

@@ -155,6 +155,10 @@ bool vnet_hosts_keeps_node(const struct vnet_model *m, const char *node, const c
 /* vnet_hosts_check() - a check of @host's part (1), of another's (0), or -EINVAL. */
 int vnet_hosts_check(const struct vnet_model *m, struct vnet_check *ck, const char *host,
 		     const char *file, struct vnet_error *reterr);
+/* vnet_hosts_here() - the host @want is the part of has its address on this machine (@have,
+ * what vnet observes of it); Return: 0 or -EADDRNOTAVAIL. */
+int vnet_hosts_here(const struct vnet_model *want, const struct vnet_model *have,
+		    struct vnet_error *reterr);
 /* vnet_hosts_derive() - add to @host's part what joins it to the others (its vxlans). */
 int vnet_hosts_derive(struct vnet_model *m, const char *host);
 /* vnet_hosts_vxlan_name() - the vxlan vnet derives for a bridge or network: "vx-NAME". */

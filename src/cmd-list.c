@@ -13,10 +13,11 @@ static void list_json(struct vnet_session *s, const struct vnet_topo_info *v, si
 
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(
-			a, json_pack("{s:s, s:s, s:b, s:I, s:i, s:b}", "name", v[i].name, "file",
-				     v[i].file, "sandbox", v[i].sandbox, "updated",
+			a, json_pack("{s:s, s:s, s:b, s:I, s:i, s:b, s:s?}", "name", v[i].name,
+				     "file", v[i].file, "sandbox", v[i].sandbox, "updated",
 				     (json_int_t)v[i].updated, "objects", (int)v[i].objects,
-				     "interrupted", v[i].interrupted));
+				     "interrupted", v[i].interrupted, "host",
+				     v[i].host[0] ? v[i].host : NULL));
 	cni_list_json(s, a);
 	json_dumpf(a, stdout, JSON_INDENT(2));
 	fputc('\n', stdout);
@@ -42,12 +43,15 @@ int cmd_list(struct cli *cli)
 		list_json(s, v, n);
 	for (size_t i = 0; !cli->json && i < n; i++) {
 		char when[32], name[VNET_ESC_SIZE(VNET_NAMSIZ)], file[VNET_ESC_SIZE(256)];
+		char host[VNET_ESC_SIZE(VNET_NAMSIZ)];
 		time_t t = (time_t)v[i].updated;
 
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M", localtime(&t));
-		printf("%-20s %4u objects  %s%s%s  %s\n",
+		printf("%-20s %4u objects  %s%s%s%s%s  %s\n",
 		       vnet_escape(v[i].name, name, sizeof(name)), v[i].objects, when,
-		       v[i].sandbox ? "  sandbox" : "", v[i].interrupted ? "  INTERRUPTED" : "",
+		       v[i].sandbox ? "  sandbox" : "", v[i].host[0] ? "  host " : "",
+		       vnet_escape(v[i].host, host, sizeof(host)),
+		       v[i].interrupted ? "  INTERRUPTED" : "",
 		       vnet_escape(v[i].file, file, sizeof(file)));
 	}
 	cni = cli->json ? 0 : cni_list_text(s);

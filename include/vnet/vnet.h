@@ -514,6 +514,7 @@ struct vnet_topo_info {
 	long long updated; /* seconds since the epoch of the last change */
 	unsigned objects; /* namespaces, links, addresses and routes it owns */
 	bool interrupted; /* an apply was cut short (crash); the next up or down repairs it */
+	char host[VNET_NAMSIZ]; /* built as this host's part of a file that spans hosts; or "" */
 };
 
 /* ---- the plan ---- */

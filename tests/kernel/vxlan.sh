@@ -37,7 +37,8 @@
 #    conflicts, exit 5, nothing left);
 # 4. bad input is refused (exit 2) with nothing changed: hosts without --host, an unknown
 #    --host, --host without hosts, a spanning bridge's mtu 1500, a loop through the overlay
-#    without STP (with stp: true it validates);
+#    without STP (with stp: true it validates); another host's part on h1 (its address is
+#    not here, exit 3);
 # 5. the routed variant: pods on h1..h3, c1..c3 one per host; containers reach each other
 #    with their own addresses, the outside sees the host's address (masquerade); routes
 #    (proto 0x76), permanent neighbours and fdb entries name the other hosts' vx-pods;
@@ -482,6 +483,13 @@ refused "--host on a file without hosts" 'hosts' on h1 "$VNET" up "$KF" --host h
 refused "a spanning bridge with mtu 1500" '1450' on h1 "$VNET" up "$FM" --host h1 --name "$B"
 refused "a loop through the overlay (br6, br7 joined on h1 and on h2), no STP" 'loop|stp' \
 	on h1 "$VNET" up "$FL" --host h1 --name "$B"
+# h2's part, run on h1's machine by mistake: the tunnels would start at an address h1 lacks
+expect_rc 3 on h1 "$VNET" up "$F2" --host h2 --name "$B"
+grep -q "192.168.50.2 is on no interface of this machine" <<<"$OUT" ||
+	fail "--host h2 on h1: the message does not say h2's address is not here"
+[ "$before" = "$(dump_ns "$H1")" ] || fail "--host h2 on h1: h1 changed"
+expect_eq "--host h2 on h1: h1's store" "$(store_names h1)" "$T"
+echo "ok - --host h2 on h1's machine: refused, nothing changed"
 expect_rc 2 on h1 "$VNET" validate "$FL" --host h1 --name "$B"
 grep -Eqi 'loop|stp' <<<"$OUT" || fail "validate of the loop: no mention of loop or STP"
 expect_rc 0 on h1 "$VNET" validate "$FS" --host h1 --name "$B"
