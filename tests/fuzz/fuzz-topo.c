@@ -80,10 +80,11 @@ static void render(const struct vnet_model *m)
 	fflush(devnull);
 }
 
-/* @text as a file, with or without --sandbox, and every stage after parsing. */
-static struct vnet_model *one(const char *text, size_t len, bool sandbox)
+/* @text as a file, with or without --sandbox, as host h1's part or whole, and every stage
+ * after parsing. */
+static struct vnet_model *one(const char *text, size_t len, bool sandbox, const char *host)
 {
-	struct vnet_load_opts o = { .sandbox = sandbox };
+	struct vnet_load_opts o = { .sandbox = sandbox, .host = host };
 	struct vnet_probes probes = { 0 };
 	struct vnet_model *m = NULL;
 	struct vnet_error e;
@@ -113,12 +114,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!text)
 		return 0;
 	memcpy(text, data, size);
-	plain = one(text, size, false);
-	sandboxed = one(text, size, true);
+	plain = one(text, size, false, NULL);
+	sandboxed = one(text, size, true, NULL);
 	if (plain && sandboxed)
 		replan(plain, sandboxed);
 	vnet_model_free(plain);
 	vnet_model_free(sandboxed);
+	/* a file that spans hosts: h1's part, with the vxlans that join it to the others */
+	vnet_model_free(one(text, size, false, "h1"));
 	free(text);
 	return 0;
 }
