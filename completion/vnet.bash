@@ -8,7 +8,7 @@
 # The commands and options are those of src/vnet.c's table; tests/kernel/install.sh checks
 # them against `vnet COMMAND --help`.
 
-_vnet_commands="up confirm down diff show check exec stp recover list validate help"
+_vnet_commands="up confirm down diff show check exec stp recover list validate tunnel help"
 
 # _vnet_options CMD: the options CMD takes ("" for none yet), then those of every command.
 _vnet_options() {
@@ -22,6 +22,7 @@ _vnet_options() {
 	stp) own="--name --json" ;;
 	recover | list) own="--json" ;;
 	validate) own="--host --sandbox --name" ;;
+	tunnel) own="--peer --local --id --mtu --tap --no-offload --json" ;;
 	"") own="--version" ;;
 	esac
 	echo "$own --state-dir --verbose -v --help -h"
@@ -108,7 +109,7 @@ _vnet_scan() {
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		w=${COMP_WORDS[i]}
 		case $w in
-		--state-dir | --name | --try | --host)
+		--state-dir | --name | --try | --host | --peer | --local | --id | --mtu)
 			((i + 1 < COMP_CWORD)) || break # the cursor is on the value
 			i=$((i + 1))
 			[[ ${COMP_WORDS[i]} == = ]] && i=$((i + 1))

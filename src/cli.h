@@ -30,6 +30,12 @@ enum {
 	OPT_NO_WAIT = 1U << 6,
 	OPT_TRY = 1U << 7, /* --try SECONDS */
 	OPT_HOST = 1U << 8, /* --host NAME */
+	OPT_PEER = 1U << 9, /* --peer ADDR[:PORT] */
+	OPT_LOCAL = 1U << 10, /* --local [ADDR][:PORT] */
+	OPT_ID = 1U << 11, /* --id N */
+	OPT_MTU = 1U << 12, /* --mtu N */
+	OPT_TAP = 1U << 13,
+	OPT_NO_OFFLOAD = 1U << 14,
 };
 
 /* The command line, parsed; --state-dir, -v, -h and --version apply to every command. */
@@ -38,6 +44,7 @@ struct cli {
 	const char *name; /* --name */
 	const char *try_secs; /* --try */
 	const char *host; /* --host */
+	const char *peer, *local, *id, *mtu; /* vnet tunnel's */
 	unsigned given; /* OPT_* seen on the line */
 	bool json, dry_run, sandbox, verbose;
 	bool dot, svg, no_wait, help;
@@ -66,6 +73,7 @@ int cmd_exec(struct cli *cli);
 int cmd_stp(struct cli *cli);
 int cmd_recover(struct cli *cli);
 int cmd_confirm(struct cli *cli);
+int cmd_tunnel(struct cli *cli);
 
 /* cni-view.c: the CNI networks of vnet-cni */
 struct json_t;

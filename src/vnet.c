@@ -46,6 +46,11 @@ static const struct command commands[] = {
 	{ "validate", cmd_validate, "validate FILE [--host NAME] [--sandbox] [--name NAME]",
 	  "check FILE without touching the kernel (no root needed)",
 	  OPT_SANDBOX | OPT_NAME | OPT_HOST, 1, 1 },
+	{ "tunnel", cmd_tunnel,
+	  "tunnel DEV --peer ADDR[:PORT] [--local [ADDR][:PORT]] [--id N] [--tap] [--mtu N] "
+	  "[--no-offload] [--json]",
+	  "carry DEV's packets to a peer over UDP, and the peer's to DEV, until SIGTERM",
+	  OPT_PEER | OPT_LOCAL | OPT_ID | OPT_MTU | OPT_TAP | OPT_NO_OFFLOAD | OPT_JSON, 1, 1 },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -66,6 +71,15 @@ static const struct {
 	{ "try", OPT_TRY,
 	  "--try SECONDS    undo the change unless vnet confirm comes within SECONDS, even "
 	  "if vnet is killed" },
+	{ "peer", OPT_PEER, "--peer ADDR[:PORT]  (tunnel) the other end (port 4790 by default)" },
+	{ "local", OPT_LOCAL, "--local [ADDR][:PORT]  (tunnel) where to receive (any, 4790)" },
+	{ "id", OPT_ID, "--id N           (tunnel) the tunnel's id, the same at both ends (1)" },
+	{ "mtu", OPT_MTU,
+	  "--mtu N          (tunnel) the device's MTU (the path's, less the overhead)" },
+	{ "tap", OPT_TAP,
+	  "--tap            (tunnel) DEV is a tap: Ethernet frames, not IP packets" },
+	{ "no-offload", OPT_NO_OFFLOAD,
+	  "--no-offload     (tunnel) one packet of the device's MTU per datagram" },
 	{ "json", OPT_JSON, "--json           print JSON" },
 	{ "dot", OPT_DOT, "--dot            print Graphviz input" },
 	{ "svg", OPT_SVG, "--svg            print an SVG picture" },
@@ -113,7 +127,9 @@ static void long_options(struct option *lo)
 
 	for (size_t i = 0; i < NOPTIONS; i++)
 		lo[n++] = (struct option){ options[i].name,
-					   options[i].bit & (OPT_NAME | OPT_TRY | OPT_HOST) ?
+					   options[i].bit & (OPT_NAME | OPT_TRY | OPT_HOST |
+							     OPT_PEER | OPT_LOCAL | OPT_ID |
+							     OPT_MTU) ?
 						   required_argument :
 						   no_argument,
 					   NULL, OPT_INDEX + (int)i };
@@ -153,6 +169,14 @@ static int parse_options(int argc, char **argv, struct cli *cli)
 				cli->try_secs = optarg;
 			if (options[c - OPT_INDEX].bit == OPT_HOST)
 				cli->host = optarg;
+			if (options[c - OPT_INDEX].bit == OPT_PEER)
+				cli->peer = optarg;
+			if (options[c - OPT_INDEX].bit == OPT_LOCAL)
+				cli->local = optarg;
+			if (options[c - OPT_INDEX].bit == OPT_ID)
+				cli->id = optarg;
+			if (options[c - OPT_INDEX].bit == OPT_MTU)
+				cli->mtu = optarg;
 		} else if (c == OPT_STATE_DIR) {
 			cli->state_dir = optarg;
 		} else if (c == 'v') {
