@@ -58,7 +58,22 @@ static bool vnet_hdr_sound(const struct virtio_net_hdr *h, size_t plen)
 		return false;
 	if ((h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) && (size_t)start + off + 2 > plen)
 		return false;
+	/* the kernel segments only what it finishes the checksum of */
+	if (gso != VIRTIO_NET_HDR_GSO_NONE && !(h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM))
+		return false;
 	return le16toh(h->hdr_len) <= plen;
+}
+
+/* A large packet of a tun is TCP over the IP version its segmentation says. */
+static bool gso_fits(const struct virtio_net_hdr *h, const uint8_t *p, size_t plen)
+{
+	uint8_t gso = h->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
+
+	if (gso == VIRTIO_NET_HDR_GSO_NONE)
+		return true;
+	if (gso == VIRTIO_NET_HDR_GSO_TCPV4)
+		return plen >= 20 && p[0] >> 4 == 4 && p[9] == IPPROTO_TCP;
+	return plen >= 40 && p[0] >> 4 == 6 && p[6] == IPPROTO_TCP;
 }
 
 /* An IP packet (tun) or an Ethernet frame (tap) of @plen bytes at @p. */
@@ -107,6 +122,13 @@ enum vnet_tunnel_verdict vnet_tunnel_decap(const struct vnet_tunnel_conf *c, con
 	}
 	if (!packet_sound(c->tap, buf + off, len - off))
 		return VNET_TUNNEL_MALFORMED;
+	if (vh && !c->tap) {
+		struct virtio_net_hdr h;
+
+		memcpy(&h, buf + off - VHDR, VHDR);
+		if (!gso_fits(&h, buf + off, len - off))
+			return VNET_TUNNEL_MALFORMED;
+	}
 	*ret_off = vh ? off - VHDR : off;
 	*ret_vnet_hdr = vh;
 	return VNET_TUNNEL_OK;
