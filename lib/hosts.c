@@ -65,14 +65,12 @@ static uint64_t host_bit(const struct vnet_model *m, const char *name)
 	return i < 0 ? 0 : 1ULL << i;
 }
 
+/* The span of bridge @br of namespace @ns: spanning bridges are in the host part. */
 static const struct vnet_span *span_of(const struct vnet_model *m, const char *ns, const char *br)
 {
-	for (size_t i = 0; !ns[0] || !strcmp(ns, m->ns.v[0].name); i++) {
-		if (i >= m->spans.n)
-			break;
+	for (size_t i = 0; i < m->spans.n && !strcmp(ns, m->ns.v[0].name); i++)
 		if (!strcmp(m->spans.v[i].bridge, br))
 			return &m->spans.v[i];
-	}
 	return NULL;
 }
 
@@ -88,15 +86,23 @@ void vnet_hosts_vxlan_name(const char *name, char buf[VNET_IFNAMSIZ])
 }
 
 /* FNV-1a of "TOPO/NAME", as a VNI: the same on every host that reads the same file. */
+#define FNV_BASIS 2166136261U
+
+/* FNV-1a of @s from @h. */
+static uint32_t fnv(const char *s, uint32_t h)
+{
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 16777619U;
+	return h;
+}
+
 static uint32_t derived_vni(const char *topo, const char *name)
 {
-	uint32_t h = 2166136261U, v;
 	char key[2 * VNET_NAMSIZ + 2];
+	uint32_t v;
 
 	snprintf(key, sizeof(key), "%s/%s", topo, name);
-	for (const char *s = key; *s; s++)
-		h = (h ^ (uint8_t)*s) * 16777619U;
-	v = h & 0xffffff;
+	v = fnv(key, FNV_BASIS) & 0xffffff;
 	return v ? v : 1;
 }
 
@@ -104,13 +110,11 @@ static uint32_t derived_vni(const char *topo, const char *name)
 static void derived_mac(const char *topo, const char *net, const char *host, uint8_t mac[6])
 {
 	char key[3 * VNET_NAMSIZ + 3];
-	uint32_t a = 2166136261U, b = 0x811c9dc5U ^ 0x5bd1e995U;
+	uint32_t a, b;
 
 	snprintf(key, sizeof(key), "%s/%s/%s", topo, net, host);
-	for (const char *s = key; *s; s++) {
-		a = (a ^ (uint8_t)*s) * 16777619U;
-		b = (b ^ (uint8_t)*s) * 16777619U;
-	}
+	a = fnv(key, FNV_BASIS);
+	b = fnv(key, FNV_BASIS ^ 0x5bd1e995U); /* a second hash for the last byte */
 	mac[0] = 0x02;
 	mac[1] = 0x76;
 	memcpy(mac + 2, &a, 3);
@@ -360,6 +364,7 @@ static int check_spans(struct hctx *c)
 					    "it spans hosts: an address on it would be on each of "
 					    "them");
 		r = span_mtu(c, sp, &mtu);
+		sp->mtu = mtu;
 		if (!r)
 			r = span_ports_mtu(c, sp, mtu);
 		if (r < 0)
@@ -523,33 +528,18 @@ static struct vnet_link *add_vxlan(struct vnet_model *m, const char *name,
 	l->kind = &vnet_kind_vxlan;
 	l->up = true;
 	l->pos = pos;
-	l->opts.v[0] = vni;
-	memcpy(&l->opts.v[1], h->addr, 4);
-	l->opts.v[4] = learning;
-	l->opts.has = 1U << 0 | 1U << 1 | 1U << 4;
-	vnet_opts_defaults(&vnet_kind_vxlan.opts, &l->opts);
+	vnet_vxlan_set(l, vni, h->addr, learning);
 	return l;
 }
 
 static int derive_span(struct vnet_model *m, const struct vnet_span *sp, const struct vnet_host *h)
 {
-	const struct vnet_link *br = vnet_model_find_link(m, m->ns.v[0].name, sp->bridge);
-	uint32_t mtu = br && (br->has & VNET_LINK_HAS_MTU) ? br->mtu : 0;
-	struct vnet_link *l;
+	struct vnet_link *l = add_vxlan(m, sp->bridge, h, sp->vni, true, sp->pos);
 
-	/* the bridge's MTU was settled by check_spans(); its ports carry it */
-	for (size_t i = 0; !mtu && i < m->links.n; i++)
-		if (!strcmp(m->links.v[i].master, sp->bridge) &&
-		    (m->links.v[i].has & VNET_LINK_HAS_MTU))
-			mtu = m->links.v[i].mtu;
-	l = add_vxlan(m, sp->bridge, h, sp->vni, true, sp->pos);
 	if (!l)
 		return -ENOMEM;
 	snprintf(l->master, sizeof(l->master), "%s", sp->bridge);
-	l->mtu = mtu ? mtu : h->mtu - VNET_VXLAN_OVERHEAD;
-	for (size_t i = 0; mtu == 0 && i < m->hosts.n; i++)
-		if ((sp->hosts & (1ULL << i)) && m->hosts.v[i].mtu - VNET_VXLAN_OVERHEAD < l->mtu)
-			l->mtu = m->hosts.v[i].mtu - VNET_VXLAN_OVERHEAD;
+	l->mtu = sp->mtu; /* settled by check_spans() */
 	l->has |= VNET_LINK_HAS_MTU;
 	for (size_t i = 0; i < m->hosts.n && l->n_vtep < VNET_VTEP_MAX; i++)
 		if ((sp->hosts & (1ULL << i)) && &m->hosts.v[i] != h)
@@ -636,30 +626,36 @@ static int derive_routed(struct vnet_model *m, size_t ni, const struct vnet_host
  * first that the file gives; a leased one is known only on its own host).
  * Return: 1 to keep @ck, 0 to drop it (it is from another host), or -EINVAL.
  */
+/* The address of node @to that the file gives (a container's fixed one first), or NULL. */
+static const uint8_t *given_addr(const struct vnet_model *m, const struct vnet_ns *to)
+{
+	for (size_t i = 0; i < m->members.n; i++)
+		if (!strcmp(m->members.v[i].node, to->node) && m->members.v[i].fixed)
+			return m->members.v[i].addr;
+	for (size_t i = 0; i < m->addrs.n; i++)
+		if (!strcmp(m->addrs.v[i].ns, to->name) && m->addrs.v[i].family == AF_INET)
+			return m->addrs.v[i].addr;
+	return NULL;
+}
+
 int vnet_hosts_check(const struct vnet_model *m, struct vnet_check *ck, const char *host,
 		     const char *file, struct vnet_error *reterr)
 {
 	const struct vnet_ns *to;
+	const uint8_t *a;
 
 	if (!vnet_hosts_keeps_node(m, ck->from, host))
 		return 0;
 	if (ck->has_addr || vnet_hosts_keeps_node(m, ck->to, host))
 		return 1;
 	to = vnet_model_find_node(m, ck->to);
-	for (size_t i = 0; to && i < m->members.n; i++)
-		if (!strcmp(m->members.v[i].node, ck->to) && m->members.v[i].fixed) {
-			ck->has_addr = true;
-			ck->family = AF_INET;
-			memcpy(ck->addr, m->members.v[i].addr, 4);
-			return 1;
-		}
-	for (size_t i = 0; to && i < m->addrs.n; i++)
-		if (!strcmp(m->addrs.v[i].ns, to->name) && m->addrs.v[i].family == AF_INET) {
-			ck->has_addr = true;
-			ck->family = AF_INET;
-			memcpy(ck->addr, m->addrs.v[i].addr, 4);
-			return 1;
-		}
+	a = to ? given_addr(m, to) : NULL;
+	if (a) {
+		ck->has_addr = true;
+		ck->family = AF_INET;
+		memcpy(ck->addr, a, 4);
+		return 1;
+	}
 	return vnet_topo_error(reterr, file, ck->pos, ck->from,
 			       "the check to %s, which is on host %s, needs its address (to: "
 			       "ADDRESS): a leased one is known only there",

@@ -193,6 +193,8 @@ void vnet_link_label(const struct vnet_link *l, char *buf, size_t len);
 
 /* A vxlan's VTEPs, from vxlan.c. */
 
+/* vnet_vxlan_set() - vxlan @l's VNI, local address and learning (the rest: defaults). */
+void vnet_vxlan_set(struct vnet_link *l, uint32_t vni, const uint8_t local[4], bool learning);
 /* vnet_vtep_sort() - @l's VTEPs in the one order that compares. */
 void vnet_vtep_sort(struct vnet_link *l);
 /* vnet_vteps_differ() - the VTEPs of @w and @h (both sorted) differ. */

@@ -103,6 +103,15 @@ const struct vnet_kind vnet_kind_vxlan = {
 	.check = vxlan_check,
 };
 
+void vnet_vxlan_set(struct vnet_link *l, uint32_t vni, const uint8_t local[4], bool learning)
+{
+	l->opts.v[OPT_VNI] = vni;
+	memcpy(&l->opts.v[OPT_LOCAL], local, 4);
+	l->opts.v[OPT_LEARNING] = learning;
+	l->opts.has |= 1U << OPT_VNI | 1U << OPT_LOCAL | 1U << OPT_LEARNING;
+	vnet_opts_defaults(&vnet_kind_vxlan.opts, &l->opts);
+}
+
 /* ---- its VTEPs: forwarding entries, and the routed overlay's neighbour entries ---- */
 
 static int vtep_cmp(const void *a, const void *b)

@@ -283,12 +283,13 @@ struct vnet_host {
  * @bridge: the bridge (a link in the host part)
  * @hosts: bit i: host i of the model's hosts
  * @vni: the VXLAN network identifier (the file's, or derived from the names)
+ * @mtu: what it carries between hosts: its bridge's MTU, or its hosts' smallest less 50
  * @pos: where the file says it spans
  */
 struct vnet_span {
 	char bridge[VNET_IFNAMSIZ];
 	uint64_t hosts;
-	uint32_t vni;
+	uint32_t vni, mtu;
 	struct vnet_pos pos;
 };
 
