@@ -21,7 +21,7 @@
 #    cases taking turns in each round, each after a wait for a quiet machine (settle).
 #    Median and range of each; the tunnel's median over VXLAN's (and the same ratio round by
 #    round) against the 75% goal. The tunnels' own counters (SIGUSR1, --json) over these
-#    rounds give the average packet carried per datagram.
+#    rounds give the packets read and written, and the datagrams that carried them.
 # 2. Small packets: bench/udpflood.c (compiled here with cc -O2) sends UDP datagrams of
 #    BENCH_TUNNEL_PAYLOAD bytes of payload (default 64) with sendmmsg in batches of 64 for
 #    BENCH_TUNNEL_FLOOD_SECONDS (default 5) from a to b, where a sink counts them with
@@ -340,7 +340,9 @@ throughput() {
 	R[tcp,counters]=$(jq -nc --argjson a "$x" --argjson b "$(counters tun-a tun-b tunno-a tunno-b)" '
 		$b | with_entries(.key as $k | .value |= {
 			sent: (.sent.packets - $a[$k].sent.packets), sent_bytes: (.sent.bytes - $a[$k].sent.bytes),
+			sent_dg: (.sent.datagrams - $a[$k].sent.datagrams),
 			received: (.received.packets - $a[$k].received.packets),
+			received_dg: (.received.datagrams - $a[$k].received.datagrams),
 			lost: ((.sent.errors + .received.errors + ([.dropped[]] | add))
 				- ($a[$k].sent.errors + $a[$k].received.errors + ([$a[$k].dropped[]] | add)))})')
 }
@@ -485,9 +487,9 @@ if [ "$ONLY" != small ]; then
 	if [ -n "${R[tcp,counters]:-}" ]; then
 		jq -r 'def avg: if .sent > 0 then "\(.sent_bytes / .sent | floor) B" else "-" end;
 			def one($k; $what): if has($k + "-a") then
-				"\($what): a sent \(.[$k + "-a"].sent) datagrams of \(.[$k + "-a"] | avg) on average (b received \(.[$k + "-b"].received)), b sent \(.[$k + "-b"].sent) of \(.[$k + "-b"] | avg) (the acknowledgements); dropped or refused: \(.[$k + "-a"].lost + .[$k + "-b"].lost)"
+				"\($what): a read \(.[$k + "-a"].sent) packets of \(.[$k + "-a"] | avg) on average from its device and sent them in \(.[$k + "-a"].sent_dg) datagrams; b received \(.[$k + "-b"].received_dg) and wrote \(.[$k + "-b"].received) packets; b sent \(.[$k + "-b"].sent) of \(.[$k + "-b"] | avg) (the acknowledgements) in \(.[$k + "-b"].sent_dg); dropped or refused: \(.[$k + "-a"].lost + .[$k + "-b"].lost)"
 				else empty end;
-			"The tunnels'"'"' own counters over these rounds (the packet carried per datagram, its IP header included): " +
+			"The tunnels'"'"' own counters over these rounds (packets with their IP header): " +
 			([one("tun"; "offload"), one("tunno"; "--no-offload")] | join("; ")) + "."' <<<"${R[tcp,counters]}" | fold -s -w 100 | sed 's/ *$//'
 	fi
 fi

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -37,9 +38,10 @@
 #define VHDR ((size_t)sizeof(struct virtio_net_hdr)) /* 10 bytes */
 #define MAX_PKT 65535
 #define BUF_SIZE (VNET_TUNNEL_HDR + VHDR + MAX_PKT)
-/* the largest packet the device may hand over: a datagram of it, header and virtio_net_hdr
- * included, must fit in IPv4's largest UDP payload (65507 bytes) */
-#define GSO_MAX (65507 - VNET_TUNNEL_HDR - (unsigned)VHDR - 60)
+/* the largest packet the device may hand over: cut into segments of a 1500-byte path, each
+ * with its own headers, it still goes in one UDP_SEGMENT send (UDP_GSO_BYTES); whole, as IP
+ * fragments, it fits IPv4's largest UDP payload (65507 bytes) */
+#define GSO_MAX 60000
 #define POLL_MS 100
 
 /* ---- the wire ---- */
@@ -145,7 +147,146 @@ static void encap(const struct vnet_tunnel_conf *c, bool vnet_hdr, uint8_t hdr[V
 	memcpy(hdr + 4, &id, 4);
 }
 
+/* ---- large TCP packets cut into segments, and segments put back together ---- */
+
+/*
+ * With offload the device hands over TCP packets of up to 64 KB. Each is cut here into
+ * segments of the device's MTU, every segment a datagram with its own copy of the headers
+ * (lengths, sequence number, flags and the IPv4 checksum made its own; TCP's checksum left
+ * for the far device to finish, "checksum partial"), and the segments go out together: one
+ * sendmsg with UDP_SEGMENT, which the kernel and the underlay cut at segment boundaries
+ * without fragmenting and without a checksum in software. The receiving end gets them back
+ * as one buffer (UDP_GRO), checks each segment, and writes a run of segments of one
+ * connection as one large packet again, the payloads gathered in place (writev), with a
+ * virtio_net_hdr asking the device to segment it where it has to.
+ */
+#define SEG_HDR 160 /* room for one segment's headers: ours, virtio_net_hdr, Ethernet, IP, TCP */
+#define TX_SEGS 1024 /* segments queued before they are sent */
+#define UDP_SEGS 64 /* segments in one UDP_SEGMENT send (the kernel takes up to 128) */
+#define UDP_GSO_BYTES 65000 /* the payload of one UDP_SEGMENT send: within IPv4's and IPv6's */
+#define RX_SEGS 64 /* segments put back into one packet */
+#define TCP_FIN 0x01
+#define TCP_PSH 0x08
+#define TCP_ACK 0x10
+#define TCP_CWR 0x80
+
+/* Where a TCP packet's headers are, in a tun's IP packet or a tap's Ethernet frame. */
+struct tcp_at {
+	size_t l3, l4, hl; /* the IP header, the TCP header, the payload */
+	bool v6;
+};
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static uint32_t sum16(const uint8_t *p, size_t len, uint32_t s)
+{
+	for (size_t i = 0; i + 1 < len; i += 2)
+		s += get16(p + i);
+	return len & 1 ? s + ((uint32_t)p[len - 1] << 8) : s;
+}
+
+static uint16_t fold(uint32_t s)
+{
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)s;
+}
+
+/* A TCP packet over IPv4 (not a fragment) or IPv6 (no extension header), headers in SEG_HDR. */
+static bool tcp_find(bool tap, const uint8_t *p, size_t plen, struct tcp_at *ret)
+{
+	size_t l3 = tap ? 14 : 0, l4;
+	uint16_t type = tap && plen >= 14 ? get16(p + 12) : 0;
+
+	if (plen < l3 + 40 || (tap && type != 0x0800 && type != 0x86dd))
+		return false;
+	ret->v6 = p[l3] >> 4 == 6;
+	if (tap && ret->v6 != (type == 0x86dd))
+		return false;
+	if (ret->v6) {
+		l4 = l3 + 40;
+		if (p[l3 + 6] != IPPROTO_TCP)
+			return false;
+	} else {
+		l4 = l3 + (size_t)(p[l3] & 0xf) * 4;
+		if (p[l3] >> 4 != 4 || l4 < l3 + 20 || p[l3 + 9] != IPPROTO_TCP ||
+		    (p[l3 + 6] & 0x3f) || p[l3 + 7] || plen < l4 + 20)
+			return false;
+	}
+	ret->l3 = l3;
+	ret->l4 = l4;
+	ret->hl = l4 + (size_t)(p[l4 + 12] >> 4) * 4;
+	return ret->hl >= l4 + 20 && ret->hl <= plen && VNET_TUNNEL_HDR + VHDR + ret->hl <= SEG_HDR;
+}
+
+/* A TCP packet with the headers @k at @p and @paylen bytes of payload: its IP length, its
+ * IPv4 header checksum, and TCP's checksum field the pseudo-header's sum, left to finish. */
+static void set_lengths(uint8_t *p, const struct tcp_at *k, size_t paylen)
+{
+	uint8_t *ip = p + k->l3;
+	uint32_t tcplen = (uint32_t)(k->hl - k->l4 + paylen), s;
+
+	if (k->v6) {
+		put16(ip + 4, (uint16_t)tcplen);
+		s = sum16(ip + 8, 32, 0);
+	} else {
+		put16(ip + 2, (uint16_t)(k->l4 - k->l3 + tcplen));
+		put16(ip + 10, 0);
+		put16(ip + 10, (uint16_t)~fold(sum16(ip, k->l4 - k->l3, 0)));
+		s = sum16(ip + 12, 8, 0);
+	}
+	put16(p + k->l4 + 16, fold(s + IPPROTO_TCP + tcplen));
+}
+
+/* The virtio_net_hdr of TCP's checksum left to finish, for one segment or (@gso) many. */
+static void csum_hdr(const struct tcp_at *k, uint16_t gso, uint16_t mss, uint8_t *o)
+{
+	struct virtio_net_hdr v = {
+		.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+		.gso_type = (uint8_t)gso,
+		.hdr_len = htole16((uint16_t)k->hl),
+		.gso_size = htole16(mss),
+		.csum_start = htole16((uint16_t)k->l4),
+		.csum_offset = htole16(16),
+	};
+
+	memcpy(o, &v, VHDR);
+}
+
 /* ---- the running tunnel ---- */
+
+/* What goes out in the next sendmmsg: messages of one datagram or of several segments. */
+struct txq {
+	struct mmsghdr mm[BATCH];
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} ctl[BATCH];
+	unsigned segs[BATCH]; /* the datagrams of each message */
+	size_t bytes[BATCH]; /* the packet a message ends, or 0 */
+	struct iovec iov[2 * TX_SEGS]; /* two a datagram: its headers, the rest of its packet */
+	uint8_t hdr[TX_SEGS][SEG_HDR];
+	unsigned n_msg, n_seg;
+};
+
+/* Segments received that make one packet again, written when the next does not join. */
+struct run {
+	struct iovec iov[RX_SEGS]; /* the first's virtio_net_hdr and packet, the others' payloads */
+	unsigned n;
+	struct tcp_at k;
+	size_t mss, total; /* the first's payload length, and all of theirs */
+	uint32_t next; /* the sequence number that joins */
+	bool last, psh; /* one shorter than the first, or pushed, came: none joins after it */
+};
 
 struct tunnel {
 	const struct vnet_tunnel_conf *c;
@@ -155,6 +296,8 @@ struct tunnel {
 	bool vnet_hdr; /* the device reads and writes a virtio_net_hdr before each packet */
 	socklen_t peer_len;
 	uint8_t *bufs; /* BATCH buffers of BUF_SIZE for each direction */
+	struct txq *txq;
+	struct run *run;
 	int err; /* the first error that stopped a thread */
 };
 
@@ -183,25 +326,176 @@ static bool wait_in(struct tunnel *t, int fd)
 	return r > 0 && !stopped(t);
 }
 
+/* ---- device to peer ---- */
+
+/* A message that failed. UDP_SEGMENT refused (an underlay without checksum offload, an
+ * MTU too large for the path) is given up: large packets then go whole, as IP fragments. */
+static void tx_refused(struct tunnel *t, const struct txq *q, unsigned i, int err)
+{
+	COUNT(t, tx_errors, 1);
+	if (q->segs[i] > 1 && (err == EIO || err == EINVAL))
+		__atomic_store_n(&t->st->gso, false, __ATOMIC_RELAXED);
+}
+
+static void tx_flush(struct tunnel *t, struct txq *q)
+{
+	for (unsigned i = 0, sent; i < q->n_msg; i += sent) {
+		int r = sendmmsg(t->sock, q->mm + i, q->n_msg - i, 0);
+
+		sent = r > 0 ? (unsigned)r : 1;
+		if (r <= 0) { /* this one is lost; the next may go */
+			tx_refused(t, q, i, errno);
+			continue;
+		}
+		for (unsigned k = i; k < i + sent; k++) {
+			COUNT(t, tx_datagrams, q->segs[k]);
+			if (q->bytes[k]) {
+				COUNT(t, tx_packets, 1);
+				COUNT(t, tx_bytes, q->bytes[k]);
+			}
+		}
+	}
+	q->n_msg = q->n_seg = 0;
+}
+
+/* Room for @nseg more datagrams in one message: what is queued goes first if there is none. */
+static void tx_room(struct tunnel *t, struct txq *q, unsigned nseg)
+{
+	if (q->n_msg == BATCH || q->n_seg + nseg > TX_SEGS)
+		tx_flush(t, q);
+}
+
+/* A message of the last @nseg datagrams queued, as segments of @seg bytes when several; it
+ * ends a packet of @bytes bytes, or none (0). */
+static void tx_message(struct tunnel *t, struct txq *q, unsigned nseg, size_t seg, size_t bytes)
+{
+	struct msghdr *m = &q->mm[q->n_msg].msg_hdr;
+
+	*m = (struct msghdr){ .msg_name = (void *)&t->c->peer,
+			      .msg_namelen = t->peer_len,
+			      .msg_iov = q->iov + 2 * (size_t)(q->n_seg - nseg),
+			      .msg_iovlen = 2 * (size_t)nseg };
+	if (nseg > 1) {
+		struct cmsghdr *cm = &q->ctl[q->n_msg].align;
+		uint16_t size = (uint16_t)seg;
+
+		m->msg_control = cm;
+		m->msg_controllen = sizeof(q->ctl[0].buf);
+		*cm = (struct cmsghdr){ .cmsg_len = CMSG_LEN(sizeof(size)),
+					.cmsg_level = SOL_UDP,
+					.cmsg_type = UDP_SEGMENT };
+		memcpy(CMSG_DATA(cm), &size, sizeof(size));
+	}
+	q->segs[q->n_msg] = nseg;
+	q->bytes[q->n_msg++] = bytes;
+}
+
+/* One more datagram queued: @hl bytes of headers at @h, then @len of its packet at @p. */
+static void tx_datagram(struct txq *q, uint8_t *h, size_t hl, const uint8_t *p, size_t len)
+{
+	size_t i = 2 * (size_t)q->n_seg++;
+
+	q->iov[i] = (struct iovec){ h, hl };
+	q->iov[i + 1] = (struct iovec){ (void *)p, len };
+}
+
+/* A packet (@b: its virtio_net_hdr first if the device has one) whole in one datagram. */
+static void tx_whole(struct tunnel *t, struct txq *q, uint8_t *b, size_t len)
+{
+	uint8_t *h;
+
+	tx_room(t, q, 1);
+	h = q->hdr[q->n_seg];
+	encap(t->c, t->vnet_hdr, h);
+	tx_datagram(q, h, VNET_TUNNEL_HDR, b, len);
+	tx_message(t, q, 1, 0, len - (t->vnet_hdr ? VHDR : 0));
+}
+
+/* Segment @i of @nseg of the packet @p (headers @k, payload cut every @mss bytes, this one
+ * @paylen) at @o: our header, its virtio_net_hdr, and the packet's headers made its own. */
+static void segment_headers(const struct tunnel *t, const uint8_t *p, const struct tcp_at *k,
+			    size_t i, size_t nseg, size_t mss, size_t paylen, uint8_t *o)
+{
+	uint8_t *h = o + VNET_TUNNEL_HDR + VHDR, *th = h + k->l4;
+	uint32_t seq;
+
+	encap(t->c, true, o);
+	csum_hdr(k, VIRTIO_NET_HDR_GSO_NONE, 0, o + VNET_TUNNEL_HDR);
+	memcpy(h, p, k->hl);
+	if (!k->v6) /* the IPv4 id: one more each segment, as the kernel's own segmentation */
+		put16(h + k->l3 + 4, (uint16_t)(get16(p + k->l3 + 4) + i));
+	memcpy(&seq, th + 4, 4);
+	seq = htobe32(be32toh(seq) + (uint32_t)(i * mss));
+	memcpy(th + 4, &seq, 4);
+	if (i + 1 < nseg)
+		th[13] &= (uint8_t) ~(TCP_FIN | TCP_PSH);
+	if (i)
+		th[13] &= (uint8_t)~TCP_CWR;
+	set_lengths(h, k, paylen);
+}
+
+/* A large TCP packet the device handed over, of the segmentation and checksum it asks. */
+static bool cuttable(const struct virtio_net_hdr *v, bool tap, const uint8_t *p, size_t plen,
+		     struct tcp_at *k)
+{
+	uint8_t gso = v->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
+
+	return (gso == VIRTIO_NET_HDR_GSO_TCPV4 || gso == VIRTIO_NET_HDR_GSO_TCPV6) &&
+	       (v->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) && v->gso_size &&
+	       tcp_find(tap, p, plen, k) && k->v6 == (gso == VIRTIO_NET_HDR_GSO_TCPV6) &&
+	       le16toh(v->csum_start) == k->l4 && le16toh(v->csum_offset) == 16 && plen > k->hl;
+}
+
+/* A large TCP packet (@b: virtio_net_hdr and packet) as segments of the device's MTU, in
+ * UDP_SEGMENT messages. Return: false when it is not one to cut. */
+static bool tx_segments(struct tunnel *t, struct txq *q, uint8_t *b, size_t len)
+{
+	const uint8_t *p = b + VHDR;
+	size_t plen = len - VHDR, mss, seg, per, nseg, pay;
+	struct virtio_net_hdr v;
+	struct tcp_at k;
+
+	memcpy(&v, b, VHDR);
+	if (!__atomic_load_n(&t->st->gso, __ATOMIC_RELAXED) ||
+	    !cuttable(&v, t->c->tap, p, plen, &k))
+		return false;
+	mss = le16toh(v.gso_size);
+	seg = VNET_TUNNEL_HDR + VHDR + k.hl + mss;
+	per = UDP_GSO_BYTES / seg < UDP_SEGS ? UDP_GSO_BYTES / seg : UDP_SEGS;
+	pay = plen - k.hl;
+	nseg = (pay + mss - 1) / mss;
+	if (!per)
+		return false;
+	for (size_t i = 0; i < nseg; i += per) {
+		size_t m = nseg - i < per ? nseg - i : per;
+
+		tx_room(t, q, (unsigned)m);
+		for (size_t j = i; j < i + m; j++) {
+			size_t n = j + 1 < nseg ? mss : pay - j * mss;
+			uint8_t *h = q->hdr[q->n_seg];
+
+			segment_headers(t, p, &k, j, nseg, mss, n, h);
+			tx_datagram(q, h, VNET_TUNNEL_HDR + VHDR + k.hl, p + k.hl + j * mss, n);
+		}
+		tx_message(t, q, (unsigned)m, seg, i + m == nseg ? plen : 0);
+	}
+	return true;
+}
+
 /* Up to BATCH packets read from the device (without waiting once the first is in). */
-static int read_device(struct tunnel *t, uint8_t *bufs, struct iovec (*iov)[2],
-		       uint8_t (*hdr)[VNET_TUNNEL_HDR])
+static int read_device(struct tunnel *t, uint8_t *bufs, size_t *lens)
 {
 	int n = 0;
 
 	while (n < BATCH) {
-		uint8_t *b = bufs + (size_t)n * BUF_SIZE;
-		ssize_t len = read(t->dev, b, BUF_SIZE);
+		ssize_t len = read(t->dev, bufs + (size_t)n * BUF_SIZE, BUF_SIZE);
 
 		if (len < 0) {
 			if (errno != EAGAIN && errno != EINTR)
 				fail(t, -errno);
 			break;
 		}
-		encap(t->c, t->vnet_hdr, hdr[n]);
-		iov[n][0] = (struct iovec){ hdr[n], VNET_TUNNEL_HDR };
-		iov[n][1] = (struct iovec){ b, (size_t)len };
-		n++;
+		lens[n++] = (size_t)len;
 	}
 	return n;
 }
@@ -209,37 +503,26 @@ static int read_device(struct tunnel *t, uint8_t *bufs, struct iovec (*iov)[2],
 static void *device_to_peer(void *arg)
 {
 	struct tunnel *t = arg;
-	uint8_t *bufs = t->bufs;
-	static __thread uint8_t hdr[BATCH][VNET_TUNNEL_HDR];
-	struct iovec iov[BATCH][2];
-	struct mmsghdr mm[BATCH];
+	size_t lens[BATCH];
 
 	while (!stopped(t)) {
-		int n, sent;
+		int n;
 
 		if (!wait_in(t, t->dev))
 			continue;
-		n = read_device(t, bufs, iov, hdr);
-		for (int i = 0; i < n; i++)
-			mm[i] = (struct mmsghdr){ .msg_hdr = {
-							  .msg_name = (void *)&t->c->peer,
-							  .msg_namelen = t->peer_len,
-							  .msg_iov = iov[i],
-							  .msg_iovlen = 2,
-						  } };
-		for (int i = 0; i<n; i += sent> 0 ? sent : 1) {
-			sent = sendmmsg(t->sock, mm + i, (unsigned)(n - i), 0);
-			if (sent <= 0) { /* this one is lost; the next may go */
-				COUNT(t, tx_errors, 1);
-				continue;
-			}
-			for (int k = i; k < i + sent; k++)
-				COUNT(t, tx_bytes, iov[k][1].iov_len - (t->vnet_hdr ? VHDR : 0));
-			COUNT(t, tx_packets, sent);
+		n = read_device(t, t->bufs, lens);
+		for (int i = 0; i < n; i++) {
+			uint8_t *b = t->bufs + (size_t)i * BUF_SIZE;
+
+			if (!t->vnet_hdr || lens[i] < VHDR || !tx_segments(t, t->txq, b, lens[i]))
+				tx_whole(t, t->txq, b, lens[i]);
 		}
+		tx_flush(t, t->txq);
 	}
 	return NULL;
 }
+
+/* ---- peer to device ---- */
 
 static bool from_peer(const struct tunnel *t, const struct sockaddr_storage *a)
 {
@@ -257,19 +540,124 @@ static bool from_peer(const struct tunnel *t, const struct sockaddr_storage *a)
 	return x->sin6_port == y->sin6_port && !memcmp(&x->sin6_addr, &y->sin6_addr, 16);
 }
 
-/* One datagram, checked, onto the device; its counters. */
-static void deliver(struct tunnel *t, const struct mmsghdr *m, uint8_t *b)
+static void to_device(struct tunnel *t, const struct iovec *iov, int n, size_t bytes)
+{
+	if (writev(t->dev, iov, n) < 0) {
+		COUNT(t, rx_errors, 1);
+		return;
+	}
+	COUNT(t, rx_packets, 1);
+	COUNT(t, rx_bytes, bytes);
+}
+
+/* The run written: one segment as it came, several as one packet of their segmentation. */
+static void rx_flush(struct tunnel *t, struct run *r)
+{
+	uint8_t *vh = r->iov[0].iov_base, *p = vh + VHDR;
+
+	if (!r->n)
+		return;
+	if (r->n > 1) {
+		csum_hdr(&r->k, r->k.v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4,
+			 (uint16_t)r->mss, vh);
+		set_lengths(p, &r->k, r->total);
+		if (r->psh)
+			p[r->k.l4 + 13] |= TCP_PSH;
+	}
+	to_device(t, r->iov, (int)r->n, r->k.hl + r->total);
+	r->n = 0;
+}
+
+/* A segment one of ours could have cut: TCP's checksum left to finish, only ACK (and PSH). */
+static bool joinable(bool tap, const uint8_t *vh, size_t len, struct tcp_at *k)
+{
+	struct virtio_net_hdr v;
+	const uint8_t *p = vh + VHDR;
+
+	memcpy(&v, vh, VHDR);
+	return v.flags == VIRTIO_NET_HDR_F_NEEDS_CSUM && v.gso_type == VIRTIO_NET_HDR_GSO_NONE &&
+	       tcp_find(tap, p, len - VHDR, k) && le16toh(v.csum_start) == k->l4 &&
+	       le16toh(v.csum_offset) == 16 && len - VHDR > k->hl &&
+	       (p[k->l4 + 13] & (uint8_t)~TCP_PSH) == TCP_ACK;
+}
+
+/* The segment @p (headers @k) continues the run's packet: the same headers but IPv4's id
+ * and checksum and length, TCP's sequence number (the next), flags and checksum. */
+static bool joins(const struct run *r, const uint8_t *p, const struct tcp_at *k, size_t pay)
+{
+	const uint8_t *h = (const uint8_t *)r->iov[0].iov_base + VHDR, *ip = p + k->l3;
+	const uint8_t *hip = h + k->l3, *th = p + k->l4, *hth = h + k->l4;
+	uint32_t seq;
+
+	memcpy(&seq, th + 4, 4);
+	if (r->last || r->n == RX_SEGS || k->l4 != r->k.l4 || k->hl != r->k.hl || pay > r->mss ||
+	    be32toh(seq) != r->next || k->hl - k->l3 + r->total + pay > 65535)
+		return false;
+	if (memcmp(p, h, k->l3) || memcmp(th, hth, 4) || memcmp(th + 8, hth + 8, 5) ||
+	    memcmp(th + 14, hth + 14, 2) || memcmp(th + 20, hth + 20, k->hl - k->l4 - 20))
+		return false;
+	if (k->v6)
+		return !memcmp(ip, hip, 4) && !memcmp(ip + 6, hip + 6, 34);
+	return !memcmp(ip, hip, 2) && !memcmp(ip + 6, hip + 6, 4) &&
+	       !memcmp(ip + 12, hip + 12, 8) && !memcmp(ip + 20, hip + 20, k->l4 - k->l3 - 20);
+}
+
+/* A checked datagram's virtio_net_hdr and packet (@vh, @len bytes) into the run. Return:
+ * false when it is no segment to put together, for the caller to write alone. */
+static bool rx_join(struct tunnel *t, struct run *r, uint8_t *vh, size_t len)
+{
+	const uint8_t *p = vh + VHDR;
+	struct tcp_at k;
+	size_t pay;
+	uint32_t seq;
+
+	if (!joinable(t->c->tap, vh, len, &k))
+		return false;
+	pay = len - VHDR - k.hl;
+	if (r->n && joins(r, p, &k, pay)) {
+		r->iov[r->n++] = (struct iovec){ (void *)(p + k.hl), pay };
+		r->total += pay;
+		r->psh = p[k.l4 + 13] & TCP_PSH;
+	} else {
+		rx_flush(t, r);
+		*r = (struct run){ .n = 1, .k = k, .mss = pay, .total = pay };
+		r->iov[0] = (struct iovec){ vh, len };
+		memcpy(&seq, p + k.l4 + 4, 4);
+		r->next = be32toh(seq);
+	}
+	r->next += (uint32_t)pay;
+	r->last = pay < r->mss || (p[k.l4 + 13] & TCP_PSH);
+	return true;
+}
+
+/* Finish the checksum a virtio_net_hdr (@vh) asks for, for a device that takes none.
+ * Return: false when it asks for what only a device with offload does (segmentation). */
+static bool finish_csum(uint8_t *vh, size_t len)
+{
+	struct virtio_net_hdr v;
+	uint8_t *p = vh + VHDR;
+	size_t start;
+
+	memcpy(&v, vh, VHDR);
+	if (v.gso_type != VIRTIO_NET_HDR_GSO_NONE)
+		return false;
+	if (v.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) { /* decap checked it lies in the packet */
+		start = le16toh(v.csum_start);
+		put16(p + start + le16toh(v.csum_offset),
+		      (uint16_t)~fold(sum16(p + start, len - VHDR - start, 0)));
+	}
+	return true;
+}
+
+/* One datagram from the peer, checked, then put into the run or written alone. */
+static void deliver(struct tunnel *t, struct run *r, uint8_t *b, size_t len)
 {
 	static const struct virtio_net_hdr none;
-	size_t len = m->msg_len, off = 0;
+	size_t off = 0;
 	bool vh = false;
 	struct iovec iov[2];
 	int n = 0;
 
-	if (!from_peer(t, m->msg_hdr.msg_name)) {
-		COUNT(t, bad_peer, 1);
-		return;
-	}
 	switch (vnet_tunnel_decap(t->c, b, len, &off, &vh)) {
 	case VNET_TUNNEL_OK:
 		break;
@@ -283,10 +671,12 @@ static void deliver(struct tunnel *t, const struct mmsghdr *m, uint8_t *b)
 		COUNT(t, malformed, 1);
 		return;
 	}
-	/* a virtio_net_hdr that asks nothing is dropped for a device without one; one that
-	 * asks for a checksum or a segmentation it cannot do is the other end's mismatch */
+	COUNT(t, rx_datagrams, 1);
+	if (vh && t->vnet_hdr && rx_join(t, r, b + off, len - off))
+		return;
+	rx_flush(t, r);
 	if (vh && !t->vnet_hdr) {
-		if (memcmp(b + off, &none, VHDR)) {
+		if (!finish_csum(b + off, len - off)) {
 			COUNT(t, mismatch, 1);
 			return;
 		}
@@ -296,12 +686,38 @@ static void deliver(struct tunnel *t, const struct mmsghdr *m, uint8_t *b)
 	if (t->vnet_hdr && !vh)
 		iov[n++] = (struct iovec){ (void *)&none, VHDR };
 	iov[n++] = (struct iovec){ b + off, len - off };
-	if (writev(t->dev, iov, n) < 0) {
-		COUNT(t, rx_errors, 1);
-		return;
-	}
-	COUNT(t, rx_packets, 1);
-	COUNT(t, rx_bytes, len - off - (vh ? VHDR : 0));
+	to_device(t, iov, n, len - off - (vh ? VHDR : 0));
+}
+
+/* The segment size of a message the kernel put together from several datagrams (UDP_GRO). */
+static size_t gro_size(const struct msghdr *m)
+{
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(m); cm; cm = CMSG_NXTHDR((struct msghdr *)m, cm))
+		if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO) {
+			int size;
+
+			memcpy(&size, CMSG_DATA(cm), sizeof(size));
+			return size > 0 ? (size_t)size : 0;
+		}
+	return 0;
+}
+
+/* A message received: one datagram, or several of the same size put together. */
+static void take(struct tunnel *t, struct run *r, const struct mmsghdr *m, uint8_t *b)
+{
+	size_t len = m->msg_len, seg = gro_size(&m->msg_hdr);
+
+	if (!seg || seg > len)
+		seg = len;
+	if (!from_peer(t, m->msg_hdr.msg_name))
+		COUNT(t, bad_peer, seg ? (len + seg - 1) / seg : 1);
+	else if (m->msg_hdr.msg_flags & MSG_TRUNC)
+		COUNT(t, malformed, 1);
+	else if (seg == len)
+		deliver(t, r, b, len);
+	else
+		for (size_t o = 0; o < len; o += seg)
+			deliver(t, r, b + o, len - o < seg ? len - o : seg);
 }
 
 static void *peer_to_device(void *arg)
@@ -309,6 +725,10 @@ static void *peer_to_device(void *arg)
 	struct tunnel *t = arg;
 	uint8_t *bufs = t->bufs + (size_t)BATCH * BUF_SIZE;
 	struct sockaddr_storage from[BATCH];
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl[BATCH];
 	struct iovec iov[BATCH];
 	struct mmsghdr mm[BATCH];
 
@@ -322,16 +742,17 @@ static void *peer_to_device(void *arg)
 			mm[i] = (struct mmsghdr){ .msg_hdr = { .msg_name = &from[i],
 							       .msg_namelen = sizeof(from[i]),
 							       .msg_iov = &iov[i],
-							       .msg_iovlen = 1 } };
+							       .msg_iovlen = 1,
+							       .msg_control = ctl[i].buf,
+							       .msg_controllen =
+								       sizeof(ctl[i].buf) } };
 		}
 		n = recvmmsg(t->sock, mm, BATCH, MSG_DONTWAIT, NULL);
 		if (n < 0 && errno != EAGAIN && errno != EINTR)
 			fail(t, -errno);
 		for (int i = 0; i < n; i++)
-			if (mm[i].msg_hdr.msg_flags & MSG_TRUNC)
-				COUNT(t, malformed, 1);
-			else
-				deliver(t, &mm[i], iov[i].iov_base);
+			take(t, t->run, &mm[i], iov[i].iov_base);
+		rx_flush(t, t->run);
 	}
 	return NULL;
 }
@@ -503,8 +924,14 @@ static int setup(struct tunnel *t, struct vnet_error *reterr)
 		return vnet_error_set(reterr, t->sock, c->dev, "bind",
 				      "cannot open the UDP socket: %s", strerror(-t->sock));
 	t->peer_len = addr_len(&c->peer);
+	t->st->gso = t->vnet_hdr; /* until the underlay refuses it */
+	t->st->gro = setsockopt(t->sock, SOL_UDP, UDP_GRO, &(int){ 1 }, sizeof(int)) == 0;
 	t->bufs = malloc(2 * (size_t)BATCH * BUF_SIZE);
-	return t->bufs ? 0 : vnet_error_set(reterr, -ENOMEM, NULL, NULL, "out of memory");
+	t->txq = calloc(1, sizeof(*t->txq));
+	t->run = calloc(1, sizeof(*t->run));
+	return t->bufs && t->txq && t->run ?
+		       0 :
+		       vnet_error_set(reterr, -ENOMEM, NULL, NULL, "out of memory");
 }
 
 int vnet_tunnel_run(const struct vnet_tunnel_conf *c, volatile sig_atomic_t *stop,
@@ -530,5 +957,7 @@ int vnet_tunnel_run(const struct vnet_tunnel_conf *c, volatile sig_atomic_t *sto
 	if (t.dev >= 0)
 		close(t.dev);
 	free(t.bufs);
+	free(t.txq);
+	free(t.run);
 	return r;
 }

@@ -121,28 +121,34 @@ static void print_stats(const struct cli *cli, const struct vnet_tunnel_conf *c,
 	json_t *o;
 
 	if (!cli->json) {
-		printf("%s: sent %llu packets (%llu bytes), received %llu (%llu bytes); dropped: "
-		       "%llu not sent, %llu not written, %llu from another peer, %llu with another "
-		       "id, %llu malformed, %llu of another mode or offload%s%s\n",
+		printf("%s: sent %llu packets (%llu bytes) in %llu datagrams, received %llu (%llu "
+		       "bytes) from %llu; dropped: %llu not sent, %llu not written, %llu from another "
+		       "peer, %llu with another id, %llu malformed, %llu of another mode or offload%s%s"
+		       "%s\n",
 		       c->dev, (unsigned long long)st->tx_packets, (unsigned long long)st->tx_bytes,
-		       (unsigned long long)st->rx_packets, (unsigned long long)st->rx_bytes,
+		       (unsigned long long)st->tx_datagrams, (unsigned long long)st->rx_packets,
+		       (unsigned long long)st->rx_bytes, (unsigned long long)st->rx_datagrams,
 		       (unsigned long long)st->tx_errors, (unsigned long long)st->rx_errors,
 		       (unsigned long long)st->bad_peer, (unsigned long long)st->bad_id,
 		       (unsigned long long)st->malformed, (unsigned long long)st->mismatch,
-		       st->note[0] ? "; offload off: " : "", st->note);
+		       st->note[0] ? "; offload off: " : "", st->note,
+		       st->offload && !st->gso ? "; large packets go as IP fragments (the underlay "
+						 "refused UDP_SEGMENT)" :
+						 "");
 		fflush(stdout);
 		return;
 	}
-	o = json_pack("{s:s, s:b, s:i, s:b, s:s?, s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I},"
-		      " s:{s:I, s:I, s:I, s:I}}",
+	o = json_pack("{s:s, s:b, s:i, s:b, s:b, s:b, s:s?, s:{s:I, s:I, s:I, s:I},"
+		      " s:{s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I}}",
 		      "device", c->dev, "tap", c->tap, "mtu", (int)st->mtu, "offload", st->offload,
-		      "note", st->note[0] ? st->note : NULL, "sent", "packets",
-		      (json_int_t)st->tx_packets, "bytes", (json_int_t)st->tx_bytes, "errors",
+		      "gso", st->gso, "gro", st->gro, "note", st->note[0] ? st->note : NULL, "sent",
+		      "packets", (json_int_t)st->tx_packets, "bytes", (json_int_t)st->tx_bytes,
+		      "datagrams", (json_int_t)st->tx_datagrams, "errors",
 		      (json_int_t)st->tx_errors, "received", "packets", (json_int_t)st->rx_packets,
-		      "bytes", (json_int_t)st->rx_bytes, "errors", (json_int_t)st->rx_errors,
-		      "dropped", "other_peer", (json_int_t)st->bad_peer, "other_id",
-		      (json_int_t)st->bad_id, "malformed", (json_int_t)st->malformed, "mismatch",
-		      (json_int_t)st->mismatch);
+		      "bytes", (json_int_t)st->rx_bytes, "datagrams", (json_int_t)st->rx_datagrams,
+		      "errors", (json_int_t)st->rx_errors, "dropped", "other_peer",
+		      (json_int_t)st->bad_peer, "other_id", (json_int_t)st->bad_id, "malformed",
+		      (json_int_t)st->malformed, "mismatch", (json_int_t)st->mismatch);
 	json_dumpf(o, stdout, JSON_COMPACT);
 	fputc('\n', stdout);
 	fflush(stdout);

@@ -53,8 +53,9 @@ struct vnet_tunnel_conf {
 
 /* What a tunnel counted, in each direction. */
 struct vnet_tunnel_stats {
-	uint64_t tx_packets, tx_bytes; /* device -> peer */
-	uint64_t rx_packets, rx_bytes; /* peer -> device */
+	uint64_t tx_packets, tx_bytes; /* device -> peer: packets read from the device */
+	uint64_t rx_packets, rx_bytes; /* peer -> device: packets written to the device */
+	uint64_t tx_datagrams, rx_datagrams; /* on the wire (a large packet goes as several) */
 	uint64_t tx_errors; /* not sent (the socket refused) */
 	uint64_t rx_errors; /* not written (the device refused) */
 	uint64_t bad_peer; /* datagrams from anyone else */
@@ -62,6 +63,8 @@ struct vnet_tunnel_stats {
 	uint64_t malformed; /* short, another version, unknown flags, a bad packet inside */
 	uint64_t mismatch; /* the other end's offload or mode differs from ours */
 	bool offload; /* the device hands over large packets */
+	bool gso; /* they go cut into datagrams of the MTU (UDP_SEGMENT), else as IP fragments */
+	bool gro; /* datagrams come put together (UDP_GRO) */
 	uint32_t mtu; /* the device's MTU */
 	char note[160]; /* why an offload was given up, or "" */
 };

@@ -10,14 +10,15 @@
 #  +----------------------------------+          +----------------------------------+
 #
 # Proves: a layer-3 tunnel (tun0) carries pings both ways and 256 MB of TCP intact, with
-# offload (large packets, one datagram each) and without (one packet of the MTU each); its
-# MTU is the path's less 46. A layer-2 tunnel (tap0, MTU 1440) in a bridge on each host joins
+# offload (large packets cut into segments of the MTU, sent with UDP_SEGMENT, no IP fragment
+# on the underlay, put back together at the other end) and without (one packet of the MTU
+# each); its MTU is the path's less 46. A layer-2 tunnel (tap0, MTU 1440) in a bridge on each host joins
 # the nodes behind them. Datagrams that are short, of another version, with reserved bits,
 # unknown flags, another id, a truncated packet, another mode, or from another sender are
 # each counted in their own counter and never reach the device (its rx counter: what the
 # tunnel writes the kernel receives), while a valid hand-made one does, and its answer comes
-# back; a tunnel without offload takes a virtio_net_hdr that asks nothing and refuses one
-# asking for a checksum (mismatch). Bad usage exits 2, a port or device in use exits 3;
+# back; a tunnel without offload takes a virtio_net_hdr that asks nothing, finishes the
+# checksum one asks for, and refuses one asking for segmentation (mismatch). Bad usage exits 2, a port or device in use exits 3;
 # SIGTERM stops a tunnel at once with exit 0 and its counters; nothing is left.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR
@@ -139,17 +140,17 @@ DATA=$KT_TMP/data
 head -c 268435456 /dev/urandom >"$DATA"
 SUM=$(sha256sum <"$DATA" | cut -d' ' -f1)
 
-# tcp_copy WHAT: the 256 MB from host a to host b's 10.9.0.2:5001 through the tunnel with nc;
-# what b's nc wrote must have the same sha256.
+# tcp_copy WHAT [FROM TO ADDR]: the 256 MB from namespace FROM (host a) to TO's ADDR:5001
+# (host b's 10.9.0.2) through the tunnel with nc; what TO's nc wrote must have the same sha256.
 tcp_copy() {
-	local got=$KT_TMP/got rpid rc=0 t0 ms
-	ip netns exec "$B" timeout 60 nc -4 -n -l 10.9.0.2 5001 </dev/null >"$got" 2>"$got.err" &
+	local got=$KT_TMP/got rpid rc=0 t0 ms from=${2:-$A} to=${3:-$B} addr=${4:-10.9.0.2}
+	ip netns exec "$to" timeout 60 nc -4 -n -l "$addr" 5001 </dev/null >"$got" 2>"$got.err" &
 	rpid=$!
 	bg_pid $rpid
-	wait_until 10 listening "$B" 5001 t || fail "$1: nc does not listen in host b"
+	wait_until 10 listening "$to" 5001 t || fail "$1: nc does not listen in $to"
 	t0=$(date +%s%N)
-	nsx "$A" timeout 60 nc -4 -n -N 10.9.0.2 5001 <"$DATA" >/dev/null ||
-		fail "$1: nc in host a could not send the data"
+	nsx "$from" timeout 60 nc -4 -n -N "$addr" 5001 <"$DATA" >/dev/null ||
+		fail "$1: nc in $from could not send the data"
 	wait "$rpid" || rc=$?
 	forget_pid "$rpid"
 	ms=$((($(date +%s%N) - t0) / 1000000))
@@ -159,18 +160,30 @@ tcp_copy() {
 	rm -f "$got"
 }
 
-# ---- with offload: large TCP packets travel whole ----
+# reasm NS: the IP datagrams NS's kernel was given in fragments to put together
+# shellcheck disable=SC2016 # (awk's fields)
+reasm() { nsx "$1" awk '$1 == "Ip:" { if (k) { print $k; exit } for (i = 2; i <= NF; i++) if ($i == "ReasmReqds") k = i }' /proc/net/snmp; }
+
+# ---- with offload: large TCP packets cut into segments, and put back together ----
 l3_pair
+reasm0=$(reasm "$B")
 tcp_copy "TCP through tun0 with offload"
+expect_eq "IP fragments host b put together (the segments are datagrams of the MTU)" \
+	"$(reasm "$B")" "$reasm0"
 tunnel_stop tb
 clean "$STATS" || fail "host b's tunnel dropped or could not write packets: $STATS"
-expect_eq "host b's tunnel with offload: offload, note" "$(jq -c '[.offload, .note]' <<<"$STATS")" \
-	'[true,null]'
+expect_eq "host b's tunnel with offload: offload, segments sent and received together, note" \
+	"$(jq -c '[.offload, .gso, .gro, .note]' <<<"$STATS")" '[true,true,true,null]'
 avg=$(jq '.received.bytes / .received.packets | floor' <<<"$STATS")
-[ "$avg" -gt 2000 ] || fail "with offload, host b received $avg bytes a packet on average"
-echo "ok - with offload, host b received large packets: $avg bytes on average (MTU 1454)"
+[ "$avg" -gt 2000 ] || fail "with offload, host b wrote $avg bytes a packet on average"
+per=$(jq '.received.datagrams / .received.packets | floor' <<<"$STATS")
+[ "$per" -ge 2 ] || fail "with offload, host b put $per datagrams into a packet on average"
+echo "ok - with offload, host b put segments back into large packets: $avg bytes, $per datagrams each on average (MTU 1454)"
 tunnel_stop ta
 clean "$STATS" || fail "host a's tunnel dropped or could not send packets: $STATS"
+per=$(jq '.sent.datagrams / .sent.packets | floor' <<<"$STATS")
+[ "$per" -ge 2 ] || fail "with offload, host a cut a packet into $per datagrams on average"
+echo "ok - with offload, host a cut the large packets into $per datagrams each on average"
 echo "ok - with offload, neither tunnel dropped, failed to send or failed to write a packet"
 for ns in "$A" "$B"; do
 	has_link "$ns" tun0 && fail "tun0 is still in $ns after its tunnel stopped"
@@ -189,7 +202,6 @@ echo "ok - without offload, packets of at most the MTU: $avg bytes on average"
 tunnel_stop ta
 clean "$STATS" || fail "host a's tunnel dropped or could not send packets: $STATS"
 echo "ok - without offload, neither tunnel dropped, failed to send or failed to write a packet"
-rm -f "$DATA"
 
 # ============================ 2. layer 2: tap0 in a bridge ============================
 own_ns "$NA"
@@ -225,9 +237,17 @@ echo "ok - node a (10.10.0.1) pings node b (10.10.0.2) across the bridges and th
 nsx "$NA" ping -c 1 -W 2 -M "do" -s $((1440 - 28)) 10.10.0.2 >/dev/null ||
 	fail "a ping of 1440 bytes (don't fragment) from node a does not reach node b"
 echo "ok - a ping of 1440 bytes (the nodes' MTU, don't fragment) reaches node b"
+# the bridge hands the tap the nodes' large TCP frames: cut and put back with an Ethernet header
+tcp_copy "TCP from node a to node b over tap0" "$NA" "$NB" 10.10.0.2
+rm -f "$DATA"
 tunnel_stop tapb
 expect_eq "host b's tap tunnel: tap, mtu" "$(jq -c '[.tap, .mtu]' <<<"$STATS")" '[true,1440]'
+clean "$STATS" || fail "host b's tap tunnel dropped or could not write frames: $STATS"
+per=$(jq '.received.datagrams / .received.packets | floor' <<<"$STATS")
+[ "$per" -ge 2 ] || fail "host b's tap tunnel put $per datagrams into a frame on average"
+echo "ok - host b's tap tunnel put segments back into large frames: $per datagrams each on average"
 tunnel_stop tapa
+clean "$STATS" || fail "host a's tap tunnel dropped or could not send frames: $STATS"
 for h in "$A" "$B"; do
 	has_link "$h" tap0 && fail "tap0 is still in $h after its tunnel stopped"
 done
@@ -255,10 +275,15 @@ def ipv4(src, dst, payload, proto=1, total=None):
                     proto, 0, socket.inet_aton(src), socket.inet_aton(dst))
     return h[:10] + struct.pack("!H", csum(h)) + h[12:] + payload
 
-def echo(net):
+def echo(net, partial=False):
     icmp = struct.pack("!BBHHH", 8, 0, 0, 0x7654, 1) + b"vnettest"
-    icmp = icmp[:2] + struct.pack("!H", csum(icmp)) + icmp[4:]
+    if not partial:  # else the checksum left for the receiver to finish (ICMP's starts at 0)
+        icmp = icmp[:2] + struct.pack("!H", csum(icmp)) + icmp[4:]
     return ipv4(net + ".1", net + ".2", icmp)
+
+def tcp(net):
+    seg = struct.pack("!HHIIBBHHH", 40000, 5001, 1, 1, 5 << 4, 0x10, 65535, 0, 0)
+    return ipv4(net + ".1", net + ".2", seg + b"x" * 2000, proto=6)
 
 def hdr(version=1, flags=0, reserved=0, id=1):
     return struct.pack("!BBHI", version, flags, reserved, id)
@@ -282,6 +307,10 @@ def datagram(kind, net):
         # a virtio_net_hdr that asks nothing, and one asking to finish the ICMP checksum
         "zerohdr": lambda: hdr(flags=0x01) + vnethdr() + echo(net),
         "csum": lambda: hdr(flags=0x01) + vnethdr(flags=1, start=20, off=2) + echo(net),
+        "csum0": lambda: hdr(flags=0x01) + vnethdr(flags=1, start=20, off=2) + echo(net, True),
+        # 2000 bytes of TCP to be cut into segments of 1000
+        "gso": lambda: hdr(flags=0x01) + vnethdr(flags=1, gso=1, hdr_len=40, gso_size=1000,
+                                                 start=20, off=16) + tcp(net),
     }[kind]()
 
 sock = {}
@@ -344,7 +373,9 @@ expect_eq "the answer to an echo request whose virtio_net_hdr asks to finish its
 	"$out" "echo reply from 10.9.0.2 in a datagram from 192.168.61.2:4790, flags 0x01"
 
 # A tunnel without offload (tun2, port 4792): a virtio_net_hdr asking nothing is dropped and
-# the packet written; one asking for a checksum is the other end's offload: a mismatch.
+# the packet written; the checksum one asks for is finished (the echo request comes with
+# none, and the kernel answers only a right one); one asking for segmentation is the other
+# end's offload: a mismatch.
 tunnel_start noff "$B" tun2 --peer 192.168.61.1:4792 --local :4792 --no-offload
 wait_until 10 has_link "$B" tun2 || fail "the tunnel made no tun2 in host b"
 ip -n "$B" addr add 10.9.1.2/30 dev tun2
@@ -353,14 +384,18 @@ out=$(nsx "$A" python3 "$KT_TMP/adv.py" 4792:zerohdr:reply) ||
 	fail "no echo reply from the tunnel without offload"
 expect_eq "without offload: the answer to an echo request with an all-zero virtio_net_hdr" \
 	"$out" "echo reply from 10.9.1.2 in a datagram from 192.168.61.2:4792, flags 0x00"
-nsx "$A" python3 "$KT_TMP/adv.py" 4792:csum 4792:vnethdr >/dev/null ||
+out=$(nsx "$A" python3 "$KT_TMP/adv.py" 4792:csum0:reply) ||
+	fail "no echo reply from the tunnel without offload to one asking for its checksum"
+expect_eq "without offload: the answer to an echo request whose checksum it finished" \
+	"$out" "echo reply from 10.9.1.2 in a datagram from 192.168.61.2:4792, flags 0x00"
+nsx "$A" python3 "$KT_TMP/adv.py" 4792:gso 4792:vnethdr >/dev/null ||
 	fail "the adversary could not send"
 noff_dropped() { tstats noff | jq -e '[.dropped[]] | add == 2'; }
 wait_until 5 noff_dropped || fail "the tunnel without offload did not count 2: $(tstats noff)"
-expect_eq "without offload: received, mismatch (checksum asked), malformed" \
+expect_eq "without offload: received, mismatch (segmentation asked), malformed" \
 	"$(tstats noff | jq -c '[.received.packets, .dropped.mismatch, .dropped.malformed]')" \
-	"[1,1,1]"
-expect_eq "tun2's rx packets in host b (the one written)" "$(dev_rx "$B" tun2)" $((rx0 + 1))
+	"[2,1,1]"
+expect_eq "tun2's rx packets in host b (the two written)" "$(dev_rx "$B" tun2)" $((rx0 + 2))
 tunnel_stop noff
 
 # ============================ 4. bad usage ============================
