@@ -116,7 +116,12 @@ struct vnet_kind {
 };
 
 /* The kinds that other files of a kind refer to; every kind is registered by meson.build. */
-extern const struct vnet_kind vnet_kind_bridge, vnet_kind_tap, vnet_kind_veth, vnet_kind_vxlan;
+extern const struct vnet_kind vnet_kind_bridge, vnet_kind_tap, vnet_kind_tun, vnet_kind_veth,
+	vnet_kind_vxlan;
+
+/* vnet_tuntap_vnet_hdr() - tun or tap @l made with vnet_hdr @on (a tunnel's offload needs it);
+ * Return: 0, or -EINVAL when the file sets it the other way. */
+int vnet_tuntap_vnet_hdr(struct vnet_link *l, bool on);
 
 #define VNET_ETH_MTU 1500 /* a link's MTU when nobody says otherwise */
 #define VNET_VXLAN_OVERHEAD 50 /* what VXLAN over IPv4 wraps a frame in */

@@ -41,6 +41,7 @@ void vnet_model_free(struct vnet_model *m)
 	free(m->hosts.v);
 	free(m->spans.v);
 	free(m->subnets.v);
+	free(m->tunnels.v);
 	vnet_nat_seen_free(m->nat.seen);
 	if (m->index)
 		free(m->index->order);
@@ -94,6 +95,7 @@ struct vnet_model *vnet_model_dup(const struct vnet_model *m)
 	r = r ?: COPY(d, m, hosts);
 	r = r ?: COPY(d, m, spans);
 	r = r ?: COPY(d, m, subnets);
+	r = r ?: COPY(d, m, tunnels);
 	for (size_t i = 0; i < d->uplinks.n; i++)
 		d->uplinks.v[i].saved = NULL; /* observed only; a copy is of a desired model */
 	if (r < 0) {
@@ -157,6 +159,11 @@ struct vnet_connect *vnet_model_add_connect(struct vnet_model *m)
 struct vnet_uplink *vnet_model_add_uplink(struct vnet_model *m)
 {
 	return VNET_ARRAY_PUSH(&m->uplinks);
+}
+
+struct vnet_tunnel_decl *vnet_model_add_tunnel(struct vnet_model *m)
+{
+	return VNET_ARRAY_PUSH(&m->tunnels);
 }
 
 struct vnet_host *vnet_model_add_host(struct vnet_model *m)

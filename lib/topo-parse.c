@@ -18,6 +18,7 @@
 #include "kind.h"
 #include "network.h"
 #include "topo.h"
+#include "vnet/tunnel.h"
 
 #define MAX_DEPTH 32 /* deeper than any topology; bounds the recursion */
 #define MAX_FILE (16U << 20) /* a topology file larger than this is a mistake */
@@ -1274,6 +1275,95 @@ static int set_opt(struct pctx *p, const struct optarg *a, const struct vnet_opt
 }
 
 /* The options every kind of link has; a kind refuses some (refuse()). */
+/* peer: ADDR or ADDR:PORT */
+static int tunnel_peer(struct pctx *p, const struct ynode *k, const struct ynode *v,
+		       const char *obj, struct vnet_tunnel_decl *t)
+{
+	char addr[INET_ADDRSTRLEN + 8];
+	const char *colon;
+	unsigned long port = 0;
+	char *end;
+	int r = want_scalar(p, k, v, obj);
+
+	if (r < 0 || !v) /* want_scalar() refuses a missing node; said for the analyzer */
+		return r < 0 ? r : -EINVAL;
+	colon = strchr(v->str, ':');
+	snprintf(addr, sizeof(addr), "%.*s", colon ? (int)(colon - v->str) : (int)strlen(v->str),
+		 v->str);
+	if (colon) {
+		errno = 0;
+		port = strtoul(colon + 1, &end, 10);
+		if (!isdigit((unsigned char)colon[1]) || *end || errno || !port || port > 65535)
+			return perr(p, v->pos, obj,
+				    "peer \"%s\" is not ADDR or ADDR:PORT (1..65535)", v->str);
+	}
+	r = parse_ipv4(p, v->pos, addr, obj, t->peer);
+	t->peer_port = (uint16_t)port;
+	return r;
+}
+
+/* The keys of a tunnel but peer. */
+static int tunnel_keys(struct pctx *p, const struct ynode *map, const char *obj,
+		       struct vnet_tunnel_decl *t)
+{
+	const struct ynode *k = NULL, *v;
+	unsigned long long x;
+	int r = 0;
+
+	if ((v = lookup(map, "local", &k))) {
+		r = want_scalar(p, k, v, obj);
+		if (r >= 0 && v)
+			r = parse_ipv4(p, v->pos, v->str, obj, t->local);
+	}
+	if (r >= 0 && (v = lookup(map, "port", &k)) &&
+	    (r = parse_uint(p, k, v, obj, 1, 65535, &x)) >= 0)
+		t->port = (uint16_t)x;
+	if (r >= 0 && (v = lookup(map, "id", &k)) &&
+	    (r = parse_uint(p, k, v, obj, 0, UINT32_MAX, &x)) >= 0)
+		t->id = (uint32_t)x;
+	if (r >= 0 && (v = lookup(map, "offload", &k)))
+		r = parse_bool(p, k, v, obj, &t->offload);
+	return r;
+}
+
+/* tunnel: {peer: ADDR[:PORT], local: ADDR, port: PORT, id: N, offload: BOOL}: vnet up runs
+ * `vnet tunnel` on the tun or tap (vnet-tunnel(7)). */
+static int opt_tunnel(struct pctx *p, const struct optarg *a)
+{
+	static const char *const keys[] = { "peer", "local", "port", "id", "offload", NULL };
+	const struct vnet_link *l = arg_link(p, a);
+	const struct ynode *k = NULL, *v;
+	struct vnet_tunnel_decl *t;
+	int r;
+
+	if (!a->v || a->v->type != Y_MAP)
+		return a->v ? wrong_type(p, a->v, "a map", "tunnel", a->obj) :
+			      perr(p, a->k->pos, a->obj, "tunnel needs a map with peer");
+	r = check_keys(p, a->v, keys, a->obj);
+	if (r < 0)
+		return r;
+	v = lookup(a->v, "peer", &k);
+	if (!v)
+		return perr(p, a->v->pos, a->obj,
+			    "tunnel needs peer: the other end's IPv4 address[:port]");
+	t = vnet_model_add_tunnel(p->m);
+	if (!t)
+		return enomem(p);
+	*t = (struct vnet_tunnel_decl){ .tap = l->kind == &vnet_kind_tap,
+					.port = VNET_TUNNEL_PORT,
+					.id = 1,
+					.offload = true,
+					.pos = a->k->pos };
+	snprintf(t->ns, sizeof(t->ns), "%s", l->ns);
+	snprintf(t->dev, sizeof(t->dev), "%s", l->name);
+	r = tunnel_peer(p, k, v, a->obj, t);
+	if (r >= 0)
+		r = tunnel_keys(p, a->v, a->obj, t);
+	if (r >= 0 && !t->peer_port)
+		t->peer_port = t->port; /* both ends on one port, unless said */
+	return r;
+}
+
 static const struct link_opt {
 	const char *key;
 	int (*fn)(struct pctx *p, const struct optarg *a);
@@ -1288,6 +1378,7 @@ static const struct link_opt {
 	{ "host", opt_host },
 	{ "hosts", opt_hosts },
 	{ "vni", opt_vni },
+	{ "tunnel", opt_tunnel },
 };
 
 #define N_LINK_OPTS (sizeof(link_opts) / sizeof(link_opts[0]))
@@ -1304,6 +1395,8 @@ static bool takes(const struct vnet_kind *k, const char *key)
 		return k->flags & VNET_KIND_F_L2;
 	if (!strcmp(key, "uplink") || !strcmp(key, "hosts") || !strcmp(key, "vni"))
 		return k->flags & VNET_KIND_F_MASTER;
+	if (!strcmp(key, "tunnel"))
+		return k == &vnet_kind_tun || k == &vnet_kind_tap;
 	return true;
 }
 
@@ -1337,6 +1430,10 @@ static int refuse(struct pctx *p, const struct optarg *a, const struct vnet_kind
 	if (!strcmp(key, "uplink") && !(k->flags & VNET_KIND_F_MASTER))
 		return perr(p, a->k->pos, a->obj,
 			    "only a bridge takes an uplink (a NIC it takes over as a port)");
+	if (!strcmp(key, "tunnel") && !takes(k, key))
+		return perr(p, a->k->pos, a->obj,
+			    "only a tun or a tap takes a tunnel (vnet tunnel carries what it "
+			    "reads to the peer)");
 	return 0;
 }
 
@@ -2565,6 +2662,52 @@ static int select_host(struct pctx *p, const char *host)
 	return r;
 }
 
+/* A tunnel's device made with the vnet_hdr its offload needs, its MTU, and its port its own
+ * in its namespace; the tunnels of another host's part are not this host's. */
+static int finish_tunnel(struct pctx *p, struct vnet_tunnel_decl *t, struct vnet_link *l)
+{
+	const struct vnet_ns *ns = vnet_model_find_ns(p->m, l->ns);
+	bool host = !ns || !strcmp(ns->node, "host");
+	char obj[8 + VNET_NAMSIZ + VNET_IFNAMSIZ];
+
+	snprintf(obj, sizeof(obj), "%s %s%s%s", vnet_kind_name(l->kind), host ? "" : ns->node,
+		 host ? "" : "/", l->name);
+	if (vnet_tuntap_vnet_hdr(l, t->offload) < 0)
+		return perr(
+			p, t->pos, obj,
+			"vnet_hdr %s does not go with the tunnel's offload %s: the tunnel reads "
+			"large packets with a vnet_hdr (say both, or leave vnet_hdr out)",
+			t->offload ? "off" : "on", t->offload ? "on" : "off");
+	t->mtu = l->has & VNET_LINK_HAS_MTU ? l->mtu : 0;
+	for (const struct vnet_tunnel_decl *o = p->m->tunnels.v; o < t; o++)
+		if (!strcmp(o->ns, t->ns) && o->port == t->port &&
+		    (!memcmp(o->local, t->local, 4) || !*(const uint32_t *)(const void *)o->local ||
+		     !*(const uint32_t *)(const void *)t->local))
+			return perr(p, t->pos, obj,
+				    "UDP port %u is the tunnel's of %s (line %u) in the same "
+				    "namespace: give one another port",
+				    t->port, o->dev, o->pos.line);
+	return 0;
+}
+
+static int finish_tunnels(struct pctx *p)
+{
+	size_t n = 0;
+	int r = 0;
+
+	for (size_t i = 0; !r && i < p->m->tunnels.n; i++) {
+		struct vnet_tunnel_decl *t = &p->m->tunnels.v[i];
+		struct vnet_link *l = vnet_model_find_link(p->m, t->ns, t->dev);
+
+		if (!l)
+			continue;
+		p->m->tunnels.v[n] = *t;
+		r = finish_tunnel(p, &p->m->tunnels.v[n++], l);
+	}
+	p->m->tunnels.n = n;
+	return r;
+}
+
 /* The top level: name and nodes first (links and checks refer to them), then in file order. */
 static int convert(struct pctx *p, const struct top *top, const struct vnet_load_opts *opts)
 {
@@ -2603,6 +2746,8 @@ static int convert(struct pctx *p, const struct top *top, const struct vnet_load
 		r = vnet_hosts_resolve(p->m, p->file, p->err);
 	if (!r && opts && opts->host)
 		r = select_host(p, opts->host);
+	if (!r)
+		r = finish_tunnels(p);
 	if (!r)
 		r = vnet_networks_expand(p->m, p->file, p->err);
 	/* what the networks made has no marks of its own: its positions are its items' */

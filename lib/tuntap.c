@@ -288,6 +288,15 @@ static const struct vnet_opt tuntap_opts[] = {
 };
 #undef F
 
+int vnet_tuntap_vnet_hdr(struct vnet_link *l, bool on)
+{
+	if (vnet_opts_has(&l->opts, TT_VNET_HDR))
+		return l->opts.v[TT_VNET_HDR] == on ? 0 : -EINVAL;
+	l->opts.v[TT_VNET_HDR] = on;
+	l->opts.has |= 1U << TT_VNET_HDR;
+	return 0;
+}
+
 const struct vnet_kind vnet_kind_tun = {
 	.name = "tun",
 	.section = "tuns",

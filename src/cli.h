@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "vnet/vnet.h"
 
@@ -103,5 +104,20 @@ void cli_print_failure_json(const char *topo, const struct vnet_result *res, con
 			    const struct vnet_error *e);
 void cli_print_plan(const struct cli *cli, const char *topo, const struct vnet_result *res,
 		    const char *verb);
+
+/* cmd-exec.c: enter namespace @ns ("": stay); Return: an exit code, the error said. */
+int cli_enter_ns(const char *ns);
+
+/*
+ * tunnels.c: the processes of the tunnels a file declares (vnet-tunnel(7)); each writes
+ * what it does (or, with --dry-run, would do) to @out, a line each.
+ * cli_tunnels_up() - run those of @m that do not run as it says; stop those it has no more
+ * cli_tunnels_down() - stop the tunnels of @topo
+ * cli_tunnels_drift() - say what cli_tunnels_up() would do; Return: how many
+ */
+int cli_tunnels_up(const struct cli *cli, const struct vnet_model *m, FILE *out,
+		   struct vnet_error *reterr);
+void cli_tunnels_down(const struct cli *cli, const char *topo, FILE *out);
+int cli_tunnels_drift(const struct cli *cli, const struct vnet_model *m, FILE *out);
 
 #endif /* VNET_CLI_H */

@@ -10,6 +10,7 @@ int cmd_diff(struct cli *cli)
 	struct vnet_session *s = NULL;
 	struct vnet_result res = { 0 };
 	struct vnet_error e = { 0 };
+	size_t n;
 	int code;
 
 	code = cli_need_root();
@@ -26,11 +27,12 @@ int cmd_diff(struct cli *cli)
 		goto out;
 	}
 	cli_print_plan(cli, m->name, &res, "diff");
-	code = res.plan->ops.n ? EXIT_DRIFT : EXIT_OK;
+	n = res.plan->ops.n + (size_t)cli_tunnels_drift(cli, m, cli->json ? NULL : stdout);
+	code = n ? EXIT_DRIFT : EXIT_OK;
 	if (!cli->json)
 		printf(code ? "%s: %zu difference(s) between the file and the kernel\n" :
 			      "%s: the kernel matches the file\n",
-		       m->name, res.plan->ops.n);
+		       m->name, n);
 out:
 	vnet_result_clear(&res);
 	vnet_session_close(s);

@@ -2,6 +2,7 @@
 /* cmd-down.c - vnet down: remove exactly what a topology created, by file or by name */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -25,6 +26,9 @@ int cmd_down(struct cli *cli)
 	struct vnet_result res = { 0 };
 	struct vnet_error e = { 0 };
 	char name[VNET_NAMSIZ], esc[VNET_ESC_SIZE(VNET_NAMSIZ)];
+	FILE *stopped;
+	char *buf = NULL;
+	size_t len = 0;
 	int code, r;
 
 	code = cli_need_root();
@@ -34,6 +38,12 @@ int cmd_down(struct cli *cli)
 		code = cli_session(cli, !cli->dry_run, &s);
 	if (code)
 		goto out;
+	/* the tunnels first: a namespace with a process in it would outlive its name */
+	stopped = open_memstream(&buf, &len);
+	if (stopped) {
+		cli_tunnels_down(cli, name, cli->json ? NULL : stopped);
+		fclose(stopped);
+	}
 	r = vnet_down(s, name, cli->dry_run ? VNET_DOWN_DRY_RUN : 0, &res, &e);
 	cli_print_notes(name, &res);
 	if (r < 0) {
@@ -48,9 +58,11 @@ int cmd_down(struct cli *cli)
 		goto out;
 	}
 	cli_print_plan(cli, name, &res, cli->dry_run ? "plan" : "down");
+	fputs(buf ? buf : "", stdout);
 	if (!cli->json)
 		print_summary(cli, name, &res);
 out:
+	free(buf);
 	vnet_result_clear(&res);
 	vnet_session_close(s);
 	return code;

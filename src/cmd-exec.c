@@ -43,7 +43,7 @@ static int lookup(const struct cli *cli, const char *spec, char *ns, size_t len)
  * opens it like any program would (the library's own helpers are internal), and needs no
  * way back, since the command replaces vnet.
  */
-static int enter(const char *ns)
+int cli_enter_ns(const char *ns)
 {
 	char path[sizeof("/run/netns/") + VNET_NAMSIZ];
 	int fd, r = 0;
@@ -76,7 +76,7 @@ int cmd_exec(struct cli *cli)
 	if (!code)
 		code = lookup(cli, cli->argv[0], ns, sizeof(ns));
 	if (!code)
-		code = enter(ns);
+		code = cli_enter_ns(ns);
 	if (code)
 		return code;
 	fflush(NULL);

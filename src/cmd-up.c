@@ -58,6 +58,7 @@ struct trial {
 	struct cli *cli;
 	struct vnet_session *s;
 	const char *topo;
+	const struct vnet_model *m;
 	long secs;
 	int report_fd; /* the waiting command's pipe; -1 once it has its exit code */
 };
@@ -95,6 +96,9 @@ static int hold(void *data, const struct vnet_result *res, struct vnet_error *re
 	time_t d;
 	int r;
 
+	r = cli_tunnels_up(t->cli, t->m, t->cli->json ? NULL : stdout, reterr);
+	if (r < 0)
+		return r;
 	clock_gettime(CLOCK_REALTIME, &now);
 	deadline = now.tv_sec * 1000LL + now.tv_nsec / 1000000 + t->secs * 1000LL;
 	r = vnet_try_start(t->s, t->topo, deadline, reterr);
@@ -149,7 +153,7 @@ static int trial_run(struct cli *cli, struct vnet_model *m, struct trial *t)
  */
 static int up_try(struct cli *cli, struct vnet_model *m)
 {
-	struct trial t = { .cli = cli, .topo = m->name, .report_fd = -1 };
+	struct trial t = { .cli = cli, .topo = m->name, .m = m, .report_fd = -1 };
 	char *end;
 	unsigned char c;
 	int fds[2];
@@ -184,17 +188,74 @@ static int up_try(struct cli *cli, struct vnet_model *m)
 			  (int)pid);
 }
 
+/* The tunnels the file declares, run once the change is made: inside it (its failure undoes
+ * the change) when there is a change, after it when there is none. */
+struct tunnels {
+	const struct cli *cli;
+	const struct vnet_model *m;
+	FILE *out; /* what was done, printed after the plan */
+	char *buf;
+	size_t len;
+	bool ran;
+};
+
+static int run_tunnels(void *data, const struct vnet_result *res, struct vnet_error *reterr)
+{
+	struct tunnels *t = data;
+
+	(void)res; /* what the change did: the tunnels follow the file, not the plan */
+	t->ran = true;
+	return cli_tunnels_up(t->cli, t->m, t->out, reterr);
+}
+
+static int up(struct cli *cli, struct vnet_session *s, struct vnet_model *m, struct tunnels *t,
+	      struct vnet_result *res, struct vnet_error *e)
+{
+	unsigned flags = cli->dry_run ? VNET_UP_DRY_RUN : 0;
+	int r;
+
+	t->out = open_memstream(&t->buf, &t->len);
+	if (!t->out)
+		return vnet_error_set(e, -ENOMEM, NULL, NULL, "out of memory");
+	r = vnet_up_hold(s, m, flags, run_tunnels, t, res, e);
+	if (r >= 0 && !t->ran)
+		r = run_tunnels(t, res, e);
+	fclose(t->out);
+	return r;
+}
+
+/* The last line: what up did; @tunnels: it ran or stopped tunnels. */
+static void print_summary(const struct cli *cli, const char *topo, const struct vnet_result *res,
+			  bool tunnels)
+{
+	size_t n = res->plan ? res->plan->ops.n : 0;
+
+	if (!n && tunnels)
+		printf("%s: up to date but for its tunnels\n", topo);
+	else if (!n)
+		printf("%s: up to date, nothing to change\n", topo);
+	else if (cli->dry_run)
+		printf("%s: %zu step(s) planned; nothing changed (--dry-run)\n", topo, n);
+	else
+		printf("%s: up: %zu step(s) in %.1f ms\n", topo, res->done,
+		       (res->observe_us + res->apply_us) / 1000.0);
+	if (res->stp_ms > 100)
+		printf("%s: STP converged in %.1f s\n", topo, res->stp_ms / 1000.0);
+}
+
 int cmd_up(struct cli *cli)
 {
 	struct vnet_model *m = NULL;
 	struct vnet_session *s = NULL;
 	struct vnet_result res = { 0 };
 	struct vnet_error e = { 0 };
+	struct tunnels t = { .cli = cli };
 	int code, r;
 
 	code = cli_need_root();
 	if (!code)
 		code = cli_load(cli, cli->argv[0], &m);
+	t.m = m;
 	if (!code)
 		code = cli_host_part(m);
 	if (!code && cli->try_secs && cli->dry_run)
@@ -207,7 +268,7 @@ int cmd_up(struct cli *cli)
 		code = cli_session(cli, !cli->dry_run, &s);
 	if (code)
 		goto out;
-	r = vnet_up(s, m, cli->dry_run ? VNET_UP_DRY_RUN : 0, &res, &e);
+	r = up(cli, s, m, &t, &res, &e);
 	cli_print_notes(m->name, &res);
 	if (r < 0) {
 		code = cli_error(&e);
@@ -216,8 +277,10 @@ int cmd_up(struct cli *cli)
 			cli_print_failure_json(m->name, &res, "up", &e);
 		goto out;
 	}
-	if (!cli->json)
+	if (!cli->json) {
 		cli_print_plan(cli, m->name, &res, cli->dry_run ? "plan" : "up");
+		fputs(t.buf ? t.buf : "", stdout);
+	}
 	res.stp_ms = -1;
 	/* STP takes seconds: other commands need not wait for it */
 	vnet_session_unlock(s);
@@ -225,19 +288,10 @@ int cmd_up(struct cli *cli)
 		code = wait_stp(s, m, cli, &res.stp_ms);
 	if (cli->json)
 		cli_print_plan(cli, m->name, &res, cli->dry_run ? "plan" : "up");
-	if (cli->json || code)
-		goto out;
-	if (!res.plan->ops.n)
-		printf("%s: up to date, nothing to change\n", m->name);
-	else if (cli->dry_run)
-		printf("%s: %zu step(s) planned; nothing changed (--dry-run)\n", m->name,
-		       res.plan->ops.n);
-	else
-		printf("%s: up: %zu step(s) in %.1f ms\n", m->name, res.done,
-		       (res.observe_us + res.apply_us) / 1000.0);
-	if (res.stp_ms > 100)
-		printf("%s: STP converged in %.1f s\n", m->name, res.stp_ms / 1000.0);
+	if (!cli->json && !code)
+		print_summary(cli, m->name, &res, t.len > 0);
 out:
+	free(t.buf);
 	vnet_result_clear(&res);
 	vnet_session_close(s);
 	vnet_model_free(m);

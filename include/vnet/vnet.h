@@ -406,6 +406,33 @@ struct vnet_uplink {
 	struct vnet_uplink_saved *saved;
 };
 
+/**
+ * struct vnet_tunnel_decl - a tun or tap of the file joined to a peer over UDP: vnet up runs
+ * `vnet tunnel` on it (vnet-tunnel(7)) and vnet down stops it
+ * @ns: the device's namespace
+ * @dev: the device
+ * @tap: a tap (Ethernet frames), else a tun (IP packets)
+ * @peer: the other end's IPv4 address
+ * @peer_port: its UDP port
+ * @local: the address to receive on; all zero: any
+ * @port: the UDP port to receive on
+ * @id: the tunnel's id
+ * @offload: large packets with their checksum left to finish (the device has vnet_hdr)
+ * @mtu: the device's MTU as the file gives it, else 0: the path's less the overhead
+ * @pos: where the file declares it
+ */
+struct vnet_tunnel_decl {
+	char ns[VNET_NAMSIZ];
+	char dev[VNET_IFNAMSIZ];
+	bool tap;
+	uint8_t peer[4], local[4];
+	uint16_t peer_port, port;
+	uint32_t id;
+	bool offload;
+	uint32_t mtu;
+	struct vnet_pos pos;
+};
+
 /* A growable array. */
 #define VNET_ARRAY(type)       \
 	struct {               \
@@ -439,6 +466,7 @@ struct vnet_model {
 	VNET_ARRAY(struct vnet_host) hosts; /* a multi-host file's; none on one host's model */
 	VNET_ARRAY(struct vnet_span) spans;
 	VNET_ARRAY(struct vnet_host_subnet) subnets;
+	VNET_ARRAY(struct vnet_tunnel_decl) tunnels; /* desired only: the processes vnet up runs */
 	char host[VNET_NAMSIZ]; /* one host's part of a multi-host file: that host */
 	struct vnet_nat nat; /* desired: when @networks is not empty; observed: the table */
 	bool allow_loops; /* the file allows loops of bridges without STP */
@@ -461,6 +489,7 @@ struct vnet_port *vnet_model_add_port(struct vnet_model *m);
 struct vnet_connect *vnet_model_add_connect(struct vnet_model *m);
 struct vnet_uplink *vnet_model_add_uplink(struct vnet_model *m);
 struct vnet_host *vnet_model_add_host(struct vnet_model *m);
+struct vnet_tunnel_decl *vnet_model_add_tunnel(struct vnet_model *m);
 struct vnet_span *vnet_model_add_span(struct vnet_model *m);
 struct vnet_host_subnet *vnet_model_add_subnet(struct vnet_model *m);
 struct vnet_host *vnet_model_find_host(const struct vnet_model *m, const char *name);

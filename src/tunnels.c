@@ -1,0 +1,582 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* tunnels.c - the tunnels a topology file declares: vnet up runs `vnet tunnel` on each
+ * device, in its namespace, and vnet down stops them (vnet-tunnel(7)) */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+/*
+ * Each running tunnel has a record in STATE_DIR/tunnels/TOPO/DEV@NS: its pid, the start
+ * time the kernel gives the process (so that a pid used again by another process is never
+ * taken for it), and its command line; and its output in DEV@NS.log. A tunnel runs when
+ * its record's process is alive with that start time; it is the file's when its command
+ * line is the one the file makes now.
+ */
+#define START_MS 3000 /* how long a tunnel may take to attach to its device and bind */
+#define STOP_MS 2000 /* how long it may take to stop on SIGTERM */
+#define STEP_MS 20
+
+struct record {
+	pid_t pid;
+	unsigned long long start;
+	char args[256];
+};
+
+/* A path made from a format; Return: false when it does not fit @len (nothing is that long
+ * here but a state directory given so). */
+__attribute__((format(printf, 3, 4))) static bool pathf(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	return n >= 0 && (size_t)n < len;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* The process's start time in clock ticks since boot (field 22 of /proc/PID/stat); 0 when
+ * there is no such process or it is a zombie. */
+static unsigned long long start_time(pid_t pid)
+{
+	char path[32], buf[1024], *p, *save = NULL;
+	size_t n;
+	FILE *f;
+	int field = 2;
+
+	pathf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')'); /* the command's name may hold spaces and parentheses */
+	if (!p || p[1] != ' ' || p[2] == 'Z')
+		return 0;
+	for (char *tok = strtok_r(p + 1, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
+		if (++field == 22)
+			return strtoull(tok, NULL, 10);
+	return 0;
+}
+
+static bool alive(const struct record *r)
+{
+	return r->pid > 0 && r->start && start_time(r->pid) == r->start;
+}
+
+static bool read_record(const char *path, struct record *r)
+{
+	char line[64], *end;
+	FILE *f = fopen(path, "re");
+	bool ok;
+	long pid;
+
+	if (!f)
+		return false;
+	ok = fgets(line, sizeof(line), f) && fgets(r->args, sizeof(r->args), f);
+	fclose(f);
+	if (!ok)
+		return false;
+	r->args[strcspn(r->args, "\n")] = '\0';
+	errno = 0;
+	pid = strtol(line, &end, 10);
+	r->start = strtoull(end, &end, 10);
+	r->pid = (pid_t)pid;
+	return !errno && *end == '\n' && pid > 0 && pid <= INT_MAX;
+}
+
+/* Written whole or not at all: a crash leaves the old record or the new one. */
+static int write_record(const char *path, const struct record *r)
+{
+	char tmp[PATH_MAX];
+	FILE *f;
+	int bad;
+
+	if (!pathf(tmp, sizeof(tmp), "%s.new", path))
+		return -ENAMETOOLONG;
+	f = fopen(tmp, "we");
+	if (!f)
+		return -errno;
+	fprintf(f, "%d %llu\n%s\n", (int)r->pid, r->start, r->args);
+	bad = fflush(f) || fsync(fileno(f));
+	if (fclose(f) || bad || rename(tmp, path) < 0) {
+		int err = errno ? errno : EIO;
+
+		unlink(tmp);
+		return -err;
+	}
+	return 0;
+}
+
+/* The command line of @t, as `vnet tunnel` takes it (no word holds a space). */
+static void tunnel_args(const struct vnet_tunnel_decl *t, char *buf, size_t len)
+{
+	char peer[INET_ADDRSTRLEN], local[INET_ADDRSTRLEN], mtu[24] = "";
+
+	inet_ntop(AF_INET, t->peer, peer, sizeof(peer));
+	inet_ntop(AF_INET, t->local, local, sizeof(local));
+	if (t->mtu)
+		snprintf(mtu, sizeof(mtu), " --mtu %u", t->mtu);
+	snprintf(buf, len, "tunnel %s --peer %s:%u --local %s:%u --id %u%s%s%s", t->dev, peer,
+		 t->peer_port, local, t->port, t->id, t->tap ? " --tap" : "",
+		 t->offload ? "" : " --no-offload", mtu);
+}
+
+/* The directory of @topo's records, made when @make. */
+static int record_dir(const struct cli *cli, const char *topo, bool make, char *buf, size_t len)
+{
+	if (!pathf(buf, len, "%s/tunnels", cli->state_dir))
+		return -ENAMETOOLONG;
+	if (make && mkdir(buf, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	if (!pathf(buf, len, "%s/tunnels/%s", cli->state_dir, topo))
+		return -ENAMETOOLONG;
+	if (make && mkdir(buf, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* In the child: become `vnet tunnel` in the device's namespace, its output in @log. */
+static void run_child(const char *ns, int log, const char *args)
+{
+	char buf[256], *argv[16], *save = NULL;
+	int argc = 0, null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	sigset_t none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	setsid(); /* neither vnet's terminal nor its end takes the tunnel along */
+	dup2(null, STDIN_FILENO);
+	dup2(log, STDOUT_FILENO);
+	dup2(log, STDERR_FILENO);
+	if (cli_enter_ns(ns))
+		_exit(EXIT_FAILED);
+	snprintf(buf, sizeof(buf), "%s", args);
+	argv[argc++] = "vnet";
+	for (char *w = strtok_r(buf, " ", &save); w && argc < 15; w = strtok_r(NULL, " ", &save))
+		argv[argc++] = w;
+	argv[argc] = NULL;
+	closefrom(STDERR_FILENO + 1); /* the store's files and the lock are not the tunnel's */
+	execv("/proc/self/exe", argv);
+	fprintf(stderr, "vnet: cannot run vnet tunnel: %s\n", strerror(errno));
+	_exit(127);
+}
+
+/* Does @pid hold a tun file attached to @dev (its fdinfo says "iff: DEV")? Its sockets'
+ * inodes go to @ino. */
+static bool attached(pid_t pid, const char *dev, unsigned long *ino, size_t *n_ino)
+{
+	char path[320], link[64], line[128], want[VNET_IFNAMSIZ + 8];
+	struct dirent *d;
+	bool found = false;
+	DIR *dir;
+
+	pathf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	dir = opendir(path);
+	snprintf(want, sizeof(want), "iff:\t%s\n", dev);
+	while (dir && (d = readdir(dir))) {
+		ssize_t n;
+
+		pathf(path, sizeof(path), "/proc/%d/fd/%s", (int)pid, d->d_name);
+		n = readlink(path, link, sizeof(link) - 1);
+		link[n > 0 ? n : 0] = '\0';
+		if (!strncmp(link, "socket:[", 8) && *n_ino < 8)
+			ino[(*n_ino)++] = strtoul(link + 8, NULL, 10);
+		if (strcmp(link, "/dev/net/tun"))
+			continue;
+		pathf(path, sizeof(path), "/proc/%d/fdinfo/%s", (int)pid, d->d_name);
+		FILE *f = fopen(path, "re");
+
+		while (f && !found && fgets(line, sizeof(line), f))
+			found = !strcmp(line, want);
+		if (f)
+			fclose(f);
+	}
+	if (dir)
+		closedir(dir);
+	return found;
+}
+
+/* Has @pid bound one of its sockets (@ino) to UDP port @port, in its namespace? */
+static bool bound(pid_t pid, uint16_t port, const unsigned long *ino, size_t n_ino)
+{
+	char path[64], line[256];
+	bool found = false;
+	FILE *f;
+
+	pathf(path, sizeof(path), "/proc/%d/net/udp", (int)pid);
+	f = fopen(path, "re");
+	while (f && !found && fgets(line, sizeof(line), f)) {
+		/* sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode */
+		char *w[10], *save = NULL, *colon;
+		size_t n = 0;
+
+		for (char *x = strtok_r(line, " ", &save); x && n < 10;
+		     x = strtok_r(NULL, " ", &save))
+			w[n++] = x;
+		colon = n == 10 ? strchr(w[1], ':') : NULL;
+		if (!colon || strtoul(colon + 1, NULL, 16) != port)
+			continue;
+		for (size_t i = 0; i < n_ino && !found; i++)
+			found = strtoul(w[9], NULL, 10) == ino[i];
+	}
+
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/* The last line the tunnel wrote, for an error. */
+static void last_line(const char *log, char *buf, size_t len)
+{
+	char line[512];
+	FILE *f = fopen(log, "re");
+
+	snprintf(buf, len, "it said nothing");
+	while (f && fgets(line, sizeof(line), f))
+		if (line[0] != '\n')
+			snprintf(buf, len, "%.*s", (int)strcspn(line, "\n"), line);
+	if (f)
+		fclose(f);
+}
+
+/* Wait until the tunnel @pid has attached to its device and bound its port. */
+static int wait_ready(pid_t pid, const struct vnet_tunnel_decl *t, const char *log, const char *obj,
+		      struct vnet_error *reterr)
+{
+	char said[400];
+	int status;
+
+	for (long ms = 0; ms < START_MS; ms += STEP_MS) {
+		unsigned long ino[8];
+		size_t n_ino = 0;
+
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			last_line(log, said, sizeof(said));
+			return vnet_error_set(reterr, -ECHILD, obj, "start",
+					      "vnet tunnel exited: %s", said);
+		}
+		if (attached(pid, t->dev, ino, &n_ino) && bound(pid, t->port, ino, n_ino))
+			return 0;
+		sleep_ms(STEP_MS);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	return vnet_error_set(reterr, -ETIMEDOUT, obj, "start",
+			      "vnet tunnel did not attach and bind in %d ms", START_MS);
+}
+
+/* "tun0@tt-a": a record's name; the host part outside the sandbox is "tun0@". */
+static void record_name(const char *dev, const char *ns, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s@%s", dev, ns);
+}
+
+static void describe(const struct vnet_tunnel_decl *t, char *buf, size_t len)
+{
+	char peer[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, t->peer, peer, sizeof(peer));
+	snprintf(buf, len, "tunnel %s%s%s to %s:%u", t->dev, t->ns[0] ? " in " : "", t->ns, peer,
+		 t->peer_port);
+}
+
+/* Start `vnet tunnel` on @t, recorded in @dir, and wait until it runs. */
+static int start(const char *dir, const struct vnet_tunnel_decl *t, const char *args,
+		 struct record *r, struct vnet_error *reterr)
+{
+	char name[VNET_IFNAMSIZ + VNET_NAMSIZ + 2], path[PATH_MAX], log[PATH_MAX], obj[160], c;
+	int fd, err, go[2];
+
+	record_name(t->dev, t->ns, name, sizeof(name));
+	describe(t, obj, sizeof(obj));
+	if (!pathf(path, sizeof(path), "%s/%s", dir, name) ||
+	    !pathf(log, sizeof(log), "%s.log", path))
+		return vnet_error_set(reterr, -ENAMETOOLONG, obj, "start", "%s: %s", dir,
+				      strerror(ENAMETOOLONG));
+	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return vnet_error_set(reterr, -errno, obj, "start", "cannot open %s: %s", log,
+				      strerror(errno));
+	/* the child waits for its record: a vnet killed before writing it leaves no tunnel */
+	if (pipe2(go, O_CLOEXEC) < 0) {
+		err = errno;
+		close(fd);
+		return vnet_error_set(reterr, -err, obj, "start", "pipe: %s", strerror(err));
+	}
+	fflush(NULL);
+	r->pid = fork();
+	if (r->pid == 0) {
+		close(go[1]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(0);
+		run_child(t->ns, fd, args);
+	}
+	err = errno;
+	close(fd);
+	close(go[0]);
+	if (r->pid < 0) {
+		close(go[1]);
+		return vnet_error_set(reterr, -err, obj, "start", "cannot fork: %s", strerror(err));
+	}
+	r->start = start_time(r->pid);
+	snprintf(r->args, sizeof(r->args), "%s", args);
+	err = write_record(path, r);
+	if (err < 0 || write(go[1], "g", 1) != 1) {
+		close(go[1]);
+		waitpid(r->pid, NULL, 0);
+		unlink(path);
+		return vnet_error_set(reterr, err < 0 ? err : -EPIPE, obj, "record",
+				      "cannot write %s: %s", path,
+				      strerror(err < 0 ? -err : EPIPE));
+	}
+	close(go[1]);
+	err = wait_ready(r->pid, t, log, obj, reterr);
+	if (err < 0) { /* what it said last is in the error */
+		unlink(path);
+		unlink(log);
+	}
+	return err;
+}
+
+/* Stop the tunnel of record @name in @dir (SIGTERM, then SIGKILL), and forget it.
+ * Return: whether it ran. */
+static bool stop(const char *dir, const char *name)
+{
+	char path[PATH_MAX], log[PATH_MAX];
+	struct record r;
+	bool ran;
+
+	if (!pathf(path, sizeof(path), "%s/%s", dir, name) ||
+	    !pathf(log, sizeof(log), "%s.log", path))
+		return false;
+	ran = read_record(path, &r) && alive(&r);
+	if (ran) {
+		kill(r.pid, SIGTERM);
+		for (long ms = 0; ms < STOP_MS && alive(&r); ms += STEP_MS)
+			sleep_ms(STEP_MS);
+		if (alive(&r))
+			kill(r.pid, SIGKILL);
+		waitpid(r.pid, NULL, WNOHANG); /* reaped, if it was started by this vnet */
+	}
+	unlink(path);
+	unlink(log);
+	return ran;
+}
+
+/* Does the process of record @name in @dir run? */
+static bool running_record(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+	struct record r;
+
+	return pathf(path, sizeof(path), "%s/%s", dir, name) && read_record(path, &r) && alive(&r);
+}
+
+/* Is record @name in @dir one of @m's tunnels, running as the file says now? */
+static const struct vnet_tunnel_decl *declared(const struct vnet_model *m, const char *dir,
+					       const char *name, bool *ret_running)
+{
+	char want[VNET_IFNAMSIZ + VNET_NAMSIZ + 2], path[PATH_MAX], args[256];
+	struct record r;
+
+	*ret_running = false;
+	if (!pathf(path, sizeof(path), "%s/%s", dir, name))
+		return NULL;
+	for (size_t i = 0; m && i < m->tunnels.n; i++) {
+		const struct vnet_tunnel_decl *t = &m->tunnels.v[i];
+
+		record_name(t->dev, t->ns, want, sizeof(want));
+		if (strcmp(want, name))
+			continue;
+		tunnel_args(t, args, sizeof(args));
+		*ret_running = read_record(path, &r) && alive(&r) && !strcmp(r.args, args);
+		return t;
+	}
+	*ret_running = false;
+	return NULL;
+}
+
+/* One line of what is done, unless nobody asked (--json). */
+__attribute__((format(printf, 2, 3))) static void say(FILE *out, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!out)
+		return;
+	va_start(ap, fmt);
+	vfprintf(out, fmt, ap);
+	va_end(ap);
+}
+
+/* "tunnel tun0 in tt-a" of record "tun0@tt-a" ("tun0@": the host part's, "tunnel tun0"). */
+static void record_words(const char *name, char *buf, size_t len)
+{
+	const char *at = strchr(name, '@');
+
+	if (!at)
+		snprintf(buf, len, "tunnel %s", name);
+	else
+		snprintf(buf, len, "tunnel %.*s%s%s", (int)(at - name), name, at[1] ? " in " : "",
+			 at + 1);
+}
+
+static bool is_record(const char *name)
+{
+	size_t n = strlen(name);
+
+	return name[0] != '.' &&
+	       (n < 4 || (strcmp(name + n - 4, ".log") && strcmp(name + n - 4, ".new")));
+}
+
+/* Stop the recorded tunnels the file no longer has, or has otherwise. */
+static void stop_others(const struct cli *cli, const struct vnet_model *m, const char *dir,
+			FILE *out)
+{
+	char what[VNET_IFNAMSIZ + VNET_NAMSIZ + 16];
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	while (d && (e = readdir(d))) {
+		bool running;
+
+		if (!is_record(e->d_name) || (declared(m, dir, e->d_name, &running) && running))
+			continue;
+		if (cli->dry_run ? running_record(dir, e->d_name) : stop(dir, e->d_name)) {
+			record_words(e->d_name, what, sizeof(what));
+			say(out, "  - stop %s\n", what);
+		}
+	}
+	if (d)
+		closedir(d);
+}
+
+/* Undo what cli_tunnels_up() started before it failed: the first @n of @m's that @started. */
+static void stop_started(const struct vnet_model *m, const char *dir, const bool *started, size_t n)
+{
+	char name[VNET_IFNAMSIZ + VNET_NAMSIZ + 2];
+
+	for (size_t i = 0; started && i < n; i++)
+		if (started[i]) {
+			record_name(m->tunnels.v[i].dev, m->tunnels.v[i].ns, name, sizeof(name));
+			stop(dir, name);
+		}
+}
+
+int cli_tunnels_up(const struct cli *cli, const struct vnet_model *m, FILE *out,
+		   struct vnet_error *reterr)
+{
+	char dir[PATH_MAX], args[256], what[160];
+	int r = record_dir(cli, m->name, m->tunnels.n && !cli->dry_run, dir, sizeof(dir));
+	bool *started = calloc(m->tunnels.n + 1, sizeof(*started));
+	size_t i;
+
+	if (r < 0 || !started) {
+		free(started);
+		return vnet_error_set(reterr, r < 0 ? r : -ENOMEM, "state store", "tunnels",
+				      "cannot make %s: %s", dir, strerror(r < 0 ? -r : ENOMEM));
+	}
+	stop_others(cli, m, dir, out);
+	for (i = 0; r >= 0 && i < m->tunnels.n; i++) {
+		const struct vnet_tunnel_decl *t = &m->tunnels.v[i];
+		char name[VNET_IFNAMSIZ + VNET_NAMSIZ + 2];
+		struct record rec = { 0 };
+		bool running;
+
+		record_name(t->dev, t->ns, name, sizeof(name));
+		if (declared(m, dir, name, &running) && running)
+			continue;
+		describe(t, what, sizeof(what));
+		tunnel_args(t, args, sizeof(args));
+		if (cli->dry_run) {
+			say(out, "  + run %s\n", what);
+		} else if ((r = start(dir, t, args, &rec, reterr)) >= 0) {
+			started[i] = true;
+			say(out, "  + run %s (pid %d)\n", what, (int)rec.pid);
+		}
+	}
+	if (r < 0)
+		stop_started(m, dir, started, i);
+	free(started);
+	if (!m->tunnels.n && !cli->dry_run)
+		rmdir(dir);
+	return r;
+}
+
+void cli_tunnels_down(const struct cli *cli, const char *topo, FILE *out)
+{
+	char dir[PATH_MAX], what[VNET_IFNAMSIZ + VNET_NAMSIZ + 16];
+	struct dirent *e;
+	DIR *d;
+
+	record_dir(cli, topo, false, dir, sizeof(dir));
+	d = opendir(dir);
+	while (d && (e = readdir(d))) {
+		if (!is_record(e->d_name))
+			continue;
+		if (cli->dry_run ? running_record(dir, e->d_name) : stop(dir, e->d_name)) {
+			record_words(e->d_name, what, sizeof(what));
+			say(out, "  - stop %s\n", what);
+		}
+	}
+	if (d)
+		closedir(d);
+	if (!cli->dry_run)
+		rmdir(dir);
+}
+
+int cli_tunnels_drift(const struct cli *cli, const struct vnet_model *m, FILE *out)
+{
+	char dir[PATH_MAX], what[160];
+	struct dirent *e;
+	int n = 0;
+	DIR *d;
+
+	record_dir(cli, m->name, false, dir, sizeof(dir));
+	for (size_t i = 0; i < m->tunnels.n; i++) {
+		const struct vnet_tunnel_decl *t = &m->tunnels.v[i];
+		char name[VNET_IFNAMSIZ + VNET_NAMSIZ + 2];
+		bool running;
+
+		record_name(t->dev, t->ns, name, sizeof(name));
+		if (declared(m, dir, name, &running) && running)
+			continue;
+		describe(t, what, sizeof(what));
+		say(out, "  + run %s (it does not run)\n", what);
+		n++;
+	}
+	d = opendir(dir);
+	while (d && (e = readdir(d))) {
+		bool running;
+
+		if (!is_record(e->d_name) || declared(m, dir, e->d_name, &running))
+			continue;
+		record_words(e->d_name, what, sizeof(what));
+		say(out, "  - stop %s (the file has it no more)\n", what);
+		n++;
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
