@@ -491,8 +491,9 @@ static int read_device(struct tunnel *t, uint8_t *bufs, size_t *lens)
 		ssize_t len = read(t->dev, bufs + (size_t)n * BUF_SIZE, BUF_SIZE);
 
 		if (len < 0) {
+			/* EBADFD: the device was deleted under the tunnel */
 			if (errno != EAGAIN && errno != EINTR)
-				fail(t, -errno);
+				fail(t, errno == EBADFD ? -ENODEV : -errno);
 			break;
 		}
 		lens[n++] = (size_t)len;
@@ -950,7 +951,8 @@ int vnet_tunnel_run(const struct vnet_tunnel_conf *c, volatile sig_atomic_t *sto
 		pthread_join(tx, NULL);
 		r = t.err;
 		if (r < 0)
-			vnet_error_set(reterr, r, c->dev, "run", "stopped: %s", strerror(-r));
+			vnet_error_set(reterr, r, c->dev, "run", "stopped: %s",
+				       r == -ENODEV ? "the device was deleted" : strerror(-r));
 	}
 	if (t.sock >= 0)
 		close(t.sock);

@@ -46,7 +46,10 @@ tuns:
 ${2:-}
 EOF
 }
-topo 7 >"$KT_TMP/t.yaml"
+# the first: examples/tunnel.yaml, which is topo 7
+cp examples/tunnel.yaml "$KT_TMP/t.yaml"
+expect_eq "examples/tunnel.yaml is the test's file of id 7" \
+	"$(grep -v '^#' examples/tunnel.yaml)" "$(topo 7 | sed '/^$/d')"
 
 # pid_of NODE: the pid of the node's tunnel, from vnet's record
 pid_of() { head -n 1 "$REC/tun0@$T-$1" | cut -d' ' -f1; }

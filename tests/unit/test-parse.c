@@ -79,9 +79,10 @@ static void assert_ip(int family, const uint8_t *bytes, const char *text)
 
 static void test_examples_parse(void **state)
 {
-	static const char *const names[] = { "tun",	    "tap",	 "veth",	   "bridge",
-					     "bridge-veth", "bridge-ip", "bridge-stp",	   "vm",
-					     "docker",	    "stp-loop",	 "docker-explicit" };
+	static const char *const names[] = {
+		"tun",	      "tap", "veth",   "bridge",   "bridge-veth",     "bridge-ip",
+		"bridge-stp", "vm",  "docker", "stp-loop", "docker-explicit", "tunnel"
+	};
 	char path[512];
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -449,6 +450,53 @@ static void test_uplink(void **state)
 	vnet_model_free(m);
 }
 
+static void test_tunnels(void **state)
+{
+	struct vnet_model *m =
+		parse("name: t\n"
+		      "nodes: {a: {}}\n"
+		      "tuns:\n"
+		      "  tun0: {tunnel: {peer: 192.0.2.2}}\n"
+		      "  a/tun1:\n"
+		      "    mtu: 1400\n"
+		      "    tunnel: {peer: \"192.0.2.3:5000\", local: 192.0.2.1, port: 4800,"
+		      " id: 9}\n"
+		      "taps:\n"
+		      "  tap0: {tunnel: {peer: 192.0.2.4, port: 4801, offload: off}}\n",
+		      NULL);
+	const struct vnet_tunnel_decl *a = &m->tunnels.v[0], *b = &m->tunnels.v[1];
+	const struct vnet_tunnel_decl *c = &m->tunnels.v[2];
+	uint32_t hdr = 7;
+
+	(void)state;
+	assert_int_equal(m->tunnels.n, 3);
+	assert_string_equal(a->ns, "");
+	assert_string_equal(a->dev, "tun0");
+	assert_false(a->tap);
+	assert_ip(AF_INET, a->peer, "192.0.2.2");
+	assert_int_equal(a->peer_port, 4790); /* the port, both ends alike */
+	assert_int_equal(a->port, 4790);
+	assert_int_equal(a->id, 1);
+	assert_true(a->offload);
+	assert_int_equal(a->mtu, 0);
+	assert_int_equal(a->pos.line, 4);
+	assert_string_equal(b->ns, "t-a");
+	assert_int_equal(b->peer_port, 5000);
+	assert_ip(AF_INET, b->local, "192.0.2.1");
+	assert_int_equal(b->port, 4800);
+	assert_int_equal(b->id, 9);
+	assert_int_equal(b->mtu, 1400);
+	assert_true(c->tap);
+	assert_int_equal(c->peer_port, 4801);
+	assert_false(c->offload);
+	/* the device is made with the vnet_hdr its offload needs */
+	assert_int_equal(vnet_link_opt(link_of(m, "", "tun0"), "vnet_hdr", &hdr), 1);
+	assert_int_equal(hdr, 1);
+	assert_int_equal(vnet_link_opt(link_of(m, "", "tap0"), "vnet_hdr", &hdr), 1);
+	assert_int_equal(hdr, 0);
+	vnet_model_free(m);
+}
+
 static void test_routes(void **state)
 {
 	struct vnet_model *m = parse("nodes:\n"
@@ -634,6 +682,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_examples_parse),
+		cmocka_unit_test(test_tunnels),
 		cmocka_unit_test(test_tun_tap),
 		cmocka_unit_test(test_veth),
 		cmocka_unit_test(test_bridges),
