@@ -57,8 +57,8 @@ int cmd_down(struct cli *cli)
 				esc);
 		goto out;
 	}
-	cli_print_plan(cli, name, &res, cli->dry_run ? "plan" : "down");
 	fputs(buf ? buf : "", stdout);
+	cli_print_plan(cli, name, &res, cli->dry_run ? "plan" : "down");
 	if (!cli->json)
 		print_summary(cli, name, &res);
 out:

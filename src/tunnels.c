@@ -450,7 +450,7 @@ static bool is_record(const char *name)
 	       (n < 4 || (strcmp(name + n - 4, ".log") && strcmp(name + n - 4, ".new")));
 }
 
-/* Stop the recorded tunnels the file no longer has, or has otherwise. */
+/* Stop the recorded tunnels @m no longer has, or has otherwise (NULL: all of them). */
 static void stop_others(const struct cli *cli, const struct vnet_model *m, const char *dir,
 			FILE *out)
 {
@@ -526,22 +526,10 @@ int cli_tunnels_up(const struct cli *cli, const struct vnet_model *m, FILE *out,
 
 void cli_tunnels_down(const struct cli *cli, const char *topo, FILE *out)
 {
-	char dir[PATH_MAX], what[VNET_IFNAMSIZ + VNET_NAMSIZ + 16];
-	struct dirent *e;
-	DIR *d;
+	char dir[PATH_MAX];
 
 	record_dir(cli, topo, false, dir, sizeof(dir));
-	d = opendir(dir);
-	while (d && (e = readdir(d))) {
-		if (!is_record(e->d_name))
-			continue;
-		if (cli->dry_run ? running_record(dir, e->d_name) : stop(dir, e->d_name)) {
-			record_words(e->d_name, what, sizeof(what));
-			say(out, "  - stop %s\n", what);
-		}
-	}
-	if (d)
-		closedir(d);
+	stop_others(cli, NULL, dir, out);
 	if (!cli->dry_run)
 		rmdir(dir);
 }
