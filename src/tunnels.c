@@ -28,6 +28,7 @@
 #define START_MS 3000 /* how long a tunnel may take to attach to its device and bind */
 #define STOP_MS 2000 /* how long it may take to stop on SIGTERM */
 #define STEP_MS 20
+#define TAG "VNET_TUNNEL_OF" /* in a tunnel's environment: the topology that started it */
 
 struct record {
 	pid_t pid;
@@ -157,8 +158,29 @@ static int record_dir(const struct cli *cli, const char *topo, bool make, char *
 	return 0;
 }
 
-/* In the child: become `vnet tunnel` in the device's namespace, its output in @log. */
-static void run_child(const char *ns, int log, const char *args)
+/* vnet's environment with TAG=@topo first, where held_by() looks for it. */
+static char **tagged_env(const char *topo)
+{
+	static char tag[sizeof(TAG) + VNET_NAMSIZ + 2];
+	size_t n = 0, k = 1;
+	char **env;
+
+	while (environ[n])
+		n++;
+	env = calloc(n + 2, sizeof(*env));
+	if (!env)
+		return environ;
+	snprintf(tag, sizeof(tag), "%s=%s", TAG, topo);
+	env[0] = tag;
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(environ[i], TAG "=", sizeof(TAG)))
+			env[k++] = environ[i];
+	return env;
+}
+
+/* In the child: become `vnet tunnel` in the device's namespace, its output in @log, tagged
+ * with its topology in its environment (TAG=TOPO) as the tunnels vnet started. */
+static void run_child(const char *topo, const char *ns, int log, const char *args)
 {
 	char buf[256], *argv[16], *save = NULL;
 	int argc = 0, null = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -178,7 +200,7 @@ static void run_child(const char *ns, int log, const char *args)
 		argv[argc++] = w;
 	argv[argc] = NULL;
 	closefrom(STDERR_FILENO + 1); /* the store's files and the lock are not the tunnel's */
-	execv("/proc/self/exe", argv);
+	execve("/proc/self/exe", argv, tagged_env(topo));
 	fprintf(stderr, "vnet: cannot run vnet tunnel: %s\n", strerror(errno));
 	_exit(127);
 }
@@ -287,6 +309,79 @@ static int wait_ready(pid_t pid, const struct vnet_tunnel_decl *t, const char *l
 			      "vnet tunnel did not attach and bind in %d ms", START_MS);
 }
 
+/* A file of /proc/@pid, its NULs made spaces, none at the end; Return: its length, or 0. */
+static size_t proc_text(pid_t pid, const char *what, char *buf, size_t len)
+{
+	char path[64];
+	size_t n = 0;
+	FILE *f;
+
+	pathf(path, sizeof(path), "/proc/%d/%s", (int)pid, what);
+	f = fopen(path, "re");
+	if (f) {
+		n = fread(buf, 1, len - 1, f);
+		fclose(f);
+	}
+	for (size_t i = 0; i < n; i++)
+		buf[i] = buf[i] ? buf[i] : ' ';
+	while (n && buf[n - 1] == ' ')
+		n--;
+	buf[n] = '\0';
+	return n;
+}
+
+/* The process of namespace @ns that holds tun or tap @dev (one does at most), or 0. */
+static pid_t holder(const char *ns, const char *dev)
+{
+	char path[320], *end;
+	unsigned long ino[8];
+	struct stat want, st;
+	struct dirent *d;
+	pid_t found = 0;
+	DIR *proc;
+
+	if (!(ns[0] ? pathf(path, sizeof(path), "/run/netns/%s", ns) :
+		      pathf(path, sizeof(path), "/proc/self/ns/net")) ||
+	    stat(path, &want) < 0 || !(proc = opendir("/proc")))
+		return 0;
+	while (!found && (d = readdir(proc))) {
+		long pid = strtol(d->d_name, &end, 10);
+		size_t n_ino = 0;
+
+		if (*end || pid <= 0 || pid > INT_MAX ||
+		    !pathf(path, sizeof(path), "/proc/%ld/ns/net", pid) || stat(path, &st) < 0 ||
+		    st.st_ino != want.st_ino || st.st_dev != want.st_dev)
+			continue;
+		if (attached((pid_t)pid, dev, ino, &n_ino))
+			found = (pid_t)pid;
+	}
+	closedir(proc);
+	return found;
+}
+
+/* What holds a tunnel's device without a record of it. */
+enum held {
+	HELD_NONE,
+	HELD_SAME, /* a tunnel this topology started, as the file says: its record was lost */
+	HELD_OTHER, /* a tunnel this topology started, otherwise */
+	HELD_FOREIGN, /* anything else: not vnet's to stop */
+};
+
+static enum held held_by(pid_t pid, const char *topo, const char *args, char *cmd, size_t len)
+{
+	char env[sizeof(TAG) + VNET_NAMSIZ + 8], tag[sizeof(TAG) + VNET_NAMSIZ + 2], want[300];
+	if (!pid)
+		return HELD_NONE;
+	proc_text(pid, "cmdline", cmd, len);
+	env[0] = ' '; /* the tag is the first variable: run_child() puts it there */
+	proc_text(pid, "environ", env + 1, sizeof(env) - 1);
+	snprintf(tag, sizeof(tag), " %s=%s", TAG, topo);
+	if (strncmp(env, tag, strlen(tag)) || (env[strlen(tag)] && env[strlen(tag)] != ' '))
+		return HELD_FOREIGN;
+	snprintf(want, sizeof(want), "vnet %s", args);
+	return strcmp(cmd, want) ? HELD_OTHER : HELD_SAME;
+}
+
 /* "tun0@tt-a": a record's name; the host part outside the sandbox is "tun0@". */
 static void record_name(const char *dev, const char *ns, char *buf, size_t len)
 {
@@ -303,8 +398,8 @@ static void describe(const struct vnet_tunnel_decl *t, char *buf, size_t len)
 }
 
 /* Start `vnet tunnel` on @t, recorded in @dir, and wait until it runs. */
-static int start(const char *dir, const struct vnet_tunnel_decl *t, const char *args,
-		 struct record *r, struct vnet_error *reterr)
+static int start(const char *topo, const char *dir, const struct vnet_tunnel_decl *t,
+		 const char *args, struct record *r, struct vnet_error *reterr)
 {
 	char name[VNET_IFNAMSIZ + VNET_NAMSIZ + 2], path[PATH_MAX], log[PATH_MAX], obj[160], c;
 	int fd, err, go[2];
@@ -331,7 +426,7 @@ static int start(const char *dir, const struct vnet_tunnel_decl *t, const char *
 		close(go[1]);
 		if (read(go[0], &c, 1) != 1)
 			_exit(0);
-		run_child(t->ns, fd, args);
+		run_child(topo, t->ns, fd, args);
 	}
 	err = errno;
 	close(fd);
@@ -360,6 +455,17 @@ static int start(const char *dir, const struct vnet_tunnel_decl *t, const char *
 	return err;
 }
 
+/* SIGTERM, and SIGKILL when it has not stopped in STOP_MS. */
+static void stop_pid(const struct record *r)
+{
+	kill(r->pid, SIGTERM);
+	for (long ms = 0; ms < STOP_MS && alive(r); ms += STEP_MS)
+		sleep_ms(STEP_MS);
+	if (alive(r))
+		kill(r->pid, SIGKILL);
+	waitpid(r->pid, NULL, WNOHANG); /* reaped, if it was started by this vnet */
+}
+
 /* Stop the tunnel of record @name in @dir (SIGTERM, then SIGKILL), and forget it.
  * Return: whether it ran. */
 static bool stop(const char *dir, const char *name)
@@ -372,14 +478,8 @@ static bool stop(const char *dir, const char *name)
 	    !pathf(log, sizeof(log), "%s.log", path))
 		return false;
 	ran = read_record(path, &r) && alive(&r);
-	if (ran) {
-		kill(r.pid, SIGTERM);
-		for (long ms = 0; ms < STOP_MS && alive(&r); ms += STEP_MS)
-			sleep_ms(STEP_MS);
-		if (alive(&r))
-			kill(r.pid, SIGKILL);
-		waitpid(r.pid, NULL, WNOHANG); /* reaped, if it was started by this vnet */
-	}
+	if (ran)
+		stop_pid(&r);
 	unlink(path);
 	unlink(log);
 	return ran;
@@ -484,10 +584,63 @@ static void stop_started(const struct vnet_model *m, const char *dir, const bool
 		}
 }
 
+/*
+ * One tunnel of the file that its record does not show running. A tunnel this topology
+ * started that runs as the file says (its record lost: the store deleted or corrupted) is
+ * recorded again; one that runs otherwise is stopped; anything else holding the device is
+ * not vnet's to stop, and refused. Then the tunnel is started. *@started: it was.
+ */
+static int up_one(const struct cli *cli, const struct vnet_model *m, const char *dir,
+		  const struct vnet_tunnel_decl *t, FILE *out, bool *started,
+		  struct vnet_error *reterr)
+{
+	char args[256], what[160], cmd[300], name[VNET_IFNAMSIZ + VNET_NAMSIZ + 2], path[PATH_MAX];
+	struct record rec = { .pid = holder(t->ns, t->dev) };
+	int r = 0;
+
+	describe(t, what, sizeof(what));
+	tunnel_args(t, args, sizeof(args));
+	record_name(t->dev, t->ns, name, sizeof(name));
+	rec.start = rec.pid ? start_time(rec.pid) : 0;
+	switch (held_by(rec.pid, m->name, args, cmd, sizeof(cmd))) {
+	case HELD_SAME:
+		snprintf(rec.args, sizeof(rec.args), "%s", args);
+		if (!cli->dry_run && (!pathf(path, sizeof(path), "%s/%s", dir, name) ||
+				      (r = write_record(path, &rec)) < 0))
+			return vnet_error_set(reterr, r < 0 ? r : -ENAMETOOLONG, what, "record",
+					      "cannot write its record in %s", dir);
+		say(out, "  ~ record %s (pid %d): it runs without its record\n", what,
+		    (int)rec.pid);
+		return 0;
+	case HELD_OTHER:
+		if (!cli->dry_run)
+			stop_pid(&rec);
+		say(out, "  - stop tunnel %s (pid %d): it runs without its record, otherwise\n",
+		    t->dev, (int)rec.pid);
+		break;
+	case HELD_FOREIGN:
+		return vnet_error_set(reterr, -EBUSY, what, "start",
+				      "%s is held by process %d (%s), which vnet did not start: "
+				      "vnet stops only its own",
+				      t->dev, (int)rec.pid, cmd);
+	case HELD_NONE:
+		break;
+	}
+	if (cli->dry_run) {
+		say(out, "  + run %s\n", what);
+		return 0;
+	}
+	r = start(m->name, dir, t, args, &rec, reterr);
+	*started = r >= 0;
+	if (r >= 0)
+		say(out, "  + run %s (pid %d)\n", what, (int)rec.pid);
+	return r;
+}
+
 int cli_tunnels_up(const struct cli *cli, const struct vnet_model *m, FILE *out,
 		   struct vnet_error *reterr)
 {
-	char dir[PATH_MAX], args[256], what[160];
+	char dir[PATH_MAX];
 	int r = record_dir(cli, m->name, m->tunnels.n && !cli->dry_run, dir, sizeof(dir));
 	bool *started = calloc(m->tunnels.n + 1, sizeof(*started));
 	size_t i;
@@ -501,20 +654,11 @@ int cli_tunnels_up(const struct cli *cli, const struct vnet_model *m, FILE *out,
 	for (i = 0; r >= 0 && i < m->tunnels.n; i++) {
 		const struct vnet_tunnel_decl *t = &m->tunnels.v[i];
 		char name[VNET_IFNAMSIZ + VNET_NAMSIZ + 2];
-		struct record rec = { 0 };
 		bool running;
 
 		record_name(t->dev, t->ns, name, sizeof(name));
-		if (declared(m, dir, name, &running) && running)
-			continue;
-		describe(t, what, sizeof(what));
-		tunnel_args(t, args, sizeof(args));
-		if (cli->dry_run) {
-			say(out, "  + run %s\n", what);
-		} else if ((r = start(dir, t, args, &rec, reterr)) >= 0) {
-			started[i] = true;
-			say(out, "  + run %s (pid %d)\n", what, (int)rec.pid);
-		}
+		if (!declared(m, dir, name, &running) || !running)
+			r = up_one(cli, m, dir, t, out, &started[i], reterr);
 	}
 	if (r < 0)
 		stop_started(m, dir, started, i);
@@ -536,35 +680,24 @@ void cli_tunnels_down(const struct cli *cli, const char *topo, FILE *out)
 
 int cli_tunnels_drift(const struct cli *cli, const struct vnet_model *m, FILE *out)
 {
-	char dir[PATH_MAX], what[160];
-	struct dirent *e;
+	struct cli dry = *cli;
+	struct vnet_error e = { 0 };
+	char *buf = NULL, msg[512];
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
 	int n = 0;
-	DIR *d;
 
-	record_dir(cli, m->name, false, dir, sizeof(dir));
-	for (size_t i = 0; i < m->tunnels.n; i++) {
-		const struct vnet_tunnel_decl *t = &m->tunnels.v[i];
-		char name[VNET_IFNAMSIZ + VNET_NAMSIZ + 2];
-		bool running;
-
-		record_name(t->dev, t->ns, name, sizeof(name));
-		if (declared(m, dir, name, &running) && running)
-			continue;
-		describe(t, what, sizeof(what));
-		say(out, "  + run %s (it does not run)\n", what);
-		n++;
+	if (!f)
+		return 0;
+	dry.dry_run = true; /* what up would do is the drift */
+	if (cli_tunnels_up(&dry, m, f, &e) < 0) {
+		vnet_error_format(&e, msg, sizeof(msg));
+		fprintf(f, "  ! %s\n", msg);
 	}
-	d = opendir(dir);
-	while (d && (e = readdir(d))) {
-		bool running;
-
-		if (!is_record(e->d_name) || declared(m, dir, e->d_name, &running))
-			continue;
-		record_words(e->d_name, what, sizeof(what));
-		say(out, "  - stop %s (the file has it no more)\n", what);
-		n++;
-	}
-	if (d)
-		closedir(d);
+	fclose(f);
+	for (const char *p = buf; p && *p; p++)
+		n += *p == '\n';
+	say(out, "%s", buf ? buf : "");
+	free(buf);
 	return n;
 }

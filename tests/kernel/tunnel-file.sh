@@ -14,7 +14,9 @@
 # diff names and up starts again; a tunnel the file changes (its id) is stopped and run anew,
 # one it no longer has is stopped. A stranger holding the port of a new tunnel makes up fail
 # with the tunnel's own words, and the change is undone: the new tun is gone, the old tunnels
-# still run. vnet up killed at random moments leaves no orphan tunnel, and the next up one
+# still run. Its records deleted or corrupted, up records the tunnels that run instead of
+# running two; a tunnel it did not start on a tun of the file is refused and left alone.
+# vnet up killed at random moments leaves no orphan tunnel, and the next up one
 # tunnel a tun. down stops every tunnel and leaves neither process, record nor namespace.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR
@@ -95,7 +97,7 @@ kill -9 "$PB"
 dead() { ! alive "$1"; }
 wait_until 5 dead "$PB" || fail "node b's tunnel did not die"
 expect_rc 1 "$VNET" diff "$KT_TMP/t.yaml" --name "$T"
-grep -q "^  + run tunnel tun0 in $B to 192.168.72.1:4790 (it does not run)$" <<<"$OUT" ||
+grep -q "^  + run tunnel tun0 in $B to 192.168.72.1:4790$" <<<"$OUT" ||
 	fail "diff does not name the tunnel that does not run"
 expect_rc 0 "$VNET" up "$KT_TMP/t.yaml" --name "$T"
 grep -q "up to date but for its tunnels" <<<"$OUT" || fail "up does not say it ran a tunnel"
@@ -106,6 +108,42 @@ runs "$NB" "$B" || fail "node b's tunnel was not run again"
 expect_eq "node a's tunnel after up (untouched)" "$(pid_of a)" "$PA"
 wait_until 5 pings || fail "no ping through the tunnel run again"
 echo "ok - the killed tunnel runs again (pid $NB) and carries pings"
+
+# ---- the records lost (deleted, then corrupted): the tunnels that run are recorded again ----
+rm -rf "$REC"
+expect_rc 1 "$VNET" diff "$KT_TMP/t.yaml" --name "$T"
+for n in a b; do
+	grep -q "^  ~ record tunnel tun0 in $T-$n to .* (pid [0-9]*): it runs without its record$" \
+		<<<"$OUT" || fail "diff does not say node $n's tunnel runs without its record"
+done
+expect_rc 0 "$VNET" up "$KT_TMP/t.yaml" --name "$T"
+expect_eq "the tunnels after up with their records deleted" "$(pid_of a) $(pid_of b)" "$PA $NB"
+echo garbage >"$REC/tun0@$B"
+expect_rc 0 "$VNET" up "$KT_TMP/t.yaml" --name "$T"
+grep -q "^  ~ record tunnel tun0 in $B" <<<"$OUT" || fail "up did not record node b's tunnel again"
+expect_eq "the tunnels after up with a record corrupted" "$(pid_of a) $(pid_of b)" "$PA $NB"
+expect_rc 0 "$VNET" diff "$KT_TMP/t.yaml" --name "$T"
+echo "ok - records deleted or corrupted: up records the tunnels that run, and runs no second one"
+
+# ---- a stranger's process holds a tun of the file: refused, and left alone ----
+kill "$NB"
+wait_until 5 dead "$NB" || fail "node b's tunnel did not stop"
+ip netns exec "$B" "$VNET" tunnel tun0 --peer 192.168.72.1 >"$KT_TMP/hand" 2>&1 &
+HAND=$!
+bg_pid $HAND
+wait_until 5 carrier "$B" || fail "the hand-run tunnel did not attach to tun0 in $B"
+expect_rc 1 "$VNET" diff "$KT_TMP/t.yaml" --name "$T"
+grep -q "held by process $HAND" <<<"$OUT" || fail "diff does not name the process that holds tun0"
+expect_rc 3 "$VNET" up "$KT_TMP/t.yaml" --name "$T"
+grep -q "tun0 is held by process $HAND (.*), which vnet did not start" <<<"$OUT" ||
+	fail "up does not say who holds tun0"
+alive "$HAND" || fail "up stopped the hand-run tunnel"
+kill "$HAND"
+wait "$HAND" || true
+expect_rc 0 "$VNET" up "$KT_TMP/t.yaml" --name "$T"
+NB=$(pid_of b)
+wait_until 5 pings || fail "no ping once node b's tunnel runs again"
+echo "ok - a hand-run tunnel on a tun of the file: up refused it and left it running"
 
 # ---- the file changes the tunnels (id 8): stopped and run anew ----
 topo 8 >"$KT_TMP/t8.yaml"
