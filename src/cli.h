@@ -102,8 +102,10 @@ int cli_topo_name(const struct cli *cli, const char *arg, char *buf, size_t len)
 /* cli_print_failure_json() - what a failed command planned and did, and its error, as JSON. */
 void cli_print_failure_json(const char *topo, const struct vnet_result *res, const char *verb,
 			    const struct vnet_error *e);
+/* cli_print_plan() - the plan's steps, then @more: the lines of steps done beside it (the
+ * tunnels', "  C STEP"; NULL for none), as text or as JSON. */
 void cli_print_plan(const struct cli *cli, const char *topo, const struct vnet_result *res,
-		    const char *verb);
+		    const char *verb, const char *more);
 
 /* cmd-exec.c: enter namespace @ns ("": stay); Return: an exit code, the error said. */
 int cli_enter_ns(const char *ns);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* cmd-diff.c - vnet diff: what up would change; exit 0 when nothing, 1 on drift */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "cli.h"
 
@@ -10,7 +11,9 @@ int cmd_diff(struct cli *cli)
 	struct vnet_session *s = NULL;
 	struct vnet_result res = { 0 };
 	struct vnet_error e = { 0 };
-	size_t n;
+	char *more = NULL;
+	size_t n, len = 0;
+	FILE *f;
 	int code;
 
 	code = cli_need_root();
@@ -26,14 +29,18 @@ int cmd_diff(struct cli *cli)
 		code = cli_error(&e);
 		goto out;
 	}
-	cli_print_plan(cli, m->name, &res, "diff");
-	n = res.plan->ops.n + (size_t)cli_tunnels_drift(cli, m, cli->json ? NULL : stdout);
+	f = open_memstream(&more, &len);
+	n = res.plan->ops.n + (f ? (size_t)cli_tunnels_drift(cli, m, f) : 0);
+	if (f)
+		fclose(f);
+	cli_print_plan(cli, m->name, &res, "diff", more);
 	code = n ? EXIT_DRIFT : EXIT_OK;
 	if (!cli->json)
 		printf(code ? "%s: %zu difference(s) between the file and the kernel\n" :
 			      "%s: the kernel matches the file\n",
 		       m->name, n);
 out:
+	free(more);
 	vnet_result_clear(&res);
 	vnet_session_close(s);
 	vnet_model_free(m);

@@ -41,7 +41,7 @@ int cmd_down(struct cli *cli)
 	/* the tunnels first: a namespace with a process in it would outlive its name */
 	stopped = open_memstream(&buf, &len);
 	if (stopped) {
-		cli_tunnels_down(cli, name, cli->json ? NULL : stopped);
+		cli_tunnels_down(cli, name, stopped);
 		fclose(stopped);
 	}
 	r = vnet_down(s, name, cli->dry_run ? VNET_DOWN_DRY_RUN : 0, &res, &e);
@@ -57,8 +57,9 @@ int cmd_down(struct cli *cli)
 				esc);
 		goto out;
 	}
-	fputs(buf ? buf : "", stdout);
-	cli_print_plan(cli, name, &res, cli->dry_run ? "plan" : "down");
+	if (!cli->json) /* stopped first, as they were */
+		fputs(buf ? buf : "", stdout);
+	cli_print_plan(cli, name, &res, cli->dry_run ? "plan" : "down", cli->json ? buf : NULL);
 	if (!cli->json)
 		print_summary(cli, name, &res);
 out:

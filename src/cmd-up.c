@@ -86,27 +86,50 @@ static void report(struct trial *t, int code)
 	close(null);
 }
 
+/* The file's tunnels run (cli_tunnels_up()); *@ret: what was done, a line a step, the
+ * caller's to free. */
+static int tunnels_up(const struct cli *cli, const struct vnet_model *m, char **ret,
+		      struct vnet_error *reterr)
+{
+	size_t len = 0;
+	FILE *f = open_memstream(ret, &len);
+	int r;
+
+	if (!f)
+		return vnet_error_set(reterr, -ENOMEM, NULL, NULL, "out of memory");
+	r = cli_tunnels_up(cli, m, f, reterr);
+	fclose(f);
+	if (r < 0) {
+		free(*ret);
+		*ret = NULL;
+	}
+	return r;
+}
+
 /* The change is made, probed and recorded: say so, then wait for confirm or the deadline. */
 static int hold(void *data, const struct vnet_result *res, struct vnet_error *reterr)
 {
 	struct trial *t = data;
 	struct timespec now;
-	char when[16], name[VNET_ESC_SIZE(VNET_NAMSIZ)];
+	char when[16], name[VNET_ESC_SIZE(VNET_NAMSIZ)], *more = NULL;
 	long long deadline;
 	time_t d;
 	int r;
 
-	r = cli_tunnels_up(t->cli, t->m, t->cli->json ? NULL : stdout, reterr);
+	r = tunnels_up(t->cli, t->m, &more, reterr);
 	if (r < 0)
 		return r;
 	clock_gettime(CLOCK_REALTIME, &now);
 	deadline = now.tv_sec * 1000LL + now.tv_nsec / 1000000 + t->secs * 1000LL;
 	r = vnet_try_start(t->s, t->topo, deadline, reterr);
-	if (r < 0)
+	if (r < 0) {
+		free(more);
 		return r;
+	}
 	d = (time_t)(deadline / 1000);
 	strftime(when, sizeof(when), "%H:%M:%S", localtime(&d));
-	cli_print_plan(t->cli, t->topo, res, "up");
+	cli_print_plan(t->cli, t->topo, res, "up", more);
+	free(more);
 	vnet_escape(t->topo, name, sizeof(name));
 	if (!t->cli->json)
 		printf("%s: up: %zu step(s); kept only if `vnet confirm %s` comes by %s (%ld s),"
@@ -133,7 +156,7 @@ static int trial_run(struct cli *cli, struct vnet_model *m, struct trial *t)
 		if (cli->json)
 			cli_print_failure_json(m->name, &res, "up", &e);
 	} else if (t->report_fd >= 0) {
-		cli_print_plan(cli, m->name, &res, "up");
+		cli_print_plan(cli, m->name, &res, "up", NULL);
 		if (!cli->json)
 			printf("%s: up to date, nothing to change: nothing to try\n", m->name);
 	} else {
@@ -193,9 +216,7 @@ static int up_try(struct cli *cli, struct vnet_model *m)
 struct tunnels {
 	const struct cli *cli;
 	const struct vnet_model *m;
-	FILE *out; /* what was done, printed after the plan */
-	char *buf;
-	size_t len;
+	char *done; /* what was done, printed with the plan */
 	bool ran;
 };
 
@@ -205,23 +226,15 @@ static int run_tunnels(void *data, const struct vnet_result *res, struct vnet_er
 
 	(void)res; /* what the change did: the tunnels follow the file, not the plan */
 	t->ran = true;
-	return cli_tunnels_up(t->cli, t->m, t->out, reterr);
+	return tunnels_up(t->cli, t->m, &t->done, reterr);
 }
 
 static int up(struct cli *cli, struct vnet_session *s, struct vnet_model *m, struct tunnels *t,
 	      struct vnet_result *res, struct vnet_error *e)
 {
-	unsigned flags = cli->dry_run ? VNET_UP_DRY_RUN : 0;
-	int r;
+	int r = vnet_up_hold(s, m, cli->dry_run ? VNET_UP_DRY_RUN : 0, run_tunnels, t, res, e);
 
-	t->out = open_memstream(&t->buf, &t->len);
-	if (!t->out)
-		return vnet_error_set(e, -ENOMEM, NULL, NULL, "out of memory");
-	r = vnet_up_hold(s, m, flags, run_tunnels, t, res, e);
-	if (r >= 0 && !t->ran)
-		r = run_tunnels(t, res, e);
-	fclose(t->out);
-	return r;
+	return r >= 0 && !t->ran ? run_tunnels(t, res, e) : r;
 }
 
 /* The last line: what up did; @tunnels: it ran or stopped tunnels. */
@@ -277,21 +290,19 @@ int cmd_up(struct cli *cli)
 			cli_print_failure_json(m->name, &res, "up", &e);
 		goto out;
 	}
-	if (!cli->json) {
-		cli_print_plan(cli, m->name, &res, cli->dry_run ? "plan" : "up");
-		fputs(t.buf ? t.buf : "", stdout);
-	}
+	if (!cli->json)
+		cli_print_plan(cli, m->name, &res, cli->dry_run ? "plan" : "up", t.done);
 	res.stp_ms = -1;
 	/* STP takes seconds: other commands need not wait for it */
 	vnet_session_unlock(s);
 	if (!cli->dry_run && !cli->no_wait)
 		code = wait_stp(s, m, cli, &res.stp_ms);
 	if (cli->json)
-		cli_print_plan(cli, m->name, &res, cli->dry_run ? "plan" : "up");
+		cli_print_plan(cli, m->name, &res, cli->dry_run ? "plan" : "up", t.done);
 	if (!cli->json && !code)
-		print_summary(cli, m->name, &res, t.len > 0);
+		print_summary(cli, m->name, &res, t.done && t.done[0]);
 out:
-	free(t.buf);
+	free(t.done);
 	vnet_result_clear(&res);
 	vnet_session_close(s);
 	vnet_model_free(m);

@@ -176,8 +176,23 @@ static char sign(const struct vnet_op *op)
 	}
 }
 
+/* The steps done beside the plan (the tunnels'), lines "  C STEP", as the plan's are. */
+static void more_json(json_t *steps, const char *more)
+{
+	for (const char *p = more; p && *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		char s[2] = { n > 4 ? p[2] : 0, 0 };
+
+		if (n > 4)
+			json_array_append_new(steps, json_pack("{s:s, s:s%}", "change", s, "step",
+							       p + 4, n - 4));
+		p += n + (nl != NULL);
+	}
+}
+
 static void print_plan_json(const char *topo, const struct vnet_result *res, const char *verb,
-			    const struct vnet_error *err)
+			    const char *more, const struct vnet_error *err)
 {
 	json_t *steps = json_array();
 	char line[256];
@@ -189,6 +204,7 @@ static void print_plan_json(const char *topo, const struct vnet_result *res, con
 		vnet_op_describe(op, line, sizeof(line));
 		json_array_append_new(steps, json_pack("{s:s, s:s}", "change", s, "step", line));
 	}
+	more_json(steps, more);
 	json_t *o = json_pack("{s:s, s:s, s:o, s:I, s:b, s:f, s:f}", "topology", topo, "action",
 			      verb, "steps", steps, "done", (json_int_t)res->done, "recovered",
 			      res->recovered, "observe_ms", res->observe_us / 1000.0, "apply_ms",
@@ -239,13 +255,13 @@ static bool part_of_creation(const struct vnet_plan *plan, size_t i)
 
 /* The plan, one step a line with +, - or ~; or the JSON form. */
 void cli_print_plan(const struct cli *cli, const char *topo, const struct vnet_result *res,
-		    const char *verb)
+		    const char *verb, const char *more)
 {
 	size_t n = res->plan ? res->plan->ops.n : 0;
 	char line[256], esc[VNET_ESC_SIZE(256)];
 
 	if (cli->json) {
-		print_plan_json(topo, res, verb, NULL);
+		print_plan_json(topo, res, verb, more, NULL);
 		return;
 	}
 	if (res->recovered)
@@ -258,12 +274,13 @@ void cli_print_plan(const struct cli *cli, const char *topo, const struct vnet_r
 		printf("  %c %s\n", sign(&res->plan->ops.v[i]),
 		       vnet_escape(line, esc, sizeof(esc)));
 	}
+	fputs(more ? more : "", stdout);
 }
 
 void cli_print_failure_json(const char *topo, const struct vnet_result *res, const char *verb,
 			    const struct vnet_error *e)
 {
-	print_plan_json(topo, res, verb, e);
+	print_plan_json(topo, res, verb, NULL, e);
 }
 
 /*
