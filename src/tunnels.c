@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,16 +35,12 @@ struct record {
 	char args[256];
 };
 
-/* A path made from a format; Return: false when it does not fit @len (nothing is that long
- * here but a state directory given so). */
-__attribute__((format(printf, 3, 4))) static bool pathf(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
+/* snprintf() into array @buf; Return: false when it did not fit (nothing is that long here
+ * but a state directory given so). */
+#define PATHF(buf, ...) fits(snprintf((buf), sizeof(buf), __VA_ARGS__), sizeof(buf))
 
-	va_start(ap, fmt);
-	n = vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
+static bool fits(int n, size_t len)
+{
 	return n >= 0 && (size_t)n < len;
 }
 
@@ -65,7 +60,7 @@ static unsigned long long start_time(pid_t pid)
 	FILE *f;
 	int field = 2;
 
-	pathf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	PATHF(path, "/proc/%d/stat", (int)pid);
 	f = fopen(path, "re");
 	if (!f)
 		return 0;
@@ -114,7 +109,7 @@ static int write_record(const char *path, const struct record *r)
 	FILE *f;
 	int bad;
 
-	if (!pathf(tmp, sizeof(tmp), "%s.new", path))
+	if (!PATHF(tmp, "%s.new", path))
 		return -ENAMETOOLONG;
 	f = fopen(tmp, "we");
 	if (!f)
@@ -147,11 +142,11 @@ static void tunnel_args(const struct vnet_tunnel_decl *t, char *buf, size_t len)
 /* The directory of @topo's records, made when @make. */
 static int record_dir(const struct cli *cli, const char *topo, bool make, char *buf, size_t len)
 {
-	if (!pathf(buf, len, "%s/tunnels", cli->state_dir))
+	if (!fits(snprintf(buf, len, "%s/tunnels", cli->state_dir), len))
 		return -ENAMETOOLONG;
 	if (make && mkdir(buf, 0700) < 0 && errno != EEXIST)
 		return -errno;
-	if (!pathf(buf, len, "%s/tunnels/%s", cli->state_dir, topo))
+	if (!fits(snprintf(buf, len, "%s/tunnels/%s", cli->state_dir, topo), len))
 		return -ENAMETOOLONG;
 	if (make && mkdir(buf, 0700) < 0 && errno != EEXIST)
 		return -errno;
@@ -214,20 +209,20 @@ static bool attached(pid_t pid, const char *dev, unsigned long *ino, size_t *n_i
 	bool found = false;
 	DIR *dir;
 
-	pathf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	PATHF(path, "/proc/%d/fd", (int)pid);
 	dir = opendir(path);
 	snprintf(want, sizeof(want), "iff:\t%s\n", dev);
 	while (dir && (d = readdir(dir))) {
 		ssize_t n;
 
-		pathf(path, sizeof(path), "/proc/%d/fd/%s", (int)pid, d->d_name);
+		PATHF(path, "/proc/%d/fd/%s", (int)pid, d->d_name);
 		n = readlink(path, link, sizeof(link) - 1);
 		link[n > 0 ? n : 0] = '\0';
 		if (!strncmp(link, "socket:[", 8) && *n_ino < 8)
 			ino[(*n_ino)++] = strtoul(link + 8, NULL, 10);
 		if (strcmp(link, "/dev/net/tun"))
 			continue;
-		pathf(path, sizeof(path), "/proc/%d/fdinfo/%s", (int)pid, d->d_name);
+		PATHF(path, "/proc/%d/fdinfo/%s", (int)pid, d->d_name);
 		FILE *f = fopen(path, "re");
 
 		while (f && !found && fgets(line, sizeof(line), f))
@@ -247,7 +242,7 @@ static bool bound(pid_t pid, uint16_t port, const unsigned long *ino, size_t n_i
 	bool found = false;
 	FILE *f;
 
-	pathf(path, sizeof(path), "/proc/%d/net/udp", (int)pid);
+	PATHF(path, "/proc/%d/net/udp", (int)pid);
 	f = fopen(path, "re");
 	while (f && !found && fgets(line, sizeof(line), f)) {
 		/* sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode */
@@ -316,7 +311,7 @@ static size_t proc_text(pid_t pid, const char *what, char *buf, size_t len)
 	size_t n = 0;
 	FILE *f;
 
-	pathf(path, sizeof(path), "/proc/%d/%s", (int)pid, what);
+	PATHF(path, "/proc/%d/%s", (int)pid, what);
 	f = fopen(path, "re");
 	if (f) {
 		n = fread(buf, 1, len - 1, f);
@@ -340,17 +335,15 @@ static pid_t holder(const char *ns, const char *dev)
 	pid_t found = 0;
 	DIR *proc;
 
-	if (!(ns[0] ? pathf(path, sizeof(path), "/run/netns/%s", ns) :
-		      pathf(path, sizeof(path), "/proc/self/ns/net")) ||
+	if (!(ns[0] ? PATHF(path, "/run/netns/%s", ns) : PATHF(path, "/proc/self/ns/net")) ||
 	    stat(path, &want) < 0 || !(proc = opendir("/proc")))
 		return 0;
 	while (!found && (d = readdir(proc))) {
 		long pid = strtol(d->d_name, &end, 10);
 		size_t n_ino = 0;
 
-		if (*end || pid <= 0 || pid > INT_MAX ||
-		    !pathf(path, sizeof(path), "/proc/%ld/ns/net", pid) || stat(path, &st) < 0 ||
-		    st.st_ino != want.st_ino || st.st_dev != want.st_dev)
+		if (*end || pid <= 0 || pid > INT_MAX || !PATHF(path, "/proc/%ld/ns/net", pid) ||
+		    stat(path, &st) < 0 || st.st_ino != want.st_ino || st.st_dev != want.st_dev)
 			continue;
 		if (attached((pid_t)pid, dev, ino, &n_ino))
 			found = (pid_t)pid;
@@ -406,8 +399,7 @@ static int start(const char *topo, const char *dir, const struct vnet_tunnel_dec
 
 	record_name(t->dev, t->ns, name, sizeof(name));
 	describe(t, obj, sizeof(obj));
-	if (!pathf(path, sizeof(path), "%s/%s", dir, name) ||
-	    !pathf(log, sizeof(log), "%s.log", path))
+	if (!PATHF(path, "%s/%s", dir, name) || !PATHF(log, "%s.log", path))
 		return vnet_error_set(reterr, -ENAMETOOLONG, obj, "start", "%s: %s", dir,
 				      strerror(ENAMETOOLONG));
 	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
@@ -474,8 +466,7 @@ static bool stop(const char *dir, const char *name)
 	struct record r;
 	bool ran;
 
-	if (!pathf(path, sizeof(path), "%s/%s", dir, name) ||
-	    !pathf(log, sizeof(log), "%s.log", path))
+	if (!PATHF(path, "%s/%s", dir, name) || !PATHF(log, "%s.log", path))
 		return false;
 	ran = read_record(path, &r) && alive(&r);
 	if (ran)
@@ -491,7 +482,7 @@ static bool running_record(const char *dir, const char *name)
 	char path[PATH_MAX];
 	struct record r;
 
-	return pathf(path, sizeof(path), "%s/%s", dir, name) && read_record(path, &r) && alive(&r);
+	return PATHF(path, "%s/%s", dir, name) && read_record(path, &r) && alive(&r);
 }
 
 /* Is record @name in @dir one of @m's tunnels, running as the file says now? */
@@ -502,7 +493,7 @@ static const struct vnet_tunnel_decl *declared(const struct vnet_model *m, const
 	struct record r;
 
 	*ret_running = false;
-	if (!pathf(path, sizeof(path), "%s/%s", dir, name))
+	if (!PATHF(path, "%s/%s", dir, name))
 		return NULL;
 	for (size_t i = 0; m && i < m->tunnels.n; i++) {
 		const struct vnet_tunnel_decl *t = &m->tunnels.v[i];
@@ -516,18 +507,6 @@ static const struct vnet_tunnel_decl *declared(const struct vnet_model *m, const
 	}
 	*ret_running = false;
 	return NULL;
-}
-
-/* One line of what is done, unless nobody asked (--json). */
-__attribute__((format(printf, 2, 3))) static void say(FILE *out, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!out)
-		return;
-	va_start(ap, fmt);
-	vfprintf(out, fmt, ap);
-	va_end(ap);
 }
 
 /* "tunnel tun0 in tt-a" of record "tun0@tt-a" ("tun0@": the host part's, "tunnel tun0"). */
@@ -565,7 +544,7 @@ static void stop_others(const struct cli *cli, const struct vnet_model *m, const
 			continue;
 		if (cli->dry_run ? running_record(dir, e->d_name) : stop(dir, e->d_name)) {
 			record_words(e->d_name, what, sizeof(what));
-			say(out, "  - stop %s\n", what);
+			fprintf(out, "  - stop %s\n", what);
 		}
 	}
 	if (d)
@@ -605,18 +584,18 @@ static int up_one(const struct cli *cli, const struct vnet_model *m, const char 
 	switch (held_by(rec.pid, m->name, args, cmd, sizeof(cmd))) {
 	case HELD_SAME:
 		snprintf(rec.args, sizeof(rec.args), "%s", args);
-		if (!cli->dry_run && (!pathf(path, sizeof(path), "%s/%s", dir, name) ||
-				      (r = write_record(path, &rec)) < 0))
+		if (!cli->dry_run &&
+		    (!PATHF(path, "%s/%s", dir, name) || (r = write_record(path, &rec)) < 0))
 			return vnet_error_set(reterr, r < 0 ? r : -ENAMETOOLONG, what, "record",
 					      "cannot write its record in %s", dir);
-		say(out, "  ~ record %s (pid %d): it runs without its record\n", what,
-		    (int)rec.pid);
+		fprintf(out, "  ~ record %s (pid %d): it runs without its record\n", what,
+			(int)rec.pid);
 		return 0;
 	case HELD_OTHER:
 		if (!cli->dry_run)
 			stop_pid(&rec);
-		say(out, "  - stop tunnel %s (pid %d): it runs without its record, otherwise\n",
-		    t->dev, (int)rec.pid);
+		fprintf(out, "  - stop tunnel %s (pid %d): it runs without its record, otherwise\n",
+			t->dev, (int)rec.pid);
 		break;
 	case HELD_FOREIGN:
 		return vnet_error_set(reterr, -EBUSY, what, "start",
@@ -627,13 +606,13 @@ static int up_one(const struct cli *cli, const struct vnet_model *m, const char 
 		break;
 	}
 	if (cli->dry_run) {
-		say(out, "  + run %s\n", what);
+		fprintf(out, "  + run %s\n", what);
 		return 0;
 	}
 	r = start(m->name, dir, t, args, &rec, reterr);
 	*started = r >= 0;
 	if (r >= 0)
-		say(out, "  + run %s (pid %d)\n", what, (int)rec.pid);
+		fprintf(out, "  + run %s (pid %d)\n", what, (int)rec.pid);
 	return r;
 }
 
@@ -697,7 +676,7 @@ int cli_tunnels_drift(const struct cli *cli, const struct vnet_model *m, FILE *o
 	fclose(f);
 	for (const char *p = buf; p && *p; p++)
 		n += *p == '\n';
-	say(out, "%s", buf ? buf : "");
+	fprintf(out, "%s", buf ? buf : "");
 	free(buf);
 	return n;
 }
