@@ -24,7 +24,7 @@
  * its record's process is alive with that start time; it is the file's when its command
  * line is the one the file makes now.
  */
-#define START_MS 3000 /* how long a tunnel may take to attach to its device and bind */
+#define START_MS 5000 /* how long a tunnel may take to attach to its device and bind */
 #define STOP_MS 2000 /* how long it may take to stop on SIGTERM */
 #define STEP_MS 20
 #define TAG "VNET_TUNNEL_OF" /* in a tunnel's environment: the topology that started it */
