@@ -22,7 +22,7 @@ _vnet_options() {
 	stp) own="--name --json" ;;
 	recover | list) own="--json" ;;
 	validate) own="--host --sandbox --name" ;;
-	tunnel) own="--peer --local --id --mtu --tap --no-offload --json" ;;
+	tunnel) own="--peer --local --id --mtu --tap --no-offload --queues --json" ;;
 	"") own="--version" ;;
 	esac
 	echo "$own --state-dir --verbose -v --help -h"

@@ -119,9 +119,9 @@ struct vnet_kind {
 extern const struct vnet_kind vnet_kind_bridge, vnet_kind_tap, vnet_kind_tun, vnet_kind_veth,
 	vnet_kind_vxlan;
 
-/* vnet_tuntap_vnet_hdr() - tun or tap @l made with vnet_hdr @on (a tunnel's offload needs it);
- * Return: 0, or -EINVAL when the file sets it the other way. */
-int vnet_tuntap_vnet_hdr(struct vnet_link *l, bool on);
+/* vnet_tuntap_need() - tun or tap @l made with its flag @key ("vnet_hdr", "multi_queue") @on,
+ * as its tunnel needs; Return: 0, or -EINVAL when the file sets it the other way. */
+int vnet_tuntap_need(struct vnet_link *l, const char *key, bool on);
 
 #define VNET_ETH_MTU 1500 /* a link's MTU when nobody says otherwise */
 #define VNET_VXLAN_OVERHEAD 50 /* what VXLAN over IPv4 wraps a frame in */

@@ -1323,6 +1323,9 @@ static int tunnel_keys(struct pctx *p, const struct ynode *map, const char *obj,
 		t->id = (uint32_t)x;
 	if (r >= 0 && (v = lookup(map, "offload", &k)))
 		r = parse_bool(p, k, v, obj, &t->offload);
+	if (r >= 0 && (v = lookup(map, "queues", &k)) &&
+	    (r = parse_uint(p, k, v, obj, 1, VNET_TUNNEL_QUEUES_MAX, &x)) >= 0)
+		t->queues = (unsigned)x;
 	return r;
 }
 
@@ -1330,7 +1333,9 @@ static int tunnel_keys(struct pctx *p, const struct ynode *map, const char *obj,
  * `vnet tunnel` on the tun or tap (vnet-tunnel(7)). */
 static int opt_tunnel(struct pctx *p, const struct optarg *a)
 {
-	static const char *const keys[] = { "peer", "local", "port", "id", "offload", NULL };
+	static const char *const keys[] = {
+		"peer", "local", "port", "id", "offload", "queues", NULL
+	};
 	const struct vnet_link *l = arg_link(p, a);
 	const struct ynode *k = NULL, *v;
 	struct vnet_tunnel_decl *t;
@@ -1353,6 +1358,7 @@ static int opt_tunnel(struct pctx *p, const struct optarg *a)
 					.port = VNET_TUNNEL_PORT,
 					.id = 1,
 					.offload = true,
+					.queues = 1,
 					.pos = a->k->pos };
 	snprintf(t->ns, sizeof(t->ns), "%s", l->ns);
 	snprintf(t->dev, sizeof(t->dev), "%s", l->name);
@@ -2672,12 +2678,17 @@ static int finish_tunnel(struct pctx *p, struct vnet_tunnel_decl *t, struct vnet
 
 	snprintf(obj, sizeof(obj), "%s %s%s%s", vnet_kind_name(l->kind), host ? "" : ns->node,
 		 host ? "" : "/", l->name);
-	if (vnet_tuntap_vnet_hdr(l, t->offload) < 0)
+	if (vnet_tuntap_need(l, "vnet_hdr", t->offload) < 0)
 		return perr(
 			p, t->pos, obj,
 			"vnet_hdr %s does not go with the tunnel's offload %s: the tunnel reads "
 			"large packets with a vnet_hdr (say both, or leave vnet_hdr out)",
 			t->offload ? "off" : "on", t->offload ? "on" : "off");
+	if (t->queues > 1 && vnet_tuntap_need(l, "multi_queue", true) < 0)
+		return perr(p, t->pos, obj,
+			    "multi_queue off does not go with the tunnel's %u queues (say "
+			    "multi_queue: on, or leave it out)",
+			    t->queues);
 	t->mtu = l->has & VNET_LINK_HAS_MTU ? l->mtu : 0;
 	for (const struct vnet_tunnel_decl *o = p->m->tunnels.v; o < t; o++)
 		if (!strcmp(o->ns, t->ns) && o->port == t->port &&

@@ -288,15 +288,26 @@ struct run {
 	bool last, psh; /* one shorter than the first, or pushed, came: none joins after it */
 };
 
+/* One queue of the device, read by a thread of its own (IFF_MULTI_QUEUE). */
+struct queue {
+	struct tunnel *t;
+	int fd;
+	uint8_t *bufs; /* BATCH buffers of BUF_SIZE */
+	struct txq *txq;
+	pthread_t th;
+	bool started;
+};
+
 struct tunnel {
 	const struct vnet_tunnel_conf *c;
 	volatile sig_atomic_t *stop;
 	struct vnet_tunnel_stats *st;
-	int dev, sock;
+	struct queue q[VNET_TUNNEL_QUEUES_MAX];
+	unsigned nq;
+	int sock;
 	bool vnet_hdr; /* the device reads and writes a virtio_net_hdr before each packet */
 	socklen_t peer_len;
-	uint8_t *bufs; /* BATCH buffers of BUF_SIZE for each direction */
-	struct txq *txq;
+	uint8_t *bufs; /* BATCH buffers of BUF_SIZE for what comes from the peer */
 	struct run *run;
 	int err; /* the first error that stopped a thread */
 };
@@ -482,13 +493,13 @@ static bool tx_segments(struct tunnel *t, struct txq *q, uint8_t *b, size_t len)
 	return true;
 }
 
-/* Up to BATCH packets read from the device (without waiting once the first is in). */
-static int read_device(struct tunnel *t, uint8_t *bufs, size_t *lens)
+/* Up to BATCH packets read from queue @q (without waiting once the first is in). */
+static int read_device(struct tunnel *t, struct queue *q, size_t *lens)
 {
 	int n = 0;
 
 	while (n < BATCH) {
-		ssize_t len = read(t->dev, bufs + (size_t)n * BUF_SIZE, BUF_SIZE);
+		ssize_t len = read(q->fd, q->bufs + (size_t)n * BUF_SIZE, BUF_SIZE);
 
 		if (len < 0) {
 			/* EBADFD: the device was deleted under the tunnel */
@@ -503,22 +514,23 @@ static int read_device(struct tunnel *t, uint8_t *bufs, size_t *lens)
 
 static void *device_to_peer(void *arg)
 {
-	struct tunnel *t = arg;
+	struct queue *q = arg;
+	struct tunnel *t = q->t;
 	size_t lens[BATCH];
 
 	while (!stopped(t)) {
 		int n;
 
-		if (!wait_in(t, t->dev))
+		if (!wait_in(t, q->fd))
 			continue;
-		n = read_device(t, t->bufs, lens);
+		n = read_device(t, q, lens);
 		for (int i = 0; i < n; i++) {
-			uint8_t *b = t->bufs + (size_t)i * BUF_SIZE;
+			uint8_t *b = q->bufs + (size_t)i * BUF_SIZE;
 
-			if (!t->vnet_hdr || lens[i] < VHDR || !tx_segments(t, t->txq, b, lens[i]))
-				tx_whole(t, t->txq, b, lens[i]);
+			if (!t->vnet_hdr || lens[i] < VHDR || !tx_segments(t, q->txq, b, lens[i]))
+				tx_whole(t, q->txq, b, lens[i]);
 		}
-		tx_flush(t, t->txq);
+		tx_flush(t, q->txq);
 	}
 	return NULL;
 }
@@ -541,14 +553,53 @@ static bool from_peer(const struct tunnel *t, const struct sockaddr_storage *a)
 	return x->sin6_port == y->sin6_port && !memcmp(&x->sin6_addr, &y->sin6_addr, 16);
 }
 
-static void to_device(struct tunnel *t, const struct iovec *iov, int n, size_t bytes)
+static uint32_t fnv(uint32_t h, const uint8_t *p, size_t n)
 {
-	if (writev(t->dev, iov, n) < 0) {
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 16777619U;
+	return h;
+}
+
+/*
+ * The queue a packet (@p, @len bytes, after its virtio_net_hdr) is written to: one per flow,
+ * by its addresses and ports. The kernel sends a flow's packets out of the queue its last
+ * packet in came from (tun's automatic steering), so each flow keeps one queue, and one
+ * reading thread, both ways. With one queue, that one.
+ */
+static int queue_fd(const struct tunnel *t, const uint8_t *p, size_t len)
+{
+	size_t l3 = t->c->tap ? 14 : 0, l4 = 0;
+	uint32_t h = 2166136261U;
+	uint8_t proto;
+
+	if (t->nq == 1 || len < l3 + 20)
+		return t->q[0].fd;
+	if (p[l3] >> 4 == 6 && len >= l3 + 40) {
+		h = fnv(h, p + l3 + 8, 32);
+		proto = p[l3 + 6];
+		l4 = l3 + 40;
+	} else {
+		h = fnv(h, p + l3 + 12, 8);
+		proto = p[l3 + 9];
+		if (!(p[l3 + 6] & 0x3f) && !p[l3 + 7]) /* a fragment has no ports */
+			l4 = l3 + (size_t)(p[l3] & 0xf) * 4;
+	}
+	if (l4 && len >= l4 + 4 && (proto == IPPROTO_TCP || proto == IPPROTO_UDP))
+		h = fnv(h, p + l4, 4);
+	return t->q[h % t->nq].fd;
+}
+
+/* @iov (@n of them) written to the device: the packet at @p, @len bytes (counted), behind
+ * its virtio_net_hdr when the device has one. */
+static void to_device(struct tunnel *t, const struct iovec *iov, int n, const uint8_t *p,
+		      size_t len)
+{
+	if (writev(queue_fd(t, p, len), iov, n) < 0) {
 		COUNT(t, rx_errors, 1);
 		return;
 	}
 	COUNT(t, rx_packets, 1);
-	COUNT(t, rx_bytes, bytes);
+	COUNT(t, rx_bytes, len);
 }
 
 /* The run written: one segment as it came, several as one packet of their segmentation. */
@@ -565,7 +616,7 @@ static void rx_flush(struct tunnel *t, struct run *r)
 		if (r->psh)
 			p[r->k.l4 + 13] |= TCP_PSH;
 	}
-	to_device(t, r->iov, (int)r->n, r->k.hl + r->total);
+	to_device(t, r->iov, (int)r->n, p, r->k.hl + r->total);
 	r->n = 0;
 }
 
@@ -687,7 +738,8 @@ static void deliver(struct tunnel *t, struct run *r, uint8_t *b, size_t len)
 	if (t->vnet_hdr && !vh)
 		iov[n++] = (struct iovec){ (void *)&none, VHDR };
 	iov[n++] = (struct iovec){ b + off, len - off };
-	to_device(t, iov, n, len - off - (vh ? VHDR : 0));
+	off += vh ? VHDR : 0;
+	to_device(t, iov, n, b + off, len - off);
 }
 
 /* The segment size of a message the kernel put together from several datagrams (UDP_GRO). */
@@ -724,7 +776,7 @@ static void take(struct tunnel *t, struct run *r, const struct mmsghdr *m, uint8
 static void *peer_to_device(void *arg)
 {
 	struct tunnel *t = arg;
-	uint8_t *bufs = t->bufs + (size_t)BATCH * BUF_SIZE;
+	uint8_t *bufs = t->bufs;
 	struct sockaddr_storage from[BATCH];
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
@@ -760,39 +812,71 @@ static void *peer_to_device(void *arg)
 
 /* ---- setting it up ---- */
 
-/*
- * Attach to the device, or make it (not persistent: it goes with the tunnel). A device
- * made before with other features refuses to be attached with ours (EINVAL): its own
- * vnet_hdr and multi-queue settings are taken instead, and offload is given up if it
- * has no vnet_hdr. Return: the descriptor or -errno; *@ret_vh: it has a virtio_net_hdr.
- */
-static int open_device(const struct vnet_tunnel_conf *c, bool *ret_vh, const char **ret_why)
+/* One more file of device @c->dev, with @flags; Return: its descriptor or -errno. */
+static int attach(const struct vnet_tunnel_conf *c, short flags)
 {
-	static const short tries[] = { IFF_VNET_HDR, 0, IFF_VNET_HDR | IFF_MULTI_QUEUE,
-				       IFF_MULTI_QUEUE };
-	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC), r = -EINVAL;
+	struct ifreq ifr = { .ifr_flags =
+				     (short)((c->tap ? IFF_TAP : IFF_TUN) | IFF_NO_PI | flags) };
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK), r;
 
 	if (fd < 0)
 		return -errno;
-	for (size_t i = c->offload ? 0 : 1; i < sizeof(tries) / sizeof(tries[0]); i++) {
-		struct ifreq ifr = { .ifr_flags = (short)((c->tap ? IFF_TAP : IFF_TUN) | IFF_NO_PI |
-							  tries[i]) };
-
-		if (!c->offload && (tries[i] & IFF_VNET_HDR))
-			continue;
-		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", c->dev);
-		if (ioctl(fd, TUNSETIFF, &ifr) == 0) {
-			*ret_vh = tries[i] & IFF_VNET_HDR;
-			if (c->offload && !*ret_vh)
-				*ret_why = "the device was made without vnet_hdr";
-			return fcntl(fd, F_SETFL, O_NONBLOCK) < 0 ? -errno : fd;
-		}
-		r = -errno;
-		if (errno != EINVAL)
-			break;
-	}
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", c->dev);
+	if (ioctl(fd, TUNSETIFF, &ifr) == 0)
+		return fd;
+	r = -errno;
 	close(fd);
 	return r;
+}
+
+/* How many queues: as asked, else one for every two CPUs; at most VNET_TUNNEL_QUEUES_MAX. */
+static unsigned queues_wanted(const struct vnet_tunnel_conf *c)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned n = c->queues ? c->queues : cpus > 3 ? (unsigned)cpus / 2 : 1;
+
+	return n < VNET_TUNNEL_QUEUES_MAX ? n : VNET_TUNNEL_QUEUES_MAX;
+}
+
+/*
+ * Attach to the device, or make it (not persistent: it goes with the tunnel), with a file
+ * for each queue. A device made before with other features refuses to be attached with
+ * ours (EINVAL): its own vnet_hdr and multi-queue settings are taken instead; offload is
+ * given up if it has no vnet_hdr, and it has one queue if it was made without multi-queue.
+ * Return: 0 or -errno; @t->q[].fd and @t->nq set, *@ret_vh: it has a virtio_net_hdr.
+ */
+static int open_device(struct tunnel *t, bool *ret_vh, const char **ret_why)
+{
+	static const short one[] = { IFF_VNET_HDR, 0, IFF_VNET_HDR | IFF_MULTI_QUEUE,
+				     IFF_MULTI_QUEUE };
+	static const short many[] = { IFF_VNET_HDR | IFF_MULTI_QUEUE, IFF_MULTI_QUEUE, IFF_VNET_HDR,
+				      0 };
+	const struct vnet_tunnel_conf *c = t->c;
+	unsigned want = queues_wanted(c);
+	const short *tries = want > 1 ? many : one;
+	int fd = -EINVAL;
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		if (!c->offload && (tries[i] & IFF_VNET_HDR))
+			continue;
+		fd = attach(c, tries[i]);
+		if (fd != -EINVAL)
+			break;
+	}
+	if (fd < 0)
+		return fd;
+	t->q[0].fd = fd;
+	t->nq = 1;
+	while ((tries[i] & IFF_MULTI_QUEUE) && t->nq < want && (fd = attach(c, tries[i])) >= 0)
+		t->q[t->nq++].fd = fd;
+	*ret_vh = tries[i] & IFF_VNET_HDR;
+	if (c->offload && !*ret_vh)
+		*ret_why = "offload off: the device was made without vnet_hdr";
+	else if (c->queues > 1 && t->nq < c->queues)
+		*ret_why = t->nq > 1 ? "fewer queues than asked: the device took no more" :
+				       "one queue: the device was made without multi_queue";
+	return 0;
 }
 
 /* Large TCP packets with their checksum left to finish, if the device takes them. */
@@ -802,7 +886,7 @@ static bool device_offload(int fd, const char **ret_why)
 
 	if (ioctl(fd, TUNSETVNETHDRSZ, &sz) < 0 ||
 	    ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6) < 0) {
-		*ret_why = "the kernel refused TUNSETOFFLOAD";
+		*ret_why = "offload off: the kernel refused TUNSETOFFLOAD";
 		ioctl(fd, TUNSETOFFLOAD, 0);
 		return false;
 	}
@@ -900,14 +984,15 @@ static int setup(struct tunnel *t, struct vnet_error *reterr)
 	uint32_t mtu = c->mtu;
 	int r;
 
-	t->dev = open_device(c, &t->vnet_hdr, &why);
-	if (t->dev < 0)
-		return vnet_error_set(reterr, t->dev, c->dev, "open", "cannot attach to the %s: %s",
-				      c->tap ? "tap" : "tun", strerror(-t->dev));
-	if (t->vnet_hdr && !device_offload(t->dev, &why))
+	r = open_device(t, &t->vnet_hdr, &why);
+	if (r < 0)
+		return vnet_error_set(reterr, r, c->dev, "open", "cannot attach to the %s: %s",
+				      c->tap ? "tap" : "tun", strerror(-r));
+	if (t->vnet_hdr && !device_offload(t->q[0].fd, &why))
 		t->vnet_hdr = false; /* the header stays: all zero, it asks nothing */
 	t->st->offload = t->vnet_hdr;
-	snprintf(t->st->note, sizeof(t->st->note), "%s", why && c->offload ? why : "");
+	t->st->queues = t->nq;
+	snprintf(t->st->note, sizeof(t->st->note), "%s", why ? why : "");
 	r = mtu ? 0 : path_mtu(c, &mtu);
 	if (r < 0 || (!c->mtu && mtu <= overhead(c) + 68))
 		return vnet_error_set(reterr, r < 0 ? r : -EMSGSIZE, c->dev, "mtu",
@@ -927,39 +1012,60 @@ static int setup(struct tunnel *t, struct vnet_error *reterr)
 	t->peer_len = addr_len(&c->peer);
 	t->st->gso = t->vnet_hdr; /* until the underlay refuses it */
 	t->st->gro = setsockopt(t->sock, SOL_UDP, UDP_GRO, &(int){ 1 }, sizeof(int)) == 0;
-	t->bufs = malloc(2 * (size_t)BATCH * BUF_SIZE);
-	t->txq = calloc(1, sizeof(*t->txq));
+	t->bufs = malloc((size_t)BATCH * BUF_SIZE);
 	t->run = calloc(1, sizeof(*t->run));
-	return t->bufs && t->txq && t->run ?
-		       0 :
-		       vnet_error_set(reterr, -ENOMEM, NULL, NULL, "out of memory");
+	r = t->bufs && t->run ? 0 : -ENOMEM;
+	for (unsigned i = 0; i < t->nq; i++) {
+		t->q[i].t = t;
+		t->q[i].bufs = malloc((size_t)BATCH * BUF_SIZE);
+		t->q[i].txq = calloc(1, sizeof(*t->q[i].txq));
+		r = t->q[i].bufs && t->q[i].txq ? r : -ENOMEM;
+	}
+	return r < 0 ? vnet_error_set(reterr, r, NULL, NULL, "out of memory") : 0;
+}
+
+/* One thread for each queue (device to peer), one for what comes from the peer. */
+static int run_threads(struct tunnel *t)
+{
+	pthread_t rx = 0; /* set by pthread_create(), which the analyzer does not know */
+	int r = 0;
+
+	for (unsigned i = 0; !r && i < t->nq; i++) {
+		r = -pthread_create(&t->q[i].th, NULL, device_to_peer, &t->q[i]);
+		t->q[i].started = !r;
+	}
+	if (!r)
+		r = -pthread_create(&rx, NULL, peer_to_device, t);
+	if (r < 0)
+		fail(t, r);
+	else
+		pthread_join(rx, NULL);
+	for (unsigned i = 0; i < t->nq; i++)
+		if (t->q[i].started)
+			pthread_join(t->q[i].th, NULL);
+	return t->err;
 }
 
 int vnet_tunnel_run(const struct vnet_tunnel_conf *c, volatile sig_atomic_t *stop,
 		    struct vnet_tunnel_stats *st, struct vnet_error *reterr)
 {
-	struct tunnel t = { .c = c, .stop = stop, .st = st, .dev = -1, .sock = -1 };
-	pthread_t tx, rx;
+	struct tunnel t = { .c = c, .stop = stop, .st = st, .sock = -1 };
 	int r = setup(&t, reterr);
 
-	if (r >= 0 && (r = -pthread_create(&tx, NULL, device_to_peer, &t)) == 0) {
-		r = -pthread_create(&rx, NULL, peer_to_device, &t);
-		if (r < 0)
-			fail(&t, r);
-		else
-			pthread_join(rx, NULL);
-		pthread_join(tx, NULL);
-		r = t.err;
+	if (r >= 0) {
+		r = run_threads(&t);
 		if (r < 0)
 			vnet_error_set(reterr, r, c->dev, "run", "stopped: %s",
 				       r == -ENODEV ? "the device was deleted" : strerror(-r));
 	}
 	if (t.sock >= 0)
 		close(t.sock);
-	if (t.dev >= 0)
-		close(t.dev);
+	for (unsigned i = 0; i < t.nq; i++) {
+		close(t.q[i].fd);
+		free(t.q[i].bufs);
+		free(t.q[i].txq);
+	}
 	free(t.bufs);
-	free(t.txq);
 	free(t.run);
 	return r;
 }

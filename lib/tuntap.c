@@ -288,12 +288,16 @@ static const struct vnet_opt tuntap_opts[] = {
 };
 #undef F
 
-int vnet_tuntap_vnet_hdr(struct vnet_link *l, bool on)
+int vnet_tuntap_need(struct vnet_link *l, const char *key, bool on)
 {
-	if (vnet_opts_has(&l->opts, TT_VNET_HDR))
-		return l->opts.v[TT_VNET_HDR] == on ? 0 : -EINVAL;
-	l->opts.v[TT_VNET_HDR] = on;
-	l->opts.has |= 1U << TT_VNET_HDR;
+	int i = vnet_opt_find(&l->kind->opts, key);
+
+	if (i != TT_VNET_HDR && i != TT_MULTI_QUEUE)
+		return -EINVAL;
+	if (vnet_opts_has(&l->opts, (size_t)i))
+		return l->opts.v[i] == on ? 0 : -EINVAL;
+	l->opts.v[i] = on;
+	l->opts.has |= 1U << i;
 	return 0;
 }
 

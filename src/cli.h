@@ -37,6 +37,7 @@ enum {
 	OPT_MTU = 1U << 12, /* --mtu N */
 	OPT_TAP = 1U << 13,
 	OPT_NO_OFFLOAD = 1U << 14,
+	OPT_QUEUES = 1U << 15, /* --queues N */
 };
 
 /* The command line, parsed; --state-dir, -v, -h and --version apply to every command. */
@@ -45,7 +46,7 @@ struct cli {
 	const char *name; /* --name */
 	const char *try_secs; /* --try */
 	const char *host; /* --host */
-	const char *peer, *local, *id, *mtu; /* vnet tunnel's */
+	const char *peer, *local, *id, *mtu, *queues; /* vnet tunnel's */
 	unsigned given; /* OPT_* seen on the line */
 	bool json, dry_run, sandbox, verbose;
 	bool dot, svg, no_wait, help;

@@ -84,6 +84,7 @@ static int parse_number(const char *s, const char *what, unsigned long max, uint
 
 static int parse_conf(const struct cli *cli, struct vnet_tunnel_conf *c)
 {
+	uint32_t queues = 0;
 	int code = 0;
 
 	memset(c, 0, sizeof(*c));
@@ -110,6 +111,9 @@ static int parse_conf(const struct cli *cli, struct vnet_tunnel_conf *c)
 		code = parse_number(cli->mtu, "--mtu", 65535, &c->mtu);
 	if (!code && cli->mtu && c->mtu < 68)
 		code = cli_errorf(EXIT_USAGE, "tunnel: --mtu %u is below IPv4's 68", c->mtu);
+	if (!code && cli->queues)
+		code = parse_number(cli->queues, "--queues", VNET_TUNNEL_QUEUES_MAX, &queues);
+	c->queues = queues;
 	c->tap = cli->given & OPT_TAP;
 	c->offload = !(cli->given & OPT_NO_OFFLOAD);
 	return code;
@@ -131,24 +135,25 @@ static void print_stats(const struct cli *cli, const struct vnet_tunnel_conf *c,
 		       (unsigned long long)st->tx_errors, (unsigned long long)st->rx_errors,
 		       (unsigned long long)st->bad_peer, (unsigned long long)st->bad_id,
 		       (unsigned long long)st->malformed, (unsigned long long)st->mismatch,
-		       st->note[0] ? "; offload off: " : "", st->note,
+		       st->note[0] ? "; " : "", st->note,
 		       st->offload && !st->gso ? "; large packets go as IP fragments (the underlay "
 						 "refused UDP_SEGMENT)" :
 						 "");
 		fflush(stdout);
 		return;
 	}
-	o = json_pack("{s:s, s:b, s:i, s:b, s:b, s:b, s:s?, s:{s:I, s:I, s:I, s:I},"
+	o = json_pack("{s:s, s:b, s:i, s:i, s:b, s:b, s:b, s:s?, s:{s:I, s:I, s:I, s:I},"
 		      " s:{s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I}}",
-		      "device", c->dev, "tap", c->tap, "mtu", (int)st->mtu, "offload", st->offload,
-		      "gso", st->gso, "gro", st->gro, "note", st->note[0] ? st->note : NULL, "sent",
-		      "packets", (json_int_t)st->tx_packets, "bytes", (json_int_t)st->tx_bytes,
-		      "datagrams", (json_int_t)st->tx_datagrams, "errors",
-		      (json_int_t)st->tx_errors, "received", "packets", (json_int_t)st->rx_packets,
-		      "bytes", (json_int_t)st->rx_bytes, "datagrams", (json_int_t)st->rx_datagrams,
-		      "errors", (json_int_t)st->rx_errors, "dropped", "other_peer",
-		      (json_int_t)st->bad_peer, "other_id", (json_int_t)st->bad_id, "malformed",
-		      (json_int_t)st->malformed, "mismatch", (json_int_t)st->mismatch);
+		      "device", c->dev, "tap", c->tap, "mtu", (int)st->mtu, "queues",
+		      (int)st->queues, "offload", st->offload, "gso", st->gso, "gro", st->gro,
+		      "note", st->note[0] ? st->note : NULL, "sent", "packets",
+		      (json_int_t)st->tx_packets, "bytes", (json_int_t)st->tx_bytes, "datagrams",
+		      (json_int_t)st->tx_datagrams, "errors", (json_int_t)st->tx_errors, "received",
+		      "packets", (json_int_t)st->rx_packets, "bytes", (json_int_t)st->rx_bytes,
+		      "datagrams", (json_int_t)st->rx_datagrams, "errors",
+		      (json_int_t)st->rx_errors, "dropped", "other_peer", (json_int_t)st->bad_peer,
+		      "other_id", (json_int_t)st->bad_id, "malformed", (json_int_t)st->malformed,
+		      "mismatch", (json_int_t)st->mismatch);
 	json_dumpf(o, stdout, JSON_COMPACT);
 	fputc('\n', stdout);
 	fflush(stdout);

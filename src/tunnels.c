@@ -134,8 +134,8 @@ static void tunnel_args(const struct vnet_tunnel_decl *t, char *buf, size_t len)
 	inet_ntop(AF_INET, t->local, local, sizeof(local));
 	if (t->mtu)
 		snprintf(mtu, sizeof(mtu), " --mtu %u", t->mtu);
-	snprintf(buf, len, "tunnel %s --peer %s:%u --local %s:%u --id %u%s%s%s", t->dev, peer,
-		 t->peer_port, local, t->port, t->id, t->tap ? " --tap" : "",
+	snprintf(buf, len, "tunnel %s --peer %s:%u --local %s:%u --id %u --queues %u%s%s%s", t->dev,
+		 peer, t->peer_port, local, t->port, t->id, t->queues, t->tap ? " --tap" : "",
 		 t->offload ? "" : " --no-offload", mtu);
 }
 

@@ -48,9 +48,11 @@ static const struct command commands[] = {
 	  OPT_SANDBOX | OPT_NAME | OPT_HOST, 1, 1 },
 	{ "tunnel", cmd_tunnel,
 	  "tunnel DEV --peer ADDR[:PORT] [--local [ADDR][:PORT]] [--id N] [--tap] [--mtu N] "
-	  "[--no-offload] [--json]",
+	  "[--no-offload] [--queues N] [--json]",
 	  "carry DEV's packets to a peer over UDP, and the peer's to DEV, until SIGTERM",
-	  OPT_PEER | OPT_LOCAL | OPT_ID | OPT_MTU | OPT_TAP | OPT_NO_OFFLOAD | OPT_JSON, 1, 1 },
+	  OPT_PEER | OPT_LOCAL | OPT_ID | OPT_MTU | OPT_TAP | OPT_NO_OFFLOAD | OPT_QUEUES |
+		  OPT_JSON,
+	  1, 1 },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -80,6 +82,8 @@ static const struct {
 	  "--tap            (tunnel) DEV is a tap: Ethernet frames, not IP packets" },
 	{ "no-offload", OPT_NO_OFFLOAD,
 	  "--no-offload     (tunnel) one packet of the device's MTU per datagram" },
+	{ "queues", OPT_QUEUES,
+	  "--queues N       (tunnel) the device's queues, a thread each (1 for 2 CPUs, 1-8)" },
 	{ "json", OPT_JSON, "--json           print JSON" },
 	{ "dot", OPT_DOT, "--dot            print Graphviz input" },
 	{ "svg", OPT_SVG, "--svg            print an SVG picture" },
@@ -129,7 +133,7 @@ static void long_options(struct option *lo)
 		lo[n++] = (struct option){ options[i].name,
 					   options[i].bit & (OPT_NAME | OPT_TRY | OPT_HOST |
 							     OPT_PEER | OPT_LOCAL | OPT_ID |
-							     OPT_MTU) ?
+							     OPT_MTU | OPT_QUEUES) ?
 						   required_argument :
 						   no_argument,
 					   NULL, OPT_INDEX + (int)i };
@@ -177,6 +181,8 @@ static int parse_options(int argc, char **argv, struct cli *cli)
 				cli->id = optarg;
 			if (options[c - OPT_INDEX].bit == OPT_MTU)
 				cli->mtu = optarg;
+			if (options[c - OPT_INDEX].bit == OPT_QUEUES)
+				cli->queues = optarg;
 		} else if (c == OPT_STATE_DIR) {
 			cli->state_dir = optarg;
 		} else if (c == 'v') {

@@ -30,6 +30,7 @@
 #define VNET_TUNNEL_F_L2 0x02 /* an Ethernet frame (tap), not an IP packet (tun) */
 #define VNET_TUNNEL_F_ALL (VNET_TUNNEL_F_VNET_HDR | VNET_TUNNEL_F_L2)
 #define VNET_TUNNEL_PORT 4790 /* the UDP port when none is given */
+#define VNET_TUNNEL_QUEUES_MAX 8 /* queues of the device, each read by a thread */
 
 /**
  * struct vnet_tunnel_conf - a tunnel's end
@@ -40,7 +41,9 @@
  * @id: the tunnel's id; a datagram with another is dropped
  * @mtu: the device's MTU; 0: the path's MTU to @peer less the overhead
  * @offload: let the device hand over large TCP packets with their checksum left to finish
- *           (IFF_VNET_HDR, TUNSETOFFLOAD), carried whole in one datagram
+ *           (IFF_VNET_HDR, TUNSETOFFLOAD), cut into segments the other end puts together
+ * @queues: the device's queues (IFF_MULTI_QUEUE), each read by a thread of its own; 0: one
+ *          for every two CPUs; at most VNET_TUNNEL_QUEUES_MAX
  */
 struct vnet_tunnel_conf {
 	char dev[VNET_IFNAMSIZ];
@@ -49,6 +52,7 @@ struct vnet_tunnel_conf {
 	uint32_t id;
 	uint32_t mtu;
 	bool offload;
+	unsigned queues;
 };
 
 /* What a tunnel counted, in each direction. */
@@ -66,7 +70,8 @@ struct vnet_tunnel_stats {
 	bool gso; /* they go cut into datagrams of the MTU (UDP_SEGMENT), else as IP fragments */
 	bool gro; /* datagrams come put together (UDP_GRO) */
 	uint32_t mtu; /* the device's MTU */
-	char note[160]; /* why an offload was given up, or "" */
+	unsigned queues; /* the device's queues it reads */
+	char note[160]; /* why an offload or queues were given up, or "" */
 };
 
 /* Why vnet_tunnel_decap() refused a datagram; each is counted by its own counter. */
@@ -100,7 +105,7 @@ enum vnet_tunnel_verdict vnet_tunnel_decap(const struct vnet_tunnel_conf *c, con
  * @st: the counters, updated as it runs (read them from another thread as a snapshot)
  * @reterr: why it could not start, or stopped
  *
- * One thread for each direction; the device and the socket are opened in the caller's
+ * One thread for each queue of the device, one for the socket; they are opened in the caller's
  * network namespace. A device the tunnel made goes when it stops.
  * Return: 0 when stopped, or -errno.
  */

@@ -418,6 +418,7 @@ struct vnet_uplink {
  * @port: the UDP port to receive on
  * @id: the tunnel's id
  * @offload: large packets with their checksum left to finish (the device has vnet_hdr)
+ * @queues: the device's queues, each read by a thread (more than 1: it has multi_queue)
  * @mtu: the device's MTU as the file gives it, else 0: the path's less the overhead
  * @pos: where the file declares it
  */
@@ -429,6 +430,7 @@ struct vnet_tunnel_decl {
 	uint16_t peer_port, port;
 	uint32_t id;
 	bool offload;
+	unsigned queues;
 	uint32_t mtu;
 	struct vnet_pos pos;
 };

@@ -74,7 +74,7 @@ runs "$PA" "$A" || fail "node a's tunnel (pid $PA) does not run in $A"
 runs "$PB" "$B" || fail "node b's tunnel (pid $PB) does not run in $B"
 echo "ok - up ran node a's tunnel (pid $PA) in $A and node b's (pid $PB) in $B"
 expect_eq "node a's tunnel: its command line" "$(tr '\0' ' ' <"/proc/$PA/cmdline")" \
-	"vnet tunnel tun0 --peer 192.168.72.2:4790 --local 0.0.0.0:4790 --id 7 "
+	"vnet tunnel tun0 --peer 192.168.72.2:4790 --local 0.0.0.0:4790 --id 7 --queues 1 "
 for ns in "$A" "$B"; do
 	carrier "$ns" || fail "tun0 in $ns has no carrier: nothing attached"
 	expect_eq "tun0 in $ns: vnet_hdr (the tunnel's offload), MTU (the path's less 46)" \

@@ -18,8 +18,10 @@
 # each counted in their own counter and never reach the device (its rx counter: what the
 # tunnel writes the kernel receives), while a valid hand-made one does, and its answer comes
 # back; a tunnel without offload takes a virtio_net_hdr that asks nothing, finishes the
-# checksum one asks for, and refuses one asking for segmentation (mismatch). Bad usage exits 2, a port or device in use exits 3;
-# SIGTERM stops a tunnel at once with exit 0 and its counters; nothing is left.
+# checksum one asks for, and refuses one asking for segmentation (mismatch). Two queues: a
+# file and a thread each, 256 MB intact; a device made without multi_queue keeps one, and
+# the tunnel says so. Bad usage exits 2, a port or device in use exits 3; SIGTERM stops a
+# tunnel at once with exit 0 and its counters; nothing is left.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
@@ -202,6 +204,28 @@ echo "ok - without offload, packets of at most the MTU: $avg bytes on average"
 tunnel_stop ta
 clean "$STATS" || fail "host a's tunnel dropped or could not send packets: $STATS"
 echo "ok - without offload, neither tunnel dropped, failed to send or failed to write a packet"
+
+# ---- two queues: a file and a thread each; 256 MB intact, flows spread over both ----
+# queues_of NAME: how many files of the tunnel's process are attached to a tun or tap
+queues_of() { grep -l '^iff:' /proc/"${TPID[$1]}"/fdinfo/* 2>/dev/null | wc -l; }
+l3_pair --queues 2
+expect_eq "host a's tunnel with --queues 2: files attached to tun0" "$(queues_of ta)" 2
+tcp_copy "TCP through tun0 with two queues"
+tunnel_stop tb
+clean "$STATS" || fail "host b's tunnel with two queues dropped or could not write: $STATS"
+expect_eq "host b's tunnel with --queues 2: queues, note" "$(jq -c '[.queues, .note]' <<<"$STATS")" \
+	'[2,null]'
+tunnel_stop ta
+clean "$STATS" || fail "host a's tunnel with two queues dropped or could not send: $STATS"
+# a device made by hand without multi_queue has one queue, and the tunnel says so
+ip -n "$A" tuntap add dev tun3 mode tun
+tunnel_start one "$A" tun3 --peer 192.168.61.2:4793 --local :4793 --queues 2
+expect_eq "a tunnel asked for 2 queues on a device without multi_queue: files attached" \
+	"$(queues_of one)" 1
+tunnel_stop one
+expect_eq "its queues, note" "$(jq -c '[.queues, .note]' <<<"$STATS")" \
+	'[1,"one queue: the device was made without multi_queue"]'
+ip -n "$A" link del tun3
 
 # ============================ 2. layer 2: tap0 in a bridge ============================
 own_ns "$NA"

@@ -460,7 +460,7 @@ static void test_tunnels(void **state)
 		      "  a/tun1:\n"
 		      "    mtu: 1400\n"
 		      "    tunnel: {peer: \"192.0.2.3:5000\", local: 192.0.2.1, port: 4800,"
-		      " id: 9}\n"
+		      " id: 9, queues: 4}\n"
 		      "taps:\n"
 		      "  tap0: {tunnel: {peer: 192.0.2.4, port: 4801, offload: off}}\n",
 		      NULL);
@@ -486,6 +486,11 @@ static void test_tunnels(void **state)
 	assert_int_equal(b->port, 4800);
 	assert_int_equal(b->id, 9);
 	assert_int_equal(b->mtu, 1400);
+	assert_int_equal(a->queues, 1);
+	assert_int_equal(b->queues, 4);
+	assert_int_equal(vnet_link_opt(link_of(m, "t-a", "tun1"), "multi_queue", &hdr), 1);
+	assert_int_equal(hdr, 1);
+	assert_int_equal(vnet_link_opt(link_of(m, "", "tun0"), "multi_queue", &hdr), 0);
 	assert_true(c->tap);
 	assert_int_equal(c->peer_port, 4801);
 	assert_false(c->offload);
