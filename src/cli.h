@@ -117,10 +117,13 @@ int cli_enter_ns(const char *ns);
  * cli_tunnels_up() - run those of @m that do not run as it says; stop those it has no more
  * cli_tunnels_down() - stop the tunnels of @topo
  * cli_tunnels_drift() - say what cli_tunnels_up() would do; Return: how many
+ * cli_tunnels_show() - the tunnels of @topo, whether they run
  */
 int cli_tunnels_up(const struct cli *cli, const struct vnet_model *m, FILE *out,
 		   struct vnet_error *reterr);
 void cli_tunnels_down(const struct cli *cli, const char *topo, FILE *out);
 int cli_tunnels_drift(const struct cli *cli, const struct vnet_model *m, FILE *out);
+/* cli_tunnels_show() - the tunnels of @topo vnet up runs, for vnet show: none, no lines. */
+void cli_tunnels_show(const struct cli *cli, const char *topo, FILE *out);
 
 #endif /* VNET_CLI_H */

@@ -47,6 +47,8 @@ static int show_one(const struct cli *cli, struct vnet_session *s, const char *n
 		return cli_error(&e);
 	r = render(cli, m, all);
 	vnet_model_free(m);
+	if (r >= 0 && !cli->json && !cli->dot && !cli->svg)
+		cli_tunnels_show(cli, name, stdout);
 	if (r < 0)
 		return cli_errorf(EXIT_FAILED, "show %s: %s", name, strerror(-r));
 	return EXIT_OK;

@@ -680,3 +680,30 @@ int cli_tunnels_drift(const struct cli *cli, const struct vnet_model *m, FILE *o
 	free(buf);
 	return n;
 }
+
+void cli_tunnels_show(const struct cli *cli, const char *topo, FILE *out)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 64], what[VNET_IFNAMSIZ + VNET_NAMSIZ + 16];
+	struct dirent **names = NULL;
+	int n;
+
+	if (record_dir(cli, topo, false, dir, sizeof(dir)) < 0 ||
+	    (n = scandir(dir, &names, NULL, alphasort)) < 0)
+		return;
+	for (int i = 0, shown = 0; i < n; i++) {
+		struct record r;
+		const char *peer;
+
+		if (is_record(names[i]->d_name) && PATHF(path, "%s/%s", dir, names[i]->d_name) &&
+		    read_record(path, &r)) {
+			record_words(names[i]->d_name, what, sizeof(what));
+			peer = strstr(r.args, "--peer ");
+			fprintf(out, "%s  %s to %.*s: %s (pid %d)\n", shown++ ? "" : "\ntunnels:\n",
+				what + strlen("tunnel "), peer ? (int)strcspn(peer + 7, " ") : 1,
+				peer ? peer + 7 : "?", alive(&r) ? "runs" : "does not run",
+				(int)r.pid);
+		}
+		free(names[i]);
+	}
+	free(names);
+}

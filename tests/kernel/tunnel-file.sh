@@ -83,6 +83,10 @@ for ns in "$A" "$B"; do
 done
 pings || fail "node a cannot ping 10.72.0.2 through the tunnel"
 echo "ok - node a pings node b through the tunnel"
+show=$("$VNET" show "$T")
+grep -qx "  tun0 in $A to 192.168.72.2:4790: runs (pid $PA)" <<<"$show" ||
+	{ echo "$show"; fail "vnet show does not list node a's tunnel as running"; }
+echo "ok - vnet show lists the tunnels, and that they run"
 tcp_server "$B" 5001 "$KT_TMP/tcp.out"
 tcp_reaches "TCP from node a to node b through the tunnel" "$A" 10.72.0.2 5001 "$KT_TMP/tcp.out"
 
@@ -96,6 +100,8 @@ expect_eq "the tunnels' pids after a second up" "$(pid_of a) $(pid_of b)" "$PA $
 kill -9 "$PB"
 dead() { ! alive "$1"; }
 wait_until 5 dead "$PB" || fail "node b's tunnel did not die"
+grep -qx "  tun0 in $B to 192.168.72.1:4790: does not run (pid $PB)" <<<"$("$VNET" show "$T")" ||
+	fail "vnet show does not say node b's tunnel does not run"
 expect_rc 1 "$VNET" diff "$KT_TMP/t.yaml" --name "$T"
 grep -q "^  + run tunnel tun0 in $B to 192.168.72.1:4790$" <<<"$OUT" ||
 	fail "diff does not name the tunnel that does not run"
