@@ -25,14 +25,14 @@
 #include "vnet/tunnel.h"
 
 /*
- * The shape: one thread reads the device and sends, one receives and writes the device,
- * each in batches (sendmmsg, recvmmsg) of up to BATCH packets. With offload, the device
- * hands over TCP packets of up to 64 KB with their checksum left to finish (IFF_VNET_HDR,
- * TUNSETOFFLOAD), and each goes whole in one datagram, which the kernel fragments for the
- * underlay and the peer's kernel reassembles: one system call and one header per 40-odd
- * segments instead of per segment, and no checksum computed in user space at either end.
- * The receiving device segments such a packet itself where it has to (forwarding), or
- * hands it to TCP whole (local delivery).
+ * The shape: a thread for each queue of the device reads it and sends, one receives and
+ * writes the device, each in batches (sendmmsg, recvmmsg) of up to BATCH messages. With
+ * offload, the device hands over TCP packets of up to GSO_MAX bytes with their checksum
+ * left to finish (IFF_VNET_HDR, TUNSETOFFLOAD); they go cut into segments and come back
+ * together (below). When the underlay refuses UDP_SEGMENT, each goes whole in one datagram
+ * that the kernel fragments and the peer's kernel reassembles. The receiving device
+ * segments a large packet itself where it has to (forwarding), or hands it to TCP whole
+ * (local delivery).
  */
 #define BATCH 32
 #define VHDR ((size_t)sizeof(struct virtio_net_hdr)) /* 10 bytes */
@@ -150,7 +150,7 @@ static void encap(const struct vnet_tunnel_conf *c, bool vnet_hdr, uint8_t hdr[V
 /* ---- large TCP packets cut into segments, and segments put back together ---- */
 
 /*
- * With offload the device hands over TCP packets of up to 64 KB. Each is cut here into
+ * With offload the device hands over TCP packets of up to GSO_MAX bytes. Each is cut into
  * segments of the device's MTU, every segment a datagram with its own copy of the headers
  * (lengths, sequence number, flags and the IPv4 checksum made its own; TCP's checksum left
  * for the far device to finish, "checksum partial"), and the segments go out together: one
@@ -923,8 +923,8 @@ static int path_mtu(const struct vnet_tunnel_conf *c, uint32_t *ret)
 	return r;
 }
 
-/* The socket: bound to @c->local, fragmenting what is larger than the path (a whole 64 KB
- * packet in one datagram), with room for bursts. */
+/* The socket: bound to @c->local, fragmenting what is larger than the path (a whole large
+ * packet in one datagram, when UDP_SEGMENT is refused), with room for bursts. */
 static int open_socket(const struct vnet_tunnel_conf *c)
 {
 	bool v6 = c->peer.ss_family == AF_INET6;
