@@ -86,23 +86,13 @@ void vnet_hosts_vxlan_name(const char *name, char buf[VNET_IFNAMSIZ])
 }
 
 /* FNV-1a of "TOPO/NAME", as a VNI: the same on every host that reads the same file. */
-#define FNV_BASIS 2166136261U
-
-/* FNV-1a of @s from @h. */
-static uint32_t fnv(const char *s, uint32_t h)
-{
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 16777619U;
-	return h;
-}
-
 static uint32_t derived_vni(const char *topo, const char *name)
 {
 	char key[2 * VNET_NAMSIZ + 2];
 	uint32_t v;
 
 	snprintf(key, sizeof(key), "%s/%s", topo, name);
-	v = fnv(key, FNV_BASIS) & 0xffffff;
+	v = vnet_hash(VNET_HASH_INIT, key, strlen(key)) & 0xffffff;
 	return v ? v : 1;
 }
 
@@ -113,8 +103,8 @@ static void derived_mac(const char *topo, const char *net, const char *host, uin
 	uint32_t a, b;
 
 	snprintf(key, sizeof(key), "%s/%s/%s", topo, net, host);
-	a = fnv(key, FNV_BASIS);
-	b = fnv(key, FNV_BASIS ^ 0x5bd1e995U); /* a second hash for the last byte */
+	a = vnet_hash(VNET_HASH_INIT, key, strlen(key));
+	b = vnet_hash(VNET_HASH_INIT ^ 0x5bd1e995U, key, strlen(key)); /* for the last byte */
 	mac[0] = 0x02;
 	mac[1] = 0x76;
 	memcpy(mac + 2, &a, 3);

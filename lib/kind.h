@@ -76,6 +76,7 @@ struct vnet_optset {
 #define VNET_KIND_F_PAIR (1U << 3) /* made in pairs: the file lists items of two ends */
 #define VNET_KIND_F_PARENT (1U << 4) /* lives on a parent link ("parent"), in any node */
 #define VNET_KIND_F_SHOW (1U << 5) /* vnet show writes the kind beside the name */
+#define VNET_KIND_F_TUNNEL (1U << 6) /* vnet tunnel can carry it to a peer ("tunnel") */
 
 /**
  * struct vnet_kind - a kind of link: its words, its options and what a table cannot say
@@ -116,8 +117,7 @@ struct vnet_kind {
 };
 
 /* The kinds that other files of a kind refer to; every kind is registered by meson.build. */
-extern const struct vnet_kind vnet_kind_bridge, vnet_kind_tap, vnet_kind_tun, vnet_kind_veth,
-	vnet_kind_vxlan;
+extern const struct vnet_kind vnet_kind_bridge, vnet_kind_tap, vnet_kind_veth, vnet_kind_vxlan;
 
 /* vnet_tuntap_need() - tun or tap @l made with its flag @key ("vnet_hdr", "multi_queue") @on,
  * as its tunnel needs; Return: 0, or -EINVAL when the file sets it the other way. */

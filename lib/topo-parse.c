@@ -1402,7 +1402,7 @@ static bool takes(const struct vnet_kind *k, const char *key)
 	if (!strcmp(key, "uplink") || !strcmp(key, "hosts") || !strcmp(key, "vni"))
 		return k->flags & VNET_KIND_F_MASTER;
 	if (!strcmp(key, "tunnel"))
-		return k == &vnet_kind_tun || k == &vnet_kind_tap;
+		return k->flags & VNET_KIND_F_TUNNEL;
 	return true;
 }
 

@@ -22,6 +22,7 @@
 
 #include "cleanup.h"
 #include "kernel.h"
+#include "topo.h"
 #include "vnet/tunnel.h"
 
 /*
@@ -553,13 +554,6 @@ static bool from_peer(const struct tunnel *t, const struct sockaddr_storage *a)
 	return x->sin6_port == y->sin6_port && !memcmp(&x->sin6_addr, &y->sin6_addr, 16);
 }
 
-static uint32_t fnv(uint32_t h, const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 16777619U;
-	return h;
-}
-
 /*
  * The queue a packet (@p, @len bytes, after its virtio_net_hdr) is written to: one per flow,
  * by its addresses and ports. The kernel sends a flow's packets out of the queue its last
@@ -569,23 +563,23 @@ static uint32_t fnv(uint32_t h, const uint8_t *p, size_t n)
 static int queue_fd(const struct tunnel *t, const uint8_t *p, size_t len)
 {
 	size_t l3 = t->c->tap ? 14 : 0, l4 = 0;
-	uint32_t h = 2166136261U;
+	uint32_t h = VNET_HASH_INIT;
 	uint8_t proto;
 
 	if (t->nq == 1 || len < l3 + 20)
 		return t->q[0].fd;
 	if (p[l3] >> 4 == 6 && len >= l3 + 40) {
-		h = fnv(h, p + l3 + 8, 32);
+		h = vnet_hash(h, p + l3 + 8, 32);
 		proto = p[l3 + 6];
 		l4 = l3 + 40;
 	} else {
-		h = fnv(h, p + l3 + 12, 8);
+		h = vnet_hash(h, p + l3 + 12, 8);
 		proto = p[l3 + 9];
 		if (!(p[l3 + 6] & 0x3f) && !p[l3 + 7]) /* a fragment has no ports */
 			l4 = l3 + (size_t)(p[l3] & 0xf) * 4;
 	}
 	if (l4 && len >= l4 + 4 && (proto == IPPROTO_TCP || proto == IPPROTO_UDP))
-		h = fnv(h, p + l4, 4);
+		h = vnet_hash(h, p + l4, 4);
 	return t->q[h % t->nq].fd;
 }
 

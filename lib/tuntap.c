@@ -304,7 +304,7 @@ int vnet_tuntap_need(struct vnet_link *l, const char *key, bool on)
 const struct vnet_kind vnet_kind_tun = {
 	.name = "tun",
 	.section = "tuns",
-	.flags = VNET_KIND_F_SHOW,
+	.flags = VNET_KIND_F_SHOW | VNET_KIND_F_TUNNEL,
 	.not_port = "a tun is layer 3 and cannot be a bridge port",
 	.no_mac = "a tun is layer 3 and has no MAC address",
 	.opts = VNET_OPTSET(tuntap_opts, IFLA_TUN_MAX),
@@ -316,7 +316,7 @@ const struct vnet_kind vnet_kind_tap = {
 	.name = "tap",
 	.info = "tun",
 	.section = "taps",
-	.flags = VNET_KIND_F_L2 | VNET_KIND_F_PORT | VNET_KIND_F_SHOW,
+	.flags = VNET_KIND_F_L2 | VNET_KIND_F_PORT | VNET_KIND_F_SHOW | VNET_KIND_F_TUNNEL,
 	.opts = VNET_OPTSET(tuntap_opts, IFLA_TUN_MAX),
 	.create = tuntap_create,
 	.read = tuntap_read,

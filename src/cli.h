@@ -108,6 +108,8 @@ void cli_print_failure_json(const char *topo, const struct vnet_result *res, con
 void cli_print_plan(const struct cli *cli, const char *topo, const struct vnet_result *res,
 		    const char *verb, const char *more);
 
+/* cmd-exec.c: the file of namespace @ns ("": vnet's own); Return: false if it is no name. */
+bool cli_ns_path(const char *ns, char *buf, size_t len);
 /* cmd-exec.c: enter namespace @ns ("": stay); Return: an exit code, the error said. */
 int cli_enter_ns(const char *ns);
 

@@ -43,6 +43,14 @@ static int lookup(const struct cli *cli, const char *spec, char *ns, size_t len)
  * opens it like any program would (the library's own helpers are internal), and needs no
  * way back, since the command replaces vnet.
  */
+bool cli_ns_path(const char *ns, char *buf, size_t len)
+{
+	int n = ns[0] ? snprintf(buf, len, "/run/netns/%s", ns) :
+			snprintf(buf, len, "/proc/self/ns/net");
+
+	return !strchr(ns, '/') && n >= 0 && (size_t)n < len;
+}
+
 int cli_enter_ns(const char *ns)
 {
 	char path[sizeof("/run/netns/") + VNET_NAMSIZ];
@@ -50,8 +58,7 @@ int cli_enter_ns(const char *ns)
 
 	if (!ns[0])
 		return 0; /* the host part outside the sandbox: vnet's own namespace */
-	if (strchr(ns, '/') ||
-	    (size_t)snprintf(path, sizeof(path), "/run/netns/%s", ns) >= sizeof(path))
+	if (!cli_ns_path(ns, path, sizeof(path)))
 		return cli_errorf(EXIT_FAILED, "cannot open namespace %s: %s", ns,
 				  strerror(EINVAL));
 	fd = open(path, O_RDONLY | O_CLOEXEC);

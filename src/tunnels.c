@@ -335,8 +335,8 @@ static pid_t holder(const char *ns, const char *dev)
 	pid_t found = 0;
 	DIR *proc;
 
-	if (!(ns[0] ? PATHF(path, "/run/netns/%s", ns) : PATHF(path, "/proc/self/ns/net")) ||
-	    stat(path, &want) < 0 || !(proc = opendir("/proc")))
+	if (!cli_ns_path(ns, path, sizeof(path)) || stat(path, &want) < 0 ||
+	    !(proc = opendir("/proc")))
 		return 0;
 	while (!found && (d = readdir(proc))) {
 		long pid = strtol(d->d_name, &end, 10);
@@ -363,6 +363,7 @@ enum held {
 static enum held held_by(pid_t pid, const char *topo, const char *args, char *cmd, size_t len)
 {
 	char env[sizeof(TAG) + VNET_NAMSIZ + 8], tag[sizeof(TAG) + VNET_NAMSIZ + 2], want[300];
+
 	if (!pid)
 		return HELD_NONE;
 	proc_text(pid, "cmdline", cmd, len);
